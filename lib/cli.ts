@@ -1,0 +1,61 @@
+// Helpers shared by the two command lines (server.ts, client.ts): flag parsing with
+// one-line errors, port checks, and leaving with an exit code but no stack trace.
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** A command-line mistake: printed as one line, exit code 1. */
+export class UsageError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/** Parses `args` strictly; unknown flags and missing values become a {@link UsageError}. */
+export function parseFlags<O extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: O,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new UsageError(message.replace(/\. To specify a positional.*$/, ""), { cause: err });
+  }
+}
+
+/** A TCP port from a flag or argument: an integer 0..65535. */
+export function parsePort(text: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new UsageError(`invalid port "${text}": use a number from 0 to 65535`);
+  }
+  return port;
+}
+
+/** A positive integer flag value. */
+export function parsePositive(flag: string, text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0 && Number.isSafeInteger(n))) {
+    throw new UsageError(`invalid --${flag} "${text}": use a positive whole number`);
+  }
+  return n;
+}
+
+/** Applies the positional `HOST PORT` form (seed 000) on top of flag values. */
+export function hostAndPort(
+  positionals: string[],
+  host: string,
+  port: string,
+): { host: string; port: number } {
+  if (positionals.length > 2) {
+    throw new UsageError(`unexpected argument "${positionals[2]}" (try --help)`);
+  }
+  return { host: positionals[0] ?? host, port: parsePort(positionals[1] ?? port) };
+}
+
+/** Prints `program: message` on stderr and exits with `code`, no stack trace. */
+export function die(program: string, message: string, code = 1): never {
+  console.error(`${program}: ${message}`);
+  Deno.exit(code);
+}

@@ -1,0 +1,256 @@
+// The one command table and the parser over it, shared by the server and the client.
+// parseInput() turns a line into a typed command, a plain chat line or a usage error;
+// what a command does is left to its handler (the hub's, or the client's).
+
+/** Arguments a command's parser produced, or `null` when they do not fit its usage. */
+type ArgParser<T> = (rest: string) => T | null;
+
+interface Spec<T> {
+  /** Other names that run the same command (seed syntaxes); kept out of the help list. */
+  readonly aliases: readonly string[];
+  /** Usage line shown in help and in usage errors. */
+  readonly usage: string;
+  /** One line saying what the command does. */
+  readonly help: string;
+  /** Works before the connection has a name. */
+  readonly beforeName?: boolean;
+  /** Only operators (the server console) may run it. */
+  readonly operator?: boolean;
+  readonly parse: ArgParser<T>;
+}
+
+/** Removes one pair of surrounding double quotes: `/dm bob "hi"` sends `hi` (seed 001). */
+export function unquote(text: string): string {
+  return text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1) : text;
+}
+
+/** Splits `rest` into its first word and the trimmed remainder. */
+function splitWord(rest: string): [string, string] {
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+  return m ? [m[1], m[2]] : ["", ""];
+}
+
+/** Optional message text: `undefined` means "the next line is the message" (seed 000). */
+function optionalText(text: string): string | undefined {
+  const t = unquote(text.trim());
+  return t === "" ? undefined : t;
+}
+
+/** Parses `U1, U2, U3 TEXT` (commas with or without spaces) into names and text. */
+function parseTargets(rest: string): { to: string[]; text?: string } | null {
+  const to: string[] = [];
+  let s = rest.trimStart();
+  for (;;) {
+    const m = /^([^\s,]+)\s*(,?)\s*/.exec(s);
+    if (!m) break;
+    to.push(m[1]);
+    s = s.slice(m[0].length);
+    if (m[2] !== ",") break;
+  }
+  if (to.length === 0) return null;
+  return { to, text: optionalText(s) };
+}
+
+function spec<T>(s: Spec<T>): Spec<T> {
+  return s;
+}
+
+/** Every command: the single source of dispatch, help, usage errors and completion. */
+export const COMMANDS = {
+  help: spec({
+    aliases: ["cmd", "commands"],
+    usage: "/help [COMMAND]",
+    help: "list the commands, or show one command's help",
+    beforeName: true,
+    parse: (rest) => ({ topic: splitWord(rest)[0].replace(/^\//, "") || undefined }),
+  }),
+  users: spec({
+    aliases: ["who", "allusers", "names"],
+    usage: "/users",
+    help: "list the names online, with the count",
+    parse: () => ({}),
+  }),
+  pm: spec({
+    aliases: ["dm", "private", "msg", "tell", "whisper"],
+    usage: "/pm USER [TEXT]",
+    help: "send a private message (no text: the next line is the message)",
+    parse: (rest) => {
+      const [to, text] = splitWord(rest);
+      return to ? { to, text: optionalText(text) } : null;
+    },
+  }),
+  groupmessage: spec({
+    aliases: ["gm", "group"],
+    usage: "/groupmessage USER1, USER2, ... [TEXT]",
+    help: "send a message to the listed users only",
+    parse: parseTargets,
+  }),
+  sendall: spec({
+    aliases: ["bc", "all", "broadcast", "say"],
+    usage: "/sendall [TEXT]",
+    help: "send a message to everyone (a line without a / does the same)",
+    parse: (rest) => ({ text: optionalText(rest) }),
+  }),
+  changeusername: spec({
+    aliases: ["nick", "setname", "rename"],
+    usage: "/changeusername NAME",
+    help: "choose your name, or change it",
+    beforeName: true,
+    parse: (rest) => {
+      const [nick, extra] = splitWord(rest);
+      return nick && !extra ? { nick } : null;
+    },
+  }),
+  disconnect: spec({
+    aliases: ["quit", "exit", "bye"],
+    usage: "/disconnect",
+    help: "leave the chat and close the connection",
+    beforeName: true,
+    parse: () => ({}),
+  }),
+  proto: spec({
+    aliases: [],
+    usage: "/proto text|json",
+    help: "switch this connection to plain text or JSON Lines (for programs)",
+    beforeName: true,
+    parse: (rest) => {
+      const mode = rest.trim().toLowerCase();
+      return mode === "text" || mode === "json" ? { mode: mode as "text" | "json" } : null;
+    },
+  }),
+  kick: spec({
+    aliases: [],
+    usage: "/kick NAME [REASON]",
+    help: "disconnect a user (operators only)",
+    operator: true,
+    parse: (rest) => {
+      const [user, reason] = splitWord(rest);
+      return user ? { user, reason: reason.trim() || undefined } : null;
+    },
+  }),
+} as const;
+
+type Table = typeof COMMANDS;
+/** The canonical name of a command. */
+export type CommandName = keyof Table;
+/** A parsed command: its canonical name and typed arguments. */
+export type Command = {
+  [K in CommandName]: { name: K } & NonNullable<ReturnType<Table[K]["parse"]>>;
+}[CommandName];
+/** The parsed command whose name is `K`. */
+export type CommandOf<K extends CommandName> = Extract<Command, { name: K }>;
+
+/** What one input line means. */
+export type Input =
+  | { kind: "command"; command: Command }
+  /** A plain line: chat to everyone (or, before a name is chosen, the name). */
+  | { kind: "text"; text: string }
+  | { kind: "empty" }
+  | { kind: "error"; message: string; usage?: string };
+
+/** Every canonical command name, in table order. */
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+const BY_ALIAS: ReadonlyMap<string, CommandName> = new Map(
+  COMMAND_NAMES.flatMap((name) => [
+    [name, name] as const,
+    ...COMMANDS[name].aliases.map((a) => [a, name] as const),
+  ]),
+);
+
+/** Finds a command by its name or any alias, ignoring case and a leading `/`. */
+export function lookupCommand(word: string): CommandName | undefined {
+  return BY_ALIAS.get(word.replace(/^\//, "").toLowerCase());
+}
+
+/** Options for {@link parseInput}. */
+export interface ParseOptions {
+  /** Tells whether a name is online, for the `USER:TEXT` form (seed 002). */
+  isUser?: (name: string) => boolean;
+}
+
+function runCommand(name: CommandName, rest: string): Input {
+  const spec = COMMANDS[name] as Spec<object>;
+  const args = spec.parse(rest);
+  if (args === null) {
+    return { kind: "error", message: `usage: ${spec.usage}`, usage: spec.usage };
+  }
+  return { kind: "command", command: { name, ...args } as Command };
+}
+
+const SEED_002_PREFIX = /^server:\s*(\S*)\s*([\s\S]*)$/i;
+const ADDRESSED = /^([A-Za-z0-9_.-]+):\s*([\s\S]*)$/;
+
+/**
+ * Parses one input line into a command, a chat line, or a usage error. Never throws.
+ *
+ * @example
+ * ```ts
+ * parseInput("/PM bob hi");   // { kind: "command", command: { name: "pm", to: "bob", text: "hi" } }
+ * parseInput("hello");        // { kind: "text", text: "hello" }
+ * parseInput("/pm");          // { kind: "error", message: "usage: /pm USER [TEXT]", ... }
+ * ```
+ */
+export function parseInput(line: string, options: ParseOptions = {}): Input {
+  const trimmed = line.trim();
+  if (trimmed === "") return { kind: "empty" };
+  if (trimmed.startsWith("//")) return { kind: "text", text: trimmed.slice(1) };
+  if (trimmed.startsWith("/")) {
+    const [word, rest] = splitWord(trimmed.slice(1));
+    const name = lookupCommand(word);
+    if (!name) {
+      return {
+        kind: "error",
+        message: word
+          ? `unknown command /${word} (try /help)`
+          : "a command name must follow / (try /help)",
+      };
+    }
+    return runCommand(name, rest);
+  }
+  const bare = trimmed.toLowerCase();
+  if (bare === "who") return runCommand("users", "");
+  if (bare === "exit") return runCommand("disconnect", "");
+  const seed = SEED_002_PREFIX.exec(trimmed);
+  if (seed) {
+    const verb = seed[1].toLowerCase();
+    if (verb === "who") return runCommand("users", "");
+    if (verb === "exit") return runCommand("disconnect", "");
+    if (verb === "register") return runCommand("changeusername", seed[2]);
+    return { kind: "error", message: "server: takes who, exit or register NAME" };
+  }
+  const addressed = ADDRESSED.exec(trimmed);
+  if (addressed && options.isUser?.(addressed[1])) {
+    return runCommand("pm", `${addressed[1]} ${addressed[2]}`);
+  }
+  return { kind: "text", text: trimmed };
+}
+
+/** The help list (no aliases), or one command's help with its aliases. */
+export function helpLines(topic?: string): string[] {
+  if (topic === undefined) {
+    const width = Math.max(...COMMAND_NAMES.map((n) => COMMANDS[n].usage.length));
+    return [
+      "commands (names are case-insensitive; a line without / is sent to everyone):",
+      ...COMMAND_NAMES.map((n) => `  ${COMMANDS[n].usage.padEnd(width)}  ${COMMANDS[n].help}`),
+    ];
+  }
+  const name = lookupCommand(topic);
+  if (!name) return [`unknown command /${topic} (try /help)`];
+  const spec: Spec<unknown> = COMMANDS[name];
+  const lines = [`${spec.usage}: ${spec.help}`];
+  if (spec.aliases.length > 0) {
+    lines.push(`  also: ${spec.aliases.map((a) => `/${a}`).join(", ")}`);
+  }
+  return lines;
+}
+
+/** Whether `name` may run before a name is chosen. */
+export function worksBeforeName(name: CommandName): boolean {
+  return (COMMANDS[name] as Spec<unknown>).beforeName === true;
+}
+
+/** Whether `name` is for operators only. */
+export function isOperatorCommand(name: CommandName): boolean {
+  return (COMMANDS[name] as Spec<unknown>).operator === true;
+}

@@ -1,0 +1,124 @@
+// Server -> client events: one typed union, rendered at the edge as a text line for
+// telnet/nc or as one JSON object per line for programs. User text in an event is
+// already sanitized by the hub; rendering only formats.
+
+/** Every event a server sends. `ts` is milliseconds since the Unix epoch. */
+export type ServerEvent =
+  /** First line on connect. */
+  | { type: "welcome"; ts: number; server: string; version: string; text: string }
+  /** Asks for a name (again, after a refused one). */
+  | { type: "prompt"; ts: number; text: string }
+  /** Your name is now `name` (first naming, auto-naming or rename). */
+  | { type: "named"; ts: number; name: string; previous?: string; auto: boolean }
+  /** A message to everyone. */
+  | { type: "message"; ts: number; from: string; text: string }
+  /** A private message to you. */
+  | { type: "private"; ts: number; from: string; to: string; text: string }
+  /** A group message to you and the others in `to`. */
+  | { type: "group"; ts: number; from: string; to: string[]; text: string }
+  /** Confirms your private or group message was delivered to `to`. */
+  | { type: "sent"; ts: number; kind: "private" | "group"; to: string[]; text: string }
+  /** A line from the operator at the server's console. */
+  | { type: "announce"; ts: number; from: "server"; text: string }
+  /** `name` joined; `count` names online now. */
+  | { type: "join"; ts: number; name: string; count: number }
+  /** `name` left; `count` names online now. */
+  | { type: "leave"; ts: number; name: string; count: number; reason?: string }
+  /** `from` is now called `to`. */
+  | { type: "rename"; ts: number; from: string; to: string }
+  /** The names online. */
+  | { type: "users"; ts: number; names: string[]; count: number }
+  /** Help text, one entry per line. */
+  | { type: "help"; ts: number; lines: string[] }
+  /** A server notice to you (a two-step prompt, an acknowledgement). */
+  | { type: "system"; ts: number; text: string }
+  /** Your input was refused: `code` is stable for programs, `text` is for people. */
+  | { type: "error"; ts: number; code: ErrorCode; text: string }
+  /** The connection's output mode changed; `name` is your name, if you have one. */
+  | { type: "mode"; ts: number; mode: OutputMode; name: string | null }
+  /** The server is closing this connection. */
+  | { type: "bye"; ts: number; reason: string };
+
+/** How a connection wants its events: text lines or JSON Lines. */
+export type OutputMode = "text" | "json";
+
+/** Stable error codes in `error` events. */
+export type ErrorCode =
+  | "usage"
+  | "unknown-command"
+  | "unknown-user"
+  | "name-invalid"
+  | "name-taken"
+  | "no-name"
+  | "not-allowed"
+  | "line-too-long"
+  | "internal";
+
+/** The type names of events. */
+export type EventType = ServerEvent["type"];
+
+/** Renders an event as the text a person reads; several lines are joined by CRLF. */
+export function renderText(e: ServerEvent): string {
+  switch (e.type) {
+    case "welcome":
+    case "prompt":
+      return e.text;
+    case "named":
+      if (e.previous !== undefined) return `* you are now ${e.name}`;
+      return e.auto
+        ? `* you are ${e.name} (change it with /nick NAME; /help lists the commands)`
+        : `* welcome, ${e.name}! /help lists the commands`;
+    case "message":
+      return `${e.from}: ${e.text}`;
+    case "private":
+      return `[pm from ${e.from}] ${e.text}`;
+    case "group":
+      return `[group from ${e.from} to ${e.to.join(", ")}] ${e.text}`;
+    case "sent":
+      return `[${e.kind === "private" ? "pm" : "group"} to ${e.to.join(", ")}] ${e.text}`;
+    case "announce":
+      return `[server] ${e.text}`;
+    case "join":
+      return `* ${e.name} joined (${e.count} online)`;
+    case "leave":
+      return `* ${e.name} left${e.reason ? `: ${e.reason}` : ""} (${e.count} online)`;
+    case "rename":
+      return `* ${e.from} is now ${e.to}`;
+    case "users":
+      return `* ${e.count} online: ${e.names.join(", ")}`;
+    case "help":
+      return e.lines.join("\r\n");
+    case "system":
+      return `* ${e.text}`;
+    case "error":
+      return `! ${e.text}`;
+    case "mode":
+      return `* output mode is now ${e.mode}`;
+    case "bye":
+      return `* ${e.reason}`;
+  }
+}
+
+/** Renders an event as one JSON object (no newline). */
+export function renderJson(e: ServerEvent): string {
+  return JSON.stringify(e);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * An event on its way out: rendered and encoded at most once per output mode, however
+ * many recipients share it.
+ */
+export class Outgoing {
+  #text?: Uint8Array;
+  #json?: Uint8Array;
+
+  constructor(readonly event: ServerEvent) {}
+
+  /** The bytes of this event in `mode`, with the CRLF line ending. */
+  bytes(mode: OutputMode): Uint8Array {
+    if (mode === "json") return this.#json ??= encoder.encode(renderJson(this.event) + "\r\n");
+    return this.#text ??= encoder.encode(renderText(this.event) + "\r\n");
+  }
+}

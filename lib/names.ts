@@ -1,0 +1,46 @@
+// Name rules: which names are well formed, which are reserved, and how names compare.
+// The hub keeps the registry of names in use; this file only judges a candidate.
+
+/** Names nobody may take: they would read as the server or as everyone. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
+  "server",
+  "all",
+  "everyone",
+  "admin",
+  "administrator",
+  "root",
+  "system",
+  "operator",
+  "op",
+  "nobody",
+  "here",
+  "channel",
+  "who",
+  "exit",
+  "me",
+  "you",
+]);
+
+const NAME_CHARS = /^[A-Za-z0-9_.-]+$/;
+
+/** The key under which a name is unique: names compare ignoring case. */
+export function nameKey(name: string): string {
+  return name.toLowerCase();
+}
+
+/**
+ * Why `name` cannot be used, or `undefined` when it is acceptable.
+ *
+ * @example
+ * ```ts
+ * nameProblem("alice", 24); // undefined
+ * nameProblem("a b", 24);   // "a name may only contain letters, digits, _, - and ."
+ * ```
+ */
+export function nameProblem(name: string, maxLength: number): string | undefined {
+  if (name.length === 0) return "a name cannot be empty";
+  if (name.length > maxLength) return `a name can be at most ${maxLength} characters`;
+  if (!NAME_CHARS.test(name)) return "a name may only contain letters, digits, _, - and .";
+  if (RESERVED_NAMES.has(nameKey(name))) return `"${name}" is reserved`;
+  return undefined;
+}

@@ -1,0 +1,186 @@
+// One connection: reads straight into a small buffer, frames lines, and owns a bounded
+// output queue written in one coalesced write per turn. It closes exactly once.
+// What a line means is left to the hub; the session only moves bytes.
+
+import { type FramerSink, LineFramer } from "./framing.ts";
+import type { Peer } from "./hub.ts";
+import { READ_BUFFER_BYTES } from "./limits.ts";
+
+/** Settings for one session. */
+export interface SessionOptions {
+  maxLineBytes: number;
+  maxOutboxBytes: number;
+  /** Longest wait to flush queued output when closing. */
+  flushMs: number;
+}
+
+/** Socket errors that only mean "the peer went away". */
+const PEER_GONE = [
+  Deno.errors.BrokenPipe,
+  Deno.errors.ConnectionReset,
+  Deno.errors.ConnectionAborted,
+  Deno.errors.NotConnected,
+  Deno.errors.UnexpectedEof,
+  Deno.errors.BadResource,
+  Deno.errors.Interrupted,
+];
+
+/** Classifies a socket error as a short reason for the log. */
+export function socketErrorReason(err: unknown): string {
+  if (PEER_GONE.some((cls) => err instanceof cls)) return "connection lost";
+  return `socket error: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** A connection as the hub sees it: a Peer whose bytes go to a Deno.Conn. */
+export class Session implements Peer {
+  readonly address: string;
+  readonly #conn: Deno.Conn;
+  readonly #opts: SessionOptions;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #flushing = false;
+  #closing = false;
+  #closed = false;
+  #reason: string | undefined;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Resolves when the write side has nothing more to send. */
+  #drained: (() => void) | undefined;
+
+  constructor(conn: Deno.Conn, options: SessionOptions) {
+    this.#conn = conn;
+    this.#opts = options;
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.address = addr.hostname.includes(":")
+      ? `[${addr.hostname}]:${addr.port}`
+      : `${addr.hostname}:${addr.port}`;
+    if ("setNoDelay" in conn) {
+      const tcp = conn as Deno.TcpConn;
+      tcp.setNoDelay(true);
+      tcp.setKeepAlive(true);
+    }
+  }
+
+  /** Why the session ended, once it has. */
+  get reason(): string | undefined {
+    return this.#reason;
+  }
+
+  /**
+   * Reads until the peer closes or the session is closed, feeding lines to `sink`.
+   * Resolves (never rejects) when reading is over; the connection is closed by then.
+   */
+  async run(sink: FramerSink): Promise<void> {
+    const framer = new LineFramer(this.#opts.maxLineBytes, {
+      line: (text) => {
+        if (!this.#closing) sink.line(text);
+      },
+      overlong: () => {
+        if (!this.#closing) sink.overlong();
+      },
+    });
+    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      while (!this.#closing) {
+        const n = await this.#conn.read(buf);
+        if (n === null) {
+          this.#reason ??= "connection closed by peer";
+          break;
+        }
+        framer.push(buf.subarray(0, n));
+      }
+    } catch (err) {
+      this.#reason ??= socketErrorReason(err);
+    }
+    this.close();
+    await this.#whenDrained();
+    this.#destroy();
+  }
+
+  /** Queues bytes; a client over its queue cap is disconnected as a slow reader. */
+  write(bytes: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.#queued + bytes.length > this.#opts.maxOutboxBytes) {
+      this.#reason ??= `output queue over ${this.#opts.maxOutboxBytes} bytes (not reading)`;
+      this.#destroy();
+      return;
+    }
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
+    if (!this.#flushing) {
+      this.#flushing = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  /** Stops reading; the connection closes once queued output is flushed (bounded wait). */
+  close(reason?: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#reason ??= reason;
+    this.#flushTimer = setTimeout(() => this.#destroy(), this.#opts.flushMs);
+    // A pending read holds the connection open; closing the read side ends it.
+    this.#whenDrained().then(() => this.#destroy());
+  }
+
+  /** Resolves when every queued byte has been written (or the socket is gone). */
+  #whenDrained(): Promise<void> {
+    if (this.#closed || (!this.#flushing && this.#queued === 0)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#drained;
+      this.#drained = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const chunk = this.#queue.length === 1 ? this.#queue[0] : concat(this.#queue, this.#queued);
+        this.#queue = [];
+        let offset = 0;
+        while (offset < chunk.length) {
+          offset += await this.#conn.write(chunk.subarray(offset));
+        }
+        this.#queued -= chunk.length;
+      }
+    } catch (err) {
+      this.#reason ??= socketErrorReason(err);
+      this.#destroy();
+    } finally {
+      this.#flushing = false;
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained?.();
+    }
+  }
+
+  /** Closes the socket now, once; pending reads and writes end with an error. */
+  #destroy(): void {
+    this.#closing = true;
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#flushTimer);
+    this.#queue = [];
+    this.#queued = 0;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the runtime.
+    }
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained?.();
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out.subarray(0, offset);
+}
