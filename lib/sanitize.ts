@@ -4,8 +4,10 @@
 
 /** Escape sequences, 7-bit and 8-bit: CSI, OSC (to BEL or ST), DCS/SOS/PM/APC, and two-byte ESC x. */
 const ESCAPES =
+  // deno-lint-ignore no-control-regex
   /\x1b\[[0-?]*[ -/]*[@-~]?|\x9b[0-?]*[ -/]*[@-~]?|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[ -~]?/g;
 /** Single characters that never reach another terminal. */
+// deno-lint-ignore no-control-regex
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /** True when `code` is a character the sanitizer removes or that starts a sequence. */
