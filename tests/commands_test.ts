@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import {
+  COMMAND_NAMES,
+  COMMANDS,
+  helpLines,
+  type Input,
+  lookupCommand,
+  parseInput,
+  unquote,
+} from "../lib/commands.ts";
+
+const online = new Set(["bob", "carol"]);
+const isUser = (n: string) => online.has(n.toLowerCase());
+
+const cmd = (c: object): Input => ({ kind: "command", command: c } as Input);
+
+const CASES: [string, Input][] = [
+  // help
+  ["/help", cmd({ name: "help", topic: undefined })],
+  ["/help pm", cmd({ name: "help", topic: "pm" })],
+  ["/HELP /PM", cmd({ name: "help", topic: "PM" })],
+  ["/cmd", cmd({ name: "help", topic: undefined })],
+  // users
+  ["/users", cmd({ name: "users" })],
+  ["/USERS", cmd({ name: "users" })],
+  ["/who", cmd({ name: "users" })],
+  ["/allusers", cmd({ name: "users" })],
+  ["/names", cmd({ name: "users" })],
+  ["who", cmd({ name: "users" })],
+  ["WHO", cmd({ name: "users" })],
+  ["server:who", cmd({ name: "users" })],
+  // private
+  ["/pm bob hi there", cmd({ name: "pm", to: "bob", text: "hi there" })],
+  ["/PM bob hi", cmd({ name: "pm", to: "bob", text: "hi" })],
+  ['/dm bob "hello world"', cmd({ name: "pm", to: "bob", text: "hello world" })],
+  ["/private john hi how r u", cmd({ name: "pm", to: "john", text: "hi how r u" })],
+  ["/msg bob yo", cmd({ name: "pm", to: "bob", text: "yo" })],
+  ["/pm bob", cmd({ name: "pm", to: "bob", text: undefined })],
+  ["Bob:Hi Bob!", cmd({ name: "pm", to: "Bob", text: "Hi Bob!" })],
+  ["bob: spaced", cmd({ name: "pm", to: "bob", text: "spaced" })],
+  ["zed:not online", { kind: "text", text: "zed:not online" }],
+  ["note: bob is away", { kind: "text", text: "note: bob is away" }],
+  // group
+  [
+    "/groupmessage bob, carol hello all",
+    cmd({ name: "groupmessage", to: ["bob", "carol"], text: "hello all" }),
+  ],
+  ["/GM bob,carol hi", cmd({ name: "groupmessage", to: ["bob", "carol"], text: "hi" })],
+  [
+    "/gm bob , carol ,dave x",
+    cmd({ name: "groupmessage", to: ["bob", "carol", "dave"], text: "x" }),
+  ],
+  ["/gm bob, carol", cmd({ name: "groupmessage", to: ["bob", "carol"], text: undefined })],
+  ["/gm bob hi", cmd({ name: "groupmessage", to: ["bob"], text: "hi" })],
+  // public
+  ["/sendall hi all", cmd({ name: "sendall", text: "hi all" })],
+  ["/SENDALL hi", cmd({ name: "sendall", text: "hi" })],
+  ['/bc "hello everyone"', cmd({ name: "sendall", text: "hello everyone" })],
+  ["/all hello everyone", cmd({ name: "sendall", text: "hello everyone" })],
+  ["/broadcast x", cmd({ name: "sendall", text: "x" })],
+  ["/sendall", cmd({ name: "sendall", text: undefined })],
+  ["just a line", { kind: "text", text: "just a line" }],
+  ["  padded  ", { kind: "text", text: "padded" }],
+  ["//not a command", { kind: "text", text: "/not a command" }],
+  // rename / naming
+  ["/changeusername alice2", cmd({ name: "changeusername", nick: "alice2" })],
+  ["/CHANGEUSERNAME x", cmd({ name: "changeusername", nick: "x" })],
+  ["/nick al", cmd({ name: "changeusername", nick: "al" })],
+  ["/setname john", cmd({ name: "changeusername", nick: "john" })],
+  ["/rename z", cmd({ name: "changeusername", nick: "z" })],
+  ["server:register alice", cmd({ name: "changeusername", nick: "alice" })],
+  // disconnect
+  ["/disconnect", cmd({ name: "disconnect" })],
+  ["/DISCONNECT", cmd({ name: "disconnect" })],
+  ["/quit", cmd({ name: "disconnect" })],
+  ["/exit", cmd({ name: "disconnect" })],
+  ["exit", cmd({ name: "disconnect" })],
+  ["Exit", cmd({ name: "disconnect" })],
+  ["server:exit", cmd({ name: "disconnect" })],
+  // machine mode and operators
+  ["/proto json", cmd({ name: "proto", mode: "json" })],
+  ["/proto TEXT", cmd({ name: "proto", mode: "text" })],
+  ["/kick bob", cmd({ name: "kick", user: "bob", reason: undefined })],
+  ["/kick bob being rude", cmd({ name: "kick", user: "bob", reason: "being rude" })],
+  // errors and nothing
+  ["", { kind: "empty" }],
+  ["   ", { kind: "empty" }],
+  ["/bogus", { kind: "error", message: "unknown command /bogus (try /help)" }],
+  ["/", { kind: "error", message: "a command name must follow / (try /help)" }],
+  ["/pm", { kind: "error", message: "usage: /pm USER [TEXT]", usage: "/pm USER [TEXT]" }],
+  [
+    "/nick two words",
+    { kind: "error", message: "usage: /changeusername NAME", usage: "/changeusername NAME" },
+  ],
+  ["/nick", {
+    kind: "error",
+    message: "usage: /changeusername NAME",
+    usage: "/changeusername NAME",
+  }],
+  ["/proto xml", { kind: "error", message: "usage: /proto text|json", usage: "/proto text|json" }],
+  ["/gm", {
+    kind: "error",
+    message: "usage: /groupmessage USER1, USER2, ... [TEXT]",
+    usage: "/groupmessage USER1, USER2, ... [TEXT]",
+  }],
+  ["server:dance", { kind: "error", message: "server: takes who, exit or register NAME" }],
+];
+
+Deno.test("parseInput() maps every command, alias and seed syntax", async (t) => {
+  for (const [line, want] of CASES) {
+    await t.step(JSON.stringify(line), () => {
+      assert.deepEqual(parseInput(line, { isUser }), want);
+    });
+  }
+});
+
+Deno.test("parseInput() treats USER:TEXT as chat when no online list is given", () => {
+  assert.deepEqual(parseInput("bob:hi"), { kind: "text", text: "bob:hi" });
+});
+
+Deno.test("every alias in the table resolves to its command, in any case", () => {
+  for (const name of COMMAND_NAMES) {
+    for (const word of [name, ...COMMANDS[name].aliases]) {
+      assert.equal(lookupCommand(word), name);
+      assert.equal(lookupCommand(`/${word.toUpperCase()}`), name);
+    }
+  }
+});
+
+Deno.test("no alias is claimed by two commands", () => {
+  const seen = new Map<string, string>();
+  for (const name of COMMAND_NAMES) {
+    for (const word of [name, ...COMMANDS[name].aliases]) {
+      assert.ok(!seen.has(word), `${word} is used by ${seen.get(word)} and ${name}`);
+      seen.set(word, name);
+    }
+  }
+});
+
+Deno.test("helpLines() lists every command's usage and no aliases", () => {
+  const text = helpLines().join("\n");
+  for (const name of COMMAND_NAMES) assert.ok(text.includes(COMMANDS[name].usage));
+  assert.ok(!text.includes("/allusers"));
+});
+
+Deno.test("helpLines(topic) shows one command with its aliases", () => {
+  assert.deepEqual(helpLines("dm"), [
+    "/pm USER [TEXT]: send a private message (no text: the next line is the message)",
+    "  also: /dm, /private, /msg, /tell, /whisper",
+  ]);
+  assert.deepEqual(helpLines("nope"), ["unknown command /nope (try /help)"]);
+});
+
+Deno.test("unquote() removes one pair of surrounding quotes only", () => {
+  assert.equal(unquote('"hi"'), "hi");
+  assert.equal(unquote('"a" and "b"'), 'a" and "b');
+  assert.equal(unquote('"'), '"');
+  assert.equal(unquote("plain"), "plain");
+});

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { Outgoing, renderJson, renderText, type ServerEvent } from "../lib/events.ts";
+
+const ts = 1_700_000_000_000;
+
+Deno.test("renderText() gives each event a distinct, named look", async (t) => {
+  const cases: [ServerEvent, string][] = [
+    [{ type: "message", ts, from: "alice", text: "hi" }, "alice: hi"],
+    [{ type: "private", ts, from: "alice", to: "bob", text: "hi" }, "[pm from alice] hi"],
+    [
+      { type: "group", ts, from: "alice", to: ["bob", "carol"], text: "hi" },
+      "[group from alice to bob, carol] hi",
+    ],
+    [{ type: "sent", ts, kind: "private", to: ["bob"], text: "hi" }, "[pm to bob] hi"],
+    [
+      { type: "sent", ts, kind: "group", to: ["bob", "carol"], text: "hi" },
+      "[group to bob, carol] hi",
+    ],
+    [{ type: "announce", ts, from: "server", text: "hello" }, "[server] hello"],
+    [{ type: "join", ts, name: "bob", count: 2 }, "* bob joined (2 online)"],
+    [{ type: "leave", ts, name: "bob", count: 1 }, "* bob left (1 online)"],
+    [
+      { type: "leave", ts, name: "bob", count: 1, reason: "kicked" },
+      "* bob left: kicked (1 online)",
+    ],
+    [{ type: "rename", ts, from: "bob", to: "rob" }, "* bob is now rob"],
+    [{ type: "users", ts, names: ["a", "b"], count: 2 }, "* 2 online: a, b"],
+    [{ type: "help", ts, lines: ["one", "two"] }, "one\r\ntwo"],
+    [{ type: "system", ts, text: "note" }, "* note"],
+    [{ type: "error", ts, code: "usage", text: "usage: /pm USER" }, "! usage: /pm USER"],
+    [
+      { type: "named", ts, name: "guest-1", auto: true },
+      "* you are guest-1 (change it with /nick NAME; /help lists the commands)",
+    ],
+    [{ type: "named", ts, name: "al", auto: false }, "* welcome, al! /help lists the commands"],
+    [{ type: "named", ts, name: "al", previous: "x", auto: false }, "* you are now al"],
+    [{ type: "mode", ts, mode: "text", name: null }, "* output mode is now text"],
+    [{ type: "bye", ts, reason: "goodbye" }, "* goodbye"],
+    [{ type: "prompt", ts, text: "choose a name:" }, "choose a name:"],
+  ];
+  for (const [event, want] of cases) {
+    await t.step(event.type, () => assert.equal(renderText(event), want));
+  }
+});
+
+Deno.test("renderJson() is one line that parses back to the event", () => {
+  const e: ServerEvent = { type: "message", ts, from: "a", text: 'quote " and\nnewline' };
+  const json = renderJson(e);
+  assert.ok(!json.includes("\n"));
+  assert.deepEqual(JSON.parse(json), e);
+});
+
+Deno.test("Outgoing.bytes() encodes once per mode and ends lines in CRLF", () => {
+  const out = new Outgoing({ type: "system", ts, text: "x" });
+  const text = out.bytes("text");
+  assert.equal(out.bytes("text"), text);
+  assert.equal(new TextDecoder().decode(text), "* x\r\n");
+  const json = new TextDecoder().decode(out.bytes("json"));
+  assert.ok(json.endsWith("\r\n"));
+  assert.deepEqual(JSON.parse(json), { type: "system", ts, text: "x" });
+});
