@@ -1,7 +1,14 @@
 // chat-server: the command line around ChatServer. Parses flags, logs with timestamps,
 // reads the operator console from stdin and turns SIGINT/SIGTERM into a clean shutdown.
 
-import { die, hostAndPort, parseFlags, parsePositive, UsageError } from "./lib/cli.ts";
+import {
+  die,
+  hostAndPort,
+  parseFlags,
+  parsePositive,
+  twoStageStop,
+  UsageError,
+} from "./lib/cli.ts";
 import { LineFramer } from "./lib/framing.ts";
 import { describe } from "./lib/hub.ts";
 import { DEFAULT_LIMITS } from "./lib/limits.ts";
@@ -89,18 +96,7 @@ function main(args: string[]): void {
     : server.addr.hostname;
   console.log(`listening on ${shown}:${server.addr.port}`);
 
-  let stopping = false;
-  const stop = () => {
-    if (stopping) {
-      log("second interrupt: exiting now");
-      Deno.exit(130);
-    }
-    stopping = true;
-    server.shutdown().then(() => Deno.exit(0), (err) => {
-      log(`shutdown failed: ${describe(err)}`);
-      Deno.exit(1);
-    });
-  };
+  const stop = twoStageStop(() => server.shutdown(), Deno.exit, log);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     try {
       Deno.addSignalListener(signal, stop);

@@ -59,3 +59,27 @@ export function die(program: string, message: string, code = 1): never {
   console.error(`${program}: ${message}`);
   Deno.exit(code);
 }
+
+/**
+ * The Ctrl+C behaviour of seed 000: the first call starts `shutdown` and exits with 0
+ * when it is done (1 if it fails); a second call while it runs exits at once with 130.
+ */
+export function twoStageStop(
+  shutdown: () => Promise<void>,
+  exit: (code: number) => void,
+  log: (line: string) => void,
+): () => void {
+  let stopping = false;
+  return () => {
+    if (stopping) {
+      log("second interrupt: exiting now");
+      exit(130);
+      return;
+    }
+    stopping = true;
+    shutdown().then(() => exit(0), (err) => {
+      log(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+      exit(1);
+    });
+  };
+}

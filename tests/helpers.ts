@@ -21,66 +21,31 @@ function matches(m: LineMatch, line: string): boolean {
 
 const encoder = new TextEncoder();
 
-/** A raw TCP client that reads lines in the background and waits for expected ones. */
-export class LineClient implements AsyncDisposable {
-  readonly #conn: Deno.TcpConn;
-  /** Lines received and not yet consumed by expect(). */
+/** Lines arriving from somewhere (a socket, a process), consumed by waiting for matches. */
+export class LineQueue {
+  /** Lines received and not yet consumed. */
   readonly #lines: string[] = [];
-  /** Every line received, for error messages. */
+  /** Every line received, for assertions and error messages. */
   readonly received: string[] = [];
   #wake: (() => void) | undefined;
   #ended = false;
-  readonly #reader: Promise<void>;
 
-  private constructor(conn: Deno.TcpConn) {
-    this.#conn = conn;
-    this.#reader = this.#read();
-  }
-
-  /** Connects to `port` on loopback. */
-  static async connect(port: number, hostname = "127.0.0.1"): Promise<LineClient> {
-    return new LineClient(await Deno.connect({ hostname, port }));
-  }
-
-  /** Whether the server has closed the connection (all lines are read by then). */
+  /** Whether the source has ended (every line is in by then). */
   get ended(): boolean {
     return this.#ended;
   }
 
-  async #read(): Promise<void> {
-    const framer = new LineFramer(1 << 20, {
-      line: (l) => {
-        this.#lines.push(l);
-        this.received.push(l);
-      },
-      overlong: () => {
-        throw new Error("test client: line over 1 MiB");
-      },
-    });
-    const buf = new Uint8Array(16384);
-    try {
-      for (;;) {
-        const n = await this.#conn.read(buf);
-        if (n === null) break;
-        framer.push(buf.subarray(0, n));
-        this.#wake?.();
-      }
-    } catch {
-      // Reset or closed by us: the stream is over either way.
-    }
-    this.#ended = true;
+  /** Adds a received line. */
+  push(line: string): void {
+    this.#lines.push(line);
+    this.received.push(line);
     this.#wake?.();
   }
 
-  /** Sends one line with CRLF (or the given ending). */
-  async send(line: string, ending = "\r\n"): Promise<void> {
-    await this.sendRaw(encoder.encode(line + ending));
-  }
-
-  /** Sends bytes as they are. */
-  async sendRaw(bytes: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < bytes.length) offset += await this.#conn.write(bytes.subarray(offset));
+  /** Marks the source as ended. */
+  end(): void {
+    this.#ended = true;
+    this.#wake?.();
   }
 
   /**
@@ -107,10 +72,9 @@ export class LineClient implements AsyncDisposable {
       }
       const left = deadline - Date.now();
       if (this.#ended || left <= 0) {
+        const why = this.#ended ? "before the end" : `within ${timeoutMs} ms`;
         throw new Error(
-          `expected a line matching ${String(m)}${
-            this.#ended ? " before the connection closed" : ` within ${timeoutMs} ms`
-          }; got:\n  ${seen.join("\n  ")}`,
+          `expected a line matching ${String(m)} ${why}; got:\n  ${seen.join("\n  ")}`,
         );
       }
       await this.#waitForData(left);
@@ -118,23 +82,17 @@ export class LineClient implements AsyncDisposable {
   }
 
   /** Waits for a JSON event satisfying `pred` (lines that are not JSON are skipped). */
-  async expectEvent(
-    pred: (e: ServerEvent) => boolean,
-    timeoutMs = 3000,
-  ): Promise<ServerEvent> {
-    const line = await this.expect((l) => {
-      if (!l.startsWith("{")) return false;
-      return pred(JSON.parse(l));
-    }, timeoutMs);
+  async expectEvent(pred: (e: ServerEvent) => boolean, timeoutMs = 3000): Promise<ServerEvent> {
+    const line = await this.expect((l) => l.startsWith("{") && pred(JSON.parse(l)), timeoutMs);
     return JSON.parse(line);
   }
 
-  /** Waits until the server closes the connection; returns the lines not yet consumed. */
-  async expectClosed(timeoutMs = 3000): Promise<string[]> {
+  /** Waits until the source ends; returns the lines not yet consumed. */
+  async expectEnd(timeoutMs = 3000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     while (!this.#ended) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`expected the server to close within ${timeoutMs} ms`);
+      if (left <= 0) throw new Error(`expected the end within ${timeoutMs} ms`);
       await this.#waitForData(left);
     }
     return this.#lines.splice(0);
@@ -153,6 +111,63 @@ export class LineClient implements AsyncDisposable {
       };
     });
   }
+}
+
+/** The chunks a connection reads until it ends. */
+async function* reads(conn: Deno.Conn): AsyncGenerator<Uint8Array> {
+  const buf = new Uint8Array(16384);
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) return;
+    yield buf.subarray(0, n);
+  }
+}
+
+/** Feeds `chunks` into `queue` line by line (any line ending), then ends the queue. */
+async function pump(chunks: AsyncIterable<Uint8Array>, queue: LineQueue): Promise<void> {
+  const framer = new LineFramer(1 << 20, {
+    line: (l) => queue.push(l),
+    overlong: () => queue.push("<test reader: line over 1 MiB>"),
+  });
+  try {
+    for await (const chunk of chunks) framer.push(chunk);
+  } catch {
+    // Reset or closed by us: the stream is over either way.
+  }
+  queue.end();
+}
+
+/** A raw TCP client that reads lines in the background and waits for expected ones. */
+export class LineClient extends LineQueue implements AsyncDisposable {
+  readonly #conn: Deno.TcpConn;
+  readonly #reader: Promise<void>;
+
+  private constructor(conn: Deno.TcpConn) {
+    super();
+    this.#conn = conn;
+    this.#reader = pump(reads(conn), this);
+  }
+
+  /** Connects to `port` on loopback. */
+  static async connect(port: number, hostname = "127.0.0.1"): Promise<LineClient> {
+    return new LineClient(await Deno.connect({ hostname, port }));
+  }
+
+  /** Sends one line with CRLF (or the given ending). */
+  async send(line: string, ending = "\r\n"): Promise<void> {
+    await this.sendRaw(encoder.encode(line + ending));
+  }
+
+  /** Sends bytes as they are. */
+  async sendRaw(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) offset += await this.#conn.write(bytes.subarray(offset));
+  }
+
+  /** Waits until the server closes the connection; returns the lines not yet consumed. */
+  expectClosed(timeoutMs = 3000): Promise<string[]> {
+    return this.expectEnd(timeoutMs);
+  }
 
   /** Closes the connection and waits for the reader to finish. */
   async close(): Promise<void> {
@@ -166,6 +181,65 @@ export class LineClient implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+/** `server.ts` running as a subprocess, its stdout as lines. */
+export class ServerProcess extends LineQueue implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #stdout: Promise<void>;
+  readonly stderr: Promise<string>;
+
+  constructor(args: string[]) {
+    super();
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", new URL("../server.ts", import.meta.url).pathname, ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#stdin = this.child.stdin.getWriter();
+    this.#stdout = pump(this.child.stdout, this);
+    this.stderr = new Response(this.child.stderr).text();
+  }
+
+  /** Waits for the `listening on HOST:PORT` line and returns the port. */
+  async port(): Promise<number> {
+    const line = await this.expect(/^listening on /, 10_000);
+    return Number(line.slice(line.lastIndexOf(":") + 1));
+  }
+
+  /** Types a line at the server's console. */
+  async type(line: string): Promise<void> {
+    await this.#stdin.write(encoder.encode(line + "\n"));
+  }
+
+  /** Closes the console's stdin. */
+  async closeStdin(): Promise<void> {
+    await this.#stdin.close();
+  }
+
+  /** Waits for the process to exit; returns its status and stderr. */
+  async exit(): Promise<{ code: number; stderr: string }> {
+    const status = await this.child.status;
+    await this.#stdout;
+    return { code: status.code, stderr: await this.stderr };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    try {
+      await this.#stdin.close();
+    } catch {
+      // Already closed.
+    }
+    await this.exit();
   }
 }
 
