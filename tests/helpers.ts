@@ -124,7 +124,7 @@ async function* reads(conn: Deno.Conn): AsyncGenerator<Uint8Array> {
 }
 
 /** Feeds `chunks` into `queue` line by line (any line ending), then ends the queue. */
-async function pump(chunks: AsyncIterable<Uint8Array>, queue: LineQueue): Promise<void> {
+export async function pump(chunks: AsyncIterable<Uint8Array>, queue: LineQueue): Promise<void> {
   const framer = new LineFramer(1 << 20, {
     line: (l) => queue.push(l),
     overlong: () => queue.push("<test reader: line over 1 MiB>"),
