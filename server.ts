@@ -1,19 +1,104 @@
 // chat-server: the command line around ChatServer. Parses flags, logs with timestamps,
 // reads the operator console from stdin and turns SIGINT/SIGTERM into a clean shutdown.
 
-import {
-  die,
-  hostAndPort,
-  parseFlags,
-  parsePositive,
-  twoStageStop,
-  UsageError,
-} from "./lib/cli.ts";
+import { die, hostAndPort, parseAmount, parseFlags, twoStageStop, UsageError } from "./lib/cli.ts";
 import { LineFramer } from "./lib/framing.ts";
 import { describe } from "./lib/hub.ts";
-import { DEFAULT_LIMITS } from "./lib/limits.ts";
+import { DEFAULT_LIMITS, type Limits } from "./lib/limits.ts";
 import { ChatServer } from "./lib/server.ts";
 import { VERSION } from "./lib/version.ts";
+
+/** Flags that set a limit: the flag, its value's name, the limit, its unit and help. */
+const LIMIT_FLAGS: {
+  flag: string;
+  value: string;
+  key: keyof Limits;
+  /** Multiplier from the flag's unit to the limit's (seconds to ms). */
+  scale: number;
+  /** 0 is allowed and turns the limit off. */
+  zeroOff: boolean;
+  help: string;
+}[] = [
+  {
+    flag: "max-line",
+    value: "BYTES",
+    key: "maxLineBytes",
+    scale: 1,
+    zeroOff: false,
+    help: "longest input line; longer ones are discarded",
+  },
+  {
+    flag: "rate",
+    value: "N",
+    key: "ratePerSecond",
+    scale: 1,
+    zeroOff: true,
+    help: "lines/s per client after a burst; 0: no flood control",
+  },
+  {
+    flag: "burst",
+    value: "N",
+    key: "burst",
+    scale: 1,
+    zeroOff: false,
+    help: "lines a client may send at once (a paste)",
+  },
+  {
+    flag: "flood-disconnect",
+    value: "N",
+    key: "floodDisconnectLines",
+    scale: 1,
+    zeroOff: false,
+    help: "dropped lines before a flooder is disconnected",
+  },
+  {
+    flag: "max-outbox",
+    value: "BYTES",
+    key: "maxOutboxBytes",
+    scale: 1,
+    zeroOff: false,
+    help: "output queued for a non-reading client before it goes",
+  },
+  {
+    flag: "name-timeout",
+    value: "SECONDS",
+    key: "nameTimeoutMs",
+    scale: 1000,
+    zeroOff: true,
+    help: "time to choose a name; 0: no limit",
+  },
+  {
+    flag: "idle-timeout",
+    value: "SECONDS",
+    key: "idleTimeoutMs",
+    scale: 1000,
+    zeroOff: true,
+    help: "disconnect clients silent this long; 0: never",
+  },
+  {
+    flag: "max-clients",
+    value: "N",
+    key: "maxClients",
+    scale: 1,
+    zeroOff: true,
+    help: "connections in total; 0: no cap",
+  },
+  {
+    flag: "max-per-ip",
+    value: "N",
+    key: "maxPerIp",
+    scale: 1,
+    zeroOff: true,
+    help: "connections from one IP address; 0: no cap",
+  },
+];
+
+function limitHelp(): string {
+  return LIMIT_FLAGS.map(({ flag, value, key, scale, help }) => {
+    const left = `  --${flag} ${value}`.padEnd(31);
+    return `${left}${help} (default ${DEFAULT_LIMITS[key] / scale})`;
+  }).join("\n");
+}
 
 const HELP = `chat-server ${VERSION}: a multi-user chat server over TCP (telnet, nc or chat-client)
 
@@ -21,12 +106,12 @@ usage: chat-server [--host HOST] [--port PORT] [options]
        chat-server HOST PORT
 
 options:
-  --host HOST        address to listen on (default 0.0.0.0)
-  --port PORT        port to listen on; 0 picks a free one (default 8080)
-  --auto-name        give each newcomer a free guest-N name at once
-  --max-line BYTES   longest input line; longer lines are discarded (default ${DEFAULT_LIMITS.maxLineBytes})
-  --help             show this help
-  --version          show the version
+  --host HOST                  address to listen on (default 0.0.0.0)
+  --port PORT                  port to listen on; 0 picks a free one (default 8080)
+  --auto-name                  give each newcomer a free guest-N name at once
+${limitHelp()}
+  --help                       show this help
+  --version                    show the version
 
 console: lines typed here go to everyone; /users, /kick NAME [REASON];
 /quit or exit stops the server. Ctrl+C stops it cleanly; a second Ctrl+C at once.`;
@@ -60,9 +145,9 @@ function main(args: string[]): void {
     host: { type: "string", default: "0.0.0.0" },
     port: { type: "string", default: "8080" },
     "auto-name": { type: "boolean", default: false },
-    "max-line": { type: "string", default: String(DEFAULT_LIMITS.maxLineBytes) },
     help: { type: "boolean", default: false },
     version: { type: "boolean", default: false },
+    ...Object.fromEntries(LIMIT_FLAGS.map(({ flag }) => [flag, { type: "string" as const }])),
   });
   if (values.help) {
     console.log(HELP);
@@ -73,7 +158,11 @@ function main(args: string[]): void {
     return;
   }
   const { host, port } = hostAndPort(positionals, values.host, values.port);
-  const maxLineBytes = parsePositive("max-line", values["max-line"]);
+  const limits: Partial<Limits> = {};
+  for (const { flag, key, scale, zeroOff } of LIMIT_FLAGS) {
+    const text = (values as Record<string, unknown>)[flag];
+    if (typeof text === "string") limits[key] = parseAmount(flag, text, zeroOff) * scale;
+  }
 
   let server: ChatServer;
   try {
@@ -81,7 +170,7 @@ function main(args: string[]): void {
       hostname: host,
       port,
       autoName: values["auto-name"],
-      limits: { maxLineBytes },
+      limits,
       log,
     });
   } catch (err) {

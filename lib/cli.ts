@@ -33,11 +33,12 @@ export function parsePort(text: string): number {
   return port;
 }
 
-/** A positive integer flag value. */
-export function parsePositive(flag: string, text: string): number {
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(n > 0 && Number.isSafeInteger(n))) {
-    throw new UsageError(`invalid --${flag} "${text}": use a positive whole number`);
+/** A flag's amount: a positive number (with a fraction, e.g. seconds), or 0 when `zeroOff`. */
+export function parseAmount(flag: string, text: string, zeroOff: boolean): number {
+  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0 || (zeroOff && n === 0)) || !Number.isFinite(n)) {
+    const want = zeroOff ? "a number, 0 to turn it off" : "a number above 0";
+    throw new UsageError(`invalid --${flag} "${text}": use ${want}`);
   }
   return n;
 }

@@ -52,6 +52,7 @@ export type ErrorCode =
   | "no-name"
   | "not-allowed"
   | "line-too-long"
+  | "flood"
   | "internal";
 
 /** The type names of events. */

@@ -12,7 +12,7 @@ import {
   worksBeforeName,
 } from "./commands.ts";
 import { type ErrorCode, Outgoing, type OutputMode, type ServerEvent } from "./events.ts";
-import type { Limits } from "./limits.ts";
+import { type Limits, TokenBucket } from "./limits.ts";
 import { nameKey, nameProblem } from "./names.ts";
 import { sanitize } from "./sanitize.ts";
 
@@ -65,8 +65,22 @@ export class Client {
   mode: OutputMode = "text";
   pending: Pending | undefined;
   closing = false;
+  /** When the connection arrived and when it last sent a line (ms since the epoch). */
+  readonly connectedAt: number;
+  lastInput: number;
+  /** Flood control: lines allowed now; absent when flood control is off. */
+  readonly bucket: TokenBucket | undefined;
+  /** Dropped lines allowed before disconnecting; made at the first drop. */
+  floodBudget: TokenBucket | undefined;
+  /** Whether the client was told to slow down since its last accepted line. */
+  warned = false;
 
-  constructor(readonly peer: Peer) {}
+  constructor(readonly peer: Peer, limits: Limits, now: number) {
+    this.connectedAt = this.lastInput = now;
+    this.bucket = limits.ratePerSecond > 0
+      ? new TokenBucket(limits.ratePerSecond, limits.burst, now)
+      : undefined;
+  }
 }
 
 /** Settings a hub runs with. */
@@ -105,8 +119,8 @@ export class Hub {
   }
 
   /** Registers a new connection: greets it and asks for a name (or gives one). */
-  connect(peer: Peer): Client {
-    const client = new Client(peer);
+  connect(peer: Peer, now = Date.now()): Client {
+    const client = new Client(peer, this.#opts.limits, now);
     this.#clients.add(client);
     this.#log(`connect ${peer.address} (${this.#clients.size} connections)`);
     this.#hook("connect", { address: peer.address });
@@ -126,10 +140,10 @@ export class Hub {
   }
 
   /** Handles one input line from a client. Never throws. */
-  input(client: Client, line: string): void {
-    if (client.closing) return;
+  input(client: Client, line: string, now = Date.now()): void {
+    if (client.closing || !this.#admit(client, now)) return;
     try {
-      this.#input(client, line);
+      this.#input(client, sanitize(line));
     } catch (err) {
       this.#log(`error handling input from ${this.#who(client)}: ${describe(err)}`);
       this.#error(client, "internal", "the server could not handle that line");
@@ -137,7 +151,8 @@ export class Hub {
   }
 
   /** Tells a client its line was longer than the limit and was discarded. */
-  overlong(client: Client): void {
+  overlong(client: Client, now = Date.now()): void {
+    if (client.closing || !this.#admit(client, now)) return;
     this.#error(
       client,
       "line-too-long",
@@ -171,7 +186,7 @@ export class Hub {
    * `/help`; `/quit` or `exit` returns `"stop"`; anything else goes to everyone.
    */
   console(line: string): "stop" | undefined {
-    const input = parseInput(line);
+    const input = parseInput(sanitize(line));
     switch (input.kind) {
       case "empty":
         return;
@@ -209,14 +224,66 @@ export class Hub {
   kick(name: string, reason?: string): boolean {
     const target = this.#byName.get(nameKey(name));
     if (!target) return false;
-    const why = `kicked by the server${reason ? `: ${sanitize(reason)}` : ""}`;
-    this.#log(`kick ${target.name}${reason ? ` (${sanitize(reason)})` : ""}`);
-    this.#bye(target, why);
+    const clean = reason ? sanitize(reason) : "";
+    this.#log(`kick ${target.name}${clean ? ` (${clean})` : ""}`);
+    this.#bye(target, `kicked by the server${clean ? `: ${clean}` : ""}`);
     this.disconnect(target, "kicked");
     return true;
   }
 
+  /**
+   * Closes connections past a time limit: no name within `nameTimeoutMs`, or no input
+   * within `idleTimeoutMs`. The server calls it on a timer.
+   */
+  sweep(now = Date.now()): void {
+    const { nameTimeoutMs, idleTimeoutMs } = this.#opts.limits;
+    for (const client of this.#clients) {
+      if (client.closing) continue;
+      if (
+        nameTimeoutMs > 0 && client.name === undefined && now - client.connectedAt >= nameTimeoutMs
+      ) {
+        this.#log(`timeout ${client.peer.address}: no name chosen`);
+        this.#bye(client, `no name chosen within ${seconds(nameTimeoutMs)}`);
+        this.disconnect(client, "no name chosen");
+      } else if (idleTimeoutMs > 0 && now - client.lastInput >= idleTimeoutMs) {
+        this.#log(`timeout ${this.#who(client)}: idle`);
+        this.#bye(client, `idle for ${seconds(idleTimeoutMs)}`);
+        this.disconnect(client, "idle");
+      }
+    }
+  }
+
   // --- input ---------------------------------------------------------------------
+
+  /**
+   * Flood control: whether this line may be handled. Past the burst and rate, lines are
+   * dropped with one notice; a client that keeps flooding is disconnected.
+   */
+  #admit(client: Client, now: number): boolean {
+    client.lastInput = now;
+    const bucket = client.bucket;
+    if (!bucket || bucket.take(now)) {
+      client.warned = false;
+      return true;
+    }
+    const { ratePerSecond, burst, floodDisconnectLines } = this.#opts.limits;
+    client.floodBudget ??= new TokenBucket(ratePerSecond, floodDisconnectLines, now);
+    if (!client.floodBudget.take(now)) {
+      this.#log(`flood ${this.#who(client)}: disconnected`);
+      this.#bye(client, "disconnected for flooding");
+      this.disconnect(client, "flooding");
+      return false;
+    }
+    if (!client.warned) {
+      client.warned = true;
+      this.#error(
+        client,
+        "flood",
+        `slow down: lines are being dropped (limit ${ratePerSecond}/s after a burst of ${burst})`,
+      );
+    }
+    return false;
+  }
 
   #input(client: Client, line: string): void {
     const input = parseInput(line, {
@@ -299,8 +366,7 @@ export class Hub {
 
   // --- naming ----------------------------------------------------------------------
 
-  #rename(client: Client, requested: string): void {
-    const name = sanitize(requested);
+  #rename(client: Client, name: string): void {
     const problem = nameProblem(name, this.#opts.limits.maxNameLength);
     const holder = this.#byName.get(nameKey(name));
     if (problem || (holder && holder !== client)) {
@@ -367,9 +433,8 @@ export class Hub {
     this.#system(client, `type your message to ${to} on the next line`);
   }
 
-  #deliver(client: Client, target: Pending, rawText: string): void {
+  #deliver(client: Client, target: Pending, text: string): void {
     const from = client.name!;
-    let text = sanitize(rawText);
     const to = target.kind === "public" ? [] : target.kind === "private" ? [target.to] : target.to;
     const rewritten = this.#hook("message", { from, kind: target.kind, to: [...to], text });
     if (rewritten === false) return;
@@ -385,7 +450,7 @@ export class Hub {
     for (const name of to) {
       const c = this.#byName.get(nameKey(name));
       if (!c) {
-        this.#error(client, "unknown-user", `no user named ${sanitize(name)} is online`);
+        this.#error(client, "unknown-user", `no user named ${name} is online`);
       } else if (c !== client && !found.includes(c)) {
         found.push(c);
       }
@@ -406,8 +471,7 @@ export class Hub {
     this.#send(client, { type: "sent", ts, kind: target.kind, to: names, text });
   }
 
-  #announce(rawText: string): void {
-    const text = sanitize(rawText);
+  #announce(text: string): void {
     this.#log(`announce: ${text}`);
     this.#broadcast({ type: "announce", ts: Date.now(), from: "server", text });
   }
@@ -468,6 +532,10 @@ export class Hub {
       return undefined;
     }
   }
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000} s`;
 }
 
 /** A one-line description of a thrown value. */

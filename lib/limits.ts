@@ -1,7 +1,7 @@
 // Every limit the server enforces, with its default, in one place.
 // Flags in server.ts override these; the hub and sessions only read a Limits object.
 
-/** The limits one server runs with. Durations are milliseconds; 0 turns a timeout off. */
+/** The limits one server runs with. Durations are milliseconds; 0 turns a limit off. */
 export interface Limits {
   /** Longest input line, in bytes, before it is discarded with an error. */
   maxLineBytes: number;
@@ -9,6 +9,20 @@ export interface Limits {
   maxNameLength: number;
   /** Bytes queued for one client before it is disconnected as a slow reader. */
   maxOutboxBytes: number;
+  /** Steady input rate per client, in lines per second (0: no flood control). */
+  ratePerSecond: number;
+  /** Lines a client may send at once before the rate applies (a pasted burst). */
+  burst: number;
+  /** Lines dropped for flooding, net of the steady rate, before the client is disconnected. */
+  floodDisconnectLines: number;
+  /** Time to choose a name before the connection is closed. */
+  nameTimeoutMs: number;
+  /** Time without input before a client is disconnected. */
+  idleTimeoutMs: number;
+  /** Connections in total (0: no cap). */
+  maxClients: number;
+  /** Connections from one IP address (0: no cap). */
+  maxPerIp: number;
   /** Time to flush queued output to clients at shutdown. */
   shutdownFlushMs: number;
 }
@@ -18,8 +32,59 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxLineBytes: 4096,
   maxNameLength: 24,
   maxOutboxBytes: 256 * 1024,
+  ratePerSecond: 5,
+  burst: 20,
+  floodDisconnectLines: 100,
+  nameTimeoutMs: 60_000,
+  idleTimeoutMs: 0,
+  maxClients: 5000,
+  maxPerIp: 20,
   shutdownFlushMs: 2000,
 });
 
 /** Size of the buffer each connection reads into. */
 export const READ_BUFFER_BYTES = 4096;
+
+/**
+ * A token bucket: `burst` tokens, refilled at `rate` per second. Pure: the caller passes
+ * the time, so tests can drive it.
+ *
+ * @example
+ * ```ts
+ * const b = new TokenBucket(1, 2, 0);
+ * b.take(0); b.take(0); // true, true
+ * b.take(0);            // false: empty
+ * b.take(1000);         // true: one token came back
+ * ```
+ */
+export class TokenBucket {
+  #tokens: number;
+  #last: number;
+
+  constructor(readonly rate: number, readonly burst: number, now: number) {
+    this.#tokens = burst;
+    this.#last = now;
+  }
+
+  /** Takes one token if there is one. */
+  take(now: number): boolean {
+    this.#refill(now);
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Whether the bucket is full again (the client has been calm for a while). */
+  full(now: number): boolean {
+    this.#refill(now);
+    return this.#tokens >= this.burst;
+  }
+
+  #refill(now: number): void {
+    const elapsed = now - this.#last;
+    if (elapsed > 0) {
+      this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.rate) / 1000);
+      this.#last = now;
+    }
+  }
+}

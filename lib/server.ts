@@ -2,6 +2,7 @@
 // to the Hub, and shuts down gracefully. Command-line parsing and the console's stdin
 // live in server.ts; the chat itself lives in hub.ts.
 
+import { Outgoing } from "./events.ts";
 import { type ChatHooks, describe, Hub } from "./hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { Session } from "./session.ts";
@@ -40,7 +41,10 @@ export class ChatServer implements AsyncDisposable {
   readonly #hub: Hub;
   readonly #log: (line: string) => void;
   readonly #sessions = new Set<Promise<void>>();
+  /** Open connections per remote IP address, for `maxPerIp`. */
+  readonly #perIp = new Map<string, number>();
   readonly #accepting: Promise<void>;
+  readonly #sweeper: ReturnType<typeof setInterval> | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(listener: Deno.Listener, options: ChatServerOptions) {
@@ -56,6 +60,15 @@ export class ChatServer implements AsyncDisposable {
       version: VERSION,
     });
     this.#accepting = this.#acceptLoop();
+    const { nameTimeoutMs, idleTimeoutMs } = this.limits;
+    const shortest = Math.min(...[nameTimeoutMs, idleTimeoutMs].filter((ms) => ms > 0));
+    if (Number.isFinite(shortest)) {
+      // One timer for every connection: closing to within a quarter of the limit.
+      this.#sweeper = setInterval(
+        () => this.#hub.sweep(),
+        Math.min(1000, Math.max(10, shortest / 4)),
+      );
+    }
   }
 
   /** Starts listening; throws Deno's error (AddrInUse, PermissionDenied, ...) if it cannot. */
@@ -98,6 +111,7 @@ export class ChatServer implements AsyncDisposable {
 
   async #shutdown(reason: string): Promise<void> {
     this.#log(`shutdown: ${reason}`);
+    clearInterval(this.#sweeper);
     try {
       this.#listener.close();
     } catch {
@@ -132,7 +146,27 @@ export class ChatServer implements AsyncDisposable {
     }
   }
 
+  /** Why a new connection from `ip` is refused, or undefined to serve it. */
+  #refusal(ip: string): string | undefined {
+    const { maxClients, maxPerIp } = this.limits;
+    if (maxClients > 0 && this.#hub.connectionCount >= maxClients) {
+      return `server full (${maxClients} connections); try again later`;
+    }
+    if (maxPerIp > 0 && (this.#perIp.get(ip) ?? 0) >= maxPerIp) {
+      return `too many connections from your address (limit ${maxPerIp})`;
+    }
+    return undefined;
+  }
+
   #serve(conn: Deno.Conn): void {
+    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const refusal = this.#refusal(ip);
+    if (refusal) {
+      this.#log(`refused ${ip}: ${refusal}`);
+      this.#track(refuse(conn, refusal));
+      return;
+    }
+    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
     const session = new Session(conn, {
       maxLineBytes: this.limits.maxLineBytes,
       maxOutboxBytes: this.limits.maxOutboxBytes,
@@ -142,8 +176,30 @@ export class ChatServer implements AsyncDisposable {
     const done = session.run({
       line: (text) => this.#hub.input(client, text),
       overlong: () => this.#hub.overlong(client),
-    }).then(() => this.#hub.disconnect(client, session.reason));
-    this.#sessions.add(done);
-    done.finally(() => this.#sessions.delete(done));
+    }).then(() => {
+      const left = (this.#perIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.#perIp.set(ip, left);
+      else this.#perIp.delete(ip);
+      this.#hub.disconnect(client, session.reason);
+    });
+    this.#track(done);
+  }
+
+  /** Keeps a connection's task until it ends, so shutdown can wait for it. */
+  #track(task: Promise<void>): void {
+    const tracked = task.catch((err) => this.#log(`connection task failed: ${describe(err)}`))
+      .finally(() => this.#sessions.delete(tracked));
+    this.#sessions.add(tracked);
+  }
+}
+
+/** Sends one line saying why, then closes; never waits long on a client that does not read. */
+async function refuse(conn: Deno.Conn, reason: string): Promise<void> {
+  try {
+    await conn.write(new Outgoing({ type: "bye", ts: Date.now(), reason }).bytes("text"));
+  } catch {
+    // The newcomer is gone already.
+  } finally {
+    conn.close();
   }
 }

@@ -37,7 +37,7 @@ Deno.test("ChatServer refuses invalid, reserved and duplicate names with the rea
 });
 
 Deno.test("ChatServer runs every command under every alias", async (t) => {
-  await using server = startServer();
+  await using server = startServer({ limits: { ratePerSecond: 0 } });
   const port = server.addr.port;
   await using a = await joinAs(port, "alice");
   await using b = await joinAs(port, "bob");
@@ -334,7 +334,7 @@ Deno.test("ChatServer survives a throwing hook and clients that vanish mid-broad
 });
 
 Deno.test("ChatServer disconnects a client whose output queue passes the cap", async () => {
-  await using server = startServer({ limits: { maxOutboxBytes: 64 * 1024 } });
+  await using server = startServer({ limits: { maxOutboxBytes: 64 * 1024, ratePerSecond: 0 } });
   const port = server.addr.port;
   await using talker = await joinAs(port, "talker");
   await using reader = await joinAs(port, "reader");
