@@ -1,0 +1,232 @@
+// The chat client's edges: the TCP connection (read, framed, written in order), the
+// user's side (the terminal screen, or plain lines on a pipe) and the exit. Decisions
+// are left to ChatCore, looks to client_render.ts, the line editor to terminal/.
+
+import { ChatCore, type ClientAction } from "./client_core.ts";
+import { MAX_EVENT_LINE_BYTES, MAX_INPUT_LINE_BYTES, QUIT_TIMEOUT_MS } from "./client_limits.ts";
+import { clock, renderEvent } from "./client_render.ts";
+import { LineFramer } from "./framing.ts";
+import { type Line, plainText } from "./terminal/ansi.ts";
+import { Tty, type TtyHandlers } from "./terminal/tty.ts";
+
+/** How to run the client once connected. */
+export interface ClientAppOptions {
+  /** The name to take at once. */
+  name?: string;
+  /** Draw the terminal screen (stdin and stdout are TTYs); otherwise plain lines. */
+  terminal: boolean;
+  /** Colours on the terminal screen. */
+  color: boolean;
+}
+
+/** The user's side: a terminal screen or plain lines. */
+interface Frontend {
+  show(lines: readonly Line[]): void;
+  askName(text: string): void;
+  named(name: string): void;
+  read(handlers: TtyHandlers): Promise<void>;
+  restore(): void;
+}
+
+const encoder = new TextEncoder();
+
+function writeStdout(text: string): void {
+  const bytes = encoder.encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+}
+
+/** Plain line mode: no escape sequences, one line per event, input read line by line. */
+class PlainFrontend implements Frontend {
+  show(lines: readonly Line[]): void {
+    try {
+      writeStdout(lines.map((l) => plainText(l) + "\n").join(""));
+    } catch {
+      // stdout closed (a pipe reader left): nothing to show to.
+    }
+  }
+
+  askName(text: string): void {
+    this.show([[{ text: `${clock(Date.now())} * ${text}` }]]);
+  }
+
+  named(): void {}
+
+  async read(handlers: TtyHandlers): Promise<void> {
+    const framer = new LineFramer(MAX_INPUT_LINE_BYTES, {
+      line: (text) => handlers.line(text),
+      overlong: () =>
+        this.show([[{ text: `! input line over ${MAX_INPUT_LINE_BYTES} bytes; discarded` }]]),
+    });
+    const buf = new Uint8Array(16384);
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await Deno.stdin.read(buf);
+      } catch {
+        n = null;
+      }
+      if (n === null) break;
+      framer.push(buf.subarray(0, n));
+    }
+    // A last line without a newline still counts.
+    if (framer.buffered > 0) framer.push(encoder.encode("\n"));
+    handlers.end();
+  }
+
+  restore(): void {}
+}
+
+/** The terminal screen: input line at the bottom, events printed above it. */
+class TerminalFrontend implements Frontend {
+  readonly #tty: Tty;
+
+  constructor(color: boolean, names: () => Iterable<string>) {
+    this.#tty = Tty.open({ color, names });
+  }
+
+  show(lines: readonly Line[]): void {
+    this.#tty.print(lines);
+  }
+
+  askName(text: string): void {
+    this.#tty.setPrompt(`${text} `);
+  }
+
+  named(name: string): void {
+    this.#tty.setPrompt(`${name}> `);
+  }
+
+  read(handlers: TtyHandlers): Promise<void> {
+    return this.#tty.read(handlers);
+  }
+
+  restore(): void {
+    this.#tty.restore();
+  }
+}
+
+/** Why the socket stopped giving lines. */
+function lostReason(err: unknown): string {
+  if (err === undefined) return "connection closed by the server";
+  const message = err instanceof Error ? err.message.replace(/\s*\(os error \d+\)$/, "") : "";
+  return `connection lost${message ? ` (${message.toLowerCase()})` : ""}`;
+}
+
+/**
+ * Runs the chat over an open connection until it ends; resolves with the exit code.
+ * The terminal (if used) is restored and the connection closed by then; an error
+ * line, if any, has been printed on stderr.
+ */
+export function runClient(conn: Deno.TcpConn, options: ClientAppOptions): Promise<number> {
+  const core = new ChatCore({ name: options.name });
+  const frontend: Frontend = options.terminal
+    ? new TerminalFrontend(options.color, () => core.names)
+    : new PlainFrontend();
+  let writing: Promise<unknown> = Promise.resolve();
+  let quitTimer: ReturnType<typeof setTimeout> | undefined;
+  let finished = false;
+  let resolveExit: (code: number) => void;
+  const exited = new Promise<number>((resolve) => resolveExit = resolve);
+
+  const send = (line: string) => {
+    const bytes = encoder.encode(line + "\r\n");
+    writing = writing.then(async () => {
+      let offset = 0;
+      while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+    }).catch(() => {
+      // A failed write shows up as a lost connection on the read side.
+    });
+  };
+
+  const finish = async (code: number, error?: string) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(quitTimer);
+    for (const signal of SIGNALS) {
+      try {
+        Deno.removeSignalListener(signal, onSignal);
+      } catch {
+        // Not available on this platform.
+      }
+    }
+    await Promise.race([writing, new Promise((r) => setTimeout(r, 500))]);
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+    frontend.restore();
+    if (error) console.error(`chat-client: ${error}`);
+    resolveExit(code);
+  };
+
+  const apply = (actions: ClientAction[]) => {
+    for (const a of actions) {
+      if (finished) return;
+      switch (a.type) {
+        case "send":
+          send(a.line);
+          break;
+        case "show":
+          frontend.show(renderEvent(a.event, { me: core.me }));
+          break;
+        case "ask-name":
+          frontend.askName(a.text);
+          break;
+        case "named":
+          frontend.named(a.name);
+          break;
+        case "exit":
+          finish(a.code, a.error);
+          return;
+      }
+    }
+    if (core.state === "quitting" && quitTimer === undefined) {
+      // A server that never closes does not keep us: leave cleanly anyway.
+      quitTimer = setTimeout(() => finish(0), QUIT_TIMEOUT_MS);
+    }
+  };
+
+  const onSignal = () => {
+    if (core.state === "quitting") finish(0);
+    else apply(core.quit());
+  };
+  for (const signal of SIGNALS) {
+    try {
+      Deno.addSignalListener(signal, onSignal);
+    } catch {
+      // Not available on this platform.
+    }
+  }
+
+  const readServer = async () => {
+    const framer = new LineFramer(MAX_EVENT_LINE_BYTES, {
+      line: (text) => apply(core.serverLine(text)),
+      overlong: () => {},
+    });
+    const buf = new Uint8Array(16384);
+    let failure: unknown;
+    try {
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        framer.push(buf.subarray(0, n));
+      }
+    } catch (err) {
+      failure = err;
+    }
+    if (!finished) apply(core.closed(lostReason(failure)));
+  };
+
+  apply(core.start());
+  readServer();
+  frontend.read({
+    line: (text) => apply(core.userLine(text)),
+    quit: () => apply(core.quit()),
+    end: () => apply(core.endOfInput()),
+  });
+  return exited;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;

@@ -1,0 +1,367 @@
+// The chat client's protocol as a pure state machine: server lines, user lines and
+// the end of input go in, actions (send a line, show an event, ask for a name, exit)
+// come out. It never sees a socket or a terminal; client_app.ts wires those.
+
+import { type CommandName, helpLines, parseInput } from "./commands.ts";
+import type { ErrorCode, ServerEvent } from "./events.ts";
+import { sanitize } from "./sanitize.ts";
+
+/** What the client does next. */
+export type ClientAction =
+  /** Send one input line to the server. */
+  | { type: "send"; line: string }
+  /** Show an event (from the server, or made locally: own messages, local errors, help). */
+  | { type: "show"; event: ServerEvent }
+  /** Ask the user for a name with the server's prompt text. */
+  | { type: "ask-name"; text: string }
+  /** The user's name is now `name`. */
+  | { type: "named"; name: string }
+  /** Leave with this exit code; `error` is the one line to print, if any. */
+  | { type: "exit"; code: number; error?: string };
+
+/** Where the client is in its life. */
+export type ClientState =
+  /** Connected, waiting for the server to confirm JSON mode. */
+  | "connecting"
+  /** Waiting for the user to type a name. */
+  | "naming"
+  /** A name was sent; waiting for the server to accept or refuse it. */
+  | "naming-sent"
+  /** Named and chatting. */
+  | "chat"
+  /** /quit was sent; waiting for the server to close. */
+  | "quitting"
+  /** The server said bye; waiting for it to close. */
+  | "closing"
+  /** The connection is over. */
+  | "closed";
+
+/** Settings for a {@link ChatCore}. */
+export interface ChatCoreOptions {
+  /** The name to take at once (`--name`). */
+  name?: string;
+  /** The clock for locally made events; `Date.now` unless testing. */
+  now?: () => number;
+}
+
+/** The line that switches a connection to JSON events. */
+export const PROTO_JSON = "/proto json";
+
+const END = Symbol("end of input");
+
+/** Where a two-step command (`/pm bob` then the text) sends the next line. */
+type Pending = "public" | "private" | "group";
+
+const TWO_STEP: Partial<Record<CommandName, Pending>> = {
+  sendall: "public",
+  pm: "private",
+  groupmessage: "group",
+};
+
+/** The client side of one connection. */
+export class ChatCore {
+  #state: ClientState = "connecting";
+  #me: string | undefined;
+  /** Names online by lower-case key. */
+  readonly #users = new Map<string, string>();
+  #pending: Pending | undefined;
+  /** `/users` replies the client asked for itself, not to be shown. */
+  #hiddenUsers = 0;
+  #byeReceived = false;
+  #sawText = false;
+  #wantedName: string | undefined;
+  #lastNameError: string | undefined;
+  /** Input waiting until the client can take it (while connecting or naming). */
+  readonly #queue: (string | typeof END)[] = [];
+  readonly #now: () => number;
+
+  constructor(options: ChatCoreOptions = {}) {
+    this.#wantedName = options.name;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Where the client is. */
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** Your name, once the server has accepted one. */
+  get me(): string | undefined {
+    return this.#me;
+  }
+
+  /** The names online, as last reported by the server. */
+  get names(): string[] {
+    return [...this.#users.values()];
+  }
+
+  /** The first thing to do on a new connection. */
+  start(): ClientAction[] {
+    return [{ type: "send", line: PROTO_JSON }];
+  }
+
+  /** Handles one line from the server. */
+  serverLine(line: string): ClientAction[] {
+    if (this.#state === "closed") return [];
+    let event: ServerEvent | undefined;
+    if (line.startsWith("{")) {
+      try {
+        event = JSON.parse(line);
+      } catch {
+        event = undefined;
+      }
+    }
+    if (!event || typeof event.type !== "string") {
+      // Text lines come before the switch to JSON: show the welcome, skip the prompt.
+      if (this.#state !== "connecting" || !this.#sawText) {
+        this.#sawText = true;
+        if (line.trim() !== "") return [this.#show({ type: "system", text: line })];
+      }
+      return [];
+    }
+    return [...this.#event(event), ...this.#drain()];
+  }
+
+  /** Handles one line the user entered; it waits its turn while a name is being settled. */
+  userLine(line: string): ClientAction[] {
+    this.#queue.push(line);
+    return this.#drain();
+  }
+
+  /** The user's input has ended (stdin EOF): leave once every earlier line is handled. */
+  endOfInput(): ClientAction[] {
+    this.#queue.push(END);
+    return this.#drain();
+  }
+
+  /** Leave now (Ctrl+C, Ctrl+D, a signal): send /quit and wait for the server to close. */
+  quit(): ClientAction[] {
+    if (this.#state === "quitting" || this.#state === "closing" || this.#state === "closed") {
+      return [];
+    }
+    this.#state = "quitting";
+    this.#queue.length = 0;
+    return [{ type: "send", line: "/quit" }];
+  }
+
+  /** The connection is over; `reason` says how, when the server did not say bye. */
+  closed(reason: string): ClientAction[] {
+    if (this.#state === "closed") return [];
+    const clean = this.#byeReceived || this.#state === "quitting";
+    this.#state = "closed";
+    return [clean ? { type: "exit", code: 0 } : { type: "exit", code: 1, error: reason }];
+  }
+
+  // --- server events -------------------------------------------------------------
+
+  #event(e: ServerEvent): ClientAction[] {
+    switch (e.type) {
+      case "mode":
+        return this.#modeChanged(e.name);
+      case "named":
+        return this.#named(e);
+      case "prompt":
+        if (this.#state !== "naming" && this.#state !== "naming-sent") return [];
+        return this.#askName(e.text);
+      case "error":
+        if (e.code === "name-taken" || e.code === "name-invalid") this.#lastNameError = e.text;
+        return [{ type: "show", event: e }];
+      case "users":
+        this.#users.clear();
+        for (const n of e.names) this.#users.set(n.toLowerCase(), n);
+        if (this.#hiddenUsers > 0) {
+          this.#hiddenUsers--;
+          return [];
+        }
+        return [{ type: "show", event: e }];
+      case "join":
+        this.#users.set(e.name.toLowerCase(), e.name);
+        return [{ type: "show", event: e }];
+      case "leave":
+        this.#users.delete(e.name.toLowerCase());
+        return [{ type: "show", event: e }];
+      case "rename":
+        this.#users.delete(e.from.toLowerCase());
+        this.#users.set(e.to.toLowerCase(), e.to);
+        return [{ type: "show", event: e }];
+      case "bye":
+        this.#byeReceived = true;
+        this.#state = "closing";
+        return [{ type: "show", event: e }];
+      default:
+        return [{ type: "show", event: e }];
+    }
+  }
+
+  #modeChanged(name: string | null): ClientAction[] {
+    if (this.#state !== "connecting") return [];
+    if (name !== null) {
+      // An --auto-name server has named us already.
+      const acts = this.#becomeNamed({ type: "named", ts: this.#now(), name, auto: true });
+      const wanted = this.#wantedName;
+      this.#wantedName = undefined;
+      if (wanted !== undefined && wanted !== name) acts.push(...this.#sendName(wanted));
+      return acts;
+    }
+    const wanted = this.#wantedName;
+    this.#wantedName = undefined;
+    if (wanted !== undefined) return this.#sendName(wanted);
+    return this.#askName("choose a name:");
+  }
+
+  #named(e: Extract<ServerEvent, { type: "named" }>): ClientAction[] {
+    if (this.#me === undefined) return this.#becomeNamed(e);
+    this.#users.delete(this.#me.toLowerCase());
+    this.#me = e.name;
+    this.#users.set(e.name.toLowerCase(), e.name);
+    return [{ type: "show", event: e }, { type: "named", name: e.name }];
+  }
+
+  #becomeNamed(e: Extract<ServerEvent, { type: "named" }>): ClientAction[] {
+    this.#me = e.name;
+    this.#users.set(e.name.toLowerCase(), e.name);
+    if (this.#state === "connecting" || this.#state.startsWith("naming")) this.#state = "chat";
+    this.#hiddenUsers++;
+    return [
+      { type: "show", event: e },
+      { type: "named", name: e.name },
+      { type: "send", line: "/users" },
+    ];
+  }
+
+  #askName(text: string): ClientAction[] {
+    this.#state = "naming";
+    return [{ type: "ask-name", text }];
+  }
+
+  /** Sends a name; a name with spaces is refused here, since /nick takes one word. */
+  #sendName(name: string): ClientAction[] {
+    const trimmed = name.trim();
+    if (trimmed === "" || /\s/.test(trimmed)) {
+      const text = trimmed === ""
+        ? "invalid name: a name cannot be empty"
+        : "invalid name: a name cannot contain spaces";
+      this.#lastNameError = text;
+      const acts: ClientAction[] = [this.#error("name-invalid", text)];
+      if (this.#me === undefined) acts.push(...this.#askName("choose a name:"));
+      return acts;
+    }
+    if (this.#me === undefined) this.#state = "naming-sent";
+    return [{ type: "send", line: `/nick ${trimmed}` }];
+  }
+
+  // --- user input ------------------------------------------------------------------
+
+  #drain(): ClientAction[] {
+    const acts: ClientAction[] = [];
+    while (this.#queue.length > 0 && (this.#state === "naming" || this.#state === "chat")) {
+      const item = this.#queue.shift()!;
+      if (item === END) {
+        if (this.#state === "chat") {
+          acts.push(...this.quit());
+        } else {
+          this.#state = "closed";
+          acts.push(
+            { type: "send", line: "/quit" },
+            { type: "exit", code: 1, error: this.#lastNameError ?? "no name was given" },
+          );
+        }
+        break;
+      }
+      acts.push(...(this.#state === "naming" ? this.#nameLine(item) : this.#chatLine(item)));
+    }
+    return acts;
+  }
+
+  /** A line typed while the client has no name: the name, or a command that works now. */
+  #nameLine(line: string): ClientAction[] {
+    const input = parseInput(line);
+    switch (input.kind) {
+      case "empty":
+        return [];
+      case "error":
+        return [this.#error(input.usage ? "usage" : "unknown-command", input.message)];
+      case "text":
+        return this.#sendName(input.text);
+    }
+    const cmd = input.command;
+    switch (cmd.name) {
+      case "help":
+        return [this.#show({ type: "help", lines: helpLines(cmd.topic) })];
+      case "disconnect":
+        return this.quit();
+      case "changeusername":
+        return this.#sendName(cmd.nick);
+      case "proto":
+        return [this.#protoRefused()];
+      default:
+        return [this.#error("no-name", "choose a name first (type a name, or /nick NAME)")];
+    }
+  }
+
+  /** A line typed while chatting. */
+  #chatLine(line: string): ClientAction[] {
+    const input = parseInput(line, { isUser: (n) => this.#users.has(n.toLowerCase()) });
+    const pending = this.#pending;
+    if (pending && (input.kind === "text" || input.kind === "empty")) {
+      // The second line of `/pm bob` + text: the server routes it; show it if public.
+      this.#pending = undefined;
+      const acts: ClientAction[] = [{ type: "send", line }];
+      if (pending === "public" && input.kind === "text") acts.push(...this.#own(input.text));
+      return acts;
+    }
+    this.#pending = undefined;
+    switch (input.kind) {
+      case "empty":
+        return [];
+      case "error":
+        return [this.#error(input.usage ? "usage" : "unknown-command", input.message)];
+      case "text":
+        return [{ type: "send", line }, ...this.#own(input.text)];
+    }
+    const cmd = input.command;
+    switch (cmd.name) {
+      case "help":
+        return [this.#show({ type: "help", lines: helpLines(cmd.topic) })];
+      case "disconnect":
+        return this.quit();
+      case "proto":
+        return [this.#protoRefused()];
+      case "sendall":
+      case "pm":
+      case "groupmessage":
+        if (cmd.text === undefined) {
+          this.#pending = TWO_STEP[cmd.name];
+          return [{ type: "send", line }];
+        }
+        return [{ type: "send", line }, ...(cmd.name === "sendall" ? this.#own(cmd.text) : [])];
+      default:
+        return [{ type: "send", line }];
+    }
+  }
+
+  /** Your own public message, shown locally: the server does not echo it. */
+  #own(text: string): ClientAction[] {
+    const clean = sanitize(text);
+    if (clean === "" || this.#me === undefined) return [];
+    return [this.#show({ type: "message", from: this.#me, text: clean })];
+  }
+
+  #protoRefused(): ClientAction {
+    return this.#error(
+      "usage",
+      "the client keeps the connection in JSON mode; /proto is not available",
+    );
+  }
+
+  #error(code: ErrorCode, text: string): ClientAction {
+    return this.#show({ type: "error", code, text });
+  }
+
+  /** A locally made event, stamped with the client's clock. */
+  #show<E extends DistributiveOmit<ServerEvent, "ts">>(event: E): ClientAction {
+    return { type: "show", event: { ...event, ts: this.#now() } as ServerEvent };
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,0 +1,65 @@
+// Opening the client's TCP connection with a timeout, and turning connection
+// failures into one line a person can act on. Reading and writing the connection is
+// left to client_app.ts.
+
+/** A connection could not be set up; `message` is one line for the user. */
+export class ConnectError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConnectError";
+  }
+}
+
+/** Why a connection attempt failed, in a few words. */
+export function connectFailure(err: unknown, hostname: string): string {
+  if (err instanceof Deno.errors.ConnectionRefused) {
+    return "connection refused (is the server running on that port?)";
+  }
+  if (err instanceof Deno.errors.NetworkUnreachable) return "network unreachable";
+  if (err instanceof Deno.errors.TimedOut) return "timed out";
+  if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+    return "not allowed to use the network (run with --allow-net)";
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (/lookup address|name or service not known|nodename nor servname/i.test(message)) {
+    return `unknown host ${hostname}`;
+  }
+  return message.replace(/\s*\(os error \d+\)$/, "").split("\n")[0];
+}
+
+/** How to open a connection; `Deno.connect` outside tests. */
+export type Connector = (options: Deno.ConnectOptions) => Promise<Deno.TcpConn>;
+
+/**
+ * Connects to `hostname:port`, giving up after `timeoutMs`.
+ * Every failure is a {@link ConnectError} whose message names the address and the reason.
+ */
+export async function connectTcp(
+  hostname: string,
+  port: number,
+  timeoutMs: number,
+  connect: Connector = Deno.connect,
+): Promise<Deno.TcpConn> {
+  const shown = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(new Deno.errors.TimedOut(`no answer within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+  });
+  const attempt = connect({ hostname, port, transport: "tcp", signal: abort.signal });
+  try {
+    return await Promise.race([attempt, timeout]);
+  } catch (err) {
+    // A connection that completes after the timeout is closed, not leaked.
+    attempt.then((c) => c.close(), () => {});
+    const why = err instanceof Deno.errors.TimedOut && abort.signal.aborted
+      ? `no answer within ${timeoutMs / 1000} s`
+      : connectFailure(err, hostname);
+    throw new ConnectError(`cannot connect to ${shown}: ${why}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,126 @@
+// How the chat client shows events: a timestamp, a stable colour per name, distinct
+// looks for your own, private and group messages, notices and errors, and a highlight
+// when a message mentions you. Pure: events in, styled lines out; escape codes are
+// left to terminal/ansi.ts.
+
+import { renderText, type ServerEvent } from "./events.ts";
+import type { Line, Span, Style } from "./terminal/ansi.ts";
+
+/** Foreground colours names are drawn in: readable on dark and light backgrounds. */
+const NAME_COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96] as const;
+
+/** The looks of each kind of line. */
+export const STYLES = {
+  time: { dim: true },
+  own: { dim: true },
+  ownName: { bold: true },
+  private: { fg: 35, bold: true },
+  group: { fg: 36, bold: true },
+  announce: { fg: 33, bold: true },
+  notice: { dim: true },
+  error: { fg: 31, bold: true },
+  mention: { reverse: true, bold: true },
+} as const satisfies Record<string, Style>;
+
+/** A stable colour for a name (FNV-1a over its lower-case form), the same in every client. */
+export function nameColour(name: string): number {
+  let h = 0x811c9dc5;
+  for (const c of name.toLowerCase()) {
+    h ^= c.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return NAME_COLOURS[h % NAME_COLOURS.length];
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+}
+
+/** Whether `text` mentions `name` as a whole word (any case, `@` allowed). */
+export function mentions(text: string, name: string | undefined): boolean {
+  if (!name) return false;
+  return new RegExp(`(?<![A-Za-z0-9_.-])${escapeRegExp(name)}(?![A-Za-z0-9_-])`, "i").test(text);
+}
+
+/** `HH:MM` in local time. */
+export function clock(ts: number): string {
+  const d = new Date(ts);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}
+
+function name(n: string): Span {
+  return { text: n, style: { fg: nameColour(n), bold: true } };
+}
+
+/** Who is looking: your name decides what is yours and what mentions you. */
+export interface Viewer {
+  me: string | undefined;
+}
+
+/**
+ * Renders an event as styled lines. A `message` from `viewer.me` is your own (the
+ * server never echoes it; the client shows it locally).
+ *
+ * @example
+ * ```ts
+ * const [line] = renderEvent({ type: "message", ts: 0, from: "bob", text: "hi alice" }, { me: "alice" });
+ * // spans: "00:00 ", "<", "bob", "> ", "hi alice" (highlighted: it mentions alice)
+ * ```
+ */
+export function renderEvent(e: ServerEvent, viewer: Viewer): Line[] {
+  const time: Span = { text: `${clock(e.ts)} `, style: STYLES.time };
+  const body = (text: string, from: string): Span => ({
+    text,
+    style: from !== viewer.me && mentions(text, viewer.me) ? STYLES.mention : undefined,
+  });
+  switch (e.type) {
+    case "message":
+      if (e.from === viewer.me) {
+        return [[
+          time,
+          { text: "<", style: STYLES.own },
+          { text: e.from, style: STYLES.ownName },
+          { text: "> " + e.text, style: STYLES.own },
+        ]];
+      }
+      return [[time, { text: "<" }, name(e.from), { text: "> " }, body(e.text, e.from)]];
+    case "private":
+      return [[time, { text: "[pm from ", style: STYLES.private }, name(e.from), {
+        text: "] ",
+        style: STYLES.private,
+      }, body(e.text, e.from)]];
+    case "group":
+      return [[
+        time,
+        { text: "[group from ", style: STYLES.group },
+        name(e.from),
+        { text: ` to ${e.to.join(", ")}] `, style: STYLES.group },
+        body(e.text, e.from),
+      ]];
+    case "sent": {
+      const style = e.kind === "private" ? STYLES.private : STYLES.group;
+      const tag = e.kind === "private" ? "pm" : "group";
+      return [[time, { text: `[${tag} to ${e.to.join(", ")}] `, style }, {
+        text: e.text,
+        style: STYLES.own,
+      }]];
+    }
+    case "announce":
+      return [[time, { text: "[server] ", style: STYLES.announce }, {
+        text: e.text,
+        style: mentions(e.text, viewer.me) ? STYLES.mention : STYLES.announce,
+      }]];
+    case "error":
+      return [[time, { text: `! ${e.text}`, style: STYLES.error }]];
+    case "help":
+      return e.lines.map((text, i) => [
+        i === 0 ? time : { text: " ".repeat(time.text.length) },
+        { text, style: STYLES.notice },
+      ]);
+    case "welcome":
+    case "prompt":
+      return [[time, { text: `* ${e.text}`, style: STYLES.notice }]];
+    default:
+      return [[time, { text: renderText(e), style: STYLES.notice }]];
+  }
+}

@@ -1,0 +1,137 @@
+// The thin TTY layer: raw mode on stdin, key bytes read and decoded, screen operations
+// encoded and written to stdout, SIGWINCH turned into a resize, and the terminal
+// always restored. What keys mean and what is drawn is left to screen.ts.
+
+import { encodeOps, type Line, RESET } from "./ansi.ts";
+import { KeyDecoder } from "./keys.ts";
+import { Screen } from "./screen.ts";
+
+/** What the user did at the terminal. */
+export interface TtyHandlers {
+  /** Enter: a line to handle. */
+  line(text: string): void;
+  /** Ctrl+C or Ctrl+D on an empty line. */
+  quit(): void;
+  /** stdin ended (the terminal went away). */
+  end(): void;
+}
+
+const encoder = new TextEncoder();
+
+function writeAll(text: string): void {
+  const bytes = encoder.encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+}
+
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 80;
+  } catch {
+    return 80;
+  }
+}
+
+/**
+ * The chat screen on a real terminal (stdin and stdout both TTYs). Opening it turns
+ * raw mode on; {@link Tty.restore} (also run on `unload` and on an uncaught error)
+ * turns it off and shows the cursor.
+ */
+export class Tty {
+  readonly screen: Screen;
+  readonly #color: boolean;
+  #restored = false;
+  readonly #resize = () => this.#draw(this.screen.resize(terminalColumns()));
+  readonly #restoreOnExit = () => this.restore();
+
+  private constructor(color: boolean, names: () => Iterable<string>) {
+    this.#color = color;
+    this.screen = new Screen({ cols: terminalColumns(), names });
+  }
+
+  /** Puts the terminal in raw mode and draws the (empty) input line. */
+  static open(options: { color: boolean; names: () => Iterable<string> }): Tty {
+    const tty = new Tty(options.color, options.names);
+    Deno.stdin.setRaw(true);
+    for (const event of ["unload", "error", "unhandledrejection"]) {
+      globalThis.addEventListener(event, tty.#restoreOnExit);
+    }
+    try {
+      Deno.addSignalListener("SIGWINCH", tty.#resize);
+    } catch {
+      // No SIGWINCH on Windows: the width is read again at each redraw there.
+    }
+    tty.#draw(tty.screen.redraw());
+    return tty;
+  }
+
+  /** Prints lines above the input line. */
+  print(lines: readonly Line[]): void {
+    this.#draw(this.screen.print(lines));
+  }
+
+  /** Changes the prompt before the input. */
+  setPrompt(prompt: string): void {
+    this.#draw(this.screen.setPrompt(prompt));
+  }
+
+  /** Reads keys until stdin ends or the terminal is restored. */
+  async read(handlers: TtyHandlers): Promise<void> {
+    const decoder = new TextDecoder();
+    const keys = new KeyDecoder();
+    const buf = new Uint8Array(4096);
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await Deno.stdin.read(buf);
+      } catch {
+        n = null;
+      }
+      if (this.#restored) return;
+      if (n === null) {
+        handlers.end();
+        return;
+      }
+      for (const key of keys.feed(decoder.decode(buf.subarray(0, n), { stream: true }))) {
+        if (this.#restored) return;
+        const result = this.screen.key(key);
+        this.#draw(result.ops);
+        if (result.submit !== undefined) handlers.line(result.submit);
+        if (result.quit) handlers.quit();
+      }
+    }
+  }
+
+  /** Erases the input line, resets colours, shows the cursor, leaves raw mode. Idempotent. */
+  restore(): void {
+    if (this.#restored) return;
+    this.#restored = true;
+    for (const event of ["unload", "error", "unhandledrejection"]) {
+      globalThis.removeEventListener(event, this.#restoreOnExit);
+    }
+    try {
+      Deno.removeSignalListener("SIGWINCH", this.#resize);
+    } catch {
+      // Never added.
+    }
+    try {
+      writeAll(encodeOps(this.screen.finish(), false) + RESET);
+    } catch {
+      // stdout is gone; raw mode still has to be turned off.
+    }
+    try {
+      Deno.stdin.setRaw(false);
+    } catch {
+      // stdin is gone with the terminal.
+    }
+  }
+
+  #draw(ops: Parameters<typeof encodeOps>[0]): void {
+    if (this.#restored || ops.length === 0) return;
+    try {
+      writeAll(encodeOps(ops, this.#color));
+    } catch {
+      // The terminal went away; the read loop ends next.
+    }
+  }
+}

@@ -1,0 +1,426 @@
+// Tests for lib/client_core.ts: the client's protocol state machine, fed server lines
+// and user lines, with the actions it takes written as short strings.
+
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { ChatCore, type ClientAction } from "../lib/client_core.ts";
+import type { ServerEvent } from "../lib/events.ts";
+
+type Step =
+  | ["server", ServerEvent | string]
+  | ["user", string]
+  | ["end"]
+  | ["quit"]
+  | ["closed", string];
+
+/** An action as a short string: `send /users`, `show error: text`, `exit 1: why`. */
+function brief(a: ClientAction): string {
+  switch (a.type) {
+    case "send":
+      return `send ${a.line}`;
+    case "show": {
+      const e = a.event;
+      const detail = "text" in e
+        ? e.text
+        : e.type === "help"
+        ? `${e.lines.length} lines`
+        : e.type === "users"
+        ? e.names.join(",")
+        : e.type === "named"
+        ? e.name
+        : e.type === "bye"
+        ? e.reason
+        : "";
+      return `show ${e.type}: ${detail}`;
+    }
+    case "ask-name":
+      return `ask ${a.text}`;
+    case "named":
+      return `named ${a.name}`;
+    case "exit":
+      return `exit ${a.code}${a.error ? `: ${a.error}` : ""}`;
+  }
+}
+
+function run(steps: Step[], name?: string): { core: ChatCore; actions: string[] } {
+  const core = new ChatCore({ name, now: () => 0 });
+  const actions = core.start().map(brief);
+  for (const step of steps) {
+    let acts: ClientAction[];
+    switch (step[0]) {
+      case "server":
+        acts = core.serverLine(
+          typeof step[1] === "string" ? step[1] : JSON.stringify(step[1]),
+        );
+        break;
+      case "user":
+        acts = core.userLine(step[1]);
+        break;
+      case "end":
+        acts = core.endOfInput();
+        break;
+      case "quit":
+        acts = core.quit();
+        break;
+      case "closed":
+        acts = core.closed(step[1]);
+        break;
+    }
+    actions.push(...acts.map(brief));
+  }
+  return { core, actions };
+}
+
+const WELCOME = "welcome to linechat 0.1.0 (1 online)";
+const MODE: ServerEvent = { type: "mode", ts: 0, mode: "json", name: null };
+const NAMED_ALICE: ServerEvent = { type: "named", ts: 0, name: "alice", auto: false };
+const USERS: ServerEvent = { type: "users", ts: 0, names: ["bob", "alice"], count: 2 };
+/** Connected and named alice, with the hidden /users reply consumed. */
+const JOINED: Step[] = [
+  ["server", WELCOME],
+  ["server", "choose a name:"],
+  ["server", MODE],
+  ["user", "alice"],
+  ["server", NAMED_ALICE],
+  ["server", USERS],
+];
+const JOINED_ACTIONS = [
+  "send /proto json",
+  `show system: ${WELCOME}`,
+  "ask choose a name:",
+  "send /nick alice",
+  "show named: alice",
+  "named alice",
+  "send /users",
+];
+
+interface Case {
+  name: string;
+  /** The --name flag. */
+  flag?: string;
+  steps: Step[];
+  /** Actions after the JOINED prefix (when `joined`), or all of them. */
+  want: string[];
+  joined?: boolean;
+}
+
+const CASES: Case[] = [
+  {
+    name: "asks for a name after the switch to JSON, showing only the welcome line",
+    steps: [["server", WELCOME], ["server", "choose a name:"], ["server", MODE]],
+    want: ["send /proto json", `show system: ${WELCOME}`, "ask choose a name:"],
+  },
+  {
+    name: "takes --name at once and asks for the names online, without showing them",
+    flag: "alice",
+    steps: [["server", WELCOME], ["server", MODE], ["server", NAMED_ALICE], ["server", USERS]],
+    want: [
+      "send /proto json",
+      `show system: ${WELCOME}`,
+      "send /nick alice",
+      "show named: alice",
+      "named alice",
+      "send /users",
+    ],
+  },
+  {
+    name: "a taken name shows the server's reason and asks again",
+    steps: [
+      ["server", MODE],
+      ["user", "bob"],
+      ["server", { type: "error", ts: 0, code: "name-taken", text: "the name bob is taken" }],
+      ["server", { type: "prompt", ts: 0, text: "choose a name:" }],
+      ["user", "alice"],
+    ],
+    want: [
+      "send /proto json",
+      "ask choose a name:",
+      "send /nick bob",
+      "show error: the name bob is taken",
+      "ask choose a name:",
+      "send /nick alice",
+    ],
+  },
+  {
+    name: "lines typed while a name is being checked wait for the answer",
+    steps: [
+      ["server", MODE],
+      ["user", "bob"],
+      ["user", "alice"],
+      ["user", "hello"],
+      ["server", { type: "error", ts: 0, code: "name-taken", text: "taken" }],
+      ["server", { type: "prompt", ts: 0, text: "choose a name:" }],
+      ["server", NAMED_ALICE],
+    ],
+    want: [
+      "send /proto json",
+      "ask choose a name:",
+      "send /nick bob",
+      "show error: taken",
+      "ask choose a name:",
+      "send /nick alice",
+      "show named: alice",
+      "named alice",
+      "send /users",
+      "send hello",
+      "show message: hello",
+    ],
+  },
+  {
+    name: "a refused --name with no input left exits 1 with the reason",
+    flag: "bob",
+    steps: [
+      ["server", MODE],
+      ["end"],
+      ["server", { type: "error", ts: 0, code: "name-taken", text: "the name bob is taken" }],
+      ["server", { type: "prompt", ts: 0, text: "choose a name:" }],
+    ],
+    want: [
+      "send /proto json",
+      "send /nick bob",
+      "show error: the name bob is taken",
+      "ask choose a name:",
+      "send /quit",
+      "exit 1: the name bob is taken",
+    ],
+  },
+  {
+    name: "a name with spaces is refused locally",
+    steps: [["server", MODE], ["user", "a b"]],
+    want: [
+      "send /proto json",
+      "ask choose a name:",
+      "show error: invalid name: a name cannot contain spaces",
+      "ask choose a name:",
+    ],
+  },
+  {
+    name: "before a name, /help is local and chat commands are refused locally",
+    steps: [["server", MODE], ["user", "/help"], ["user", "/users"], ["user", "/nick alice"]],
+    want: [
+      "send /proto json",
+      "ask choose a name:",
+      "show help: 10 lines",
+      "show error: choose a name first (type a name, or /nick NAME)",
+      "send /nick alice",
+    ],
+  },
+  {
+    name: "an --auto-name server's name is shown, and --name then renames",
+    flag: "alice",
+    steps: [["server", { ...MODE, name: "guest-1" }]],
+    want: [
+      "send /proto json",
+      "show named: guest-1",
+      "named guest-1",
+      "send /users",
+      "send /nick alice",
+    ],
+  },
+  {
+    name: "a plain line is sent and shown locally as your own",
+    joined: true,
+    steps: [["user", "hello all"]],
+    want: ["send hello all", "show message: hello all"],
+  },
+  {
+    name: "a usage error is shown without a round trip",
+    joined: true,
+    steps: [["user", "/pm"], ["user", "/gm"], ["user", "/nick a b"]],
+    want: [
+      "show error: usage: /pm USER [TEXT]",
+      "show error: usage: /groupmessage USER1, USER2, ... [TEXT]",
+      "show error: usage: /changeusername NAME",
+    ],
+  },
+  {
+    name: "an unknown command is shown without a round trip",
+    joined: true,
+    steps: [["user", "/frobnicate"]],
+    want: ["show error: unknown command /frobnicate (try /help)"],
+  },
+  {
+    name: "/help and /help TOPIC are answered locally",
+    joined: true,
+    steps: [["user", "/help"], ["user", "/help pm"]],
+    want: ["show help: 10 lines", "show help: 2 lines"],
+  },
+  {
+    name: "/proto is refused: the client needs JSON",
+    joined: true,
+    steps: [["user", "/proto text"]],
+    want: ["show error: the client keeps the connection in JSON mode; /proto is not available"],
+  },
+  {
+    name: "a private message is sent and shown when the server confirms it",
+    joined: true,
+    steps: [
+      ["user", "/pm bob psst"],
+      ["server", { type: "sent", ts: 0, kind: "private", to: ["bob"], text: "psst" }],
+    ],
+    want: ["send /pm bob psst", "show sent: psst"],
+  },
+  {
+    name: "NAME: text to someone online is private, so not shown as public",
+    joined: true,
+    steps: [["user", "bob: psst"], ["user", "nobody: hi"]],
+    want: ["send bob: psst", "send nobody: hi", "show message: nobody: hi"],
+  },
+  {
+    name: "/pm without text: the next line goes to that user, not to everyone",
+    joined: true,
+    steps: [["user", "/pm bob"], ["user", "secret"], ["user", "public"]],
+    want: ["send /pm bob", "send secret", "send public", "show message: public"],
+  },
+  {
+    name: "/sendall without text: the next line is public and shown",
+    joined: true,
+    steps: [["user", "/sendall"], ["user", "to all"]],
+    want: ["send /sendall", "send to all", "show message: to all"],
+  },
+  {
+    name: "/sendall TEXT is shown as your own",
+    joined: true,
+    steps: [["user", "/bc hi all"]],
+    want: ["send /bc hi all", "show message: hi all"],
+  },
+  {
+    name: "//text sends a line starting with a slash",
+    joined: true,
+    steps: [["user", "//shrug"]],
+    want: ["send //shrug", "show message: /shrug"],
+  },
+  {
+    name: "empty lines are not sent",
+    joined: true,
+    steps: [["user", "   "]],
+    want: [],
+  },
+  {
+    name: "/users asked by the user is shown",
+    joined: true,
+    steps: [["user", "/who"], ["server", USERS]],
+    want: ["send /who", "show users: bob,alice"],
+  },
+  {
+    name: "incoming events are shown",
+    joined: true,
+    steps: [
+      ["server", { type: "message", ts: 0, from: "bob", text: "hi" }],
+      ["server", { type: "private", ts: 0, from: "bob", to: "alice", text: "psst" }],
+      ["server", { type: "announce", ts: 0, from: "server", text: "news" }],
+    ],
+    want: ["show message: hi", "show private: psst", "show announce: news"],
+  },
+  {
+    name: "/quit, /disconnect, /exit and a bare exit each send /quit once",
+    joined: true,
+    steps: [["user", "exit"], ["user", "/quit"], ["server", {
+      type: "bye",
+      ts: 0,
+      reason: "goodbye",
+    }], ["closed", "x"]],
+    want: ["send /quit", "show bye: goodbye", "exit 0"],
+  },
+  {
+    name: "/exit closes cleanly even if the server closes without bye",
+    joined: true,
+    steps: [["user", "/exit"], ["closed", "connection closed by the server"]],
+    want: ["send /quit", "exit 0"],
+  },
+  {
+    name: "/disconnect closes cleanly",
+    joined: true,
+    steps: [["user", "/disconnect"]],
+    want: ["send /quit"],
+  },
+  {
+    name: "end of input quits after the lines before it",
+    joined: true,
+    steps: [["user", "one"], ["end"]],
+    want: ["send one", "show message: one", "send /quit"],
+  },
+  {
+    name: "Ctrl+C quits at once",
+    joined: true,
+    steps: [["quit"], ["quit"]],
+    want: ["send /quit"],
+  },
+  {
+    name: "kicked: the reason is shown and the close is clean",
+    joined: true,
+    steps: [["server", { type: "bye", ts: 0, reason: "kicked by the server: spam" }], [
+      "closed",
+      "connection closed by the server",
+    ]],
+    want: ["show bye: kicked by the server: spam", "exit 0"],
+  },
+  {
+    name: "a connection lost without bye exits 1 with the reason",
+    joined: true,
+    steps: [["closed", "connection lost"]],
+    want: ["exit 1: connection lost"],
+  },
+  {
+    name: "input after bye is ignored",
+    joined: true,
+    steps: [["server", { type: "bye", ts: 0, reason: "server shutting down" }], ["user", "hi"]],
+    want: ["show bye: server shutting down"],
+  },
+  {
+    name: "text lines after the switch are shown as notices",
+    joined: true,
+    steps: [["server", "something odd"]],
+    want: ["show system: something odd"],
+  },
+];
+
+Deno.test("ChatCore handles each situation", async (t) => {
+  for (const c of CASES) {
+    await t.step(c.name, () => {
+      const { actions } = run(c.joined ? [...JOINED, ...c.steps] : c.steps, c.flag);
+      assertEquals(c.joined ? actions.slice(JOINED_ACTIONS.length) : actions, c.want);
+      if (c.joined) assertEquals(actions.slice(0, JOINED_ACTIONS.length), JOINED_ACTIONS);
+    });
+  }
+});
+
+Deno.test("ChatCore.names follows users, join, leave and rename events", async (t) => {
+  const cases: [string, Step[], string[]][] = [
+    ["from /users", [], ["bob", "alice"]],
+    ["a join adds", [["server", { type: "join", ts: 0, name: "carol", count: 3 }]], [
+      "bob",
+      "alice",
+      "carol",
+    ]],
+    ["a leave removes", [["server", { type: "leave", ts: 0, name: "bob", count: 1 }]], ["alice"]],
+    ["a rename replaces", [["server", { type: "rename", ts: 0, from: "bob", to: "rob" }]], [
+      "alice",
+      "rob",
+    ]],
+    ["your own rename replaces you", [["server", {
+      type: "named",
+      ts: 0,
+      name: "ally",
+      previous: "alice",
+      auto: false,
+    }]], ["bob", "ally"]],
+  ];
+  for (const [name, steps, want] of cases) {
+    await t.step(name, () => {
+      const { core } = run([...JOINED, ...steps]);
+      assertEquals(core.names, want);
+    });
+  }
+});
+
+Deno.test("ChatCore.me follows your renames", () => {
+  const { core, actions } = run([...JOINED, ["server", {
+    type: "named",
+    ts: 0,
+    name: "ally",
+    previous: "alice",
+    auto: false,
+  }]]);
+  assertEquals(core.me, "ally");
+  assertEquals(actions.slice(-2), ["show named: ally", "named ally"]);
+});
