@@ -69,7 +69,7 @@ export class Client {
   readonly connectedAt: number;
   lastInput: number;
   /** Flood control: lines allowed now; absent when flood control is off. */
-  readonly bucket: TokenBucket | undefined;
+  bucket: TokenBucket | undefined;
   /** Dropped lines allowed before disconnecting; made at the first drop. */
   floodBudget: TokenBucket | undefined;
   /** Whether the client was told to slow down since its last accepted line. */
@@ -398,6 +398,10 @@ export class Hub {
 
   #join(client: Client, name: string, auto: boolean): void {
     client.name = name;
+    // The burst starts when you join: a paste right after naming gets through whole.
+    if (client.bucket) {
+      client.bucket = new TokenBucket(client.bucket.rate, client.bucket.burst, Date.now());
+    }
     this.#byName.set(nameKey(name), client);
     const count = this.#byName.size;
     this.#log(`join ${name} from ${client.peer.address} (${count} online)`);
