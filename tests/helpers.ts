@@ -10,6 +10,13 @@ export function startServer(options: ChatServerOptions = {}): ChatServer {
   return ChatServer.listen({ hostname: "127.0.0.1", port: 0, ...options });
 }
 
+/**
+ * Anything a terminal acts on: C0 controls but tab, DEL, C1, ESC, bidi controls and line
+ * separators. Written out here, apart from lib/sanitize.ts, as the tests' own oracle.
+ */
+// deno-lint-ignore no-control-regex
+export const UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+
 /** What `expect` looks for: a substring, a pattern or a predicate over one line. */
 export type LineMatch = string | RegExp | ((line: string) => boolean);
 

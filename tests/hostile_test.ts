@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import type { ChatHooks } from "../lib/hub.ts";
 import { TokenBucket } from "../lib/limits.ts";
-import { joinAs, LineClient, startServer } from "./helpers.ts";
+import { joinAs, LineClient, startServer, UNSAFE } from "./helpers.ts";
 
 const enc = new TextEncoder();
 
@@ -35,9 +35,6 @@ function disconnects(): { hooks: ChatHooks; reach(n: number, timeoutMs?: number)
     },
   };
 }
-
-// Anything a terminal would act on: C0/C1 controls (tab aside), DEL, ESC, bidi overrides.
-const UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 
 Deno.test("escape sequences and controls never reach another client or the log", async () => {
   const log: string[] = [];

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { parseInput } from "../lib/commands.ts";
 import { LineFramer } from "../lib/framing.ts";
 import { sanitize } from "../lib/sanitize.ts";
+import { UNSAFE } from "./helpers.ts";
 
 /** Bytes biased towards the ones framing cares about: CR, LF, NUL, IAC and commands. */
 const interestingByte = fc.oneof(
@@ -74,9 +75,6 @@ Deno.test("parseInput() never throws and always returns a known kind", () => {
     { numRuns: 5000 },
   );
 });
-
-// Anything a terminal acts on: C0 (but tab), DEL, C1, ESC, bidi controls, line separators.
-const UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 
 Deno.test("sanitize() output never holds a control character or escape sequence", () => {
   const piece = fc.oneof(
