@@ -1,0 +1,504 @@
+// client.ts end to end on a real pseudo-terminal (python3's pty module), against the
+// real server in-process: what the screen shows is rebuilt by a small terminal model
+// from the bytes the client writes, and the tty's settings are compared after exit.
+
+import assert from "node:assert/strict";
+import { joinAs, startServer } from "./helpers.ts";
+import { columns, graphemes } from "../lib/terminal/width.ts";
+
+/**
+ * Runs a command on a new pty of the given size. Reads JSON commands on stdin:
+ * {"write": text} types text, {"resize": [rows, cols]} resizes (the kernel sends
+ * SIGWINCH). Copies everything the pty shows to stdout; exits with the command's code.
+ */
+const PTY_DRIVER = `
+import fcntl, json, os, pty, select, struct, sys, termios
+rows, cols = int(sys.argv[1]), int(sys.argv[2])
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    os.execvp(sys.argv[3], sys.argv[3:])
+pending, stdin_open = b"", True
+while True:
+    ready, _, _ = select.select([fd] + ([0] if stdin_open else []), [], [])
+    if fd in ready:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            break
+        os.write(1, data)
+    if 0 in ready:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            stdin_open = False
+        pending += chunk
+        while b"\\n" in pending:
+            line, pending = pending.split(b"\\n", 1)
+            cmd = json.loads(line)
+            if "write" in cmd:
+                os.write(fd, cmd["write"].encode())
+            if "resize" in cmd:
+                fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", cmd["resize"][0], cmd["resize"][1], 0, 0))
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+
+/** Runs the client, then says whether the tty's settings are what they were before. */
+const RESTORE_CHECK = `saved=$(stty -g)
+"$@"
+code=$?
+if [ "$(stty -g)" = "$saved" ]; then echo "[tty restored]"; else echo "[tty NOT restored]"; fi
+exit $code`;
+
+/** A CSI sequence: parameters and final byte. */
+const CSI = new RegExp(String.raw`^\x1b\[([?0-9;]*)[ -/]*([@-~])`);
+/** The start of one, cut off at the end of a chunk. */
+const PARTIAL_CSI = new RegExp(String.raw`^\x1b(\[[?0-9;]*)?$`);
+
+/** Enough of a terminal to see what the client draws: text, CR/LF, CSI moves and erases. */
+class TerminalModel {
+  readonly cols: number;
+  readonly rows: number;
+  #cells: string[][];
+  row = 0;
+  col = 0;
+  cursorVisible = true;
+  #wrapPending = false;
+  #pending = "";
+
+  constructor(rows: number, cols: number) {
+    this.rows = rows;
+    this.cols = cols;
+    this.#cells = Array.from({ length: rows }, () => this.#blank());
+  }
+
+  /** Resizes the model (the client redraws; old rows are kept as they are). */
+  resize(rows: number, cols: number): void {
+    (this as { cols: number }).cols = cols;
+    this.#cells = this.#cells.map((r) => [...r, ...this.#blank()].slice(0, cols));
+    while (this.#cells.length < rows) this.#cells.push(this.#blank());
+    this.col = Math.min(this.col, cols - 1);
+  }
+
+  #blank(): string[] {
+    return Array(this.cols).fill(" ");
+  }
+
+  /** The text of row `r`, trailing blanks removed. */
+  line(r: number): string {
+    return this.#cells[r].join("").trimEnd();
+  }
+
+  /** The row the cursor is on. */
+  get cursorLine(): string {
+    return this.line(this.row);
+  }
+
+  /** Every row, top to bottom. */
+  get screen(): string {
+    return this.#cells.map((_, r) => this.line(r)).join("\n");
+  }
+
+  feed(text: string): void {
+    const s = this.#pending + text;
+    this.#pending = "";
+    let i = 0;
+    let run = "";
+    const flush = () => {
+      for (const g of graphemes(run)) this.#put(g);
+      run = "";
+    };
+    while (i < s.length) {
+      const ch = s[i];
+      if (ch === "\x1b") {
+        flush();
+        const csi = CSI.exec(s.slice(i));
+        if (csi) {
+          this.#csi(csi[1], csi[2]);
+          i += csi[0].length;
+        } else if (PARTIAL_CSI.test(s.slice(i))) {
+          this.#pending = s.slice(i);
+          return;
+        } else {
+          i += 2;
+        }
+        continue;
+      }
+      const code = ch.charCodeAt(0);
+      if (code < 0x20) {
+        flush();
+        if (ch === "\r") this.#move(this.row, 0);
+        if (ch === "\n") this.#lineFeed();
+        if (ch === "\b") this.#move(this.row, this.col - 1);
+      } else {
+        run += ch;
+      }
+      i++;
+    }
+    flush();
+  }
+
+  #put(g: string): void {
+    const w = columns(g);
+    if (w === 0) {
+      if (this.col > 0) this.#cells[this.row][this.col - 1] += g;
+      return;
+    }
+    if (this.#wrapPending || this.col + w > this.cols) {
+      this.#lineFeed();
+      this.col = 0;
+    }
+    this.#cells[this.row][this.col] = g;
+    if (w === 2) this.#cells[this.row][this.col + 1] = "";
+    this.col += w;
+    this.#wrapPending = this.col >= this.cols;
+    if (this.#wrapPending) this.col = this.cols - 1;
+  }
+
+  #lineFeed(): void {
+    this.#wrapPending = false;
+    if (this.row < this.rows - 1) {
+      this.row++;
+    } else {
+      this.#cells.shift();
+      this.#cells.push(this.#blank());
+    }
+  }
+
+  #move(row: number, col: number): void {
+    this.#wrapPending = false;
+    this.row = Math.max(0, Math.min(this.rows - 1, row));
+    this.col = Math.max(0, Math.min(this.cols - 1, col));
+  }
+
+  #csi(params: string, final: string): void {
+    if (params.startsWith("?")) {
+      if (params === "?25") this.cursorVisible = final === "h";
+      return;
+    }
+    const p = params.split(";").map((x) => Number(x) || 0);
+    const n = Math.max(1, p[0]);
+    const cells = this.#cells[this.row];
+    switch (final) {
+      case "K":
+        if (p[0] === 0) cells.fill(" ", this.col);
+        if (p[0] === 1) cells.fill(" ", 0, this.col + 1);
+        if (p[0] === 2) cells.fill(" ");
+        this.#wrapPending = false;
+        break;
+      case "J":
+        if (p[0] === 2) this.#cells = this.#cells.map(() => this.#blank());
+        break;
+      case "G":
+        this.#move(this.row, n - 1);
+        break;
+      case "C":
+        this.#move(this.row, this.col + n);
+        break;
+      case "D":
+        this.#move(this.row, this.col - n);
+        break;
+      case "A":
+        this.#move(this.row - n, this.col);
+        break;
+      case "B":
+        this.#move(this.row + n, this.col);
+        break;
+      case "H":
+        this.#move(Math.max(1, p[0]) - 1, Math.max(1, p[1] ?? 1) - 1);
+        break;
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** The client on a pty, its screen rebuilt by a TerminalModel. */
+class PtyClient implements AsyncDisposable {
+  readonly term: TerminalModel;
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #reader: Promise<void>;
+  readonly #stderr: Promise<string>;
+  /** Everything the pty showed, as text. */
+  output = "";
+  #wake: (() => void) | undefined;
+  #ended = false;
+
+  constructor(args: string[], size = { rows: 20, cols: 60 }) {
+    this.term = new TerminalModel(size.rows, size.cols);
+    this.#child = new Deno.Command("python3", {
+      args: [
+        "-c",
+        PTY_DRIVER,
+        String(size.rows),
+        String(size.cols),
+        "sh",
+        "-c",
+        RESTORE_CHECK,
+        "sh",
+        Deno.execPath(),
+        "run",
+        "--allow-net",
+        "--allow-env",
+        new URL("../client.ts", import.meta.url).pathname,
+        ...args,
+      ],
+      env: { TERM: "xterm-256color" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#stdin = this.#child.stdin.getWriter();
+    this.#stderr = new Response(this.#child.stderr).text();
+    this.#reader = this.#read();
+  }
+
+  async #read(): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of this.#child.stdout) {
+      const text = decoder.decode(chunk, { stream: true });
+      this.output += text;
+      this.term.feed(text);
+      this.#wake?.();
+    }
+    this.#ended = true;
+    this.#wake?.();
+  }
+
+  /** Types text (keys as the bytes a terminal sends). */
+  async type(text: string): Promise<void> {
+    await this.#stdin.write(encoder.encode(JSON.stringify({ write: text }) + "\n"));
+  }
+
+  /** Resizes the pty; the client gets SIGWINCH. */
+  async resize(rows: number, cols: number): Promise<void> {
+    this.term.resize(rows, cols);
+    await this.#stdin.write(encoder.encode(JSON.stringify({ resize: [rows, cols] }) + "\n"));
+  }
+
+  /** Waits until `check` holds for the screen; fails with the screen if it does not. */
+  async waitFor(what: string, check: (t: TerminalModel) => boolean, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!check(this.term)) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#ended) {
+        throw new Error(`screen never showed ${what}; it shows:\n${this.term.screen}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Waits for a row containing `text`. */
+  waitForText(text: string, timeoutMs?: number): Promise<void> {
+    return this.waitFor(JSON.stringify(text), (t) => t.screen.includes(text), timeoutMs);
+  }
+
+  /** Waits for the client to exit; returns its exit code. */
+  async exit(): Promise<number> {
+    const { code } = await this.#child.status;
+    await this.#reader;
+    await this.#stderr;
+    return code;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      await this.#stdin.close();
+    } catch {
+      // Already closed.
+    }
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await this.exit();
+  }
+}
+
+/** Plays a server up to the switch to JSON mode (for tests that then drop the connection). */
+async function acceptJsonMode(conn: Deno.Conn): Promise<void> {
+  const buf = new Uint8Array(1024);
+  let seen = "";
+  while (!seen.includes("/proto json\r\n")) {
+    const n = await conn.read(buf);
+    if (n === null) throw new Error(`the client closed; it sent ${JSON.stringify(seen)}`);
+    seen += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  await conn.write(encoder.encode('{"type":"mode","ts":0,"mode":"json","name":null}\r\n'));
+}
+
+/** Row of the screen holding `text`, or -1. */
+function rowOf(t: TerminalModel, text: string): number {
+  return t.screen.split("\n").findIndex((l) => l.includes(text));
+}
+
+/** Asserts the client left the terminal as it found it. */
+async function assertExitsRestored(client: PtyClient, code: number): Promise<void> {
+  assert.equal(await client.exit(), code);
+  assert.match(client.output, /\[tty restored\]/);
+  assert.ok(client.term.cursorVisible, "the cursor is visible");
+}
+
+Deno.test("client.ts on a terminal: a message arrives while the other user is mid-line", async () => {
+  await using server = startServer();
+  const port = String(server.addr.port);
+  await using alice = new PtyClient(["--name", "alice", "--port", port]);
+  await alice.waitForText("welcome, alice!");
+  await using bob = new PtyClient(["--name", "bob", "--port", port]);
+  await bob.waitForText("welcome, bob!");
+  await alice.waitForText("bob joined");
+
+  await alice.type("hello wor");
+  await alice.waitFor("the half-typed line", (t) => t.cursorLine === "alice> hello wor");
+  await bob.type("hi alice, how are you?\r");
+  await alice.waitFor(
+    "the message above the redrawn half-typed line",
+    (t) => t.screen.includes("<bob> hi alice, how are you?") && t.cursorLine === "alice> hello wor",
+  );
+
+  const t = alice.term;
+  assert.equal(t.cursorLine, "alice> hello wor", "the half-typed line is intact");
+  assert.equal(t.col, "alice> hello wor".length, "the cursor is where it was");
+  assert.ok(rowOf(t, "<bob> hi alice") < t.row, "the message is above the input line");
+  assert.equal(rowOf(t, "hello wor"), t.row, "the half-typed text is only on the input line");
+  assert.match(t.screen, /^\d\d:\d\d <bob> hi alice, how are you\?$/m, "timestamped");
+
+  await alice.type("ld\r");
+  await bob.waitForText("<alice> hello world");
+  await alice.waitForText("<alice> hello world");
+  await alice.waitFor("an empty input line", (t) => t.cursorLine === "alice>");
+
+  await alice.type("\x04");
+  await assertExitsRestored(alice, 0);
+  await bob.waitForText("alice left");
+  await bob.type("/quit\r");
+  await assertExitsRestored(bob, 0);
+});
+
+Deno.test("client.ts on a terminal: wide characters, editing keys, long lines and a resize", async () => {
+  await using server = startServer();
+  await using alice = new PtyClient(["--name", "alice", "--port", String(server.addr.port)], {
+    rows: 12,
+    cols: 30,
+  });
+  await alice.waitForText("welcome, alice!");
+  await using bob = await joinAs(server.addr.port, "bob");
+
+  await alice.type("你好 wor😀\x1b[D");
+  // The cursor counts wide characters as two columns: 7 + 4 + 1 + 3.
+  await alice.waitFor("the wide line", (t) => t.cursorLine === "alice> 你好 wor😀" && t.col === 15);
+  await bob.send("hello 世界");
+  await alice.waitFor(
+    "the message above the wide line",
+    (t) => t.screen.includes("<bob> hello 世界") && t.cursorLine === "alice> 你好 wor😀",
+  );
+  assert.equal(alice.term.cursorLine, "alice> 你好 wor😀");
+  assert.equal(alice.term.col, 15);
+
+  // Ctrl+A, Ctrl+E, Ctrl+W, Ctrl+U, backspace, delete, history.
+  await alice.type("\x01\x1b[3~\x05\x7f\x17");
+  await alice.waitFor("the edited line", (t) => t.cursorLine === "alice> 好");
+  await alice.type("\x15one two\r");
+  await bob.expect("alice: one two");
+  await alice.type("\x1b[A");
+  await alice.waitFor("the recalled line", (t) => t.cursorLine === "alice> one two");
+  await alice.type("\x15");
+
+  // A line longer than the terminal scrolls; a resize lays it out again.
+  const long = "abcdefghijklmnopqrstuvwxyz0123456789";
+  await alice.type(long);
+  await alice.waitFor("the end of the long line", (t) => t.cursorLine.endsWith("0123456789"));
+  assert.ok(columns(alice.term.cursorLine) < 30, "the input stays on one row");
+  assert.equal(alice.term.col, columns(alice.term.cursorLine));
+  await alice.resize(12, 60);
+  await alice.waitFor("the whole line after a resize", (t) => t.cursorLine === `alice> ${long}`);
+  await alice.resize(12, 20);
+  await alice.waitFor(
+    "the line scrolled to the narrower width",
+    (t) => t.cursorLine === "alice> yz0123456789" && t.col === 19,
+  );
+  await bob.send("ok");
+  await alice.waitFor(
+    "the message above the scrolled line",
+    (t) => t.screen.includes("<bob> ok") && t.cursorLine === "alice> yz0123456789",
+  );
+  assert.equal(alice.term.col, 19);
+
+  await alice.type("\x03"); // clears the line
+  await alice.waitFor("a cleared line", (t) => t.cursorLine === "alice>");
+  await alice.type("\x03"); // quits
+  await assertExitsRestored(alice, 0);
+});
+
+Deno.test("client.ts on a terminal: asks for a name again when it is taken; Tab completes", async () => {
+  await using server = startServer();
+  await using bob = await joinAs(server.addr.port, "bob");
+  await using c = new PtyClient(["--port", String(server.addr.port)]);
+  await c.waitFor("the name prompt", (t) => t.cursorLine === "choose a name:");
+  await c.type("bob\r");
+  await c.waitForText("the name bob is taken");
+  await c.waitFor("the prompt again", (t) => t.cursorLine === "choose a name:");
+  await c.type("carol\r");
+  await c.waitForText("welcome, carol!");
+  await c.waitFor("the chat prompt", (t) => t.cursorLine === "carol>");
+
+  await c.type("/us\t");
+  await c.waitFor("the completed command", (t) => t.cursorLine === "carol> /users");
+  await c.type("\r");
+  await c.waitForText("2 online: bob, carol");
+  await c.type("/pm b\t");
+  await c.waitFor("the completed name", (t) => t.cursorLine === "carol> /pm bob");
+  await c.type("psst\r");
+  await bob.expect("[pm from carol] psst");
+  await c.waitForText("[pm to bob] psst");
+
+  await c.type("/pm\r");
+  await c.waitForText("usage: /pm USER [TEXT]");
+  await c.type("/help\r");
+  await c.waitForText("/users");
+  await c.type("/quit\r");
+  await c.waitForText("goodbye");
+  await assertExitsRestored(c, 0);
+});
+
+Deno.test("client.ts on a terminal: the server shuts down", async () => {
+  await using server = startServer();
+  await using c = new PtyClient(["--name", "alice", "--port", String(server.addr.port)]);
+  await c.waitForText("welcome, alice!");
+  await c.type("half a line");
+  await c.waitFor("the half line", (t) => t.cursorLine === "alice> half a line");
+  await server.shutdown();
+  await c.waitForText("server shutting down");
+  await assertExitsRestored(c, 0);
+});
+
+Deno.test("client.ts on a terminal: kicked by the server", async () => {
+  await using server = startServer();
+  await using c = new PtyClient(["--name", "alice", "--port", String(server.addr.port)]);
+  await c.waitForText("welcome, alice!");
+  assert.ok(server.kick("alice", "spam"));
+  await c.waitForText("kicked by the server: spam");
+  await assertExitsRestored(c, 0);
+});
+
+Deno.test("client.ts on a terminal: a lost connection exits 1 and restores the terminal", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using c = new PtyClient(["--port", String((listener.addr as Deno.NetAddr).port)]);
+  {
+    using conn = await listener.accept();
+    await acceptJsonMode(conn);
+    await c.waitFor("the name prompt", (t) => t.cursorLine === "choose a name:");
+  }
+  await c.waitForText("chat-client: connection closed by the server");
+  await assertExitsRestored(c, 1);
+});
