@@ -1,0 +1,299 @@
+// client.ts end to end in plain line mode (stdin and stdout are pipes) against the
+// real server in-process: flags, piped input, naming, refused connections, and the
+// server going away.
+
+import assert from "node:assert/strict";
+import { joinAs, LineQueue, pump, startServer } from "./helpers.ts";
+import { VERSION } from "../lib/version.ts";
+
+const encoder = new TextEncoder();
+
+/** client.ts as a subprocess on pipes, its stdout as lines. */
+class ClientProcess extends LineQueue implements AsyncDisposable {
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #stdout: Promise<void>;
+  readonly #stderr: Promise<string>;
+
+  constructor(args: string[]) {
+    super();
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        new URL("../client.ts", import.meta.url).pathname,
+        ...args,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#stdin = this.#child.stdin.getWriter();
+    this.#stdout = pump(this.#child.stdout, this);
+    this.#stderr = new Response(this.#child.stderr).text();
+  }
+
+  /** Writes text to the client's stdin. */
+  async write(text: string): Promise<void> {
+    await this.#stdin.write(encoder.encode(text));
+  }
+
+  /** Ends the client's stdin. */
+  async closeStdin(): Promise<void> {
+    try {
+      await this.#stdin.close();
+    } catch {
+      // Already closed, or the client has exited.
+    }
+  }
+
+  /** Waits for the client to exit. */
+  async exit(): Promise<{ code: number; stdout: string; stderr: string }> {
+    const { code } = await this.#child.status;
+    await this.#stdout;
+    return { code, stdout: this.received.join("\n"), stderr: await this.#stderr };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeStdin();
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await this.exit();
+  }
+}
+
+/** Runs the client with `input` on stdin (then EOF) and waits for it to exit. */
+async function runWith(args: string[], input: string) {
+  await using client = new ClientProcess(args);
+  await client.write(input);
+  await client.closeStdin();
+  return await client.exit();
+}
+
+function assertPlain(stdout: string): void {
+  assert.ok(!stdout.includes("\x1b"), `no escape sequences in:\n${stdout}`);
+}
+
+Deno.test("client.ts piped: /users then /quit prints the events and exits 0", async () => {
+  await using server = startServer();
+  const { code, stdout, stderr } = await runWith(
+    ["--name", "bot", "--port", String(server.addr.port)],
+    "/users\n/quit\n",
+  );
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, "");
+  assertPlain(stdout);
+  assert.match(stdout, /^\d\d:\d\d \* welcome to linechat /m);
+  assert.match(stdout, /^\d\d:\d\d \* welcome, bot! /m);
+  assert.match(stdout, /^\d\d:\d\d \* 1 online: bot$/m);
+  assert.match(stdout, /^\d\d:\d\d \* goodbye$/m);
+});
+
+Deno.test("client.ts piped: lines go out in order and stdin EOF disconnects cleanly", async () => {
+  await using server = startServer();
+  await using obs = await joinAs(server.addr.port, "obs");
+  const { code, stdout } = await runWith(
+    ["--name", "bot", "--port", String(server.addr.port)],
+    "one\ntwo\n/pm obs three\nfour",
+  );
+  assert.equal(code, 0);
+  assertPlain(stdout);
+  await obs.expect("bot: one");
+  await obs.expect("bot: two");
+  await obs.expect("[pm from bot] three");
+  await obs.expect("bot: four"); // a last line without a newline still counts
+  await obs.expect("* bot left");
+  assert.match(stdout, /^\d\d:\d\d <bot> one$/m, "own messages are shown");
+  assert.match(stdout, /^\d\d:\d\d \[pm to obs\] three$/m, "the server's confirmation arrived");
+});
+
+Deno.test("client.ts piped: replies to the last lines arrive before it exits", async () => {
+  await using server = startServer();
+  const { code, stdout } = await runWith(
+    ["--name", "bot", "--port", String(server.addr.port)],
+    "/pm nobody hi\n/users\n",
+  );
+  assert.equal(code, 0);
+  assert.match(stdout, /! no user named nobody is online/);
+  assert.match(stdout, /\* 1 online: bot/);
+});
+
+Deno.test("client.ts piped: usage errors and /help are answered locally", async () => {
+  await using server = startServer();
+  const { code, stdout } = await runWith(
+    ["--name", "bot", "--port", String(server.addr.port)],
+    "/pm\n/help\n/frob\n",
+  );
+  assert.equal(code, 0);
+  assert.match(stdout, /! usage: \/pm USER \[TEXT\]/);
+  assert.match(stdout, /commands \(names are case-insensitive/);
+  assert.match(stdout, /! unknown command \/frob \(try \/help\)/);
+});
+
+Deno.test("client.ts piped: /quit, /disconnect, /exit and exit each leave with code 0", async (t) => {
+  await using server = startServer();
+  for (const line of ["/quit", "/disconnect", "/exit", "exit"]) {
+    await t.step(line, async () => {
+      await using client = new ClientProcess(["--name", "bot", "--port", String(server.addr.port)]);
+      await client.write(`${line}\n`);
+      // stdin stays open: the command itself must end the session.
+      await client.expect("goodbye", 10_000);
+      assert.equal((await client.exit()).code, 0);
+    });
+  }
+});
+
+Deno.test("client.ts piped: without --name the first line is the name; a taken one asks again", async () => {
+  await using server = startServer();
+  await using obs = await joinAs(server.addr.port, "obs");
+  const { code, stdout } = await runWith(
+    ["--port", String(server.addr.port)],
+    "obs\ncarol\nhi there\n",
+  );
+  assert.equal(code, 0);
+  assert.match(stdout, /\* choose a name:/);
+  assert.match(stdout, /! the name obs is taken; choose another/);
+  assert.match(stdout, /\* welcome, carol!/);
+  await obs.expect("carol: hi there");
+});
+
+Deno.test("client.ts piped: a refused --name takes the next line as the name", async () => {
+  await using server = startServer();
+  await using _obs = await joinAs(server.addr.port, "obs");
+  const { code, stdout } = await runWith(
+    ["--name", "obs", "--port", String(server.addr.port)],
+    "obs2\n/users\n",
+  );
+  assert.equal(code, 0);
+  assert.match(stdout, /! the name obs is taken/);
+  assert.match(stdout, /\* 2 online: obs, obs2/);
+});
+
+Deno.test("client.ts piped: a refused --name with no more input exits 1 with the reason", async () => {
+  await using server = startServer();
+  await using _obs = await joinAs(server.addr.port, "obs");
+  const { code, stderr } = await runWith(["--name", "obs", "--port", String(server.addr.port)], "");
+  assert.equal(code, 1);
+  assert.equal(stderr, "chat-client: the name obs is taken; choose another\n");
+});
+
+Deno.test("client.ts piped: an invalid --name shows the server's reason", async () => {
+  await using server = startServer();
+  const { code, stdout, stderr } = await runWith(
+    ["--name", "server", "--port", String(server.addr.port)],
+    "",
+  );
+  assert.equal(code, 1);
+  assert.match(stdout, /! invalid name: "server" is reserved/);
+  assert.equal(stderr, 'chat-client: invalid name: "server" is reserved\n');
+});
+
+Deno.test("client.ts piped: an --auto-name server's name is shown (seed 001)", async () => {
+  await using server = startServer({ autoName: true });
+  const { code, stdout } = await runWith(["--port", String(server.addr.port)], "/users\n");
+  assert.equal(code, 0);
+  assert.match(stdout, /\* you are guest-1 \(change it with \/nick NAME/);
+  assert.match(stdout, /\* 1 online: guest-1/);
+});
+
+Deno.test("client.ts piped: the server shuts down while connected", async () => {
+  await using server = startServer();
+  await using client = new ClientProcess(["--name", "bot", "--port", String(server.addr.port)]);
+  await client.expect("welcome, bot!", 10_000);
+  await server.shutdown();
+  const { code, stdout } = await client.exit();
+  assert.equal(code, 0);
+  assert.match(stdout, /\* server shutting down$/m);
+});
+
+Deno.test("client.ts piped: kicked by the server", async () => {
+  await using server = startServer();
+  await using client = new ClientProcess(["--name", "bot", "--port", String(server.addr.port)]);
+  await client.expect("welcome, bot!", 10_000);
+  assert.ok(server.kick("bot", "flooding"));
+  const { code, stdout } = await client.exit();
+  assert.equal(code, 0);
+  assert.match(stdout, /\* kicked by the server: flooding$/m);
+});
+
+Deno.test("client.ts piped: a connection dropped without bye exits 1 with the reason", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = new ClientProcess(["--port", String((listener.addr as Deno.NetAddr).port)]);
+  {
+    using conn = await listener.accept();
+    await conn.write(encoder.encode("welcome to a fake server\r\n"));
+    await client.expect("welcome to a fake server", 10_000);
+  }
+  const { code, stderr } = await client.exit();
+  assert.equal(code, 1);
+  assert.equal(stderr, "chat-client: connection closed by the server\n");
+});
+
+Deno.test("client.ts cannot connect: one line on stderr and exit code 1", async (t) => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closed = String((listener.addr as Deno.NetAddr).port);
+  listener.close();
+  const cases: [string, string[], RegExp][] = [
+    [
+      "connection refused",
+      ["--port", closed],
+      new RegExp(`^chat-client: cannot connect to 127\\.0\\.0\\.1:${closed}: connection refused`),
+    ],
+    [
+      "refused, positional HOST PORT",
+      ["127.0.0.1", closed],
+      new RegExp(`^chat-client: cannot connect to 127\\.0\\.0\\.1:${closed}: connection refused`),
+    ],
+    [
+      "unknown host",
+      ["--host", "no-such-host.invalid", "--port", "80"],
+      /^chat-client: cannot connect to no-such-host\.invalid:80: unknown host no-such-host\.invalid$/,
+    ],
+  ];
+  for (const [name, args, pattern] of cases) {
+    await t.step(name, async () => {
+      const { code, stdout, stderr } = await runWith(args, "");
+      assert.equal(code, 1);
+      assert.equal(stdout, "");
+      assert.equal(stderr.split("\n").length, 2, `one line: ${stderr}`);
+      assert.match(stderr.trimEnd(), pattern);
+    });
+  }
+});
+
+Deno.test("client.ts connects with the positional HOST PORT form (seed 000)", async () => {
+  await using server = startServer();
+  const { code, stdout } = await runWith(
+    ["127.0.0.1", String(server.addr.port), "--name", "bot"],
+    "/users\n",
+  );
+  assert.equal(code, 0);
+  assert.match(stdout, /\* 1 online: bot/);
+});
+
+Deno.test("client.ts --help, --version and bad flags", async (t) => {
+  const cases: [string[], number, RegExp, string][] = [
+    [["--help"], 0, /^usage: chat-client \[--host HOST\]/m, "stdout"],
+    [["--version"], 0, new RegExp(`^chat-client ${VERSION.replaceAll(".", "\\.")}\\n$`), "stdout"],
+    [["--bogus"], 1, /^chat-client: Unknown option '--bogus' \(try --help\)\n$/, "stderr"],
+    [["--port", "70000"], 1, /^chat-client: invalid port "70000"/, "stderr"],
+    [["a", "1", "extra"], 1, /^chat-client: unexpected argument "extra"/, "stderr"],
+  ];
+  for (const [args, want, pattern, stream] of cases) {
+    await t.step(args.join(" "), async () => {
+      const { code, stdout, stderr } = await runWith(args, "");
+      assert.equal(code, want);
+      assert.match(stream === "stdout" ? stdout + "\n" : stderr, pattern);
+    });
+  }
+  await t.step("--help lists every flag", async () => {
+    const { stdout } = await runWith(["--help"], "");
+    for (const flag of ["--host", "--port", "--name", "--no-color", "--help", "--version"]) {
+      assert.ok(stdout.includes(flag), flag);
+    }
+  });
+});
