@@ -172,7 +172,9 @@ export class Hub {
       this.#broadcast({ type: "leave", ts: Date.now(), name, count, reason });
       this.#hook("leave", { name, reason });
     }
-    this.#log(`disconnect ${client.peer.address}${reason ? ` (${reason})` : ""}`);
+    this.#log(
+      `disconnect ${client.peer.address}${reason ? ` (${reason})` : ""} (${this.#clients.size} connections)`,
+    );
     this.#hook("disconnect", { address: client.peer.address, name, reason });
   }
 
