@@ -45,9 +45,12 @@ _, status = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(status))
 `;
 
-/** Runs the client, then says whether the tty's settings are what they were before. */
+/**
+ * Runs the client, then says whether the tty's settings are what they were before.
+ * With PIPE_STDOUT set, the client's stdout and stderr are a pipe (to cat), not the pty.
+ */
 const RESTORE_CHECK = `saved=$(stty -g)
-"$@"
+if [ -n "$PIPE_STDOUT" ]; then "$@" 2>&1 | cat; else "$@"; fi
 code=$?
 if [ "$(stty -g)" = "$saved" ]; then echo "[tty restored]"; else echo "[tty NOT restored]"; fi
 exit $code`;
@@ -215,6 +218,16 @@ class TerminalModel {
 
 const encoder = new TextEncoder();
 
+/** How to run a {@link PtyClient}. */
+interface PtyOptions {
+  rows?: number;
+  cols?: number;
+  /** Arguments for env(1) before the client: `["NO_COLOR=1"]`, `["-u", "NO_COLOR"]`. */
+  env?: string[];
+  /** Send the client's stdout through a pipe, so only stdin is a terminal. */
+  pipeStdout?: boolean;
+}
+
 /** The client on a pty, its screen rebuilt by a TerminalModel. */
 class PtyClient implements AsyncDisposable {
   readonly term: TerminalModel;
@@ -227,7 +240,8 @@ class PtyClient implements AsyncDisposable {
   #wake: (() => void) | undefined;
   #ended = false;
 
-  constructor(args: string[], size = { rows: 20, cols: 60 }) {
+  constructor(args: string[], options: PtyOptions = {}) {
+    const size = { rows: options.rows ?? 20, cols: options.cols ?? 60 };
     this.term = new TerminalModel(size.rows, size.cols);
     this.#child = new Deno.Command("python3", {
       args: [
@@ -239,6 +253,8 @@ class PtyClient implements AsyncDisposable {
         "-c",
         RESTORE_CHECK,
         "sh",
+        "env",
+        ...(options.env ?? []),
         Deno.execPath(),
         "run",
         "--allow-net",
@@ -246,7 +262,7 @@ class PtyClient implements AsyncDisposable {
         new URL("../client.ts", import.meta.url).pathname,
         ...args,
       ],
-      env: { TERM: "xterm-256color" },
+      env: { TERM: "xterm-256color", PIPE_STDOUT: options.pipeStdout ? "1" : "" },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -501,4 +517,45 @@ Deno.test("client.ts on a terminal: a lost connection exits 1 and restores the t
   }
   await c.waitForText("chat-client: connection closed by the server");
   await assertExitsRestored(c, 1);
+});
+
+/** An SGR sequence that sets an attribute or colour (a bare reset does not count). */
+const SGR_ON = new RegExp(String.raw`\x1b\[(?!0?m)[0-9;]*m`);
+
+Deno.test("client.ts on a terminal: colours by default, none with --no-color or NO_COLOR", async (t) => {
+  await using server = startServer();
+  const port = String(server.addr.port);
+  const cases: [string, string[], string[], boolean][] = [
+    ["colours by default", [], ["-u", "NO_COLOR"], true],
+    ["--no-color", ["--no-color"], ["-u", "NO_COLOR"], false],
+    ["NO_COLOR", [], ["NO_COLOR=1"], false],
+  ];
+  for (const [name, flags, env, coloured] of cases) {
+    await t.step(name, async () => {
+      await using bob = await joinAs(server.addr.port, "bob");
+      await using c = new PtyClient(["--name", "alice", "--port", port, ...flags], { env });
+      await c.waitForText("welcome, alice!");
+      await bob.send("hi alice");
+      await c.waitForText("<bob> hi alice");
+      assert.equal(SGR_ON.test(c.output), coloured, JSON.stringify(c.output));
+      // The mention is highlighted in reverse video when colours are on.
+      assert.equal(c.output.includes("\x1b[1;7mhi alice"), coloured);
+      await c.type("\x04");
+      await assertExitsRestored(c, 0);
+    });
+  }
+});
+
+Deno.test("client.ts with a terminal on stdin but stdout piped runs in plain mode", async () => {
+  await using server = startServer();
+  await using c = new PtyClient(["--name", "alice", "--port", String(server.addr.port)], {
+    pipeStdout: true,
+  });
+  await c.waitForText("welcome, alice!");
+  await c.type("/users\r");
+  await c.waitForText("1 online: alice");
+  await c.type("/quit\r");
+  await c.waitForText("[tty restored]");
+  assert.ok(!c.output.includes("\x1b"), JSON.stringify(c.output));
+  await c.exit();
 });
