@@ -145,7 +145,7 @@ export function runClient(conn: Deno.TcpConn, options: ClientAppOptions): Promis
     clearTimeout(quitTimer);
     for (const signal of SIGNALS) {
       try {
-        Deno.removeSignalListener(signal, onSignal);
+        Deno.removeSignalListener(signal, onQuit);
       } catch {
         // Not available on this platform.
       }
@@ -188,13 +188,14 @@ export function runClient(conn: Deno.TcpConn, options: ClientAppOptions): Promis
     }
   };
 
-  const onSignal = () => {
+  /** Ctrl+C, Ctrl+D or a signal: leave cleanly; asked again while leaving, leave now. */
+  const onQuit = () => {
     if (core.state === "quitting") finish(0);
     else apply(core.quit());
   };
   for (const signal of SIGNALS) {
     try {
-      Deno.addSignalListener(signal, onSignal);
+      Deno.addSignalListener(signal, onQuit);
     } catch {
       // Not available on this platform.
     }
@@ -223,7 +224,7 @@ export function runClient(conn: Deno.TcpConn, options: ClientAppOptions): Promis
   readServer();
   frontend.read({
     line: (text) => apply(core.userLine(text)),
-    quit: () => apply(core.quit()),
+    quit: onQuit,
     end: () => apply(core.endOfInput()),
   });
   return exited;

@@ -55,6 +55,11 @@ class ClientProcess extends LineQueue implements AsyncDisposable {
     return { code, stdout: this.received.join("\n"), stderr: await this.#stderr };
   }
 
+  /** Sends the client a signal. */
+  kill(signal: Deno.Signal): void {
+    this.#child.kill(signal);
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.closeStdin();
     try {
@@ -232,6 +237,49 @@ Deno.test("client.ts piped: a connection dropped without bye exits 1 with the re
   assert.equal(code, 1);
   assert.equal(stderr, "chat-client: connection closed by the server\n");
 });
+
+Deno.test("client.ts piped: SIGTERM leaves cleanly with /quit", async () => {
+  await using server = startServer();
+  await using obs = await joinAs(server.addr.port, "obs");
+  await using client = new ClientProcess(["--name", "bot", "--port", String(server.addr.port)]);
+  await client.expect("welcome, bot!", 10_000);
+  client.kill("SIGTERM");
+  await client.expect("goodbye", 10_000);
+  assert.equal((await client.exit()).code, 0);
+  await obs.expect("* bot left: quit");
+});
+
+Deno.test("client.ts piped: a server that never closes after /quit does not keep it", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await using client = new ClientProcess(["--port", String((listener.addr as Deno.NetAddr).port)]);
+  using conn = await listener.accept();
+  await conn.write(encoder.encode('{"type":"mode","ts":0,"mode":"json","name":"bot"}\r\n'));
+  await client.expect("you are bot", 10_000);
+  await client.closeStdin();
+  // The server reads /quit and stays silent; the client gives up waiting and exits 0.
+  const { code } = await client.exit();
+  assert.equal(code, 0);
+  const lines = new TextDecoder().decode(await readAll(conn));
+  assert.match(lines, /\/quit\r\n/);
+});
+
+/** Reads a connection to its end. */
+async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(4096);
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    chunks.push(buf.slice(0, n));
+  }
+  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
 
 Deno.test("client.ts cannot connect: one line on stderr and exit code 1", async (t) => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
