@@ -4,7 +4,7 @@
 
 import { ChatCore, type ClientAction } from "./client_core.ts";
 import { MAX_EVENT_LINE_BYTES, MAX_INPUT_LINE_BYTES, QUIT_TIMEOUT_MS } from "./client_limits.ts";
-import { clock, renderEvent } from "./client_render.ts";
+import { renderEvent } from "./client_render.ts";
 import { LineFramer } from "./framing.ts";
 import { type Line, plainText } from "./terminal/ansi.ts";
 import { Tty, type TtyHandlers } from "./terminal/tty.ts";
@@ -47,7 +47,7 @@ class PlainFrontend implements Frontend {
   }
 
   askName(text: string): void {
-    this.show([[{ text: `${clock(Date.now())} * ${text}` }]]);
+    this.show(renderEvent({ type: "prompt", ts: Date.now(), text }, { me: undefined }));
   }
 
   named(): void {}

@@ -1,7 +1,6 @@
 // How the chat client shows events: a timestamp, a stable colour per name, distinct
-// looks for your own, private and group messages, notices and errors, and a highlight
-// when a message mentions you. Pure: events in, styled lines out; escape codes are
-// left to terminal/ansi.ts.
+// looks for own, private and group messages, notices and errors, and a mention
+// highlight. Pure: events in, styled lines out; escape codes are left to terminal/ansi.ts.
 
 import { renderText, type ServerEvent } from "./events.ts";
 import type { Line, Span, Style } from "./terminal/ansi.ts";

@@ -62,7 +62,7 @@ const PARTIAL_CSI = new RegExp(String.raw`^\x1b(\[[?0-9;]*)?$`);
 
 /** Enough of a terminal to see what the client draws: text, CR/LF, CSI moves and erases. */
 class TerminalModel {
-  readonly cols: number;
+  cols: number;
   readonly rows: number;
   #cells: string[][];
   row = 0;
@@ -79,7 +79,7 @@ class TerminalModel {
 
   /** Resizes the model (the client redraws; old rows are kept as they are). */
   resize(rows: number, cols: number): void {
-    (this as { cols: number }).cols = cols;
+    this.cols = cols;
     this.#cells = this.#cells.map((r) => [...r, ...this.#blank()].slice(0, cols));
     while (this.#cells.length < rows) this.#cells.push(this.#blank());
     this.col = Math.min(this.col, cols - 1);

@@ -1,4 +1,5 @@
-// Tests for lib/terminal/ansi.ts: screen operations encoded as escape sequences.
+// Tests for lib/terminal/ansi.ts: screen operations and styles encoded as escape
+// sequences, and styled lines as plain text.
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { encodeOps, plainText, type ScreenOp, sgr } from "../lib/terminal/ansi.ts";

@@ -1,4 +1,5 @@
-// Tests for lib/terminal/complete.ts: Tab over command names and names online.
+// Tests for lib/terminal/complete.ts: what Tab does with the word before the cursor,
+// over the command table and a list of names online.
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { COMMAND_WORDS, complete, type Completion } from "../lib/terminal/complete.ts";

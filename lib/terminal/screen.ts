@@ -47,11 +47,6 @@ export class Screen {
     return this.#cols;
   }
 
-  /** The prompt shown before the input. */
-  get prompt(): string {
-    return this.#prompt;
-  }
-
   /** Handles one key. */
   key(key: Key): KeyResult {
     const e = this.editor;

@@ -2,7 +2,7 @@
 // encoded and written to stdout, SIGWINCH turned into a resize, and the terminal
 // always restored. What keys mean and what is drawn is left to screen.ts.
 
-import { encodeOps, type Line, RESET } from "./ansi.ts";
+import { encodeOps, type Line, RESET, type ScreenOp } from "./ansi.ts";
 import { KeyDecoder } from "./keys.ts";
 import { Screen } from "./screen.ts";
 
@@ -126,7 +126,7 @@ export class Tty {
     }
   }
 
-  #draw(ops: Parameters<typeof encodeOps>[0]): void {
+  #draw(ops: readonly ScreenOp[]): void {
     if (this.#restored || ops.length === 0) return;
     try {
       writeAll(encodeOps(ops, this.#color));
