@@ -3,7 +3,7 @@
 // come out. It never sees a socket or a terminal; client_app.ts wires those.
 
 import { type CommandName, helpLines, parseInput } from "./commands.ts";
-import type { ErrorCode, ServerEvent } from "./events.ts";
+import { type ErrorCode, LOBBY, type ServerEvent } from "./events.ts";
 import { sanitize } from "./sanitize.ts";
 
 /** What the client does next. */
@@ -62,6 +62,8 @@ const TWO_STEP: Partial<Record<CommandName, Pending>> = {
 export class ChatCore {
   #state: ClientState = "connecting";
   #me: string | undefined;
+  /** The room we are in, for the messages we show ourselves. */
+  #room = LOBBY;
   /** Names online by lower-case key. */
   readonly #users = new Map<string, string>();
   #pending: Pending | undefined;
@@ -167,7 +169,8 @@ export class ChatCore {
         if (e.code === "name-taken" || e.code === "name-invalid") this.#lastNameError = e.text;
         return [{ type: "show", event: e }];
       case "users":
-        this.#users.clear();
+        // `/users *` is everyone online; a room's list only adds to what we know.
+        if (e.room === "*") this.#users.clear();
         for (const n of e.names) this.#users.set(n.toLowerCase(), n);
         if (this.#hiddenUsers > 0) {
           this.#hiddenUsers--;
@@ -178,7 +181,11 @@ export class ChatCore {
         this.#users.set(e.name.toLowerCase(), e.name);
         return [{ type: "show", event: e }];
       case "leave":
-        this.#users.delete(e.name.toLowerCase());
+        // Someone who went to another room is still online.
+        if (e.to === undefined) this.#users.delete(e.name.toLowerCase());
+        return [{ type: "show", event: e }];
+      case "room":
+        this.#room = e.room;
         return [{ type: "show", event: e }];
       case "rename":
         this.#users.delete(e.from.toLowerCase());
@@ -225,7 +232,7 @@ export class ChatCore {
     return [
       { type: "show", event: e },
       { type: "named", name: e.name },
-      { type: "send", line: "/users" },
+      { type: "send", line: "/users *" },
     ];
   }
 
@@ -335,16 +342,18 @@ export class ChatCore {
           return [{ type: "send", line }];
         }
         return [{ type: "send", line }, ...(cmd.name === "sendall" ? this.#own(cmd.text) : [])];
+      case "me":
+        return [{ type: "send", line }, ...this.#own(cmd.text, "action")];
       default:
         return [{ type: "send", line }];
     }
   }
 
-  /** Your own public message, shown locally: the server does not echo it. */
-  #own(text: string): ClientAction[] {
+  /** Your own public message or action, shown locally: the server does not echo it. */
+  #own(text: string, type: "message" | "action" = "message"): ClientAction[] {
     const clean = sanitize(text);
     if (clean === "" || this.#me === undefined) return [];
-    return [this.#show({ type: "message", from: this.#me, text: clean })];
+    return [this.#show({ type, from: this.#me, room: this.#room, text: clean })];
   }
 
   #protoRefused(): ClientAction {

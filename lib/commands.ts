@@ -66,9 +66,12 @@ export const COMMANDS = {
   }),
   users: spec({
     aliases: ["who", "allusers", "names"],
-    usage: "/users",
-    help: "list the names online, with the count",
-    parse: () => ({}),
+    usage: "/users [*]",
+    help: "list the names in your room, with the count (* for everyone online)",
+    parse: (rest) => {
+      const arg = rest.trim();
+      return arg === "" || arg === "*" ? { everyone: arg === "*" } : null;
+    },
   }),
   pm: spec({
     aliases: ["dm", "private", "msg", "tell", "whisper"],
@@ -106,6 +109,90 @@ export const COMMANDS = {
     usage: "/disconnect",
     help: "leave the chat and close the connection",
     beforeName: true,
+    parse: () => ({}),
+  }),
+  join: spec({
+    aliases: ["j"],
+    usage: "/join #ROOM",
+    help: "go to a room (it is made if it does not exist)",
+    parse: (rest) => {
+      const [room, extra] = splitWord(rest);
+      return room && !extra ? { room: room.startsWith("#") ? room : `#${room}` } : null;
+    },
+  }),
+  leave: spec({
+    aliases: ["part"],
+    usage: "/leave",
+    help: "go back to #lobby",
+    parse: (rest) => rest.trim() === "" ? {} : null,
+  }),
+  rooms: spec({
+    aliases: ["list", "channels"],
+    usage: "/rooms",
+    help: "list the rooms with their member counts and topics",
+    parse: () => ({}),
+  }),
+  topic: spec({
+    aliases: [],
+    usage: "/topic [TEXT]",
+    help: "show the topic of your room, or set it",
+    parse: (rest) => ({ text: rest.trim() || undefined }),
+  }),
+  me: spec({
+    aliases: ["action"],
+    usage: "/me ACTION",
+    help: "say what you do: /me waves shows * NAME waves",
+    parse: (rest) => rest.trim() ? { text: rest.trim() } : null,
+  }),
+  away: spec({
+    aliases: ["afk"],
+    usage: "/away [REASON]",
+    help: "mark yourself away; private messages to you tell the sender why",
+    parse: (rest) => ({ reason: rest.trim() || undefined }),
+  }),
+  back: spec({
+    aliases: [],
+    usage: "/back",
+    help: "you are no longer away",
+    parse: () => ({}),
+  }),
+  whois: spec({
+    aliases: ["wi"],
+    usage: "/whois NAME",
+    help: "where a user is, since when, how long idle, whether away",
+    parse: (rest) => {
+      const [user, extra] = splitWord(rest);
+      return user && !extra ? { user } : null;
+    },
+  }),
+  ignore: spec({
+    aliases: [],
+    usage: "/ignore [NAME]",
+    help: "stop seeing a user's messages (they are not told); alone: list who you ignore",
+    parse: (rest) => {
+      const [user, extra] = splitWord(rest);
+      return extra ? null : { user: user || undefined };
+    },
+  }),
+  unignore: spec({
+    aliases: [],
+    usage: "/unignore NAME",
+    help: "see a user's messages again",
+    parse: (rest) => {
+      const [user, extra] = splitWord(rest);
+      return user && !extra ? { user } : null;
+    },
+  }),
+  reply: spec({
+    aliases: ["r"],
+    usage: "/reply [TEXT]",
+    help: "answer whoever last sent you a private message",
+    parse: (rest) => ({ text: optionalText(rest) }),
+  }),
+  motd: spec({
+    aliases: [],
+    usage: "/motd",
+    help: "show the message of the day",
     parse: () => ({}),
   }),
   proto: spec({

@@ -10,8 +10,10 @@ export type ServerEvent =
   | { type: "prompt"; ts: number; text: string }
   /** Your name is now `name` (first naming, auto-naming or rename). */
   | { type: "named"; ts: number; name: string; previous?: string; auto: boolean }
-  /** A message to everyone. */
-  | { type: "message"; ts: number; from: string; text: string }
+  /** A message to the room; `history` marks one replayed from before you arrived. */
+  | { type: "message"; ts: number; from: string; room: string; text: string; history?: true }
+  /** `/me`: `from` does `text`. */
+  | { type: "action"; ts: number; from: string; room: string; text: string; history?: true }
   /** A private message to you. */
   | { type: "private"; ts: number; from: string; to: string; text: string }
   /** A group message to you and the others in `to`. */
@@ -20,14 +22,52 @@ export type ServerEvent =
   | { type: "sent"; ts: number; kind: "private" | "group"; to: string[]; text: string }
   /** A line from the operator at the server's console. */
   | { type: "announce"; ts: number; from: "server"; text: string }
-  /** `name` joined; `count` names online now. */
-  | { type: "join"; ts: number; name: string; count: number }
-  /** `name` left; `count` names online now. */
-  | { type: "leave"; ts: number; name: string; count: number; reason?: string }
+  /**
+   * `name` came into `room`: from outside (`moved` absent) or from another room.
+   * `count` is the number online, `members` the number in the room.
+   */
+  | {
+    type: "join";
+    ts: number;
+    name: string;
+    room: string;
+    count: number;
+    members: number;
+    moved?: true;
+  }
+  /** `name` left `room`: the server (with a reason), or for the room `to`. */
+  | {
+    type: "leave";
+    ts: number;
+    name: string;
+    room: string;
+    count: number;
+    members: number;
+    reason?: string;
+    to?: string;
+  }
   /** `from` is now called `to`. */
   | { type: "rename"; ts: number; from: string; to: string }
-  /** The names online. */
-  | { type: "users"; ts: number; names: string[]; count: number }
+  /** The names in `room` (`*`: everyone online); `online` counts everyone. */
+  | { type: "users"; ts: number; room: string; names: string[]; count: number; online: number }
+  /** You are now in `room`, with these members and topic. */
+  | { type: "room"; ts: number; room: string; names: string[]; topic?: string }
+  /** The rooms, with their member counts and topics. */
+  | { type: "rooms"; ts: number; rooms: { name: string; members: number; topic?: string }[] }
+  /** The topic of `room`; `changed` when `by` just set it. */
+  | { type: "topic"; ts: number; room: string; topic?: string; by?: string; changed: boolean }
+  /** About a user: where they are, since when, how idle, whether away. */
+  | {
+    type: "whois";
+    ts: number;
+    name: string;
+    room: string;
+    since: number;
+    idleSeconds: number;
+    away?: string;
+  }
+  /** The message of the day. */
+  | { type: "motd"; ts: number; lines: string[] }
   /** Help text, one entry per line. */
   | { type: "help"; ts: number; lines: string[] }
   /** A server notice to you (a two-step prompt, an acknowledgement). */
@@ -38,6 +78,9 @@ export type ServerEvent =
   | { type: "mode"; ts: number; mode: OutputMode; name: string | null }
   /** The server is closing this connection. */
   | { type: "bye"; ts: number; reason: string };
+
+/** The room everyone starts in. */
+export const LOBBY = "#lobby";
 
 /** How a connection wants its events: text lines or JSON Lines. */
 export type OutputMode = "text" | "json";
@@ -53,10 +96,18 @@ export type ErrorCode =
   | "not-allowed"
   | "line-too-long"
   | "flood"
+  | "room-invalid"
+  | "not-stored"
   | "internal";
 
 /** The type names of events. */
 export type EventType = ServerEvent["type"];
+
+/** `HH:MM` in the server's local time, for history lines. */
+function clock(ts: number): string {
+  const d = new Date(ts);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}
 
 /** Renders an event as the text a person reads; several lines are joined by CRLF. */
 export function renderText(e: ServerEvent): string {
@@ -70,7 +121,9 @@ export function renderText(e: ServerEvent): string {
         ? `* you are ${e.name} (change it with /nick NAME; /help lists the commands)`
         : `* welcome, ${e.name}! /help lists the commands`;
     case "message":
-      return `${e.from}: ${e.text}`;
+      return `${e.history ? `[history ${clock(e.ts)}] ` : ""}${e.from}: ${e.text}`;
+    case "action":
+      return `${e.history ? `[history ${clock(e.ts)}] ` : ""}* ${e.from} ${e.text}`;
     case "private":
       return `[pm from ${e.from}] ${e.text}`;
     case "group":
@@ -80,13 +133,39 @@ export function renderText(e: ServerEvent): string {
     case "announce":
       return `[server] ${e.text}`;
     case "join":
-      return `* ${e.name} joined (${e.count} online)`;
+      return e.moved
+        ? `* ${e.name} joined ${e.room} (${e.members} here)`
+        : `* ${e.name} joined (${e.count} online)`;
     case "leave":
-      return `* ${e.name} left${e.reason ? `: ${e.reason}` : ""} (${e.count} online)`;
+      return e.to !== undefined
+        ? `* ${e.name} went to ${e.to}`
+        : `* ${e.name} left${e.reason ? `: ${e.reason}` : ""} (${e.count} online)`;
     case "rename":
       return `* ${e.from} is now ${e.to}`;
     case "users":
-      return `* ${e.count} online: ${e.names.join(", ")}`;
+      return e.count === e.online
+        ? `* ${e.count} online: ${e.names.join(", ")}`
+        : `* ${e.count} in ${e.room} (${e.online} online): ${e.names.join(", ")}`;
+    case "room":
+      return [
+        `* you are in ${e.room} (${e.names.length} here: ${e.names.join(", ")})`,
+        ...(e.topic ? [`* topic: ${e.topic}`] : []),
+      ].join("\r\n");
+    case "rooms":
+      return [
+        `* ${e.rooms.length} room${e.rooms.length === 1 ? "" : "s"}:`,
+        ...e.rooms.map((r) => `  ${r.name} (${r.members})${r.topic ? ` ${r.topic}` : ""}`),
+      ].join("\r\n");
+    case "topic":
+      if (e.changed) return `* ${e.by} set the topic of ${e.room}: ${e.topic}`;
+      return e.topic
+        ? `* topic of ${e.room}: ${e.topic} (set by ${e.by})`
+        : `* ${e.room} has no topic`;
+    case "whois":
+      return `* ${e.name}: in ${e.room}, here since ${clock(e.since)}, idle ${e.idleSeconds} s` +
+        (e.away !== undefined ? `, away: ${e.away}` : "");
+    case "motd":
+      return e.lines.map((l) => `- ${l}`).join("\r\n");
     case "help":
       return e.lines.join("\r\n");
     case "system":

@@ -1,4 +1,4 @@
-// The chat itself: names, routing, commands and the operator console, over plain data.
+// The chat itself: names, rooms, routing, commands and the operator console, over plain data.
 // It never sees a socket: each connection is a Peer that takes bytes and can be closed;
 // reading, framing and output queues belong to session.ts.
 
@@ -11,10 +11,11 @@ import {
   parseInput,
   worksBeforeName,
 } from "./commands.ts";
-import { type ErrorCode, Outgoing, type OutputMode, type ServerEvent } from "./events.ts";
+import { type ErrorCode, LOBBY, Outgoing, type OutputMode, type ServerEvent } from "./events.ts";
 import { type Limits, TokenBucket } from "./limits.ts";
-import { nameKey, nameProblem } from "./names.ts";
+import { nameKey, nameProblem, roomProblem } from "./names.ts";
 import { sanitize } from "./sanitize.ts";
+import { type ChatStore, MemoryStore } from "./store.ts";
 
 /** What the hub needs from a connection. */
 export interface Peer {
@@ -26,14 +27,14 @@ export interface Peer {
   close(reason?: string): void;
 }
 
-/** The kinds of chat message, as hooks see them. */
-export type MessageKind = "public" | "private" | "group";
+/** The kinds of chat message, as hooks see them (`action` is `/me`). */
+export type MessageKind = "public" | "action" | "private" | "group";
 
 /** A chat message on its way, as the `message` hook sees it. */
 export interface MessageInfo {
   from: string;
   kind: MessageKind;
-  /** Recipients by name; empty for a public message (everyone else). */
+  /** Recipients by name; empty for a public message or action (the room). */
   to: string[];
   text: string;
 }
@@ -53,18 +54,35 @@ export interface ChatHooks {
   disconnect?(info: { address: string; name?: string; reason?: string }): void;
 }
 
-/** Where a two-step command (seed 000) sends the next line. */
-type Pending =
+/** Where a message goes; a two-step command (seed 000) keeps one for the next line. */
+type Target =
   | { kind: "private"; to: string }
   | { kind: "group"; to: string[] }
-  | { kind: "public" };
+  | { kind: "public" }
+  | { kind: "action" };
+
+/** A room: its members and topic. Everyone named is in exactly one room. */
+class Room {
+  readonly members = new Set<Client>();
+  topic: { text: string; by: string } | undefined;
+
+  constructor(readonly name: string) {}
+}
 
 /** The hub's state for one connection. */
 export class Client {
   name: string | undefined;
   mode: OutputMode = "text";
-  pending: Pending | undefined;
+  pending: Target | undefined;
   closing = false;
+  /** The room a named client is in. */
+  room: Room | undefined;
+  /** Why the client is away, when it is. */
+  away: string | undefined;
+  /** Name keys whose messages this client does not see; made at the first /ignore. */
+  ignored: Set<string> | undefined;
+  /** Who last sent this client a private message, for /reply. */
+  lastPmFrom: string | undefined;
   /** When the connection arrived and when it last sent a line (ms since the epoch). */
   readonly connectedAt: number;
   lastInput: number;
@@ -92,25 +110,38 @@ export interface HubOptions {
   /** The server log: one line per call, without a timestamp (the caller adds it). */
   log?: (line: string) => void;
   version: string;
+  /** History and topics; in memory (the last `historyLines` per room) when absent. */
+  store?: ChatStore;
+  /** The message of the day, shown on joining and by /motd. */
+  motd?: string[];
 }
 
 type Handler<K extends CommandName> = (client: Client, cmd: CommandOf<K>) => void;
 
-/** Rooms of one: the single chat all named clients are in, with routing and commands. */
+/** The chat: named clients in rooms, with routing, commands and the console. */
 export class Hub {
   readonly #opts: HubOptions;
+  readonly #store: ChatStore;
   readonly #clients = new Set<Client>();
   /** Named clients by name key, in join order. */
   readonly #byName = new Map<string, Client>();
+  /** Rooms by name key: #lobby always, others while they have members or a topic. */
+  readonly #rooms = new Map<string, Room>();
+  readonly #lobby: Room;
   #guestCounter = 0;
 
   constructor(options: HubOptions) {
     this.#opts = options;
+    this.#store = options.store ?? new MemoryStore(options.limits.historyLines);
+    this.#lobby = this.#room(LOBBY);
+    for (const t of this.#store.topics()) this.#room(t.room).topic = { text: t.topic, by: t.by };
   }
 
-  /** Names online, in join order. */
+  /** Names online, in the order they connected (a rename keeps the place). */
   get names(): string[] {
-    return [...this.#byName.values()].map((c) => c.name!);
+    const names: string[] = [];
+    for (const c of this.#clients) if (c.name !== undefined) names.push(c.name);
+    return names;
   }
 
   /** Connections open, named or not. */
@@ -165,15 +196,28 @@ export class Hub {
     if (!this.#clients.delete(client)) return;
     client.closing = true;
     const name = client.name;
-    if (name !== undefined) {
+    const room = client.room;
+    if (name !== undefined && room !== undefined) {
       this.#byName.delete(nameKey(name));
+      this.#leaveRoom(client, room);
       const count = this.#byName.size;
       this.#log(`leave ${name}${reason ? ` (${reason})` : ""} (${count} online)`);
-      this.#broadcast({ type: "leave", ts: Date.now(), name, count, reason });
+      const members = room.members.size;
+      this.#toRoom(room, {
+        type: "leave",
+        ts: Date.now(),
+        name,
+        room: room.name,
+        count,
+        members,
+        reason,
+      });
       this.#hook("leave", { name, reason });
     }
     this.#log(
-      `disconnect ${client.peer.address}${reason ? ` (${reason})` : ""} (${this.#clients.size} connections)`,
+      `disconnect ${client.peer.address}${
+        reason ? ` (${reason})` : ""
+      } (${this.#clients.size} connections)`,
     );
     this.#hook("disconnect", { address: client.peer.address, name, reason });
   }
@@ -340,13 +384,137 @@ export class Hub {
     help: (client, cmd) => {
       this.#send(client, { type: "help", ts: Date.now(), lines: helpLines(cmd.topic) });
     },
-    users: (client) => {
-      const names = this.names;
-      this.#send(client, { type: "users", ts: Date.now(), names, count: names.length });
+    users: (client, cmd) => {
+      const room = client.room!;
+      const names = cmd.everyone ? this.names : [...room.members].map((c) => c.name!);
+      this.#send(client, {
+        type: "users",
+        ts: Date.now(),
+        room: cmd.everyone ? "*" : room.name,
+        names,
+        count: names.length,
+        online: this.#byName.size,
+      });
     },
     pm: (client, cmd) => this.#twoStep(client, { kind: "private", to: cmd.to }, cmd.text),
     groupmessage: (client, cmd) => this.#twoStep(client, { kind: "group", to: cmd.to }, cmd.text),
     sendall: (client, cmd) => this.#twoStep(client, { kind: "public" }, cmd.text),
+    me: (client, cmd) => this.#deliver(client, { kind: "action" }, cmd.text),
+    reply: (client, cmd) => {
+      if (client.lastPmFrom === undefined) {
+        this.#error(client, "unknown-user", "nobody has sent you a private message yet");
+        return;
+      }
+      this.#twoStep(client, { kind: "private", to: client.lastPmFrom }, cmd.text);
+    },
+    join: (client, cmd) => {
+      const problem = roomProblem(cmd.room, this.#opts.limits.maxNameLength);
+      if (problem) {
+        this.#error(client, "room-invalid", `invalid room: ${problem}`);
+      } else if (nameKey(cmd.room) === nameKey(client.room!.name)) {
+        this.#system(client, `you are already in ${client.room!.name}`);
+      } else {
+        this.#move(client, this.#room(cmd.room));
+      }
+    },
+    leave: (client) => {
+      if (client.room === this.#lobby) {
+        this.#system(client, `you are in ${LOBBY} already`);
+      } else {
+        this.#move(client, this.#lobby);
+      }
+    },
+    rooms: (client) => {
+      const rooms = [...this.#rooms.values()]
+        .sort((a, b) =>
+          a === this.#lobby ? -1 : b === this.#lobby ? 1 : a.name.localeCompare(b.name)
+        )
+        .map((r) => ({ name: r.name, members: r.members.size, topic: r.topic?.text }));
+      this.#send(client, { type: "rooms", ts: Date.now(), rooms });
+    },
+    topic: (client, cmd) => {
+      const room = client.room!;
+      const ts = Date.now();
+      if (cmd.text === undefined) {
+        const { text, by } = room.topic ?? {};
+        this.#send(client, { type: "topic", ts, room: room.name, topic: text, by, changed: false });
+        return;
+      }
+      const by = client.name!;
+      try {
+        this.#store.setTopic({ room: room.name, topic: cmd.text, by, ts });
+      } catch (err) {
+        this.#notStored(client, err);
+        return;
+      }
+      room.topic = { text: cmd.text, by };
+      this.#log(`topic ${room.name} by ${by}: ${cmd.text}`);
+      this.#toRoom(room, {
+        type: "topic",
+        ts,
+        room: room.name,
+        topic: cmd.text,
+        by,
+        changed: true,
+      });
+    },
+    away: (client, cmd) => {
+      client.away = cmd.reason ?? "away";
+      this.#system(client, `you are marked as away (${client.away}); /back when you return`);
+    },
+    back: (client) => {
+      const was = client.away;
+      client.away = undefined;
+      this.#system(client, was === undefined ? "you were not away" : "welcome back");
+    },
+    whois: (client, cmd) => {
+      const target = this.#byName.get(nameKey(cmd.user));
+      if (!target) {
+        this.#error(client, "unknown-user", `no user named ${cmd.user} is online`);
+        return;
+      }
+      const ts = Date.now();
+      this.#send(client, {
+        type: "whois",
+        ts,
+        name: target.name!,
+        room: target.room!.name,
+        since: target.connectedAt,
+        idleSeconds: Math.floor((ts - target.lastInput) / 1000),
+        away: target.away,
+      });
+    },
+    ignore: (client, cmd) => {
+      if (cmd.user === undefined) {
+        const list = [...client.ignored ?? []];
+        this.#system(client, list.length ? `you ignore: ${list.join(", ")}` : "you ignore nobody");
+        return;
+      }
+      const problem = nameProblem(cmd.user, this.#opts.limits.maxNameLength);
+      if (problem) {
+        this.#error(client, "name-invalid", `invalid name: ${problem}`);
+      } else if (nameKey(cmd.user) === nameKey(client.name!)) {
+        this.#error(client, "usage", "you cannot ignore yourself");
+      } else {
+        (client.ignored ??= new Set()).add(nameKey(cmd.user));
+        this.#system(
+          client,
+          `you no longer see messages from ${cmd.user} (/unignore ${cmd.user} to undo)`,
+        );
+      }
+    },
+    unignore: (client, cmd) => {
+      if (client.ignored?.delete(nameKey(cmd.user))) {
+        this.#system(client, `you see messages from ${cmd.user} again`);
+      } else {
+        this.#error(client, "unknown-user", `you are not ignoring ${cmd.user}`);
+      }
+    },
+    motd: (client) => {
+      const lines = this.#opts.motd;
+      if (lines?.length) this.#send(client, { type: "motd", ts: Date.now(), lines });
+      else this.#system(client, "there is no message of the day");
+    },
     changeusername: (client, cmd) => this.#rename(client, cmd.nick),
     disconnect: (client) => {
       this.#bye(client, "goodbye");
@@ -392,6 +560,11 @@ export class Hub {
     this.#byName.delete(nameKey(previous));
     client.name = name;
     this.#byName.set(nameKey(name), client);
+    // Ignoring and replying follow the person, not the old name.
+    for (const c of this.#byName.values()) {
+      if (c.ignored?.delete(nameKey(previous))) c.ignored.add(nameKey(name));
+      if (c.lastPmFrom === previous) c.lastPmFrom = name;
+    }
     this.#log(`rename ${previous} -> ${name}`);
     this.#send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
     this.#broadcast({ type: "rename", ts: Date.now(), from: previous, to: name }, client);
@@ -408,8 +581,103 @@ export class Hub {
     const count = this.#byName.size;
     this.#log(`join ${name} from ${client.peer.address} (${count} online)`);
     this.#send(client, { type: "named", ts: Date.now(), name, auto });
-    this.#broadcast({ type: "join", ts: Date.now(), name, count }, client);
+    const motd = this.#opts.motd;
+    if (motd?.length) this.#send(client, { type: "motd", ts: Date.now(), lines: motd });
+    const lobby = this.#lobby;
+    lobby.members.add(client);
+    client.room = lobby;
+    const members = lobby.members.size;
+    this.#toRoom(
+      lobby,
+      { type: "join", ts: Date.now(), name, room: LOBBY, count, members },
+      client,
+    );
+    if (lobby.topic) {
+      const { text, by } = lobby.topic;
+      this.#send(client, {
+        type: "topic",
+        ts: Date.now(),
+        room: LOBBY,
+        topic: text,
+        by,
+        changed: false,
+      });
+    }
+    this.#replay(client, lobby);
     this.#hook("join", { name, address: client.peer.address });
+  }
+
+  // --- rooms -----------------------------------------------------------------------
+
+  /** The room named `name`, made if it does not exist. */
+  #room(name: string): Room {
+    let room = this.#rooms.get(nameKey(name));
+    if (!room) this.#rooms.set(nameKey(name), room = new Room(name));
+    return room;
+  }
+
+  /** Takes a client out of its room; an empty room without a topic is forgotten. */
+  #leaveRoom(client: Client, room: Room): void {
+    room.members.delete(client);
+    client.room = undefined;
+    if (room.members.size === 0 && !room.topic && room !== this.#lobby) {
+      this.#rooms.delete(nameKey(room.name));
+    }
+  }
+
+  /** Moves a named client to another room, telling both rooms and replaying history. */
+  #move(client: Client, to: Room): void {
+    const name = client.name!;
+    const from = client.room!;
+    const count = this.#byName.size;
+    this.#leaveRoom(client, from);
+    this.#toRoom(from, {
+      type: "leave",
+      ts: Date.now(),
+      name,
+      room: from.name,
+      count,
+      members: from.members.size,
+      to: to.name,
+    });
+    to.members.add(client);
+    client.room = to;
+    this.#log(`move ${name}: ${from.name} -> ${to.name}`);
+    const ts = Date.now();
+    this.#toRoom(to, {
+      type: "join",
+      ts,
+      name,
+      room: to.name,
+      count,
+      members: to.members.size,
+      moved: true,
+    }, client);
+    this.#send(client, {
+      type: "room",
+      ts,
+      room: to.name,
+      names: [...to.members].map((c) => c.name!),
+      topic: to.topic?.text,
+    });
+    this.#replay(client, to);
+  }
+
+  /** Sends the room's recent history to a newcomer, marked as history. */
+  #replay(client: Client, room: Room): void {
+    const limit = this.#opts.limits.historyLines;
+    if (limit <= 0) return;
+    for (const m of this.#store.recent(room.name, limit)) {
+      if (client.ignored?.has(nameKey(m.from))) continue;
+      this.#send(client, {
+        type: m.kind,
+        ts: m.ts,
+        from: m.from,
+        room: room.name,
+        text: m.text,
+        history: true,
+      });
+    }
   }
 
   #freeGuestName(): string {
@@ -425,31 +693,39 @@ export class Hub {
 
   // --- messages --------------------------------------------------------------------
 
-  #twoStep(client: Client, target: Pending, text: string | undefined): void {
+  #twoStep(client: Client, target: Target, text: string | undefined): void {
     if (text !== undefined) {
       this.#deliver(client, target, text);
       return;
     }
     client.pending = target;
-    const to = target.kind === "public"
-      ? "everyone"
-      : target.kind === "private"
+    const to = target.kind === "private"
       ? target.to
-      : target.to.join(", ");
+      : target.kind === "group"
+      ? target.to.join(", ")
+      : client.room!.name;
     this.#system(client, `type your message to ${to} on the next line`);
   }
 
-  #deliver(client: Client, target: Pending, text: string): void {
+  #deliver(client: Client, target: Target, text: string): void {
     const from = client.name!;
-    const to = target.kind === "public" ? [] : target.kind === "private" ? [target.to] : target.to;
+    const to = target.kind === "private" ? [target.to] : target.kind === "group" ? target.to : [];
     const rewritten = this.#hook("message", { from, kind: target.kind, to: [...to], text });
     if (rewritten === false) return;
     if (typeof rewritten === "string") text = sanitize(rewritten);
     if (text === "") return;
     const ts = Date.now();
-    if (target.kind === "public") {
-      this.#log(`message ${from}: ${text}`);
-      this.#broadcast({ type: "message", ts, from, text }, client);
+    if (target.kind === "public" || target.kind === "action") {
+      const room = client.room!;
+      const kind = target.kind === "public" ? "message" : "action";
+      try {
+        this.#store.append({ room: room.name, kind, from, text, ts });
+      } catch (err) {
+        this.#notStored(client, err);
+        return;
+      }
+      this.#log(`${kind} ${room.name} ${from}: ${text}`);
+      this.#toRoom(room, { type: kind, ts, from, room: room.name, text }, client);
       return;
     }
     const found: Client[] = [];
@@ -457,7 +733,9 @@ export class Hub {
       const c = this.#byName.get(nameKey(name));
       if (!c) {
         this.#error(client, "unknown-user", `no user named ${name} is online`);
-      } else if (c !== client && !found.includes(c)) {
+      } else if (c === client) {
+        if (target.kind === "private") this.#error(client, "usage", "that is you");
+      } else if (!found.includes(c)) {
         found.push(c);
       }
     }
@@ -473,8 +751,22 @@ export class Hub {
         ? { type: "private", ts, from, to: names[0], text }
         : { type: "group", ts, from, to: names, text },
     );
-    for (const c of found) this.#write(c, out);
+    const fromKey = nameKey(from);
+    for (const c of found) {
+      // Someone ignoring the sender gets nothing; the sender is not told.
+      if (c.ignored?.has(fromKey)) continue;
+      this.#write(c, out);
+      if (target.kind === "private") c.lastPmFrom = from;
+    }
     this.#send(client, { type: "sent", ts, kind: target.kind, to: names, text });
+    for (const c of found) {
+      if (c.away !== undefined) this.#system(client, `${c.name} is away: ${c.away}`);
+    }
+  }
+
+  #notStored(client: Client, err: unknown): void {
+    this.#log(`store failed: ${describe(err)}`);
+    this.#error(client, "not-stored", "the server could not store that; it was not sent");
   }
 
   #announce(text: string): void {
@@ -488,6 +780,20 @@ export class Hub {
   #broadcast(event: ServerEvent, except?: Client): void {
     const out = new Outgoing(event);
     for (const c of this.#byName.values()) if (c !== except) this.#write(c, out);
+  }
+
+  /**
+   * Sends to a room's members except `except`, encoding once per output mode; a message
+   * or action skips members who ignore its sender.
+   */
+  #toRoom(room: Room, event: ServerEvent, except?: Client): void {
+    const out = new Outgoing(event);
+    const from = event.type === "message" || event.type === "action"
+      ? nameKey(event.from)
+      : undefined;
+    for (const c of room.members) {
+      if (c !== except && (from === undefined || !c.ignored?.has(from))) this.#write(c, out);
+    }
   }
 
   #send(client: Client, event: ServerEvent): void {

@@ -23,6 +23,8 @@ export interface Limits {
   maxClients: number;
   /** Connections from one IP address (0: no cap). */
   maxPerIp: number;
+  /** Messages per room replayed to someone joining it (0: none kept). */
+  historyLines: number;
   /** Time to flush queued output to clients at shutdown. */
   shutdownFlushMs: number;
 }
@@ -39,6 +41,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   idleTimeoutMs: 0,
   maxClients: 5000,
   maxPerIp: 20,
+  historyLines: 50,
   shutdownFlushMs: 2000,
 });
 

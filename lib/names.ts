@@ -44,3 +44,16 @@ export function nameProblem(name: string, maxLength: number): string | undefined
   if (RESERVED_NAMES.has(nameKey(name))) return `"${name}" is reserved`;
   return undefined;
 }
+
+/**
+ * Why `room` cannot be a room name, or `undefined`: a `#` and then a name by the name
+ * rules (reserved names are fine for rooms).
+ */
+export function roomProblem(room: string, maxLength: number): string | undefined {
+  if (!room.startsWith("#")) return "a room name starts with #";
+  const rest = room.slice(1);
+  if (rest.length === 0) return "a room name needs something after #";
+  if (rest.length > maxLength) return `a room name can be at most ${maxLength} characters after #`;
+  if (!NAME_CHARS.test(rest)) return "a room name may only contain letters, digits, _, - and .";
+  return undefined;
+}

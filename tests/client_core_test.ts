@@ -3,6 +3,7 @@
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { ChatCore, type ClientAction } from "../lib/client_core.ts";
+import { helpLines } from "../lib/commands.ts";
 import type { ServerEvent } from "../lib/events.ts";
 
 type Step =
@@ -73,7 +74,14 @@ function run(steps: Step[], name?: string): { core: ChatCore; actions: string[] 
 const WELCOME = "welcome to linechat 0.1.0 (1 online)";
 const MODE: ServerEvent = { type: "mode", ts: 0, mode: "json", name: null };
 const NAMED_ALICE: ServerEvent = { type: "named", ts: 0, name: "alice", auto: false };
-const USERS: ServerEvent = { type: "users", ts: 0, names: ["bob", "alice"], count: 2 };
+const USERS: ServerEvent = {
+  type: "users",
+  ts: 0,
+  room: "*",
+  names: ["bob", "alice"],
+  count: 2,
+  online: 2,
+};
 /** Connected and named alice, with the hidden /users reply consumed. */
 const JOINED: Step[] = [
   ["server", WELCOME],
@@ -90,7 +98,7 @@ const JOINED_ACTIONS = [
   "send /nick alice",
   "show named: alice",
   "named alice",
-  "send /users",
+  "send /users *",
 ];
 
 interface Case {
@@ -119,7 +127,7 @@ const CASES: Case[] = [
       "send /nick alice",
       "show named: alice",
       "named alice",
-      "send /users",
+      "send /users *",
     ],
   },
   {
@@ -160,7 +168,7 @@ const CASES: Case[] = [
       "send /nick alice",
       "show named: alice",
       "named alice",
-      "send /users",
+      "send /users *",
       "send hello",
       "show message: hello",
     ],
@@ -199,7 +207,7 @@ const CASES: Case[] = [
     want: [
       "send /proto json",
       "ask choose a name:",
-      "show help: 10 lines",
+      `show help: ${helpLines().length} lines`,
       "show error: choose a name first (type a name, or /nick NAME)",
       "send /nick alice",
     ],
@@ -212,7 +220,7 @@ const CASES: Case[] = [
       "send /proto json",
       "show named: guest-1",
       "named guest-1",
-      "send /users",
+      "send /users *",
       "send /nick alice",
     ],
   },
@@ -242,7 +250,7 @@ const CASES: Case[] = [
     name: "/help and /help TOPIC are answered locally",
     joined: true,
     steps: [["user", "/help"], ["user", "/help pm"]],
-    want: ["show help: 10 lines", "show help: 2 lines"],
+    want: [`show help: ${helpLines().length} lines`, "show help: 2 lines"],
   },
   {
     name: "/proto is refused: the client needs JSON",
@@ -305,7 +313,7 @@ const CASES: Case[] = [
     name: "incoming events are shown",
     joined: true,
     steps: [
-      ["server", { type: "message", ts: 0, from: "bob", text: "hi" }],
+      ["server", { type: "message", ts: 0, from: "bob", room: "#lobby", text: "hi" }],
       ["server", { type: "private", ts: 0, from: "bob", to: "alice", text: "psst" }],
       ["server", { type: "announce", ts: 0, from: "server", text: "news" }],
     ],
@@ -387,12 +395,43 @@ Deno.test("ChatCore handles each situation", async (t) => {
 Deno.test("ChatCore.names follows users, join, leave and rename events", async (t) => {
   const cases: [string, Step[], string[]][] = [
     ["from /users", [], ["bob", "alice"]],
-    ["a join adds", [["server", { type: "join", ts: 0, name: "carol", count: 3 }]], [
+    ["a join adds", [["server", {
+      type: "join",
+      ts: 0,
+      name: "carol",
+      room: "#lobby",
+      count: 3,
+      members: 3,
+    }]], [
       "bob",
       "alice",
       "carol",
     ]],
-    ["a leave removes", [["server", { type: "leave", ts: 0, name: "bob", count: 1 }]], ["alice"]],
+    ["a leave removes", [["server", {
+      type: "leave",
+      ts: 0,
+      name: "bob",
+      room: "#lobby",
+      count: 1,
+      members: 1,
+    }]], ["alice"]],
+    ["someone going to another room stays online", [["server", {
+      type: "leave",
+      ts: 0,
+      name: "bob",
+      room: "#lobby",
+      count: 2,
+      members: 1,
+      to: "#dev",
+    }]], ["bob", "alice"]],
+    ["a room's /users adds names without forgetting the others", [["server", {
+      type: "users",
+      ts: 0,
+      room: "#dev",
+      names: ["dana"],
+      count: 1,
+      online: 3,
+    }]], ["bob", "alice", "dana"]],
     ["a rename replaces", [["server", { type: "rename", ts: 0, from: "bob", to: "rob" }]], [
       "alice",
       "rob",

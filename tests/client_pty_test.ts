@@ -481,7 +481,7 @@ Deno.test("client.ts on a terminal: asks for a name again when it is taken; Tab 
   await c.type("/pm\r");
   await c.waitForText("usage: /pm USER [TEXT]");
   await c.type("/help\r");
-  await c.waitForText("/users");
+  await c.waitForText("/kick NAME [REASON]"); // the last line of the local help
   await c.type("/quit\r");
   await c.waitForText("goodbye");
   await assertExitsRestored(c, 0);

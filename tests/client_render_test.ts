@@ -14,8 +14,10 @@ const TS = new Date(2024, 0, 1, 9, 5).getTime();
 const me = { me: "alice" };
 
 const TEXT_CASES: [string, ServerEvent, string[]][] = [
-  ["a message", { type: "message", ts: TS, from: "bob", text: "hi" }, ["09:05 <bob> hi"]],
-  ["your own message", { type: "message", ts: TS, from: "alice", text: "hey" }, [
+  ["a message", { type: "message", ts: TS, from: "bob", room: "#lobby", text: "hi" }, [
+    "09:05 <bob> hi",
+  ]],
+  ["your own message", { type: "message", ts: TS, from: "alice", room: "#lobby", text: "hey" }, [
     "09:05 <alice> hey",
   ]],
   ["a private message", { type: "private", ts: TS, from: "bob", to: "alice", text: "psst" }, [
@@ -45,14 +47,28 @@ const TEXT_CASES: [string, ServerEvent, string[]][] = [
   ["a server announcement", { type: "announce", ts: TS, from: "server", text: "reboot" }, [
     "09:05 [server] reboot",
   ]],
-  ["a join", { type: "join", ts: TS, name: "bob", count: 2 }, ["09:05 * bob joined (2 online)"]],
-  ["a leave with a reason", { type: "leave", ts: TS, name: "bob", count: 1, reason: "quit" }, [
+  ["a join", { type: "join", ts: TS, name: "bob", room: "#lobby", count: 2, members: 2 }, [
+    "09:05 * bob joined (2 online)",
+  ]],
+  ["a leave with a reason", {
+    type: "leave",
+    ts: TS,
+    name: "bob",
+    room: "#lobby",
+    count: 1,
+    members: 1,
+    reason: "quit",
+  }, [
     "09:05 * bob left: quit (1 online)",
   ]],
   ["a rename", { type: "rename", ts: TS, from: "bob", to: "rob" }, ["09:05 * bob is now rob"]],
-  ["the users", { type: "users", ts: TS, names: ["alice", "bob"], count: 2 }, [
-    "09:05 * 2 online: alice, bob",
-  ]],
+  [
+    "the users",
+    { type: "users", ts: TS, room: "*", names: ["alice", "bob"], count: 2, online: 2 },
+    [
+      "09:05 * 2 online: alice, bob",
+    ],
+  ],
   ["an error", { type: "error", ts: TS, code: "unknown-user", text: "no user named x" }, [
     "09:05 ! no user named x",
   ]],
@@ -83,12 +99,12 @@ function styleOf(event: ServerEvent, text: string) {
 
 Deno.test("renderEvent() gives each kind of line its own look", async (t) => {
   await t.step("your own message is dimmed, its name bold", () => {
-    const e: ServerEvent = { type: "message", ts: TS, from: "alice", text: "mine" };
+    const e: ServerEvent = { type: "message", ts: TS, from: "alice", room: "#lobby", text: "mine" };
     assertEquals(styleOf(e, "alice"), STYLES.ownName);
     assertEquals(styleOf(e, "> mine"), STYLES.own);
   });
   await t.step("someone else's name in its own colour", () => {
-    const e: ServerEvent = { type: "message", ts: TS, from: "bob", text: "x" };
+    const e: ServerEvent = { type: "message", ts: TS, from: "bob", room: "#lobby", text: "x" };
     assertEquals(styleOf(e, "bob"), { fg: nameColour("bob"), bold: true });
     assertEquals(styleOf(e, "x"), undefined);
   });
@@ -107,18 +123,33 @@ Deno.test("renderEvent() gives each kind of line its own look", async (t) => {
     );
     assertEquals(styleOf({ type: "error", ts: TS, code: "usage", text: "x" }, "! x"), STYLES.error);
     assertEquals(
-      styleOf({ type: "join", ts: TS, name: "b", count: 2 }, "* b joined (2 online)"),
+      styleOf(
+        { type: "join", ts: TS, name: "b", room: "#lobby", count: 2, members: 2 },
+        "* b joined (2 online)",
+      ),
       STYLES.notice,
     );
   });
   await t.step("a message mentioning you is highlighted", () => {
-    const e: ServerEvent = { type: "message", ts: TS, from: "bob", text: "hey Alice!" };
+    const e: ServerEvent = {
+      type: "message",
+      ts: TS,
+      from: "bob",
+      room: "#lobby",
+      text: "hey Alice!",
+    };
     assertEquals(styleOf(e, "hey Alice!"), STYLES.mention);
     const pm: ServerEvent = { type: "private", ts: TS, from: "bob", to: "alice", text: "@alice" };
     assertEquals(styleOf(pm, "@alice"), STYLES.mention);
   });
   await t.step("your own message naming you is not highlighted", () => {
-    const e: ServerEvent = { type: "message", ts: TS, from: "alice", text: "alice here" };
+    const e: ServerEvent = {
+      type: "message",
+      ts: TS,
+      from: "alice",
+      room: "#lobby",
+      text: "alice here",
+    };
     assertEquals(styleOf(e, "> alice here"), STYLES.own);
   });
 });

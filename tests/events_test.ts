@@ -2,10 +2,23 @@ import assert from "node:assert/strict";
 import { Outgoing, renderJson, renderText, type ServerEvent } from "../lib/events.ts";
 
 const ts = 1_700_000_000_000;
+const date = new Date(ts);
+const hhmm = `${String(date.getHours()).padStart(2, "0")}:${
+  String(date.getMinutes()).padStart(2, "0")
+}`;
 
 Deno.test("renderText() gives each event a distinct, named look", async (t) => {
   const cases: [ServerEvent, string][] = [
-    [{ type: "message", ts, from: "alice", text: "hi" }, "alice: hi"],
+    [{ type: "message", ts, from: "alice", room: "#lobby", text: "hi" }, "alice: hi"],
+    [
+      { type: "message", ts, from: "alice", room: "#lobby", text: "hi", history: true },
+      `[history ${hhmm}] alice: hi`,
+    ],
+    [{ type: "action", ts, from: "alice", room: "#dev", text: "waves" }, "* alice waves"],
+    [
+      { type: "action", ts, from: "alice", room: "#dev", text: "waves", history: true },
+      `[history ${hhmm}] * alice waves`,
+    ],
     [{ type: "private", ts, from: "alice", to: "bob", text: "hi" }, "[pm from alice] hi"],
     [
       { type: "group", ts, from: "alice", to: ["bob", "carol"], text: "hi" },
@@ -17,14 +30,61 @@ Deno.test("renderText() gives each event a distinct, named look", async (t) => {
       "[group to bob, carol] hi",
     ],
     [{ type: "announce", ts, from: "server", text: "hello" }, "[server] hello"],
-    [{ type: "join", ts, name: "bob", count: 2 }, "* bob joined (2 online)"],
-    [{ type: "leave", ts, name: "bob", count: 1 }, "* bob left (1 online)"],
     [
-      { type: "leave", ts, name: "bob", count: 1, reason: "kicked" },
+      { type: "join", ts, name: "bob", room: "#lobby", count: 2, members: 2 },
+      "* bob joined (2 online)",
+    ],
+    [
+      { type: "join", ts, name: "bob", room: "#dev", count: 5, members: 2, moved: true },
+      "* bob joined #dev (2 here)",
+    ],
+    [
+      { type: "leave", ts, name: "bob", room: "#lobby", count: 1, members: 1 },
+      "* bob left (1 online)",
+    ],
+    [
+      { type: "leave", ts, name: "bob", room: "#lobby", count: 1, members: 1, reason: "kicked" },
       "* bob left: kicked (1 online)",
     ],
+    [
+      { type: "leave", ts, name: "bob", room: "#lobby", count: 3, members: 1, to: "#dev" },
+      "* bob went to #dev",
+    ],
     [{ type: "rename", ts, from: "bob", to: "rob" }, "* bob is now rob"],
-    [{ type: "users", ts, names: ["a", "b"], count: 2 }, "* 2 online: a, b"],
+    [
+      { type: "users", ts, room: "#lobby", names: ["a", "b"], count: 2, online: 2 },
+      "* 2 online: a, b",
+    ],
+    [
+      { type: "users", ts, room: "#dev", names: ["a", "b"], count: 2, online: 5 },
+      "* 2 in #dev (5 online): a, b",
+    ],
+    [
+      { type: "room", ts, room: "#dev", names: ["a", "b"], topic: "rust" },
+      "* you are in #dev (2 here: a, b)\r\n* topic: rust",
+    ],
+    [
+      {
+        type: "rooms",
+        ts,
+        rooms: [{ name: "#lobby", members: 3 }, { name: "#dev", members: 1, topic: "x" }],
+      },
+      "* 2 rooms:\r\n  #lobby (3)\r\n  #dev (1) x",
+    ],
+    [
+      { type: "topic", ts, room: "#dev", topic: "rust", by: "a", changed: true },
+      "* a set the topic of #dev: rust",
+    ],
+    [
+      { type: "topic", ts, room: "#dev", topic: "rust", by: "a", changed: false },
+      "* topic of #dev: rust (set by a)",
+    ],
+    [{ type: "topic", ts, room: "#dev", changed: false }, "* #dev has no topic"],
+    [
+      { type: "whois", ts, name: "bob", room: "#dev", since: ts, idleSeconds: 12, away: "lunch" },
+      `* bob: in #dev, here since ${hhmm}, idle 12 s, away: lunch`,
+    ],
+    [{ type: "motd", ts, lines: ["one", "two"] }, "- one\r\n- two"],
     [{ type: "help", ts, lines: ["one", "two"] }, "one\r\ntwo"],
     [{ type: "system", ts, text: "note" }, "* note"],
     [{ type: "error", ts, code: "usage", text: "usage: /pm USER" }, "! usage: /pm USER"],
@@ -44,7 +104,13 @@ Deno.test("renderText() gives each event a distinct, named look", async (t) => {
 });
 
 Deno.test("renderJson() is one line that parses back to the event", () => {
-  const e: ServerEvent = { type: "message", ts, from: "a", text: 'quote " and\nnewline' };
+  const e: ServerEvent = {
+    type: "message",
+    ts,
+    from: "a",
+    room: "#lobby",
+    text: 'quote " and\nnewline',
+  };
   const json = renderJson(e);
   assert.ok(!json.includes("\n"));
   assert.deepEqual(JSON.parse(json), e);

@@ -49,13 +49,13 @@ Deno.test("seed 000: name prompt, upper-case commands, two-step PM/GROUPMESSAGE,
   await alice.send("hello everyone");
   await bob.expect("alice: hello everyone");
   await carol.expect("alice: hello everyone");
-  assert.ok(log.some((l) => l === "message alice: hello everyone"), "shown on the console");
+  assert.ok(log.includes("message #lobby alice: hello everyone"), "shown on the console");
 
   await bob.send("/CHANGEUSERNAME robert");
   await bob.expect("* you are now robert");
   await alice.expect("* bob is now robert");
   await alice.send("/users");
-  await alice.expect("* 3 online: alice, carol, robert");
+  await alice.expect("* 3 online: alice, robert, carol");
 
   await carol.send("/DISCONNECT");
   await carol.expect("* goodbye");

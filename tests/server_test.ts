@@ -243,8 +243,10 @@ Deno.test("ChatServer JSON mode: typed events with sender, recipients, text and 
   assert.deepEqual({ ...users, ts: 0 }, {
     type: "users",
     ts: 0,
+    room: "#lobby",
     names: ["bot", "alice"],
     count: 2,
+    online: 2,
   });
   await bot.send("/nope");
   const err = await bot.expectEvent((e) => e.type === "error");

@@ -18,7 +18,7 @@ const CASES: [string, string, Completion][] = [
   }],
   ["ambiguous commands with nothing to add are listed", "/p", {
     kind: "list",
-    options: ["/pm", "/private", "/proto"],
+    options: ["/part", "/pm", "/private", "/proto"],
   }],
   ["operator commands are not offered", "/ki", { kind: "none" }],
   ["an unknown command rings the bell", "/zz", { kind: "none" }],
