@@ -5,6 +5,7 @@ import { die, hostAndPort, parseAmount, parseFlags, twoStageStop, UsageError } f
 import { LineFramer } from "./lib/framing.ts";
 import { describe } from "./lib/hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./lib/limits.ts";
+import { sanitize } from "./lib/sanitize.ts";
 import { ChatServer } from "./lib/server.ts";
 import { VERSION } from "./lib/version.ts";
 
@@ -91,6 +92,14 @@ const LIMIT_FLAGS: {
     zeroOff: true,
     help: "connections from one IP address; 0: no cap",
   },
+  {
+    flag: "history",
+    value: "N",
+    key: "historyLines",
+    scale: 1,
+    zeroOff: true,
+    help: "messages per room replayed to newcomers; 0: none",
+  },
 ];
 
 function limitHelp(): string {
@@ -109,6 +118,8 @@ options:
   --host HOST                  address to listen on (default 0.0.0.0)
   --port PORT                  port to listen on; 0 picks a free one (default 8080)
   --auto-name                  give each newcomer a free guest-N name at once
+  --data FILE                  keep history and topics in this SQLite file (default: memory)
+  --motd FILE                  message of the day, shown on joining and by /motd
 ${limitHelp()}
   --help                       show this help
   --version                    show the version
@@ -145,6 +156,8 @@ function main(args: string[]): void {
     host: { type: "string", default: "0.0.0.0" },
     port: { type: "string", default: "8080" },
     "auto-name": { type: "boolean", default: false },
+    data: { type: "string" },
+    motd: { type: "string" },
     help: { type: "boolean", default: false },
     version: { type: "boolean", default: false },
     ...Object.fromEntries(LIMIT_FLAGS.map(({ flag }) => [flag, { type: "string" as const }])),
@@ -164,6 +177,16 @@ function main(args: string[]): void {
     if (typeof text === "string") limits[key] = parseAmount(flag, text, zeroOff) * scale;
   }
 
+  let motd: string[] | undefined;
+  if (values.motd !== undefined) {
+    try {
+      motd = Deno.readTextFileSync(values.motd).split(/\r?\n/).map(sanitize);
+      while (motd.length > 0 && motd[motd.length - 1] === "") motd.pop();
+    } catch (err) {
+      die("chat-server", `cannot read --motd ${values.motd}: ${describe(err)}`);
+    }
+  }
+
   let server: ChatServer;
   try {
     server = ChatServer.listen({
@@ -172,8 +195,13 @@ function main(args: string[]): void {
       autoName: values["auto-name"],
       limits,
       log,
+      dataFile: values.data,
+      motd,
     });
   } catch (err) {
+    if (String((err as { code?: unknown }).code).startsWith("ERR_SQLITE")) {
+      die("chat-server", `cannot use --data ${values.data}: ${(err as Error).message}`);
+    }
     if (err instanceof Deno.errors.AddrInUse) die("chat-server", `port ${port} is already in use`);
     if (err instanceof Deno.errors.PermissionDenied) {
       die("chat-server", `not allowed to listen on ${host}:${port}`);

@@ -72,17 +72,26 @@ export function renderEvent(e: ServerEvent, viewer: Viewer): Line[] {
     text,
     style: from !== viewer.me && mentions(text, viewer.me) ? STYLES.mention : undefined,
   });
+  // Replayed history is marked, and it is never "new" enough to highlight.
+  const marked = (spans: Span[]): Line[] =>
+    "history" in e && e.history
+      ? [[time, { text: "[history] ", style: STYLES.notice }, ...spans]]
+      : [[time, ...spans]];
   switch (e.type) {
     case "message":
       if (e.from === viewer.me) {
-        return [[
-          time,
+        return marked([
           { text: "<", style: STYLES.own },
           { text: e.from, style: STYLES.ownName },
           { text: "> " + e.text, style: STYLES.own },
-        ]];
+        ]);
       }
-      return [[time, { text: "<" }, name(e.from), { text: "> " }, body(e.text, e.from)]];
+      return marked([{ text: "<" }, name(e.from), { text: "> " }, body(e.text, e.from)]);
+    case "action":
+      if (e.from === viewer.me) {
+        return marked([{ text: `* ${e.from} ${e.text}`, style: STYLES.own }]);
+      }
+      return marked([{ text: "* " }, name(e.from), { text: " " }, body(e.text, e.from)]);
     case "private":
       return [[time, { text: "[pm from ", style: STYLES.private }, name(e.from), {
         text: "] ",
@@ -111,15 +120,14 @@ export function renderEvent(e: ServerEvent, viewer: Viewer): Line[] {
       }]];
     case "error":
       return [[time, { text: `! ${e.text}`, style: STYLES.error }]];
-    case "help":
-      return e.lines.map((text, i) => [
-        i === 0 ? time : { text: " ".repeat(time.text.length) },
-        { text, style: STYLES.notice },
-      ]);
     case "welcome":
     case "prompt":
       return [[time, { text: `* ${e.text}`, style: STYLES.notice }]];
     default:
-      return [[time, { text: renderText(e), style: STYLES.notice }]];
+      // Some events are several lines (help, a room and its topic, the room list).
+      return renderText(e).split("\r\n").map((text, i) => [
+        i === 0 ? time : { text: " ".repeat(time.text.length) },
+        { text, style: STYLES.notice },
+      ]);
   }
 }

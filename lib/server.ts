@@ -6,6 +6,7 @@ import { Outgoing } from "./events.ts";
 import { type ChatHooks, describe, Hub } from "./hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { Session } from "./session.ts";
+import { type ChatStore, SqliteStore } from "./store.ts";
 import { VERSION } from "./version.ts";
 
 /** How to start a {@link ChatServer}. */
@@ -21,6 +22,10 @@ export interface ChatServerOptions {
   hooks?: ChatHooks;
   /** Receives each server log line (no timestamp); silent when absent. */
   log?: (line: string) => void;
+  /** A SQLite file for history and topics that outlast the process; in memory when absent. */
+  dataFile?: string;
+  /** The message of the day, shown on joining and by /motd. */
+  motd?: string[];
 }
 
 /**
@@ -45,10 +50,16 @@ export class ChatServer implements AsyncDisposable {
   readonly #perIp = new Map<string, number>();
   readonly #accepting: Promise<void>;
   readonly #sweeper: ReturnType<typeof setInterval> | undefined;
+  readonly #store: ChatStore | undefined;
   #stopping: Promise<void> | undefined;
 
-  private constructor(listener: Deno.Listener, options: ChatServerOptions) {
+  private constructor(
+    listener: Deno.Listener,
+    store: ChatStore | undefined,
+    options: ChatServerOptions,
+  ) {
     this.#listener = listener;
+    this.#store = store;
     this.addr = listener.addr as Deno.NetAddr;
     this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
     this.#log = options.log ?? (() => {});
@@ -58,6 +69,8 @@ export class ChatServer implements AsyncDisposable {
       hooks: options.hooks,
       log: this.#log,
       version: VERSION,
+      store,
+      motd: options.motd,
     });
     this.#accepting = this.#acceptLoop();
     const { nameTimeoutMs, idleTimeoutMs } = this.limits;
@@ -71,14 +84,23 @@ export class ChatServer implements AsyncDisposable {
     }
   }
 
-  /** Starts listening; throws Deno's error (AddrInUse, PermissionDenied, ...) if it cannot. */
+  /**
+   * Opens the data file (if any) and starts listening; throws if either fails (Deno's
+   * AddrInUse or PermissionDenied, or SQLite's error for a bad data file).
+   */
   static listen(options: ChatServerOptions = {}): ChatServer {
-    const listener = Deno.listen({
-      hostname: options.hostname ?? "0.0.0.0",
-      port: options.port ?? 0,
-      transport: "tcp",
-    });
-    return new ChatServer(listener, options);
+    const store = options.dataFile === undefined ? undefined : new SqliteStore(options.dataFile);
+    try {
+      const listener = Deno.listen({
+        hostname: options.hostname ?? "0.0.0.0",
+        port: options.port ?? 0,
+        transport: "tcp",
+      });
+      return new ChatServer(listener, store, options);
+    } catch (err) {
+      store?.close();
+      throw err;
+    }
   }
 
   /** Names online, in join order. */
@@ -120,6 +142,7 @@ export class ChatServer implements AsyncDisposable {
     await this.#accepting;
     this.#hub.shutdown(reason);
     await Promise.all(this.#sessions);
+    this.#store?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -20,6 +20,32 @@ const TEXT_CASES: [string, ServerEvent, string[]][] = [
   ["your own message", { type: "message", ts: TS, from: "alice", room: "#lobby", text: "hey" }, [
     "09:05 <alice> hey",
   ]],
+  ["an action", { type: "action", ts: TS, from: "bob", room: "#lobby", text: "waves" }, [
+    "09:05 * bob waves",
+  ]],
+  ["your own action", { type: "action", ts: TS, from: "alice", room: "#dev", text: "codes" }, [
+    "09:05 * alice codes",
+  ]],
+  ["a message from history", {
+    type: "message",
+    ts: TS,
+    from: "bob",
+    room: "#lobby",
+    text: "earlier",
+    history: true,
+  }, ["09:05 [history] <bob> earlier"]],
+  ["the room you are in, with its topic", {
+    type: "room",
+    ts: TS,
+    room: "#dev",
+    names: ["alice", "bob"],
+    topic: "rust",
+  }, ["09:05 * you are in #dev (2 here: alice, bob)", "      * topic: rust"]],
+  ["the room list", {
+    type: "rooms",
+    ts: TS,
+    rooms: [{ name: "#lobby", members: 2 }, { name: "#dev", members: 1, topic: "rust" }],
+  }, ["09:05 * 2 rooms:", "        #lobby (2)", "        #dev (1) rust"]],
   ["a private message", { type: "private", ts: TS, from: "bob", to: "alice", text: "psst" }, [
     "09:05 [pm from bob] psst",
   ]],

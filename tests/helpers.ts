@@ -201,7 +201,14 @@ export class ServerProcess extends LineQueue implements AsyncDisposable {
   constructor(args: string[]) {
     super();
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net", new URL("../server.ts", import.meta.url).pathname, ...args],
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-write",
+        new URL("../server.ts", import.meta.url).pathname,
+        ...args,
+      ],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

@@ -1,0 +1,329 @@
+// Rooms, history and the social commands, end to end over real TCP: separate
+// conversations with no leaks, topics, history replay, persistence with --data (also
+// across kill -9), /me /away /back /whois /ignore /unignore /reply /motd.
+
+import assert from "node:assert/strict";
+import { joinAs, LineClient, ServerProcess, startServer } from "./helpers.ts";
+
+Deno.test("rooms keep separate conversations; private and group messages cross rooms", async () => {
+  await using server = startServer();
+  const port = server.addr.port;
+  await using a = await joinAs(port, "ann");
+  await using b = await joinAs(port, "ben");
+  await using c = await joinAs(port, "cat");
+  await using d = await joinAs(port, "dan");
+
+  await a.send("/join #dev");
+  await a.expect("* you are in #dev (1 here: ann)");
+  for (const x of [b, c, d]) await x.expect("* ann went to #dev");
+  await b.send("/JOIN dev");
+  await b.expect("* you are in #dev (2 here: ann, ben)");
+  await a.expect("* ben joined #dev (2 here)");
+
+  await a.send("dev talk");
+  await b.expect("ann: dev talk");
+  await c.send("lobby talk");
+  await d.expect("cat: lobby talk");
+  await a.send("/me codes");
+  await b.expect("* ann codes");
+
+  // Markers: everything before them arrived; nothing crossed between the rooms.
+  await a.send("end of dev");
+  await c.send("end of lobby");
+  const inDev = await b.collectUntil("ann: end of dev");
+  const inLobby = await d.collectUntil("cat: end of lobby");
+  assert.ok(!inDev.some((l) => l.includes("lobby talk")));
+  assert.ok(!inLobby.some((l) => l.includes("dev talk") || l.includes("codes")));
+
+  await a.send("/users");
+  await a.expect("* 2 in #dev (4 online): ann, ben");
+  await c.send("/users");
+  await c.expect("* 2 in #lobby (4 online): cat, dan");
+  await c.send("/users *");
+  await c.expect("* 4 online: ann, ben, cat, dan");
+
+  await c.send("/pm ann across rooms");
+  await a.expect("[pm from cat] across rooms");
+  await a.send("/gm cat, dan hello lobby");
+  await c.expect("[group from ann to cat, dan] hello lobby");
+  await d.expect("[group from ann to cat, dan] hello lobby");
+
+  await b.send("/leave");
+  await b.expect("* you are in #lobby (3 here: cat, dan, ben)");
+  await a.expect("* ben went to #lobby");
+  await c.expect("* ben joined #lobby (3 here)");
+  await b.send("/leave");
+  await b.expect("* you are in #lobby already");
+
+  // A quit is announced in the room the user was in, not elsewhere.
+  await a.send("/quit");
+  await a.expectClosed();
+  await b.send("/rooms");
+  await b.expect("* 1 room:");
+  await b.expect("  #lobby (3)");
+});
+
+Deno.test("topics: shown, set for the room, listed by /rooms, shown to newcomers", async () => {
+  await using server = startServer();
+  const port = server.addr.port;
+  await using a = await joinAs(port, "ann");
+  await using b = await joinAs(port, "ben");
+  await a.send("/join #rust");
+  await a.expect("you are in #rust");
+  await a.send("/topic");
+  await a.expect("* #rust has no topic");
+  await a.send("/topic borrow checker help");
+  await a.expect("* ann set the topic of #rust: borrow checker help");
+  await b.send("/rooms");
+  await b.expect("* 2 rooms:");
+  await b.expect("  #lobby (1)");
+  await b.expect("  #rust (1) borrow checker help");
+  await b.send("/join #rust");
+  await b.expect("* you are in #rust (2 here: ann, ben)");
+  await b.expect("* topic: borrow checker help");
+  await b.send("/topic");
+  await b.expect("* topic of #rust: borrow checker help (set by ann)");
+  await b.send("/join #bad room");
+  await b.expect("! usage: /join #ROOM");
+  await b.send("/join #b@d");
+  await b.expect("! invalid room: a room name may only contain letters, digits, _, - and .");
+});
+
+Deno.test("history: newcomers get the room's last messages, in order, marked, in text and JSON", async () => {
+  await using server = startServer({ limits: { historyLines: 5, ratePerSecond: 0 } });
+  const port = server.addr.port;
+  await using a = await joinAs(port, "ann");
+  await using b = await joinAs(port, "ben");
+  for (let i = 1; i <= 8; i++) await a.send(`msg ${i}`);
+  await a.send("/me waves");
+  await a.send("/pm ben never replayed");
+  await b.expect("[pm from ann] never replayed");
+
+  await using c = await joinAs(port, "cat");
+  const lines = await c.collectUntil(/\[history \d\d:\d\d\] \* ann waves/);
+  const history = lines.filter((l) => l.startsWith("[history "));
+  assert.deepEqual(history.map((l) => l.replace(/^\[history \d\d:\d\d\] /, "")), [
+    "ann: msg 5",
+    "ann: msg 6",
+    "ann: msg 7",
+    "ann: msg 8",
+    "* ann waves",
+  ]);
+  await c.send("/users");
+  await c.expect("* 3 online");
+  assert.ok(!c.received.some((l) => l.includes("never replayed")));
+
+  await using bot = await LineClient.connect(port);
+  await bot.send("/proto json");
+  await bot.send("bot");
+  const first = await bot.expectEvent((e) => e.type === "message");
+  assert.equal(first.type === "message" && first.history, true);
+  assert.equal(first.type === "message" && first.text, "msg 5");
+  assert.ok(first.ts <= Date.now() && first.ts > Date.now() - 60_000);
+
+  // Other rooms have their own history; joining one replays only its own.
+  await a.send("/join #quiet");
+  await a.expect("you are in #quiet");
+  await a.send("only here");
+  await b.send("/join #quiet");
+  const quiet = await b.collectUntil("[history");
+  assert.match(quiet.at(-1)!, /^\[history \d\d:\d\d\] ann: only here$/);
+});
+
+Deno.test("--history 0 keeps and replays nothing", async () => {
+  await using server = startServer({ limits: { historyLines: 0 } });
+  const port = server.addr.port;
+  await using a = await joinAs(port, "ann");
+  await a.send("not kept");
+  await using b = await joinAs(port, "ben");
+  await b.send("/users");
+  const lines = await b.collectUntil("* 2 online");
+  assert.ok(!lines.some((l) => l.includes("not kept")));
+});
+
+Deno.test("--data keeps history and topics across a restart and across kill -9", async () => {
+  const dir = await Deno.makeTempDir();
+  const data = `${dir}/chat.db`;
+  try {
+    {
+      await using server = new ServerProcess([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data",
+        data,
+      ]);
+      const port = await server.port();
+      await using a = await joinAs(port, "ann");
+      await using b = await joinAs(port, "ben");
+      await a.send("/topic kept topic");
+      await b.expect("set the topic of #lobby: kept topic");
+      await a.send("before restart");
+      await b.expect("ann: before restart");
+      server.child.kill("SIGTERM");
+      assert.equal((await server.exit()).code, 0);
+    }
+    {
+      await using server = new ServerProcess([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data",
+        data,
+      ]);
+      const port = await server.port();
+      await using c = await joinAs(port, "cat");
+      await c.expect("* topic of #lobby: kept topic (set by ann)");
+      await c.expect(/^\[history \d\d:\d\d\] ann: before restart$/);
+      await using d = await joinAs(port, "dan");
+      // Every message someone has seen is stored; kill -9 right after loses none.
+      for (let i = 0; i < 10; i++) await c.send(`durable ${i}`);
+      await d.expect("cat: durable 9");
+      server.child.kill("SIGKILL");
+      await server.exit();
+    }
+    {
+      await using server = new ServerProcess([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data",
+        data,
+      ]);
+      const port = await server.port();
+      await using e = await joinAs(port, "eve");
+      const lines = await e.collectUntil(/\] cat: durable 9$/);
+      const durable = lines.filter((l) => / cat: durable \d$/.test(l));
+      assert.equal(durable.length, 10);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("/me shows an action to the room", async () => {
+  await using server = startServer();
+  const port = server.addr.port;
+  await using a = await joinAs(port, "ann");
+  await using b = await joinAs(port, "ben");
+  await a.send("/me waves");
+  await b.expect("* ann waves");
+  await a.send("/me");
+  await a.expect("! usage: /me ACTION");
+});
+
+Deno.test("/away tells senders of private messages why; /back ends it; /whois shows it", async () => {
+  await using server = startServer();
+  const port = server.addr.port;
+  await using a = await joinAs(port, "ann");
+  await using b = await joinAs(port, "ben");
+  await b.send("/away at lunch");
+  await b.expect("* you are marked as away (at lunch); /back when you return");
+  await a.send("/pm ben are you there?");
+  await b.expect("[pm from ann] are you there?");
+  await a.expect("[pm to ben] are you there?");
+  await a.expect("* ben is away: at lunch");
+  await a.send("/whois ben");
+  await a.expect(/^\* ben: in #lobby, here since \d\d:\d\d, idle \d+ s, away: at lunch$/);
+  await b.send("/back");
+  await b.expect("* welcome back");
+  await a.send("/whois ben");
+  await a.expect(/^\* ben: in #lobby, here since \d\d:\d\d, idle \d+ s$/);
+  await a.send("/pm ben back?");
+  await a.expect("[pm to ben] back?");
+  await a.send("/whois nobody");
+  await a.expect("! no user named nobody is online");
+  await b.send("/back");
+  await b.expect("* you were not away");
+  await b.send("/afk");
+  await b.expect("* you are marked as away (away)");
+});
+
+Deno.test("/ignore: nothing from them reaches you, they are not told; /unignore undoes it", async () => {
+  await using server = startServer();
+  const port = server.addr.port;
+  await using a = await joinAs(port, "ann");
+  await using b = await joinAs(port, "ben");
+  await using c = await joinAs(port, "cat");
+  await a.send("/ignore ben");
+  await a.expect("* you no longer see messages from ben (/unignore ben to undo)");
+  await a.send("/ignore");
+  await a.expect("* you ignore: ben");
+  await b.send("public from ben");
+  await b.send("/me acts");
+  await b.send("/pm ann private from ben");
+  await b.expect("[pm to ann] private from ben");
+  await b.send("/gm ann, cat group from ben");
+  await b.expect("[group to ann, cat] group from ben");
+  await c.expect("[group from ben to ann, cat] group from ben");
+  // Renaming does not get around it.
+  await b.send("/nick benji");
+  await b.expect("* you are now benji");
+  await b.send("after rename");
+  await c.expect("benji: after rename");
+  await c.send("marker");
+  const seen = await a.collectUntil("cat: marker");
+  assert.deepEqual(seen.filter((l) => /ben|acts/.test(l)), ["* ben is now benji"]);
+  await a.send("/unignore benji");
+  await a.expect("* you see messages from benji again");
+  await b.send("heard again");
+  await a.expect("benji: heard again");
+  await a.send("/unignore benji");
+  await a.expect("! you are not ignoring benji");
+  await a.send("/ignore ann");
+  await a.expect("! you cannot ignore yourself");
+});
+
+Deno.test("/reply answers the last private message; two-step without text", async () => {
+  await using server = startServer();
+  const port = server.addr.port;
+  await using a = await joinAs(port, "ann");
+  await using b = await joinAs(port, "ben");
+  await b.send("/reply hello?");
+  await b.expect("! nobody has sent you a private message yet");
+  await a.send("/pm ben ping");
+  await b.expect("[pm from ann] ping");
+  await b.send("/reply pong");
+  await a.expect("[pm from ben] pong");
+  await b.send("/r");
+  await b.expect("* type your message to ann on the next line");
+  await b.send("second pong");
+  await a.expect("[pm from ben] second pong");
+  await a.send("/nick annie");
+  await b.expect("* ann is now annie");
+  await b.send("/reply after rename");
+  await a.expect("[pm from ben] after rename");
+});
+
+Deno.test("the message of the day is shown on joining and by /motd", async () => {
+  await using server = startServer({ motd: ["Welcome to the LAN party!", "Be nice."] });
+  const port = server.addr.port;
+  await using a = await LineClient.connect(port);
+  await a.send("ann");
+  await a.expect("* welcome, ann!");
+  await a.expect("- Welcome to the LAN party!");
+  await a.expect("- Be nice.");
+  await a.send("/motd");
+  await a.expect("- Welcome to the LAN party!");
+  await using plain = startServer();
+  await using b = await joinAs(plain.addr.port, "ben");
+  await b.send("/motd");
+  await b.expect("* there is no message of the day");
+});
+
+Deno.test("server.ts --motd FILE shows the file's lines on joining", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(file, "line one\n\x1b[31mline two\n\n");
+    await using server = new ServerProcess(["--host", "127.0.0.1", "--port", "0", "--motd", file]);
+    const port = await server.port();
+    await using a = await joinAs(port, "ann");
+    await a.expect("- line one");
+    await a.expect("- line two");
+  } finally {
+    await Deno.remove(file);
+  }
+});
