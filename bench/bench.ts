@@ -19,6 +19,8 @@ options:
   --compare ngircd         run each scenario against ngIRCd too, side by side
   --json FILE              also write every figure to FILE
   --timeout SECONDS        time limit of each scenario run (default: per scenario)
+  --profile DIR            run linechat's server with --cpu-prof, one profile per
+                           scenario in DIR/KEY/ (summarize: bench/profile.ts FILE)
   --connect-clients N      scenario 1: clients to connect and name (2000)
   --connect-concurrency N  scenario 1: clients connecting at a time (10)
   --idle-clients N         scenario 2: clients held (10000)
@@ -236,6 +238,7 @@ async function runOne(
   def: ScenarioDef,
   target: Target,
   ngircd: string | undefined,
+  profileDir: string | undefined,
 ): Promise<LoadResult> {
   let dir: string | undefined;
   try {
@@ -244,7 +247,7 @@ async function runOne(
       dir = await Deno.makeTempDir({ prefix: "linechat-bench-ngircd-" });
       server = await ServerProcess.ngircd(ngircd!, dir);
     } else {
-      server = await ServerProcess.linechat();
+      server = await ServerProcess.linechat(profileDir);
     }
     settings[target] = server.settings;
     await using _ = server;
@@ -385,6 +388,7 @@ async function main(args: string[]): Promise<number> {
     compare: { type: "string" },
     json: { type: "string" },
     timeout: { type: "string" },
+    profile: { type: "string" },
     "connect-clients": { type: "string", default: "2000" },
     "connect-concurrency": { type: "string", default: "10" },
     "idle-clients": { type: "string", default: "10000" },
@@ -422,7 +426,7 @@ async function main(args: string[]): Promise<number> {
       );
     }
   }
-  const m = machine();
+  const m = await machine();
   console.log(
     `machine: ${m.cpus} CPUs (${m.cpu}), ${m.memoryGiB} GiB, Linux ${m.kernel}, ` +
       `Deno ${m.deno}${ngircdVer ? `; ${ngircdVer}` : ""}`,
@@ -435,7 +439,10 @@ async function main(args: string[]): Promise<number> {
     for (const target of targets) {
       console.error(`running ${def.id}. ${def.title} against ${target} ...`);
       const t0 = performance.now();
-      byTarget[target] = await runOne(def, target, ngircd);
+      const profile = values.profile && target === "linechat"
+        ? `${values.profile}/${def.key}`
+        : undefined;
+      byTarget[target] = await runOne(def, target, ngircd, profile);
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
       console.error(`  ${byTarget[target]!.ok ? "done" : "FAILED"} in ${secs} s`);
     }

@@ -1,23 +1,28 @@
 // What the bench reads about processes and the machine from Linux's /proc: CPU time and
-// resident memory. Deno asks for --allow-all to read /proc/PID, so another process's
-// files are read with `cat` (--allow-run=cat); starting and stopping servers is left
-// to servers.ts.
+// resident memory. Deno asks for --allow-all to read /proc/PID and /proc/cpuinfo, so
+// they are read with `cat` (--allow-run=cat); starting servers is left to servers.ts.
 
 import process from "node:process";
 
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-async function procFile(pid: number, file: "stat" | "status"): Promise<string> {
-  const path = `/proc/${pid}/${file}`;
+/** Reads a file under /proc through `cat` (Deno wants --allow-all to read it directly). */
+async function readProc(path: string): Promise<string> {
   const out = await new Deno.Command("cat", {
     args: [path],
     stdin: "null",
     stdout: "piped",
     stderr: "null",
   }).output();
-  if (!out.success) throw new Error(`cannot read ${path} (has the process exited?)`);
+  if (!out.success) throw new Error(`cannot read ${path}`);
   return new TextDecoder().decode(out.stdout);
+}
+
+function procFile(pid: number, file: "stat" | "status"): Promise<string> {
+  return readProc(`/proc/${pid}/${file}`).catch(() => {
+    throw new Error(`cannot read /proc/${pid}/${file} (has the process exited?)`);
+  });
 }
 
 /** User plus system CPU seconds process `pid` has used so far (every thread). */
@@ -58,21 +63,15 @@ export interface Machine {
 }
 
 /** Describes this machine from /proc (no --allow-sys needed). */
-export function machine(): Machine {
-  const read = (path: string) => {
-    try {
-      return Deno.readTextFileSync(path);
-    } catch {
-      return "";
-    }
-  };
-  const cpu = read("/proc/cpuinfo").match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown";
-  const memKiB = Number(read("/proc/meminfo").match(/^MemTotal:\s+(\d+) kB/m)?.[1] ?? 0);
+export async function machine(): Promise<Machine> {
+  const read = (path: string) => readProc(path).catch(() => "");
+  const cpu = (await read("/proc/cpuinfo")).match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown";
+  const mem = (await read("/proc/meminfo")).match(/^MemTotal:\s+(\d+) kB/m)?.[1] ?? "0";
   return {
     cpu: cpu.trim(),
     cpus: navigator.hardwareConcurrency,
-    memoryGiB: Math.round(memKiB / 1024 / 1024),
-    kernel: read("/proc/sys/kernel/osrelease").trim() || "unknown",
+    memoryGiB: Math.round(Number(mem) / 1024 / 1024),
+    kernel: (await read("/proc/sys/kernel/osrelease")).trim() || "unknown",
     deno: Deno.version.deno,
   };
 }

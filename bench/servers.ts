@@ -71,10 +71,20 @@ export class ServerProcess implements AsyncDisposable {
     return `${this.target} exited with code ${this.#exited.code}${err ? `: ${err}` : ""}`;
   }
 
-  /** Starts linechat's server.ts on a free loopback port with the bench's flags. */
-  static async linechat(): Promise<ServerProcess> {
+  /**
+   * Starts linechat's server.ts on a free loopback port with the bench's flags; with
+   * `profileDir`, under V8's CPU profiler (the profile is written there when it stops).
+   */
+  static async linechat(profileDir?: string): Promise<ServerProcess> {
     const flags = await supportedFlags();
-    const args = ["run", "--allow-net", SERVER_TS, "--host", HOST, "--port", "0", ...flags];
+    const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+    const args = [
+      "run",
+      "--allow-net",
+      ...prof,
+      SERVER_TS,
+      ...["--host", HOST, "--port", "0", ...flags],
+    ];
     const server = new ServerProcess(
       "linechat",
       0,
