@@ -2,7 +2,7 @@
 // clear line and exit code 1 when it cannot), picks the terminal screen or plain line
 // mode, and exits with the code the session ends with. The chat is in lib/client_*.
 
-import { die, hostAndPort, parseFlags, UsageError } from "./lib/cli.ts";
+import { die, hostAndPort, parseFlags, readEnv, UsageError } from "./lib/cli.ts";
 import { runClient } from "./lib/client_app.ts";
 import { CONNECT_TIMEOUT_MS } from "./lib/client_limits.ts";
 import { ConnectError, connectTcp } from "./lib/client_net.ts";
@@ -27,18 +27,6 @@ Ctrl+C or Ctrl+D on an empty line quits. /help lists the chat commands.
 When stdin or stdout is not a terminal, lines are read and printed plainly; the end
 of stdin disconnects.`;
 
-/** Reads an environment variable only if allowed, so a missing grant never prompts. */
-function env(name: string): string | undefined {
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
-      return undefined;
-    }
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
     host: { type: "string", default: "127.0.0.1" },
@@ -59,7 +47,8 @@ async function main(args: string[]): Promise<number> {
   const { host, port } = hostAndPort(positionals, values.host, values.port);
   const conn = await connectTcp(host, port, CONNECT_TIMEOUT_MS);
   conn.setNoDelay(true);
-  const terminal = Deno.stdin.isTerminal() && Deno.stdout.isTerminal() && env("TERM") !== "dumb";
+  const terminal = Deno.stdin.isTerminal() && Deno.stdout.isTerminal() &&
+    readEnv("TERM") !== "dumb";
   const color = !values["no-color"] && !Deno.noColor;
   return await runClient(conn, { name: values.name, terminal, color });
 }

@@ -1,7 +1,16 @@
 // chat-server: the command line around ChatServer. Parses flags, logs with timestamps,
 // reads the operator console from stdin and turns SIGINT/SIGTERM into a clean shutdown.
 
-import { die, hostAndPort, parseAmount, parseFlags, twoStageStop, UsageError } from "./lib/cli.ts";
+import {
+  die,
+  hostAndPort,
+  parseAmount,
+  parseFlags,
+  parsePort,
+  readEnv,
+  twoStageStop,
+  UsageError,
+} from "./lib/cli.ts";
 import { LineFramer } from "./lib/framing.ts";
 import { describe } from "./lib/hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./lib/limits.ts";
@@ -120,12 +129,46 @@ options:
   --auto-name                  give each newcomer a free guest-N name at once
   --data FILE                  keep history and topics in this SQLite file (default: memory)
   --motd FILE                  message of the day, shown on joining and by /motd
+  --password PASSWORD          clients must give it before choosing a name
+                               (or set LINECHAT_PASSWORD, which stays out of ps)
+  --op-password PASSWORD       /op PASSWORD makes a user an operator
+                               (or set LINECHAT_OP_PASSWORD)
+  --tls-cert FILE --tls-key FILE
+                               serve TLS with this certificate and key (PEM)
+  --tls-port PORT              serve TLS on this port, plain TCP staying on --port
 ${limitHelp()}
   --help                       show this help
   --version                    show the version
 
 console: lines typed here go to everyone; /users, /kick NAME [REASON];
 /quit or exit stops the server. Ctrl+C stops it cleanly; a second Ctrl+C at once.`;
+
+/** The TLS settings from the flags: both files or neither; --tls-port needs them. */
+function readTls(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  tlsPort: string | undefined,
+): { cert: string; key: string; port?: number } | undefined {
+  if (certFile === undefined && keyFile === undefined) {
+    if (tlsPort !== undefined) throw new UsageError("--tls-port needs --tls-cert and --tls-key");
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  const read = (flag: string, file: string) => {
+    try {
+      return Deno.readTextFileSync(file);
+    } catch (err) {
+      die("chat-server", `cannot read --${flag} ${file}: ${describe(err)}`);
+    }
+  };
+  return {
+    cert: read("tls-cert", certFile),
+    key: read("tls-key", keyFile),
+    port: tlsPort === undefined ? undefined : parsePort(tlsPort),
+  };
+}
 
 function log(line: string): void {
   console.log(`${new Date().toISOString()} ${line}`);
@@ -158,6 +201,11 @@ function main(args: string[]): void {
     "auto-name": { type: "boolean", default: false },
     data: { type: "string" },
     motd: { type: "string" },
+    password: { type: "string" },
+    "op-password": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    "tls-port": { type: "string" },
     help: { type: "boolean", default: false },
     version: { type: "boolean", default: false },
     ...Object.fromEntries(LIMIT_FLAGS.map(({ flag }) => [flag, { type: "string" as const }])),
@@ -187,6 +235,13 @@ function main(args: string[]): void {
     }
   }
 
+  const password = values.password ?? readEnv("LINECHAT_PASSWORD");
+  const opPassword = values["op-password"] ?? readEnv("LINECHAT_OP_PASSWORD");
+  for (const [flag, value] of [["password", password], ["op-password", opPassword]]) {
+    if (value === "") throw new UsageError(`--${flag} cannot be empty`);
+  }
+  const tls = readTls(values["tls-cert"], values["tls-key"], values["tls-port"]);
+
   let server: ChatServer;
   try {
     server = ChatServer.listen({
@@ -197,6 +252,9 @@ function main(args: string[]): void {
       log,
       dataFile: values.data,
       motd,
+      password,
+      opPassword,
+      tls,
     });
   } catch (err) {
     if (String((err as { code?: unknown }).code).startsWith("ERR_SQLITE")) {
@@ -206,12 +264,16 @@ function main(args: string[]): void {
     if (err instanceof Deno.errors.PermissionDenied) {
       die("chat-server", `not allowed to listen on ${host}:${port}`);
     }
+    if (tls && /certificate|private key|pem/i.test(String(err))) {
+      die("chat-server", `cannot use --tls-cert/--tls-key: ${describe(err)}`);
+    }
     die("chat-server", `cannot listen on ${host}:${port}: ${describe(err)}`);
   }
   const shown = server.addr.hostname.includes(":")
     ? `[${server.addr.hostname}]`
     : server.addr.hostname;
   console.log(`listening on ${shown}:${server.addr.port}`);
+  if (server.tlsAddr) console.log(`tls on ${shown}:${server.tlsAddr.port}`);
 
   const stop = twoStageStop(() => server.shutdown(), Deno.exit, log);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

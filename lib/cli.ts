@@ -84,3 +84,15 @@ export function twoStageStop(
     });
   };
 }
+
+/** Reads an environment variable only if access is granted, so a missing grant never prompts. */
+export function readEnv(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+      return undefined;
+    }
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}

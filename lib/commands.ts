@@ -55,6 +55,36 @@ function spec<T>(s: Spec<T>): Spec<T> {
   return s;
 }
 
+const DURATION = /^(\d{1,9})(s|m|h|d)$/i;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration like `30s`, `10m`, `2h` or `7d` in milliseconds, or `undefined` if `text`
+ * is not one.
+ */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text);
+  return m ? Number(m[1]) * UNIT_MS[m[2].toLowerCase()] : undefined;
+}
+
+/** `/ban TARGET [DURATION] [REASON]` and `/mute NAME [DURATION] [REASON]`. */
+function parseSanction(rest: string): { target: string; ms?: number; reason?: string } | null {
+  const [target, after] = splitWord(rest);
+  if (!target) return null;
+  const [maybe, tail] = splitWord(after);
+  const ms = parseDuration(maybe);
+  const reason = (ms === undefined ? after : tail).trim() || undefined;
+  return { target, ms, reason };
+}
+
+/** One required word (a password, a name) and nothing else. */
+function oneWord<K extends string>(key: K): ArgParser<Record<K, string>> {
+  return (rest) => {
+    const [word, extra] = splitWord(rest);
+    return word && !extra ? { [key]: word } as Record<K, string> : null;
+  };
+}
+
 /** Every command: the single source of dispatch, help, usage errors and completion. */
 export const COMMANDS = {
   help: spec({
@@ -96,12 +126,13 @@ export const COMMANDS = {
   }),
   changeusername: spec({
     aliases: ["nick", "setname", "rename"],
-    usage: "/changeusername NAME",
-    help: "choose your name, or change it",
+    usage: "/changeusername NAME [PASSWORD]",
+    help: "choose your name, or change it (a registered name needs its password)",
     beforeName: true,
     parse: (rest) => {
-      const [nick, extra] = splitWord(rest);
-      return nick && !extra ? { nick } : null;
+      const [nick, after] = splitWord(rest);
+      const [password, extra] = splitWord(after);
+      return nick && !extra ? { nick, password: password || undefined } : null;
     },
   }),
   disconnect: spec({
@@ -160,10 +191,7 @@ export const COMMANDS = {
     aliases: ["wi"],
     usage: "/whois NAME",
     help: "where a user is, since when, how long idle, whether away",
-    parse: (rest) => {
-      const [user, extra] = splitWord(rest);
-      return user && !extra ? { user } : null;
-    },
+    parse: oneWord("user"),
   }),
   ignore: spec({
     aliases: [],
@@ -178,10 +206,7 @@ export const COMMANDS = {
     aliases: [],
     usage: "/unignore NAME",
     help: "see a user's messages again",
-    parse: (rest) => {
-      const [user, extra] = splitWord(rest);
-      return user && !extra ? { user } : null;
-    },
+    parse: oneWord("user"),
   }),
   reply: spec({
     aliases: ["r"],
@@ -191,9 +216,34 @@ export const COMMANDS = {
   }),
   motd: spec({
     aliases: [],
-    usage: "/motd",
-    help: "show the message of the day",
+    usage: "/motd [TEXT]",
+    help: "show the message of the day; operators: set it",
+    parse: (rest) => ({ text: rest.trim() || undefined }),
+  }),
+  pass: spec({
+    aliases: ["password"],
+    usage: "/pass PASSWORD",
+    help: "give the server's password (when it asks for one)",
+    beforeName: true,
+    parse: oneWord("password"),
+  }),
+  register: spec({
+    aliases: [],
+    usage: "/register PASSWORD",
+    help: "own your current name: taking it will need this password",
+    parse: oneWord("password"),
+  }),
+  unregister: spec({
+    aliases: [],
+    usage: "/unregister",
+    help: "release your name, so anyone may take it",
     parse: () => ({}),
+  }),
+  op: spec({
+    aliases: ["oper"],
+    usage: "/op PASSWORD",
+    help: "become an operator with the operator password",
+    parse: oneWord("password"),
   }),
   proto: spec({
     aliases: [],
@@ -214,6 +264,41 @@ export const COMMANDS = {
       const [user, reason] = splitWord(rest);
       return user ? { user, reason: reason.trim() || undefined } : null;
     },
+  }),
+  ban: spec({
+    aliases: [],
+    usage: "/ban NAME|IP [DURATION] [REASON]",
+    help: "refuse a name or an address, for a time (30s, 10m, 2h, 7d) or for good (operators only)",
+    operator: true,
+    parse: parseSanction,
+  }),
+  unban: spec({
+    aliases: [],
+    usage: "/unban NAME|IP",
+    help: "lift a ban (operators only)",
+    operator: true,
+    parse: oneWord("target"),
+  }),
+  banned: spec({
+    aliases: ["bans"],
+    usage: "/banned",
+    help: "list the bans (operators only)",
+    operator: true,
+    parse: () => ({}),
+  }),
+  mute: spec({
+    aliases: [],
+    usage: "/mute NAME [DURATION] [REASON]",
+    help: "stop a user from sending messages, for a time or until /unmute (operators only)",
+    operator: true,
+    parse: parseSanction,
+  }),
+  unmute: spec({
+    aliases: [],
+    usage: "/unmute NAME",
+    help: "let a muted user send again (operators only)",
+    operator: true,
+    parse: oneWord("target"),
   }),
 } as const;
 

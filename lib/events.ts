@@ -6,8 +6,8 @@
 export type ServerEvent =
   /** First line on connect. */
   | { type: "welcome"; ts: number; server: string; version: string; text: string }
-  /** Asks for a name (again, after a refused one). */
-  | { type: "prompt"; ts: number; text: string }
+  /** Asks for a name, or a password (the server's, or a registered name's), on the next line. */
+  | { type: "prompt"; ts: number; text: string; for?: "name" | "password" }
   /** Your name is now `name` (first naming, auto-naming or rename). */
   | { type: "named"; ts: number; name: string; previous?: string; auto: boolean }
   /** A message to the room; `history` marks one replayed from before you arrived. */
@@ -97,6 +97,11 @@ export type ErrorCode =
   | "line-too-long"
   | "flood"
   | "room-invalid"
+  | "no-password"
+  | "wrong-password"
+  | "name-banned"
+  | "name-registered"
+  | "muted"
   | "not-stored"
   | "internal";
 

@@ -13,7 +13,9 @@ import {
 } from "./commands.ts";
 import { type ErrorCode, LOBBY, Outgoing, type OutputMode, type ServerEvent } from "./events.ts";
 import { type Limits, TokenBucket } from "./limits.ts";
-import { nameKey, nameProblem, roomProblem } from "./names.ts";
+import { Moderation, untilText } from "./moderation.ts";
+import { isIpAddress, nameKey, nameProblem, roomProblem } from "./names.ts";
+import { hashPassword, sameSecret, verifyPassword } from "./passwords.ts";
 import { sanitize } from "./sanitize.ts";
 import { type ChatStore, MemoryStore } from "./store.ts";
 
@@ -61,6 +63,15 @@ type Target =
   | { kind: "public" }
   | { kind: "action" };
 
+/** Who runs an operator command: a client, or the console (`client` absent). */
+interface Actor {
+  name: string;
+  client?: Client;
+}
+
+/** Lines held while a password is being checked, at most; more are dropped. */
+const MAX_HELD_LINES = 64;
+
 /** A room: its members and topic. Everyone named is in exactly one room. */
 class Room {
   readonly members = new Set<Client>();
@@ -92,6 +103,17 @@ export class Client {
   floodBudget: TokenBucket | undefined;
   /** Whether the client was told to slow down since its last accepted line. */
   warned = false;
+  /** Whether the client gave the server password (or none is needed). */
+  passed = true;
+  operator = false;
+  /** A registered name waiting for its password on the next line. */
+  claiming: string | undefined;
+  /** Wrong passwords so far on this connection (server, operator or name). */
+  authFailures = 0;
+  /** Lines that came in while a password was being checked; handled in order after. */
+  held: string[] | undefined;
+  /** The pending reply to a wrong password (the throttle), cleared on disconnect. */
+  timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly peer: Peer, limits: Limits, now: number) {
     this.connectedAt = this.lastInput = now;
@@ -114,6 +136,10 @@ export interface HubOptions {
   store?: ChatStore;
   /** The message of the day, shown on joining and by /motd. */
   motd?: string[];
+  /** The password every client must give before choosing a name. */
+  password?: string;
+  /** The password that makes a user an operator with /op. */
+  opPassword?: string;
 }
 
 type Handler<K extends CommandName> = (client: Client, cmd: CommandOf<K>) => void;
@@ -128,11 +154,15 @@ export class Hub {
   /** Rooms by name key: #lobby always, others while they have members or a topic. */
   readonly #rooms = new Map<string, Room>();
   readonly #lobby: Room;
+  readonly #moderation: Moderation;
+  #motd: string[] | undefined;
   #guestCounter = 0;
 
   constructor(options: HubOptions) {
     this.#opts = options;
     this.#store = options.store ?? new MemoryStore(options.limits.historyLines);
+    this.#moderation = new Moderation(this.#store);
+    this.#motd = options.motd;
     this.#lobby = this.#room(LOBBY);
     for (const t of this.#store.topics()) this.#room(t.room).topic = { text: t.topic, by: t.by };
   }
@@ -162,17 +192,45 @@ export class Hub {
       version: this.#opts.version,
       text: `welcome to linechat ${this.#opts.version} (${this.#byName.size} online)`,
     });
+    if (this.#opts.password !== undefined) {
+      client.passed = false;
+      this.#send(client, { type: "prompt", ts: Date.now(), for: "password", text: "password:" });
+    } else {
+      this.#admitted(client);
+    }
+    return client;
+  }
+
+  /** Why a connection from `ip` is refused by a ban, or undefined. */
+  bannedAddress(ip: string, now = Date.now()): string | undefined {
+    const ban = this.#moderation.banned("ip", ip, now);
+    return ban &&
+      `you are banned from this server ${untilText(ban.until)}${
+        ban.reason ? ` (${ban.reason})` : ""
+      }`;
+  }
+
+  /** A client is in (no password needed, or it gave it): it gets a name or is asked for one. */
+  #admitted(client: Client): void {
     if (this.#opts.autoName) {
       this.#join(client, this.#freeGuestName(), true);
     } else {
       this.#prompt(client);
     }
-    return client;
   }
 
   /** Handles one input line from a client. Never throws. */
   input(client: Client, line: string, now = Date.now()): void {
     if (client.closing || !this.#admit(client, now)) return;
+    this.#handle(client, line);
+  }
+
+  /** Handles an admitted line, or holds it while a password is being checked. */
+  #handle(client: Client, line: string): void {
+    if (client.held) {
+      if (client.held.length < MAX_HELD_LINES) client.held.push(line);
+      return;
+    }
     try {
       this.#input(client, sanitize(line));
     } catch (err) {
@@ -195,6 +253,7 @@ export class Hub {
   disconnect(client: Client, reason?: string): void {
     if (!this.#clients.delete(client)) return;
     client.closing = true;
+    clearTimeout(client.timer);
     const name = client.name;
     const room = client.room;
     if (name !== undefined && room !== undefined) {
@@ -228,8 +287,9 @@ export class Hub {
   }
 
   /**
-   * Handles a line typed at the server's console (seed 003): `/users`, `/kick`,
-   * `/help`; `/quit` or `exit` returns `"stop"`; anything else goes to everyone.
+   * Handles a line typed at the server's console (seed 003), which is always an operator:
+   * `/users`, `/kick`, `/ban` and the other operator commands, `/motd TEXT`, `/help`;
+   * `/quit` or `exit` returns `"stop"`; anything else goes to everyone.
    */
   console(line: string): "stop" | undefined {
     const input = parseInput(sanitize(line));
@@ -244,22 +304,34 @@ export class Hub {
         return;
     }
     const cmd = input.command;
+    const server: Actor = { name: "the server" };
     switch (cmd.name) {
       case "disconnect":
         return "stop";
       case "users":
         this.#log(`console: ${this.#byName.size} online: ${this.names.join(", ")}`);
         return;
-      case "kick":
-        if (!this.kick(cmd.user, cmd.reason)) this.#log(`console: no user named ${cmd.user}`);
-        return;
       case "sendall":
         if (cmd.text) this.#announce(cmd.text);
         return;
+      case "motd":
+        if (cmd.text) this.#setMotd(server, cmd.text);
+        else this.#log(`console: motd: ${(this.#motd ?? ["(none)"]).join(" / ")}`);
+        return;
       case "help":
         this.#log(
-          "console: /users, /kick NAME [REASON], /quit or exit; other lines go to everyone",
+          "console: /users, /kick NAME [REASON], /ban NAME|IP [DURATION] [REASON], /unban, " +
+            "/banned, /mute NAME [DURATION], /unmute, /motd [TEXT], /quit or exit; " +
+            "other lines go to everyone",
         );
+        return;
+      case "kick":
+      case "ban":
+      case "unban":
+      case "banned":
+      case "mute":
+      case "unmute":
+        this.#operatorCommand(server, cmd);
         return;
       default:
         this.#log(`console: /${cmd.name} is not available on the console`);
@@ -267,12 +339,12 @@ export class Hub {
   }
 
   /** Disconnects the named user with a reason; false when nobody has that name. */
-  kick(name: string, reason?: string): boolean {
+  kick(name: string, reason?: string, by = "the server"): boolean {
     const target = this.#byName.get(nameKey(name));
     if (!target) return false;
     const clean = reason ? sanitize(reason) : "";
-    this.#log(`kick ${target.name}${clean ? ` (${clean})` : ""}`);
-    this.#bye(target, `kicked by the server${clean ? `: ${clean}` : ""}`);
+    this.#log(`kick ${target.name} by ${by}${clean ? ` (${clean})` : ""}`);
+    this.#bye(target, `kicked by ${by}${clean ? `: ${clean}` : ""}`);
     this.disconnect(target, "kicked");
     return true;
   }
@@ -335,6 +407,18 @@ export class Hub {
     const input = parseInput(line, {
       isUser: (n) => client.name !== undefined && this.#byName.has(nameKey(n)),
     });
+    if (!client.passed) {
+      this.#gate(client, input);
+      return;
+    }
+    if (client.claiming !== undefined && input.kind === "text") {
+      // The password for a registered name, asked for on its own line.
+      const name = client.claiming;
+      client.claiming = undefined;
+      this.#rename(client, name, input.text);
+      return;
+    }
+    client.claiming = undefined;
     if (client.pending && (input.kind === "text" || input.kind === "empty")) {
       const pending = client.pending;
       client.pending = undefined;
@@ -364,10 +448,79 @@ export class Hub {
     }
   }
 
+  /**
+   * Before the server password: only /pass (or a plain line, taken as the password),
+   * /help, /proto and /quit.
+   */
+  #gate(client: Client, input: ReturnType<typeof parseInput>): void {
+    if (input.kind === "text") {
+      this.#checkServerPassword(client, input.text);
+    } else if (input.kind === "error") {
+      this.#error(client, input.usage ? "usage" : "unknown-command", input.message);
+    } else if (input.kind === "command") {
+      const cmd = input.command;
+      if (cmd.name === "pass") this.#checkServerPassword(client, cmd.password);
+      else if (cmd.name === "help" || cmd.name === "proto" || cmd.name === "disconnect") {
+        this.#command(client, cmd);
+      } else this.#error(client, "no-password", "give the server password first (/pass PASSWORD)");
+    }
+  }
+
+  #checkServerPassword(client: Client, given: string): void {
+    if (sameSecret(given, this.#opts.password!)) {
+      client.passed = true;
+      client.authFailures = 0;
+      this.#log(`password accepted from ${client.peer.address}`);
+      this.#admitted(client);
+    } else {
+      this.#wrongPassword(client, "wrong password", () => {
+        this.#send(client, { type: "prompt", ts: Date.now(), for: "password", text: "password:" });
+      });
+    }
+  }
+
+  /**
+   * The throttle for every password: each wrong try is answered only after a delay that
+   * grows with the tries (input meanwhile is held), and too many tries close the connection.
+   */
+  #wrongPassword(client: Client, what: string, then: () => void): void {
+    const { authDelayMs, authTries } = this.#opts.limits;
+    client.authFailures++;
+    this.#log(`${what} from ${this.#who(client)} (try ${client.authFailures})`);
+    client.held ??= [];
+    client.timer = setTimeout(() => {
+      client.timer = undefined;
+      if (client.closing) return;
+      if (client.authFailures >= authTries) {
+        this.#bye(client, `${what}: too many tries`);
+        this.disconnect(client, "too many wrong passwords");
+        return;
+      }
+      this.#error(client, "wrong-password", `${what}; try again`);
+      then();
+      this.#release(client);
+    }, authDelayMs * client.authFailures);
+  }
+
+  /** Handles the lines held while a password was checked, in order. */
+  #release(client: Client): void {
+    const held = client.held ?? [];
+    client.held = undefined;
+    while (held.length > 0 && !client.closing) {
+      this.#handle(client, held.shift()!);
+      // A held line may have started another check: the rest wait for it, in order.
+      const again = client.held as string[] | undefined;
+      if (again) {
+        again.push(...held);
+        return;
+      }
+    }
+  }
+
   #command(client: Client, cmd: Command): void {
     this.#log(`command ${this.#who(client)}: /${cmd.name}`);
     this.#hook("command", { name: client.name, address: client.peer.address, command: cmd });
-    if (isOperatorCommand(cmd.name)) {
+    if (isOperatorCommand(cmd.name) && !client.operator) {
       this.#error(client, "not-allowed", `not allowed: /${cmd.name} is for operators`);
       return;
     }
@@ -510,8 +663,13 @@ export class Hub {
         this.#error(client, "unknown-user", `you are not ignoring ${cmd.user}`);
       }
     },
-    motd: (client) => {
-      const lines = this.#opts.motd;
+    motd: (client, cmd) => {
+      if (cmd.text !== undefined) {
+        if (client.operator) this.#setMotd({ name: client.name!, client }, cmd.text);
+        else this.#error(client, "not-allowed", "not allowed: setting the motd is for operators");
+        return;
+      }
+      const lines = this.#motd;
       if (lines?.length) this.#send(client, { type: "motd", ts: Date.now(), lines });
       else this.#system(client, "there is no message of the day");
     },
@@ -529,25 +687,109 @@ export class Hub {
         name: client.name ?? null,
       });
     },
-    kick: () => {
-      // Operator-only: refused in #command; the console calls kick() directly.
+    pass: (client) => this.#system(client, "no password is needed now"),
+    op: (client, cmd) => {
+      const expected = this.#opts.opPassword;
+      if (expected === undefined) {
+        this.#error(client, "not-allowed", "this server has no operator password");
+      } else if (client.operator) {
+        this.#system(client, "you are an operator already");
+      } else if (sameSecret(cmd.password, expected)) {
+        client.operator = true;
+        client.authFailures = 0;
+        this.#log(`op ${client.name}`);
+        this.#system(client, "you are now an operator");
+      } else {
+        this.#wrongPassword(client, "wrong operator password", () => {});
+      }
     },
+    register: (client, cmd) => {
+      const name = client.name!;
+      if (!this.#store.persistent) {
+        this.#error(client, "not-allowed", "registering names needs a server started with --data");
+      } else if (this.#store.account(nameKey(name))) {
+        this.#error(client, "usage", `${name} is registered already (/unregister first)`);
+      } else {
+        this.#async(client, hashPassword(cmd.password), (hash) => {
+          this.#store.setAccount({ key: nameKey(name), name, hash, ts: Date.now() });
+          this.#log(`register ${name}`);
+          this.#system(client, `${name} is yours now: taking it needs this password`);
+        });
+      }
+    },
+    unregister: (client) => {
+      const name = client.name!;
+      if (this.#store.removeAccount(nameKey(name))) {
+        this.#log(`unregister ${name}`);
+        this.#system(client, `${name} is no longer registered`);
+      } else {
+        this.#error(client, "usage", `${name} is not registered`);
+      }
+    },
+    kick: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
+    ban: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
+    unban: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
+    banned: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
+    mute: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
+    unmute: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
   };
 
   // --- naming ----------------------------------------------------------------------
 
-  #rename(client: Client, name: string): void {
+  #rename(client: Client, name: string, password?: string): void {
+    const key = nameKey(name);
     const problem = nameProblem(name, this.#opts.limits.maxNameLength);
-    const holder = this.#byName.get(nameKey(name));
-    if (problem || (holder && holder !== client)) {
+    const holder = this.#byName.get(key);
+    const ban = problem ? undefined : this.#moderation.banned("name", key, Date.now());
+    if (problem || (holder && holder !== client) || ban) {
       this.#error(
         client,
-        problem ? "name-invalid" : "name-taken",
-        problem ? `invalid name: ${problem}` : `the name ${name} is taken; choose another`,
+        problem ? "name-invalid" : ban ? "name-banned" : "name-taken",
+        problem
+          ? `invalid name: ${problem}`
+          : ban
+          ? `the name ${name} is banned ${untilText(ban.until)}; choose another`
+          : `the name ${name} is taken; choose another`,
       );
       if (client.name === undefined) this.#prompt(client);
       return;
     }
+    const account = client.name !== undefined && nameKey(client.name) === key
+      ? undefined // renaming within your own name (case): already proven
+      : this.#store.account(key);
+    if (account) {
+      if (password === undefined) {
+        client.claiming = name;
+        this.#error(client, "name-registered", `${name} is registered: give its password`);
+        this.#send(client, {
+          type: "prompt",
+          ts: Date.now(),
+          for: "password",
+          text: `password for ${name}:`,
+        });
+        return;
+      }
+      this.#async(client, verifyPassword(password, account.hash), (ok) => {
+        if (!ok) {
+          this.#wrongPassword(client, `wrong password for ${name}`, () => {
+            if (client.name === undefined) this.#prompt(client);
+          });
+        } else if (this.#byName.has(key)) {
+          // Someone took it while the password was being checked.
+          this.#error(client, "name-taken", `the name ${name} is taken; choose another`);
+          if (client.name === undefined) this.#prompt(client);
+        } else {
+          client.authFailures = 0;
+          this.#takeName(client, name);
+        }
+      });
+      return;
+    }
+    this.#takeName(client, name);
+  }
+
+  /** Gives a client a name that passed every check: a first join or a rename. */
+  #takeName(client: Client, name: string): void {
     const previous = client.name;
     if (previous === undefined) {
       this.#join(client, name, false);
@@ -565,6 +807,7 @@ export class Hub {
       if (c.ignored?.delete(nameKey(previous))) c.ignored.add(nameKey(name));
       if (c.lastPmFrom === previous) c.lastPmFrom = name;
     }
+    this.#moderation.renamed(nameKey(previous), nameKey(name));
     this.#log(`rename ${previous} -> ${name}`);
     this.#send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
     this.#broadcast({ type: "rename", ts: Date.now(), from: previous, to: name }, client);
@@ -581,7 +824,7 @@ export class Hub {
     const count = this.#byName.size;
     this.#log(`join ${name} from ${client.peer.address} (${count} online)`);
     this.#send(client, { type: "named", ts: Date.now(), name, auto });
-    const motd = this.#opts.motd;
+    const motd = this.#motd;
     if (motd?.length) this.#send(client, { type: "motd", ts: Date.now(), lines: motd });
     const lobby = this.#lobby;
     lobby.members.add(client);
@@ -709,6 +952,16 @@ export class Hub {
 
   #deliver(client: Client, target: Target, text: string): void {
     const from = client.name!;
+    const mute = this.#moderation.muted(nameKey(from), Date.now());
+    if (mute) {
+      const why = mute.reason ? ` (${mute.reason})` : "";
+      this.#error(
+        client,
+        "muted",
+        `you are muted ${untilText(mute.until)}${why}; nothing was sent`,
+      );
+      return;
+    }
     const to = target.kind === "private" ? [target.to] : target.kind === "group" ? target.to : [];
     const rewritten = this.#hook("message", { from, kind: target.kind, to: [...to], text });
     if (rewritten === false) return;
@@ -772,6 +1025,146 @@ export class Hub {
   #announce(text: string): void {
     this.#log(`announce: ${text}`);
     this.#broadcast({ type: "announce", ts: Date.now(), from: "server", text });
+  }
+
+  // --- operators -------------------------------------------------------------------
+
+  /** An operator command from a client or the console; replies go back to whoever asked. */
+  #operatorCommand(
+    actor: Actor,
+    cmd: CommandOf<"kick" | "ban" | "unban" | "banned" | "mute" | "unmute">,
+  ): void {
+    const now = Date.now();
+    const reply = (text: string, error = false) => {
+      if (!actor.client) this.#log(`console: ${text}`);
+      else if (error) this.#error(actor.client, "usage", text);
+      else this.#system(actor.client, text);
+    };
+    switch (cmd.name) {
+      case "kick":
+        if (!this.kick(cmd.user, cmd.reason, actor.name)) {
+          reply(`no user named ${cmd.user} is online`, true);
+        }
+        return;
+      case "ban": {
+        const kind = isIpAddress(cmd.target) ? "ip" : "name";
+        const problem = kind === "name"
+          ? nameProblem(cmd.target, this.#opts.limits.maxNameLength)
+          : undefined;
+        if (problem) {
+          reply(`invalid name: ${problem}`, true);
+          return;
+        }
+        const target = kind === "ip" ? cmd.target : nameKey(cmd.target);
+        const until = cmd.ms === undefined ? undefined : now + cmd.ms;
+        try {
+          this.#moderation.ban({
+            kind,
+            target,
+            until,
+            reason: cmd.reason,
+            by: actor.name,
+            ts: now,
+          });
+        } catch (err) {
+          this.#log(`store failed: ${describe(err)}`);
+          reply("the ban could not be stored", true);
+          return;
+        }
+        this.#log(`ban ${kind} ${target} ${untilText(until)} by ${actor.name}`);
+        reply(`banned ${cmd.target} ${untilText(until)}`);
+        const why = `banned by ${actor.name}${cmd.reason ? `: ${cmd.reason}` : ""}`;
+        for (const c of [...this.#clients]) {
+          const host = c.peer.address.replace(/^\[?(.*?)\]?:\d+$/, "$1");
+          if (
+            kind === "ip" ? host === target : c.name !== undefined && nameKey(c.name) === target
+          ) {
+            this.#bye(c, why);
+            this.disconnect(c, "banned");
+          }
+        }
+        return;
+      }
+      case "unban": {
+        const kind = isIpAddress(cmd.target) ? "ip" : "name";
+        const target = kind === "ip" ? cmd.target : nameKey(cmd.target);
+        if (this.#moderation.unban(kind, target, now)) {
+          this.#log(`unban ${kind} ${target} by ${actor.name}`);
+          reply(`${cmd.target} is no longer banned`);
+        } else {
+          reply(`${cmd.target} is not banned`, true);
+        }
+        return;
+      }
+      case "banned": {
+        const bans = this.#moderation.bans(now);
+        reply(bans.length === 0 ? "nobody is banned" : `${bans.length} banned:`);
+        for (const b of bans) {
+          reply(
+            `  ${b.kind} ${b.target} ${untilText(b.until)} by ${b.by}${
+              b.reason ? ` (${b.reason})` : ""
+            }`,
+          );
+        }
+        return;
+      }
+      case "mute": {
+        const target = this.#byName.get(nameKey(cmd.target));
+        if (!target) {
+          reply(`no user named ${cmd.target} is online`, true);
+          return;
+        }
+        const until = cmd.ms === undefined ? undefined : now + cmd.ms;
+        this.#moderation.mute(nameKey(target.name!), { until, reason: cmd.reason });
+        this.#log(`mute ${target.name} ${untilText(until)} by ${actor.name}`);
+        this.#system(
+          target,
+          `you are muted ${untilText(until)}${cmd.reason ? ` (${cmd.reason})` : ""}`,
+        );
+        reply(`muted ${target.name} ${untilText(until)}`);
+        return;
+      }
+      case "unmute": {
+        if (this.#moderation.unmute(nameKey(cmd.target))) {
+          this.#log(`unmute ${cmd.target} by ${actor.name}`);
+          const target = this.#byName.get(nameKey(cmd.target));
+          if (target) this.#system(target, "you may speak again");
+          reply(`${cmd.target} may speak again`);
+        } else {
+          reply(`${cmd.target} is not muted`, true);
+        }
+        return;
+      }
+    }
+  }
+
+  #setMotd(actor: Actor, text: string): void {
+    this.#motd = [text];
+    this.#log(`motd set by ${actor.name}: ${text}`);
+    if (actor.client) this.#system(actor.client, "the message of the day is set");
+    else this.#log("console: the message of the day is set");
+  }
+
+  /**
+   * Runs async work for a client (a password hash) while holding its input; `then` runs
+   * after, unless the client left meanwhile.
+   */
+  #async<T>(client: Client, work: Promise<T>, then: (value: T) => void): void {
+    client.held ??= [];
+    work.then((value) => {
+      if (client.closing) return;
+      try {
+        then(value);
+      } catch (err) {
+        this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
+        this.#error(client, "internal", "the server could not finish that");
+      }
+      if (!client.timer) this.#release(client);
+    }, (err) => {
+      this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
+      this.#error(client, "internal", "the server could not finish that");
+      this.#release(client);
+    });
   }
 
   // --- output ----------------------------------------------------------------------

@@ -23,6 +23,10 @@ export interface Limits {
   maxClients: number;
   /** Connections from one IP address (0: no cap). */
   maxPerIp: number;
+  /** Delay before answering a wrong password, times the number of wrong tries so far. */
+  authDelayMs: number;
+  /** Wrong passwords on one connection before it is closed. */
+  authTries: number;
   /** Messages per room replayed to someone joining it (0: none kept). */
   historyLines: number;
   /** Time to flush queued output to clients at shutdown. */
@@ -41,6 +45,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   idleTimeoutMs: 0,
   maxClients: 5000,
   maxPerIp: 20,
+  authDelayMs: 1000,
+  authTries: 3,
   historyLines: 50,
   shutdownFlushMs: 2000,
 });

@@ -42,7 +42,14 @@ export function nameProblem(name: string, maxLength: number): string | undefined
   if (name.length > maxLength) return `a name can be at most ${maxLength} characters`;
   if (!NAME_CHARS.test(name)) return "a name may only contain letters, digits, _, - and .";
   if (RESERVED_NAMES.has(nameKey(name))) return `"${name}" is reserved`;
+  if (isIpAddress(name)) return "a name cannot look like an IP address";
   return undefined;
+}
+
+/** Whether `text` is an IPv4 or IPv6 address (as /ban tells names from addresses). */
+export function isIpAddress(text: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(text) ||
+    (text.includes(":") && /^[0-9a-f:.]+$/i.test(text));
 }
 
 /**

@@ -26,6 +26,15 @@ export interface ChatServerOptions {
   dataFile?: string;
   /** The message of the day, shown on joining and by /motd. */
   motd?: string[];
+  /** The password every client must give before choosing a name. */
+  password?: string;
+  /** The password that makes a user an operator with /op. */
+  opPassword?: string;
+  /**
+   * Serve TLS with this certificate and key (PEM). Without `port`, the server's one port
+   * is TLS; with it, plain TCP stays on `port` above and TLS is served on this one too.
+   */
+  tls?: { cert: string; key: string; port?: number };
 }
 
 /**
@@ -40,27 +49,32 @@ export interface ChatServerOptions {
 export class ChatServer implements AsyncDisposable {
   /** Where the server listens (the real port when 0 was asked for). */
   readonly addr: Deno.NetAddr;
+  /** Where TLS is served, when it is (the same as `addr` when TLS is the only port). */
+  readonly tlsAddr: Deno.NetAddr | undefined;
   /** The limits in force. */
   readonly limits: Readonly<Limits>;
-  readonly #listener: Deno.Listener;
+  readonly #listeners: Deno.Listener[];
   readonly #hub: Hub;
   readonly #log: (line: string) => void;
   readonly #sessions = new Set<Promise<void>>();
   /** Open connections per remote IP address, for `maxPerIp`. */
   readonly #perIp = new Map<string, number>();
-  readonly #accepting: Promise<void>;
+  readonly #accepting: Promise<void[]>;
   readonly #sweeper: ReturnType<typeof setInterval> | undefined;
   readonly #store: ChatStore | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(
-    listener: Deno.Listener,
+    listeners: { main: Deno.Listener; tls?: Deno.Listener },
     store: ChatStore | undefined,
     options: ChatServerOptions,
   ) {
-    this.#listener = listener;
+    this.#listeners = [listeners.main, ...(listeners.tls ? [listeners.tls] : [])];
     this.#store = store;
-    this.addr = listener.addr as Deno.NetAddr;
+    this.addr = listeners.main.addr as Deno.NetAddr;
+    this.tlsAddr = (listeners.tls ?? (options.tls ? listeners.main : undefined))?.addr as
+      | Deno.NetAddr
+      | undefined;
     this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
     this.#log = options.log ?? (() => {});
     this.#hub = new Hub({
@@ -71,8 +85,10 @@ export class ChatServer implements AsyncDisposable {
       version: VERSION,
       store,
       motd: options.motd,
+      password: options.password,
+      opPassword: options.opPassword,
     });
-    this.#accepting = this.#acceptLoop();
+    this.#accepting = Promise.all(this.#listeners.map((l) => this.#acceptLoop(l)));
     const { nameTimeoutMs, idleTimeoutMs } = this.limits;
     const shortest = Math.min(...[nameTimeoutMs, idleTimeoutMs].filter((ms) => ms > 0));
     if (Number.isFinite(shortest)) {
@@ -90,14 +106,22 @@ export class ChatServer implements AsyncDisposable {
    */
   static listen(options: ChatServerOptions = {}): ChatServer {
     const store = options.dataFile === undefined ? undefined : new SqliteStore(options.dataFile);
+    const opened: Deno.Listener[] = [];
     try {
-      const listener = Deno.listen({
-        hostname: options.hostname ?? "0.0.0.0",
-        port: options.port ?? 0,
-        transport: "tcp",
-      });
-      return new ChatServer(listener, store, options);
+      const hostname = options.hostname ?? "0.0.0.0";
+      const port = options.port ?? 0;
+      const tls = options.tls;
+      const listenTls = (p: number) =>
+        Deno.listenTls({ hostname, port: p, cert: tls!.cert, key: tls!.key, transport: "tcp" });
+      const main = tls && tls.port === undefined
+        ? listenTls(port)
+        : Deno.listen({ hostname, port, transport: "tcp" });
+      opened.push(main);
+      const extra = tls?.port === undefined ? undefined : listenTls(tls.port);
+      if (extra) opened.push(extra);
+      return new ChatServer({ main, tls: extra }, store, options);
     } catch (err) {
+      for (const l of opened) l.close();
       store?.close();
       throw err;
     }
@@ -134,10 +158,12 @@ export class ChatServer implements AsyncDisposable {
   async #shutdown(reason: string): Promise<void> {
     this.#log(`shutdown: ${reason}`);
     clearInterval(this.#sweeper);
-    try {
-      this.#listener.close();
-    } catch {
-      // Already closed.
+    for (const listener of this.#listeners) {
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
     }
     await this.#accepting;
     this.#hub.shutdown(reason);
@@ -149,11 +175,11 @@ export class ChatServer implements AsyncDisposable {
     await this.shutdown();
   }
 
-  async #acceptLoop(): Promise<void> {
+  async #acceptLoop(listener: Deno.Listener): Promise<void> {
     for (;;) {
       let conn: Deno.Conn;
       try {
-        conn = await this.#listener.accept();
+        conn = await listener.accept();
       } catch (err) {
         if (this.#stopping || err instanceof Deno.errors.BadResource) return;
         // Out of file descriptors and the like: log, back off briefly, keep serving.
@@ -171,6 +197,8 @@ export class ChatServer implements AsyncDisposable {
 
   /** Why a new connection from `ip` is refused, or undefined to serve it. */
   #refusal(ip: string): string | undefined {
+    const banned = this.#hub.bannedAddress(ip);
+    if (banned) return banned;
     const { maxClients, maxPerIp } = this.limits;
     if (maxClients > 0 && this.#hub.connectionCount >= maxClients) {
       return `server full (${maxClients} connections); try again later`;
@@ -186,7 +214,7 @@ export class ChatServer implements AsyncDisposable {
     const refusal = this.#refusal(ip);
     if (refusal) {
       this.#log(`refused ${ip}: ${refusal}`);
-      this.#track(refuse(conn, refusal));
+      this.#track(refuse(conn, refusal, this.limits.shutdownFlushMs));
       return;
     }
     this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
@@ -216,13 +244,25 @@ export class ChatServer implements AsyncDisposable {
   }
 }
 
-/** Sends one line saying why, then closes; never waits long on a client that does not read. */
-async function refuse(conn: Deno.Conn, reason: string): Promise<void> {
+/**
+ * Sends one line saying why, then closes; waits at most `ms` (over TLS the write waits for
+ * a handshake the newcomer may never finish).
+ */
+async function refuse(conn: Deno.Conn, reason: string, ms: number): Promise<void> {
+  const close = () => {
+    try {
+      conn.close();
+    } catch {
+      // Closed already.
+    }
+  };
+  const timer = setTimeout(close, ms);
   try {
     await conn.write(new Outgoing({ type: "bye", ts: Date.now(), reason }).bytes("text"));
   } catch {
     // The newcomer is gone already.
   } finally {
-    conn.close();
+    clearTimeout(timer);
+    close();
   }
 }

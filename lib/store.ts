@@ -1,6 +1,6 @@
-// Where what lasts is kept: room history and topics. MemoryStore keeps them for the life
-// of the process; SqliteStore keeps them in an embedded node:sqlite file (--data), each
-// message committed before append() returns. Routing and rendering are the hub's.
+// Where what lasts is kept: room history, topics, bans and owned names. MemoryStore keeps
+// them for the life of the process; SqliteStore keeps them in an embedded node:sqlite file
+// (--data), each write committed before it returns. Routing and rendering are the hub's.
 
 import { DatabaseSync } from "node:sqlite";
 
@@ -21,8 +21,31 @@ export interface StoredTopic {
   ts: number;
 }
 
+/** A ban of a name (by its key) or an IP address; `until` is absent for a permanent one. */
+export interface StoredBan {
+  kind: "name" | "ip";
+  target: string;
+  until?: number;
+  reason?: string;
+  by: string;
+  ts: number;
+}
+
+/** An owned name: its salted slow hash (see passwords.ts). */
+export interface StoredAccount {
+  /** The name's key (lower case). */
+  key: string;
+  /** The name as registered. */
+  name: string;
+  /** `scrypt$N$r$p$salt$hash`, base64 parts. */
+  hash: string;
+  ts: number;
+}
+
 /** The hub's persistence. Calls are synchronous: a message is stored before it is sent. */
 export interface ChatStore {
+  /** Whether what is stored outlasts the process (accounts need it). */
+  readonly persistent: boolean;
   /** Keeps a message; durable (where the store is) when this returns. */
   append(message: StoredMessage): void;
   /** The last `limit` messages of `room`, oldest first. */
@@ -30,14 +53,25 @@ export interface ChatStore {
   setTopic(topic: StoredTopic): void;
   /** Every topic set, by room. */
   topics(): StoredTopic[];
+  addBan(ban: StoredBan): void;
+  /** Lifts a ban; false when there was none. */
+  removeBan(kind: StoredBan["kind"], target: string): boolean;
+  bans(): StoredBan[];
+  account(key: string): StoredAccount | undefined;
+  setAccount(account: StoredAccount): void;
+  /** Releases a name; false when it was not registered. */
+  removeAccount(key: string): boolean;
   close(): void;
 }
 
 /** Keeps the last `keep` messages per room in memory. */
 export class MemoryStore implements ChatStore {
+  readonly persistent = false;
   readonly #keep: number;
   readonly #history = new Map<string, StoredMessage[]>();
   readonly #topics = new Map<string, StoredTopic>();
+  readonly #bans = new Map<string, StoredBan>();
+  readonly #accounts = new Map<string, StoredAccount>();
 
   constructor(keep: number) {
     this.#keep = keep;
@@ -65,11 +99,36 @@ export class MemoryStore implements ChatStore {
     return [...this.#topics.values()];
   }
 
+  addBan(ban: StoredBan): void {
+    this.#bans.set(`${ban.kind} ${ban.target}`, ban);
+  }
+
+  removeBan(kind: StoredBan["kind"], target: string): boolean {
+    return this.#bans.delete(`${kind} ${target}`);
+  }
+
+  bans(): StoredBan[] {
+    return [...this.#bans.values()];
+  }
+
+  account(key: string): StoredAccount | undefined {
+    return this.#accounts.get(key);
+  }
+
+  setAccount(account: StoredAccount): void {
+    this.#accounts.set(account.key, account);
+  }
+
+  removeAccount(key: string): boolean {
+    return this.#accounts.delete(key);
+  }
+
   close(): void {}
 }
 
 /** Keeps history and topics in a SQLite file; survives restarts and `kill -9`. */
 export class SqliteStore implements ChatStore {
+  readonly persistent = true;
   readonly #db: DatabaseSync;
   readonly #insert;
   readonly #recent;
@@ -95,6 +154,21 @@ export class SqliteStore implements ChatStore {
         room TEXT PRIMARY KEY,
         topic TEXT NOT NULL,
         set_by TEXT NOT NULL,
+        ts INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS bans (
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        until INTEGER,
+        reason TEXT,
+        set_by TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        PRIMARY KEY (kind, target)
+      );
+      CREATE TABLE IF NOT EXISTS accounts (
+        key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        hash TEXT NOT NULL,
         ts INTEGER NOT NULL
       );
     `);
@@ -127,6 +201,42 @@ export class SqliteStore implements ChatStore {
   topics(): StoredTopic[] {
     const rows = this.#db.prepare("SELECT room, topic, set_by AS by, ts FROM topics").all();
     return (rows as unknown as StoredTopic[]).map((r) => ({ ...r }));
+  }
+
+  addBan(b: StoredBan): void {
+    this.#db.prepare(
+      "INSERT OR REPLACE INTO bans (kind, target, until, reason, set_by, ts) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(b.kind, b.target, b.until ?? null, b.reason ?? null, b.by, b.ts);
+  }
+
+  removeBan(kind: StoredBan["kind"], target: string): boolean {
+    const r = this.#db.prepare("DELETE FROM bans WHERE kind = ? AND target = ?").run(kind, target);
+    return Number(r.changes) > 0;
+  }
+
+  bans(): StoredBan[] {
+    const rows = this.#db.prepare("SELECT kind, target, until, reason, set_by AS by, ts FROM bans")
+      .all() as unknown as (StoredBan & { until: number | null; reason: string | null })[];
+    return rows.map(({ until, reason, ...rest }) => ({
+      ...rest,
+      ...(until === null ? {} : { until }),
+      ...(reason === null ? {} : { reason }),
+    }));
+  }
+
+  account(key: string): StoredAccount | undefined {
+    const row = this.#db.prepare("SELECT key, name, hash, ts FROM accounts WHERE key = ?").get(key);
+    return row ? { ...(row as unknown as StoredAccount) } : undefined;
+  }
+
+  setAccount(a: StoredAccount): void {
+    this.#db.prepare("INSERT OR REPLACE INTO accounts (key, name, hash, ts) VALUES (?, ?, ?, ?)")
+      .run(a.key, a.name, a.hash, a.ts);
+  }
+
+  removeAccount(key: string): boolean {
+    const r = this.#db.prepare("DELETE FROM accounts WHERE key = ?").run(key);
+    return Number(r.changes) > 0;
   }
 
   close(): void {

@@ -233,11 +233,11 @@ const CASES: Case[] = [
   {
     name: "a usage error is shown without a round trip",
     joined: true,
-    steps: [["user", "/pm"], ["user", "/gm"], ["user", "/nick a b"]],
+    steps: [["user", "/pm"], ["user", "/gm"], ["user", "/nick a b c"]],
     want: [
       "show error: usage: /pm USER [TEXT]",
       "show error: usage: /groupmessage USER1, USER2, ... [TEXT]",
-      "show error: usage: /changeusername NAME",
+      "show error: usage: /changeusername NAME [PASSWORD]",
     ],
   },
   {

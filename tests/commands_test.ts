@@ -5,6 +5,7 @@ import {
   helpLines,
   type Input,
   lookupCommand,
+  parseDuration,
   parseInput,
   unquote,
 } from "../lib/commands.ts";
@@ -63,12 +64,12 @@ const CASES: [string, Input][] = [
   ["  padded  ", { kind: "text", text: "padded" }],
   ["//not a command", { kind: "text", text: "/not a command" }],
   // rename / naming
-  ["/changeusername alice2", cmd({ name: "changeusername", nick: "alice2" })],
-  ["/CHANGEUSERNAME x", cmd({ name: "changeusername", nick: "x" })],
-  ["/nick al", cmd({ name: "changeusername", nick: "al" })],
-  ["/setname john", cmd({ name: "changeusername", nick: "john" })],
-  ["/rename z", cmd({ name: "changeusername", nick: "z" })],
-  ["server:register alice", cmd({ name: "changeusername", nick: "alice" })],
+  ["/changeusername alice2", cmd({ name: "changeusername", nick: "alice2", password: undefined })],
+  ["/CHANGEUSERNAME x", cmd({ name: "changeusername", nick: "x", password: undefined })],
+  ["/nick al", cmd({ name: "changeusername", nick: "al", password: undefined })],
+  ["/setname john", cmd({ name: "changeusername", nick: "john", password: undefined })],
+  ["/rename z", cmd({ name: "changeusername", nick: "z", password: undefined })],
+  ["server:register alice", cmd({ name: "changeusername", nick: "alice", password: undefined })],
   // disconnect
   ["/disconnect", cmd({ name: "disconnect" })],
   ["/DISCONNECT", cmd({ name: "disconnect" })],
@@ -102,7 +103,29 @@ const CASES: [string, Input][] = [
   ["/reply thanks!", cmd({ name: "reply", text: "thanks!" })],
   ['/r "quoted"', cmd({ name: "reply", text: "quoted" })],
   ["/reply", cmd({ name: "reply", text: undefined })],
-  ["/motd", cmd({ name: "motd" })],
+  ["/motd", cmd({ name: "motd", text: undefined })],
+  ["/motd Be nice today", cmd({ name: "motd", text: "Be nice today" })],
+  // trust
+  ["/pass s3cret", cmd({ name: "pass", password: "s3cret" })],
+  ["/password s3cret", cmd({ name: "pass", password: "s3cret" })],
+  ["/pass", { kind: "error", message: "usage: /pass PASSWORD", usage: "/pass PASSWORD" }],
+  ["/op hunter2", cmd({ name: "op", password: "hunter2" })],
+  ["/register pw", cmd({ name: "register", password: "pw" })],
+  ["/unregister", cmd({ name: "unregister" })],
+  ["/ban troll", cmd({ name: "ban", target: "troll", ms: undefined, reason: undefined })],
+  ["/ban troll 10m", cmd({ name: "ban", target: "troll", ms: 600_000, reason: undefined })],
+  [
+    "/ban 10.0.0.9 2h spam bot",
+    cmd({ name: "ban", target: "10.0.0.9", ms: 7_200_000, reason: "spam bot" }),
+  ],
+  [
+    "/ban troll being rude",
+    cmd({ name: "ban", target: "troll", ms: undefined, reason: "being rude" }),
+  ],
+  ["/unban troll", cmd({ name: "unban", target: "troll" })],
+  ["/banned", cmd({ name: "banned" })],
+  ["/mute bob 30s", cmd({ name: "mute", target: "bob", ms: 30_000, reason: undefined })],
+  ["/unmute bob", cmd({ name: "unmute", target: "bob" })],
   // machine mode and operators
   ["/proto json", cmd({ name: "proto", mode: "json" })],
   ["/proto TEXT", cmd({ name: "proto", mode: "text" })],
@@ -114,14 +137,19 @@ const CASES: [string, Input][] = [
   ["/bogus", { kind: "error", message: "unknown command /bogus (try /help)" }],
   ["/", { kind: "error", message: "a command name must follow / (try /help)" }],
   ["/pm", { kind: "error", message: "usage: /pm USER [TEXT]", usage: "/pm USER [TEXT]" }],
+  ["/nick alice s3cret", cmd({ name: "changeusername", nick: "alice", password: "s3cret" })],
   [
-    "/nick two words",
-    { kind: "error", message: "usage: /changeusername NAME", usage: "/changeusername NAME" },
+    "/nick three words here",
+    {
+      kind: "error",
+      message: "usage: /changeusername NAME [PASSWORD]",
+      usage: "/changeusername NAME [PASSWORD]",
+    },
   ],
   ["/nick", {
     kind: "error",
-    message: "usage: /changeusername NAME",
-    usage: "/changeusername NAME",
+    message: "usage: /changeusername NAME [PASSWORD]",
+    usage: "/changeusername NAME [PASSWORD]",
   }],
   ["/proto xml", { kind: "error", message: "usage: /proto text|json", usage: "/proto text|json" }],
   ["/gm", {
@@ -175,6 +203,16 @@ Deno.test("helpLines(topic) shows one command with its aliases", () => {
     "  also: /dm, /private, /msg, /tell, /whisper",
   ]);
   assert.deepEqual(helpLines("nope"), ["unknown command /nope (try /help)"]);
+});
+
+Deno.test("parseDuration() reads s, m, h and d", () => {
+  assert.equal(parseDuration("30s"), 30_000);
+  assert.equal(parseDuration("10M"), 600_000);
+  assert.equal(parseDuration("2h"), 7_200_000);
+  assert.equal(parseDuration("7d"), 604_800_000);
+  assert.equal(parseDuration("10"), undefined);
+  assert.equal(parseDuration("1w"), undefined);
+  assert.equal(parseDuration("-5m"), undefined);
 });
 
 Deno.test("unquote() removes one pair of surrounding quotes only", () => {

@@ -273,7 +273,7 @@ Deno.test("ChatServer.kick() and the console /kick disconnect a user with the re
   await c.expectClosed();
   assert.equal(server.kick("nobody"), false);
   server.console("/kick ghost");
-  assert.ok(log.includes("console: no user named ghost"));
+  assert.ok(log.includes("console: no user named ghost is online"));
   server.console("/users");
   assert.ok(log.includes("console: 1 online: alice"));
 });
