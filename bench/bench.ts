@@ -6,7 +6,13 @@
 import { parseFlags, UsageError } from "../lib/cli.ts";
 import type { LoadConfig, LoadResult, ScenarioKind } from "./load.ts";
 import { machine } from "./proc.ts";
-import { findNgircd, ngircdVersion, ServerProcess, type Target } from "./servers.ts";
+import {
+  findNgircd,
+  linechatRevision,
+  ngircdVersion,
+  ServerProcess,
+  type Target,
+} from "./servers.ts";
 
 const HELP = `deno task bench [options]: linechat's benchmark (see docs/performance.md)
 
@@ -427,9 +433,10 @@ async function main(args: string[]): Promise<number> {
     }
   }
   const m = await machine();
+  const revision = await linechatRevision();
   console.log(
     `machine: ${m.cpus} CPUs (${m.cpu}), ${m.memoryGiB} GiB, Linux ${m.kernel}, ` +
-      `Deno ${m.deno}${ngircdVer ? `; ${ngircdVer}` : ""}`,
+      `Deno ${m.deno}; linechat ${revision}${ngircdVer ? `; ${ngircdVer}` : ""}`,
   );
 
   const results: Results = new Map();
@@ -457,6 +464,7 @@ async function main(args: string[]): Promise<number> {
       command: ["deno task bench", ...args].join(" "),
       date: new Date().toISOString(),
       machine: m,
+      linechat: revision,
       ngircd: ngircdVer ?? null,
       settings,
       scenarios: defs.map((d) => ({

@@ -133,7 +133,9 @@ export class ServerProcess implements AsyncDisposable {
       return await Promise.race([this.#ready, timeout, died]);
     } catch (err) {
       await this.stop();
-      throw err;
+      const why = await this.exitReason();
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(why && !message.includes(why) ? `${message}; ${why}` : message);
     } finally {
       clearTimeout(timer);
     }
@@ -239,6 +241,22 @@ export function findNgircd(): string | undefined {
 export async function ngircdVersion(binary: string): Promise<string> {
   const out = await new Deno.Command(binary, { args: ["--version"], stdin: "null" }).output();
   return new TextDecoder().decode(out.stdout).split("\n")[0].trim();
+}
+
+/** The git revision of the server under test (`-dirty` with local changes), if known. */
+export async function linechatRevision(): Promise<string> {
+  try {
+    const out = await new Deno.Command("git", {
+      args: ["describe", "--always", "--dirty"],
+      cwd: new URL("..", import.meta.url).pathname,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim() || "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
 /** A loopback port nobody listens on right now. */
