@@ -1,7 +1,6 @@
-// `deno task bench`: the driver. For each scenario it starts a fresh server (linechat's
-// server.ts, and with --compare ngircd also ngIRCd) as its own process, runs the load
-// process (load.ts, a separate process) against it, stops it, and prints the table.
-// The load itself lives in load.ts; launching servers in servers.ts.
+// `deno task bench`: the driver. Per scenario it starts a fresh server process (ours, and
+// ngIRCd with --compare ngircd), runs the separate load process against it, and prints the
+// table. The clients live in load.ts, the server launchers in servers.ts.
 
 import { parseFlags, UsageError } from "../lib/cli.ts";
 import type { LoadConfig, LoadResult, ScenarioKind } from "./load.ts";

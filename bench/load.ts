@@ -1,8 +1,6 @@
-// The load process: many bench clients in one Deno process over loopback. Each reads with
-// conn.read into its own buffer and finds lines by scanning bytes for '\n'; only handshake
-// lines are decoded. It runs one scenario (JSON config in its first argument) against a
-// server that is already running, and prints one JSON result line; bench.ts starts the
-// servers and prints the tables.
+// The load process: many clients over loopback, each reading with conn.read into its own
+// buffer and scanning bytes for '\n'. Runs one scenario (JSON config in argv) against a
+// running server and prints one JSON result line; servers and tables are bench.ts's.
 
 import { cpuSeconds, ownCpuSeconds, ownRssKiB, rssKiB } from "./proc.ts";
 import {
