@@ -5,18 +5,22 @@
 import { die, hostAndPort, parseFlags, readEnv, UsageError } from "./lib/cli.ts";
 import { runClient } from "./lib/client_app.ts";
 import { CONNECT_TIMEOUT_MS } from "./lib/client_limits.ts";
-import { ConnectError, connectTcp } from "./lib/client_net.ts";
+import { ConnectError, connectTcp, startTls } from "./lib/client_net.ts";
 import { VERSION } from "./lib/version.ts";
 
 const HELP = `chat-client ${VERSION}: the terminal client for linechat
 
-usage: chat-client [--host HOST] [--port PORT] [--name NAME] [--no-color]
+usage: chat-client [--host HOST] [--port PORT] [--name NAME] [--tls [--ca FILE]] [--no-color]
        chat-client HOST PORT
 
 options:
   --host HOST   server to connect to (default 127.0.0.1)
   --port PORT   server port (default 8080)
   --name NAME   the name to take at once; without it the client asks
+  --password P  the server's password, if it asks for one (or set LINECHAT_PASSWORD);
+                without it the client asks when the server does
+  --tls         connect over TLS; the certificate must verify
+  --ca FILE     trust this CA certificate (PEM) too, for a private certificate
   --no-color    no colours (also when NO_COLOR is set)
   --help        show this help
   --version     show the version
@@ -32,6 +36,9 @@ async function main(args: string[]): Promise<number> {
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "8080" },
     name: { type: "string" },
+    password: { type: "string" },
+    tls: { type: "boolean", default: false },
+    ca: { type: "string" },
     "no-color": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
     version: { type: "boolean", default: false },
@@ -45,12 +52,26 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const { host, port } = hostAndPort(positionals, values.host, values.port);
-  const conn = await connectTcp(host, port, CONNECT_TIMEOUT_MS);
-  conn.setNoDelay(true);
+  if (values.ca !== undefined && !values.tls) throw new UsageError("--ca goes with --tls");
+  let caCerts: string[] | undefined;
+  if (values.ca !== undefined) {
+    try {
+      caCerts = [Deno.readTextFileSync(values.ca)];
+    } catch (err) {
+      die(
+        "chat-client",
+        `cannot read --ca ${values.ca}: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
+  const tcp = await connectTcp(host, port, CONNECT_TIMEOUT_MS);
+  tcp.setNoDelay(true);
+  const conn = values.tls ? await startTls(tcp, host, port, caCerts, CONNECT_TIMEOUT_MS) : tcp;
   const terminal = Deno.stdin.isTerminal() && Deno.stdout.isTerminal() &&
     readEnv("TERM") !== "dumb";
   const color = !values["no-color"] && !Deno.noColor;
-  return await runClient(conn, { name: values.name, terminal, color });
+  const password = values.password ?? readEnv("LINECHAT_PASSWORD");
+  return await runClient(conn, { name: values.name, password, terminal, color });
 }
 
 if (import.meta.main) {

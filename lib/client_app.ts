@@ -13,6 +13,8 @@ import { Tty, type TtyHandlers } from "./terminal/tty.ts";
 export interface ClientAppOptions {
   /** The name to take at once. */
   name?: string;
+  /** The server's password, sent when it asks. */
+  password?: string;
   /** Draw the terminal screen (stdin and stdout are TTYs); otherwise plain lines. */
   terminal: boolean;
   /** Colours on the terminal screen. */
@@ -23,6 +25,7 @@ export interface ClientAppOptions {
 interface Frontend {
   show(lines: readonly Line[]): void;
   askName(text: string): void;
+  askPassword(text: string): void;
   named(name: string): void;
   read(handlers: TtyHandlers): Promise<void>;
   restore(): void;
@@ -48,6 +51,10 @@ class PlainFrontend implements Frontend {
 
   askName(text: string): void {
     this.show(renderEvent({ type: "prompt", ts: Date.now(), text }, { me: undefined }));
+  }
+
+  askPassword(text: string): void {
+    this.askName(text);
   }
 
   named(): void {}
@@ -93,6 +100,10 @@ class TerminalFrontend implements Frontend {
     this.#tty.setPrompt(`${text} `);
   }
 
+  askPassword(text: string): void {
+    this.#tty.setPrompt(`${text} `, true);
+  }
+
   named(name: string): void {
     this.#tty.setPrompt(`${name}> `);
   }
@@ -118,8 +129,8 @@ function lostReason(err: unknown): string {
  * The terminal (if used) is restored and the connection closed by then; an error
  * line, if any, has been printed on stderr.
  */
-export function runClient(conn: Deno.TcpConn, options: ClientAppOptions): Promise<number> {
-  const core = new ChatCore({ name: options.name });
+export function runClient(conn: Deno.Conn, options: ClientAppOptions): Promise<number> {
+  const core = new ChatCore({ name: options.name, password: options.password });
   const frontend: Frontend = options.terminal
     ? new TerminalFrontend(options.color, () => core.names)
     : new PlainFrontend();
@@ -173,6 +184,9 @@ export function runClient(conn: Deno.TcpConn, options: ClientAppOptions): Promis
           break;
         case "ask-name":
           frontend.askName(a.text);
+          break;
+        case "ask-password":
+          frontend.askPassword(a.text);
           break;
         case "named":
           frontend.named(a.name);

@@ -14,6 +14,8 @@ export type ClientAction =
   | { type: "show"; event: ServerEvent }
   /** Ask the user for a name with the server's prompt text. */
   | { type: "ask-name"; text: string }
+  /** Ask the user for a password (typed hidden) with the server's prompt text. */
+  | { type: "ask-password"; text: string }
   /** The user's name is now `name`. */
   | { type: "named"; name: string }
   /** Leave with this exit code; `error` is the one line to print, if any. */
@@ -23,6 +25,10 @@ export type ClientAction =
 export type ClientState =
   /** Connected, waiting for the server to confirm JSON mode. */
   | "connecting"
+  /** The server wants its password: waiting for it to ask, or to answer the one sent. */
+  | "authenticating"
+  /** Waiting for the user to type a password (the server's, or a registered name's). */
+  | "password"
   /** Waiting for the user to type a name. */
   | "naming"
   /** A name was sent; waiting for the server to accept or refuse it. */
@@ -40,6 +46,8 @@ export type ClientState =
 export interface ChatCoreOptions {
   /** The name to take at once (`--name`). */
   name?: string;
+  /** The server's password (`--password`), sent once when the server asks. */
+  password?: string;
   /** The clock for locally made events; `Date.now` unless testing. */
   now?: () => number;
 }
@@ -73,12 +81,18 @@ export class ChatCore {
   #sawText = false;
   #wantedName: string | undefined;
   #lastNameError: string | undefined;
+  #password: string | undefined;
+  /** Whether the server let us in (it needed no password, or took ours). */
+  #admitted = false;
+  /** The state to go back to after the user types a password. */
+  #afterPassword: ClientState = "authenticating";
   /** Input waiting until the client can take it (while connecting or naming). */
   readonly #queue: (string | typeof END)[] = [];
   readonly #now: () => number;
 
   constructor(options: ChatCoreOptions = {}) {
     this.#wantedName = options.name;
+    this.#password = options.password;
     this.#now = options.now ?? Date.now;
   }
 
@@ -159,14 +173,25 @@ export class ChatCore {
   #event(e: ServerEvent): ClientAction[] {
     switch (e.type) {
       case "mode":
-        return this.#modeChanged(e.name);
+        return this.#modeChanged(e.name, e.password === true);
       case "named":
         return this.#named(e);
       case "prompt":
+        if (e.for === "password") return this.#passwordPrompt(e.text);
+        if (this.#state === "authenticating") {
+          // The server took our password and now asks for a name.
+          this.#admitted = true;
+          const wanted = this.#wantedName;
+          this.#wantedName = undefined;
+          return wanted !== undefined ? this.#sendName(wanted) : this.#askName(e.text);
+        }
         if (this.#state !== "naming" && this.#state !== "naming-sent") return [];
         return this.#askName(e.text);
       case "error":
-        if (e.code === "name-taken" || e.code === "name-invalid") this.#lastNameError = e.text;
+        if (
+          e.code === "name-taken" || e.code === "name-invalid" || e.code === "name-banned" ||
+          e.code === "wrong-password"
+        ) this.#lastNameError = e.text;
         return [{ type: "show", event: e }];
       case "users":
         // `/users *` is everyone online; a room's list only adds to what we know.
@@ -200,15 +225,17 @@ export class ChatCore {
     }
   }
 
-  #modeChanged(name: string | null): ClientAction[] {
+  #modeChanged(name: string | null, needsPassword: boolean): ClientAction[] {
     if (this.#state !== "connecting") return [];
+    if (needsPassword) {
+      // The server's password prompt follows this event.
+      this.#state = "authenticating";
+      return [];
+    }
+    this.#admitted = true;
     if (name !== null) {
       // An --auto-name server has named us already.
-      const acts = this.#becomeNamed({ type: "named", ts: this.#now(), name, auto: true });
-      const wanted = this.#wantedName;
-      this.#wantedName = undefined;
-      if (wanted !== undefined && wanted !== name) acts.push(...this.#sendName(wanted));
-      return acts;
+      return this.#becomeNamed({ type: "named", ts: this.#now(), name, auto: true });
     }
     const wanted = this.#wantedName;
     this.#wantedName = undefined;
@@ -217,7 +244,10 @@ export class ChatCore {
   }
 
   #named(e: Extract<ServerEvent, { type: "named" }>): ClientAction[] {
-    if (this.#me === undefined) return this.#becomeNamed(e);
+    if (this.#me === undefined) {
+      this.#admitted = true;
+      return this.#becomeNamed(e);
+    }
     this.#users.delete(this.#me.toLowerCase());
     this.#me = e.name;
     this.#users.set(e.name.toLowerCase(), e.name);
@@ -227,13 +257,41 @@ export class ChatCore {
   #becomeNamed(e: Extract<ServerEvent, { type: "named" }>): ClientAction[] {
     this.#me = e.name;
     this.#users.set(e.name.toLowerCase(), e.name);
-    if (this.#state === "connecting" || this.#state.startsWith("naming")) this.#state = "chat";
+    if (this.#state !== "chat" && this.#state !== "quitting" && this.#state !== "closing") {
+      this.#state = "chat";
+    }
     this.#hiddenUsers++;
-    return [
+    const acts: ClientAction[] = [
       { type: "show", event: e },
       { type: "named", name: e.name },
       { type: "send", line: "/users *" },
     ];
+    // An --auto-name server named us; --name asked for another.
+    const wanted = this.#wantedName;
+    this.#wantedName = undefined;
+    if (wanted !== undefined && wanted !== e.name) acts.push(...this.#sendName(wanted));
+    return acts;
+  }
+
+  /**
+   * The server asks for a password: its own (before it let us in; `--password` is sent
+   * once) or a registered name's. The user types it, hidden.
+   */
+  #passwordPrompt(text: string): ClientAction[] {
+    if (!this.#admitted && this.#password !== undefined) {
+      const password = this.#password;
+      this.#password = undefined;
+      this.#state = "authenticating";
+      return [{ type: "send", line: `/pass ${password}` }];
+    }
+    if (this.#state === "quitting" || this.#state === "closing") return [];
+    this.#afterPassword = !this.#admitted
+      ? "authenticating"
+      : this.#me === undefined
+      ? "naming-sent"
+      : "chat";
+    this.#state = "password";
+    return [{ type: "ask-password", text }];
   }
 
   #askName(text: string): ClientAction[] {
@@ -261,21 +319,30 @@ export class ChatCore {
 
   #drain(): ClientAction[] {
     const acts: ClientAction[] = [];
-    while (this.#queue.length > 0 && (this.#state === "naming" || this.#state === "chat")) {
+    while (
+      this.#queue.length > 0 &&
+      (this.#state === "naming" || this.#state === "chat" || this.#state === "password")
+    ) {
       const item = this.#queue.shift()!;
       if (item === END) {
         if (this.#state === "chat") {
           acts.push(...this.quit());
         } else {
+          const error = this.#state === "password"
+            ? (this.#lastNameError ?? "no password was given")
+            : (this.#lastNameError ?? "no name was given");
           this.#state = "closed";
-          acts.push(
-            { type: "send", line: "/quit" },
-            { type: "exit", code: 1, error: this.#lastNameError ?? "no name was given" },
-          );
+          acts.push({ type: "send", line: "/quit" }, { type: "exit", code: 1, error });
         }
         break;
       }
-      acts.push(...(this.#state === "naming" ? this.#nameLine(item) : this.#chatLine(item)));
+      if (this.#state === "password") {
+        // The password goes as /pass, so it is never taken for a chat line or a name.
+        this.#state = this.#afterPassword;
+        acts.push({ type: "send", line: `/pass ${item}` });
+      } else {
+        acts.push(...(this.#state === "naming" ? this.#nameLine(item) : this.#chatLine(item)));
+      }
     }
     return acts;
   }

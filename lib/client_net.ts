@@ -63,3 +63,44 @@ export async function connectTcp(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Wraps a TCP connection in TLS and finishes the handshake before anything is sent, so a
+ * certificate that does not verify is a {@link ConnectError}, never plain text.
+ */
+export async function startTls(
+  conn: Deno.TcpConn,
+  hostname: string,
+  port: number,
+  caCerts: string[] | undefined,
+  timeoutMs: number,
+): Promise<Deno.TlsConn> {
+  const shown = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+  const tls = await Deno.startTls(conn, { hostname, caCerts });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      tls.handshake(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Deno.errors.TimedOut(`no TLS handshake within ${timeoutMs / 1000} s`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+    return tls;
+  } catch (err) {
+    tls.close();
+    const message = err instanceof Error ? err.message : String(err);
+    const why = /certificate|issuer|notvalidforname|signature|expired/i.test(message)
+      ? `the server's certificate does not verify (${
+        message.replace(/^.*?:\s*/, "")
+      }); for a private certificate pass --ca FILE`
+      : /handshake|tls|eof|reset/i.test(message)
+      ? `TLS handshake failed (${message}); is the server serving TLS on that port?`
+      : message;
+    throw new ConnectError(`cannot connect to ${shown} over TLS: ${why}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}

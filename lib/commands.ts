@@ -77,7 +77,13 @@ function parseSanction(rest: string): { target: string; ms?: number; reason?: st
   return { target, ms, reason };
 }
 
-/** One required word (a password, a name) and nothing else. */
+/** A password: the rest of the line (it may hold spaces). */
+function password(rest: string): { password: string } | null {
+  const text = rest.trim();
+  return text ? { password: text } : null;
+}
+
+/** One required word (a name, a target) and nothing else. */
 function oneWord<K extends string>(key: K): ArgParser<Record<K, string>> {
   return (rest) => {
     const [word, extra] = splitWord(rest);
@@ -223,15 +229,15 @@ export const COMMANDS = {
   pass: spec({
     aliases: ["password"],
     usage: "/pass PASSWORD",
-    help: "give the server's password (when it asks for one)",
+    help: "give the password the server asks for (its own, or a registered name's)",
     beforeName: true,
-    parse: oneWord("password"),
+    parse: password,
   }),
   register: spec({
     aliases: [],
     usage: "/register PASSWORD",
     help: "own your current name: taking it will need this password",
-    parse: oneWord("password"),
+    parse: password,
   }),
   unregister: spec({
     aliases: [],
@@ -243,7 +249,7 @@ export const COMMANDS = {
     aliases: ["oper"],
     usage: "/op PASSWORD",
     help: "become an operator with the operator password",
-    parse: oneWord("password"),
+    parse: password,
   }),
   proto: spec({
     aliases: [],

@@ -74,8 +74,11 @@ export type ServerEvent =
   | { type: "system"; ts: number; text: string }
   /** Your input was refused: `code` is stable for programs, `text` is for people. */
   | { type: "error"; ts: number; code: ErrorCode; text: string }
-  /** The connection's output mode changed; `name` is your name, if you have one. */
-  | { type: "mode"; ts: number; mode: OutputMode; name: string | null }
+  /**
+   * The connection's output mode changed; `name` is your name, if you have one;
+   * `password` when the server still waits for its password (a prompt follows).
+   */
+  | { type: "mode"; ts: number; mode: OutputMode; name: string | null; password?: true }
   /** The server is closing this connection. */
   | { type: "bye"; ts: number; reason: string };
 

@@ -194,7 +194,7 @@ export class Hub {
     });
     if (this.#opts.password !== undefined) {
       client.passed = false;
-      this.#send(client, { type: "prompt", ts: Date.now(), for: "password", text: "password:" });
+      this.#passwordPrompt(client, "password:");
     } else {
       this.#admitted(client);
     }
@@ -411,11 +411,18 @@ export class Hub {
       this.#gate(client, input);
       return;
     }
-    if (client.claiming !== undefined && input.kind === "text") {
-      // The password for a registered name, asked for on its own line.
+    if (
+      client.claiming !== undefined &&
+      (input.kind === "text" || (input.kind === "command" && input.command.name === "pass"))
+    ) {
+      // The password for a registered name, asked for on its own line (or with /pass).
       const name = client.claiming;
       client.claiming = undefined;
-      this.#rename(client, name, input.text);
+      this.#rename(
+        client,
+        name,
+        input.kind === "text" ? input.text : (input.command as CommandOf<"pass">).password,
+      );
       return;
     }
     client.claiming = undefined;
@@ -474,7 +481,7 @@ export class Hub {
       this.#admitted(client);
     } else {
       this.#wrongPassword(client, "wrong password", () => {
-        this.#send(client, { type: "prompt", ts: Date.now(), for: "password", text: "password:" });
+        this.#passwordPrompt(client, "password:");
       });
     }
   }
@@ -673,7 +680,7 @@ export class Hub {
       if (lines?.length) this.#send(client, { type: "motd", ts: Date.now(), lines });
       else this.#system(client, "there is no message of the day");
     },
-    changeusername: (client, cmd) => this.#rename(client, cmd.nick),
+    changeusername: (client, cmd) => this.#rename(client, cmd.nick, cmd.password),
     disconnect: (client) => {
       this.#bye(client, "goodbye");
       this.disconnect(client, "quit");
@@ -685,7 +692,13 @@ export class Hub {
         ts: Date.now(),
         mode: cmd.mode,
         name: client.name ?? null,
+        ...(client.passed ? {} : { password: true as const }),
       });
+      // The prompt the client is answering, again in the mode it now reads.
+      if (!client.passed) this.#passwordPrompt(client, "password:");
+      else if (client.claiming !== undefined) {
+        this.#passwordPrompt(client, `password for ${client.claiming}:`);
+      }
     },
     pass: (client) => this.#system(client, "no password is needed now"),
     op: (client, cmd) => {
@@ -761,12 +774,7 @@ export class Hub {
       if (password === undefined) {
         client.claiming = name;
         this.#error(client, "name-registered", `${name} is registered: give its password`);
-        this.#send(client, {
-          type: "prompt",
-          ts: Date.now(),
-          for: "password",
-          text: `password for ${name}:`,
-        });
+        this.#passwordPrompt(client, `password for ${name}:`);
         return;
       }
       this.#async(client, verifyPassword(password, account.hash), (ok) => {
@@ -931,7 +939,11 @@ export class Hub {
   }
 
   #prompt(client: Client): void {
-    this.#send(client, { type: "prompt", ts: Date.now(), text: "choose a name:" });
+    this.#send(client, { type: "prompt", ts: Date.now(), for: "name", text: "choose a name:" });
+  }
+
+  #passwordPrompt(client: Client, text: string): void {
+    this.#send(client, { type: "prompt", ts: Date.now(), for: "password", text });
   }
 
   // --- messages --------------------------------------------------------------------

@@ -35,6 +35,8 @@ function brief(a: ClientAction): string {
     }
     case "ask-name":
       return `ask ${a.text}`;
+    case "ask-password":
+      return `ask hidden ${a.text}`;
     case "named":
       return `named ${a.name}`;
     case "exit":
@@ -42,8 +44,12 @@ function brief(a: ClientAction): string {
   }
 }
 
-function run(steps: Step[], name?: string): { core: ChatCore; actions: string[] } {
-  const core = new ChatCore({ name, now: () => 0 });
+function run(
+  steps: Step[],
+  name?: string,
+  password?: string,
+): { core: ChatCore; actions: string[] } {
+  const core = new ChatCore({ name, password, now: () => 0 });
   const actions = core.start().map(brief);
   for (const step of steps) {
     let acts: ClientAction[];
@@ -105,13 +111,113 @@ interface Case {
   name: string;
   /** The --name flag. */
   flag?: string;
+  /** The --password flag. */
+  password?: string;
   steps: Step[];
   /** Actions after the JOINED prefix (when `joined`), or all of them. */
   want: string[];
   joined?: boolean;
 }
 
+const MODE_PASSWORD: ServerEvent = { ...MODE, password: true } as ServerEvent;
+const ASK_PASSWORD: ServerEvent = { type: "prompt", ts: 0, for: "password", text: "password:" };
+const ASK_NAME: ServerEvent = { type: "prompt", ts: 0, for: "name", text: "choose a name:" };
+const WRONG: ServerEvent = {
+  type: "error",
+  ts: 0,
+  code: "wrong-password",
+  text: "wrong password; try again",
+};
+
 const CASES: Case[] = [
+  {
+    name: "--password answers the server's password prompt, then --name is taken",
+    flag: "alice",
+    password: "s3cret",
+    steps: [["server", MODE_PASSWORD], ["server", ASK_PASSWORD], ["server", ASK_NAME]],
+    want: ["send /proto json", "send /pass s3cret", "send /nick alice"],
+  },
+  {
+    name: "without --password the user types it hidden, then a name",
+    steps: [
+      ["server", MODE_PASSWORD],
+      ["server", ASK_PASSWORD],
+      ["user", "s3cret"],
+      ["server", ASK_NAME],
+      ["user", "alice"],
+    ],
+    want: [
+      "send /proto json",
+      "ask hidden password:",
+      "send /pass s3cret",
+      "ask choose a name:",
+      "send /nick alice",
+    ],
+  },
+  {
+    name: "a wrong --password is not sent again: the user is asked",
+    password: "wrong",
+    steps: [
+      ["server", MODE_PASSWORD],
+      ["server", ASK_PASSWORD],
+      ["server", WRONG],
+      ["server", ASK_PASSWORD],
+      ["user", "right"],
+    ],
+    want: [
+      "send /proto json",
+      "send /pass wrong",
+      "show error: wrong password; try again",
+      "ask hidden password:",
+      "send /pass right",
+    ],
+  },
+  {
+    name: "input that ends while a password is wanted exits 1 with the reason",
+    password: "wrong",
+    steps: [
+      ["server", MODE_PASSWORD],
+      ["server", ASK_PASSWORD],
+      ["server", WRONG],
+      ["server", ASK_PASSWORD],
+      ["end"],
+    ],
+    want: [
+      "send /proto json",
+      "send /pass wrong",
+      "show error: wrong password; try again",
+      "ask hidden password:",
+      "send /quit",
+      "exit 1: wrong password; try again",
+    ],
+  },
+  {
+    name: "a registered name asks for its password, sent with /pass",
+    joined: true,
+    steps: [
+      ["user", "/nick bob"],
+      ["server", {
+        type: "error",
+        ts: 0,
+        code: "name-registered",
+        text: "bob is registered: give its password",
+      }],
+      ["server", { type: "prompt", ts: 0, for: "password", text: "password for bob:" }],
+      ["user", "bobpw"],
+      ["server", { type: "named", ts: 0, name: "bob", previous: "alice", auto: false }],
+      ["user", "hello"],
+    ],
+    want: [
+      "send /nick bob",
+      "show error: bob is registered: give its password",
+      "ask hidden password for bob:",
+      "send /pass bobpw",
+      "show named: bob",
+      "named bob",
+      "send hello",
+      "show message: hello",
+    ],
+  },
   {
     name: "asks for a name after the switch to JSON, showing only the welcome line",
     steps: [["server", WELCOME], ["server", "choose a name:"], ["server", MODE]],
@@ -385,7 +491,7 @@ const CASES: Case[] = [
 Deno.test("ChatCore handles each situation", async (t) => {
   for (const c of CASES) {
     await t.step(c.name, () => {
-      const { actions } = run(c.joined ? [...JOINED, ...c.steps] : c.steps, c.flag);
+      const { actions } = run(c.joined ? [...JOINED, ...c.steps] : c.steps, c.flag, c.password);
       assertEquals(c.joined ? actions.slice(JOINED_ACTIONS.length) : actions, c.want);
       if (c.joined) assertEquals(actions.slice(0, JOINED_ACTIONS.length), JOINED_ACTIONS);
     });

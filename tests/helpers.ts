@@ -146,10 +146,10 @@ export async function pump(chunks: AsyncIterable<Uint8Array>, queue: LineQueue):
 
 /** A raw TCP client that reads lines in the background and waits for expected ones. */
 export class LineClient extends LineQueue implements AsyncDisposable {
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
   readonly #reader: Promise<void>;
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     super();
     this.#conn = conn;
     this.#reader = pump(reads(conn), this);
@@ -158,6 +158,11 @@ export class LineClient extends LineQueue implements AsyncDisposable {
   /** Connects to `port` on loopback. */
   static async connect(port: number, hostname = "127.0.0.1"): Promise<LineClient> {
     return new LineClient(await Deno.connect({ hostname, port }));
+  }
+
+  /** Talks over a connection opened elsewhere (a TLS one, say). */
+  static over(conn: Deno.Conn): LineClient {
+    return new LineClient(conn);
   }
 
   /** Sends one line with CRLF (or the given ending). */
@@ -198,7 +203,7 @@ export class ServerProcess extends LineQueue implements AsyncDisposable {
   readonly #stdout: Promise<void>;
   readonly stderr: Promise<string>;
 
-  constructor(args: string[]) {
+  constructor(args: string[], env: Record<string, string> = {}) {
     super();
     this.child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -206,13 +211,14 @@ export class ServerProcess extends LineQueue implements AsyncDisposable {
         "--allow-net",
         "--allow-read",
         "--allow-write",
+        "--allow-env=LINECHAT_PASSWORD,LINECHAT_OP_PASSWORD",
         new URL("../server.ts", import.meta.url).pathname,
         ...args,
       ],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...env },
     }).spawn();
     this.#stdin = this.child.stdin.getWriter();
     this.#stdout = pump(this.child.stdout, this);

@@ -487,6 +487,27 @@ Deno.test("Screen.setPrompt() redraws with the new prompt and keeps the input", 
   assertEquals(model.col, 10);
 });
 
+Deno.test("Screen.setPrompt(..., secret) shows * and keeps the text out of history", () => {
+  const screen = new Screen({ cols: 80, prompt: "> ", names: () => ["alice"] });
+  const model = new Model();
+  model.apply(screen.setPrompt("password: ", true));
+  const submitted: string[] = [];
+  for (const key of new KeyDecoder().feed(`s3 cr\x1b[D\x7fret\t\r${UP}`)) {
+    const r = screen.key(key);
+    model.apply(r.ops);
+    if (r.submit !== undefined) submitted.push(r.submit);
+    if (submitted.length === 0) {
+      assertEquals(model.row.replace("password: ", "").replace(/\*/g, ""), "");
+    }
+  }
+  assertEquals(submitted, ["s3 retr"]); // Left, Backspace took the "c"; "ret" went before the "r"
+  assertEquals(model.bells, 2, "no completion, no history");
+  assertEquals(screen.editor.history, []);
+  model.apply(screen.setPrompt("alice> "));
+  for (const key of new KeyDecoder().feed("hi")) model.apply(screen.key(key).ops);
+  assertEquals(model.row, "alice> hi");
+});
+
 Deno.test("Screen.finish() clears the input row", () => {
   const { screen, model } = run({ name: "", keys: "half", text: "", cursor: 0 });
   model.apply(screen.finish());

@@ -35,6 +35,8 @@ export class Screen {
   readonly #names: () => Iterable<string>;
   /** Index of the first character shown: the horizontal scroll. */
   #first = 0;
+  /** Typing a secret: shown as `*`, kept out of history, no completion. */
+  #secret = false;
 
   constructor(options: ScreenOptions) {
     this.#cols = Math.max(1, options.cols);
@@ -71,13 +73,19 @@ export class Screen {
       case "ctrl-u":
         return this.#moved(e.deleteToStart());
       case "up":
-        return this.#moved(e.historyUp());
+        return this.#moved(!this.#secret && e.historyUp());
       case "down":
-        return this.#moved(e.historyDown());
+        return this.#moved(!this.#secret && e.historyDown());
       case "tab":
-        return this.#tab();
+        return this.#secret ? { ops: [{ op: "bell" }] } : this.#tab();
       case "enter": {
-        const submit = e.submit();
+        let submit: string;
+        if (this.#secret) {
+          submit = e.text;
+          e.clear();
+        } else {
+          submit = e.submit();
+        }
         return { ops: this.#input(), submit };
       }
       case "ctrl-c":
@@ -106,9 +114,13 @@ export class Screen {
     return this.#input();
   }
 
-  /** Changes the prompt (the name prompt, then the chat prompt). */
-  setPrompt(prompt: string): ScreenOp[] {
+  /**
+   * Changes the prompt (the name prompt, a password prompt, then the chat prompt);
+   * `secret` input is shown as `*` and kept out of history.
+   */
+  setPrompt(prompt: string, secret = false): ScreenOp[] {
     this.#prompt = prompt;
+    this.#secret = secret;
     return this.#input();
   }
 
@@ -156,7 +168,7 @@ export class Screen {
    * wraps; the prompt is dropped when the terminal is too narrow for it.
    */
   #layout(): { promptShown: string; before: string; visible: string } {
-    const chars = this.editor.chars;
+    const chars = this.#secret ? this.editor.chars.map(() => "*") : this.editor.chars;
     const cursor = this.editor.cursor;
     const promptShown = columns(this.#prompt) + 2 <= this.#cols ? this.#prompt : "";
     const room = Math.max(1, this.#cols - 1 - columns(promptShown));

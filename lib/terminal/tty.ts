@@ -70,9 +70,9 @@ export class Tty {
     this.#draw(this.screen.print(lines));
   }
 
-  /** Changes the prompt before the input. */
-  setPrompt(prompt: string): void {
-    this.#draw(this.screen.setPrompt(prompt));
+  /** Changes the prompt before the input; `secret` input is shown as `*`. */
+  setPrompt(prompt: string, secret = false): void {
+    this.#draw(this.screen.setPrompt(prompt, secret));
   }
 
   /** Reads keys until stdin ends or the terminal is restored. */
