@@ -102,6 +102,14 @@ const LIMIT_FLAGS: {
     help: "connections from one IP address; 0: no cap",
   },
   {
+    flag: "announce-up-to",
+    value: "N",
+    key: "announceUpTo",
+    scale: 1,
+    zeroOff: true,
+    help: "rooms of up to N members announce joins and leaves; 0: all",
+  },
+  {
     flag: "history",
     value: "N",
     key: "historyLines",
@@ -170,8 +178,39 @@ function readTls(
   };
 }
 
+const encoder = new TextEncoder();
+/** Log lines of this turn, written to stdout together (one write, not one per line). */
+let logged: string[] = [];
+let stampMs = -1;
+let stamp = "";
+
+/** Writes the lines logged so far. */
+function flushLog(): void {
+  const bytes = encoder.encode(logged.join(""));
+  logged = [];
+  let offset = 0;
+  try {
+    while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+  } catch {
+    // stdout is gone (its reader left): the server keeps running without a log.
+  }
+}
+
+/** Logs one line with an ISO timestamp (made once per millisecond). */
 function log(line: string): void {
-  console.log(`${new Date().toISOString()} ${line}`);
+  const now = Date.now();
+  if (now !== stampMs) {
+    stampMs = now;
+    stamp = new Date(now).toISOString();
+  }
+  if (logged.length === 0) queueMicrotask(flushLog);
+  logged.push(`${stamp} ${line}\n`);
+}
+
+/** Exits after writing the log lines still waiting. */
+function exit(code: number): void {
+  flushLog();
+  Deno.exit(code);
 }
 
 /** Reads operator lines from stdin (a terminal or a pipe) until it ends. */
@@ -275,7 +314,7 @@ function main(args: string[]): void {
   console.log(`listening on ${shown}:${server.addr.port}`);
   if (server.tlsAddr) console.log(`tls on ${shown}:${server.tlsAddr.port}`);
 
-  const stop = twoStageStop(() => server.shutdown(), Deno.exit, log);
+  const stop = twoStageStop(() => server.shutdown(), exit, log);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     try {
       Deno.addSignalListener(signal, stop);

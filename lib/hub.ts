@@ -262,7 +262,7 @@ export class Hub {
       const count = this.#byName.size;
       this.#log(`leave ${name}${reason ? ` (${reason})` : ""} (${count} online)`);
       const members = room.members.size;
-      this.#toRoom(room, {
+      this.#roomNotice(room, {
         type: "leave",
         ts: Date.now(),
         name,
@@ -838,7 +838,7 @@ export class Hub {
     lobby.members.add(client);
     client.room = lobby;
     const members = lobby.members.size;
-    this.#toRoom(
+    this.#roomNotice(
       lobby,
       { type: "join", ts: Date.now(), name, room: LOBBY, count, members },
       client,
@@ -882,7 +882,7 @@ export class Hub {
     const from = client.room!;
     const count = this.#byName.size;
     this.#leaveRoom(client, from);
-    this.#toRoom(from, {
+    this.#roomNotice(from, {
       type: "leave",
       ts: Date.now(),
       name,
@@ -895,7 +895,7 @@ export class Hub {
     client.room = to;
     this.#log(`move ${name}: ${from.name} -> ${to.name}`);
     const ts = Date.now();
-    this.#toRoom(to, {
+    this.#roomNotice(to, {
       type: "join",
       ts,
       name,
@@ -1185,6 +1185,21 @@ export class Hub {
   #broadcast(event: ServerEvent, except?: Client): void {
     const out = new Outgoing(event);
     for (const c of this.#byName.values()) if (c !== except) this.#write(c, out);
+  }
+
+  /**
+   * A join or leave notice for the room, unless the room (counting the one coming or going)
+   * is bigger than `announceUpTo`: in a crowd, every arrival told to everyone is noise, and
+   * it makes filling a room quadratic.
+   */
+  #roomNotice(
+    room: Room,
+    event: Extract<ServerEvent, { type: "join" | "leave" }>,
+    except?: Client,
+  ): void {
+    const max = this.#opts.limits.announceUpTo;
+    const crowd = event.type === "join" ? event.members : event.members + 1;
+    if (max === 0 || crowd <= max) this.#toRoom(room, event, except);
   }
 
   /**

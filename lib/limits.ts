@@ -27,6 +27,8 @@ export interface Limits {
   authDelayMs: number;
   /** Wrong passwords on one connection before it is closed. */
   authTries: number;
+  /** Rooms of up to this many members announce joins and leaves (0: every room). */
+  announceUpTo: number;
   /** Messages per room replayed to someone joining it (0: none kept). */
   historyLines: number;
   /** Time to flush queued output to clients at shutdown. */
@@ -47,6 +49,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPerIp: 20,
   authDelayMs: 1000,
   authTries: 3,
+  announceUpTo: 100,
   historyLines: 50,
   shutdownFlushMs: 2000,
 });

@@ -327,3 +327,19 @@ Deno.test("server.ts --motd FILE shows the file's lines on joining", async () =>
     await Deno.remove(file);
   }
 });
+
+Deno.test("rooms above --announce-up-to members do not announce joins and leaves", async () => {
+  await using server = startServer({ limits: { announceUpTo: 2 } });
+  const port = server.addr.port;
+  await using a = await joinAs(port, "ann");
+  await using b = await joinAs(port, "ben");
+  await a.expect("* ben joined (2 online)");
+  const c = await joinAs(port, "cat");
+  await c.close();
+  await b.send("marker");
+  const seen = await a.collectUntil("ben: marker");
+  assert.ok(!seen.some((l) => l.includes("cat")), "a crowd of 3 is not told");
+  await b.send("/quit");
+  await b.expectClosed();
+  await a.expect("* ben left: quit (1 online)"); // back to 2 with ben: told again
+});
