@@ -10,6 +10,7 @@ import {
   readEnv,
   twoStageStop,
   UsageError,
+  writeStdoutSync,
 } from "./lib/cli.ts";
 import { LineFramer } from "./lib/framing.ts";
 import { describe } from "./lib/hub.ts";
@@ -178,7 +179,6 @@ function readTls(
   };
 }
 
-const encoder = new TextEncoder();
 /** Log lines of this turn, written to stdout together (one write, not one per line). */
 let logged: string[] = [];
 let stampMs = -1;
@@ -186,11 +186,10 @@ let stamp = "";
 
 /** Writes the lines logged so far. */
 function flushLog(): void {
-  const bytes = encoder.encode(logged.join(""));
+  const text = logged.join("");
   logged = [];
-  let offset = 0;
   try {
-    while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+    writeStdoutSync(text);
   } catch {
     // stdout is gone (its reader left): the server keeps running without a log.
   }

@@ -1,5 +1,6 @@
 // Helpers shared by the two command lines (server.ts, client.ts): flag parsing with
-// one-line errors, port checks, and leaving with an exit code but no stack trace.
+// one-line errors, port checks, environment reads, writing to stdout, and leaving with an
+// exit code but no stack trace.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
@@ -95,4 +96,13 @@ export function readEnv(name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const encoder = new TextEncoder();
+
+/** Writes all of `text` to stdout, synchronously (partial writes are continued). */
+export function writeStdoutSync(text: string): void {
+  const bytes = encoder.encode(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
 }

@@ -2,6 +2,7 @@
 // user's side (the terminal screen, or plain lines on a pipe) and the exit. Decisions
 // are left to ChatCore, looks to client_render.ts, the line editor to terminal/.
 
+import { writeStdoutSync } from "./cli.ts";
 import { ChatCore, type ClientAction } from "./client_core.ts";
 import { MAX_EVENT_LINE_BYTES, MAX_INPUT_LINE_BYTES, QUIT_TIMEOUT_MS } from "./client_limits.ts";
 import { renderEvent } from "./client_render.ts";
@@ -33,17 +34,11 @@ interface Frontend {
 
 const encoder = new TextEncoder();
 
-function writeStdout(text: string): void {
-  const bytes = encoder.encode(text);
-  let offset = 0;
-  while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
-}
-
 /** Plain line mode: no escape sequences, one line per event, input read line by line. */
 class PlainFrontend implements Frontend {
   show(lines: readonly Line[]): void {
     try {
-      writeStdout(lines.map((l) => plainText(l) + "\n").join(""));
+      writeStdoutSync(lines.map((l) => plainText(l) + "\n").join(""));
     } catch {
       // stdout closed (a pipe reader left): nothing to show to.
     }

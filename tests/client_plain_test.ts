@@ -3,7 +3,7 @@
 // server going away.
 
 import assert from "node:assert/strict";
-import { joinAs, LineQueue, pump, startServer } from "./helpers.ts";
+import { clientProcess, joinAs, LineQueue, pump, startServer } from "./helpers.ts";
 import { VERSION } from "../lib/version.ts";
 
 const encoder = new TextEncoder();
@@ -17,18 +17,7 @@ class ClientProcess extends LineQueue implements AsyncDisposable {
 
   constructor(args: string[]) {
     super();
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-env",
-        new URL("../client.ts", import.meta.url).pathname,
-        ...args,
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    this.#child = clientProcess(args);
     this.#stdin = this.#child.stdin.getWriter();
     this.#stdout = pump(this.#child.stdout, this);
     this.#stderr = new Response(this.#child.stderr).text();

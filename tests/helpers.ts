@@ -196,6 +196,24 @@ export class LineClient extends LineQueue implements AsyncDisposable {
   }
 }
 
+/** client.ts as a subprocess, the way the tests run it: the permissions it uses, no colour. */
+export function clientProcess(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      new URL("../client.ts", import.meta.url).pathname,
+      ...args,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...env },
+  }).spawn();
+}
+
 /** `server.ts` running as a subprocess, its stdout as lines. */
 export class ServerProcess extends LineQueue implements AsyncDisposable {
   readonly child: Deno.ChildProcess;

@@ -4,7 +4,15 @@
 
 import assert from "node:assert/strict";
 import { COMMAND_NAMES, isOperatorCommand } from "../lib/commands.ts";
-import { joinAs, LineClient, LineQueue, pump, ServerProcess, startServer } from "./helpers.ts";
+import {
+  clientProcess,
+  joinAs,
+  LineClient,
+  LineQueue,
+  pump,
+  ServerProcess,
+  startServer,
+} from "./helpers.ts";
 
 const FAST_AUTH = { authDelayMs: 40, authTries: 3 };
 
@@ -96,20 +104,7 @@ async function tlsClient(port: number, ca: string): Promise<LineClient> {
 
 /** Runs client.ts with stdin from `input`; returns its exit code and output. */
 async function runClient(args: string[], input = "", env: Record<string, string> = {}) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      new URL("../client.ts", import.meta.url).pathname,
-      ...args,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", ...env },
-  }).spawn();
+  const child = clientProcess(args, env);
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(input));
   await writer.close();

@@ -2,6 +2,7 @@
 // encoded and written to stdout, SIGWINCH turned into a resize, and the terminal
 // always restored. What keys mean and what is drawn is left to screen.ts.
 
+import { writeStdoutSync } from "../cli.ts";
 import { encodeOps, type Line, RESET, type ScreenOp } from "./ansi.ts";
 import { KeyDecoder } from "./keys.ts";
 import { Screen } from "./screen.ts";
@@ -14,14 +15,6 @@ export interface TtyHandlers {
   quit(): void;
   /** stdin ended (the terminal went away). */
   end(): void;
-}
-
-const encoder = new TextEncoder();
-
-function writeAll(text: string): void {
-  const bytes = encoder.encode(text);
-  let offset = 0;
-  while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
 }
 
 function terminalColumns(): number {
@@ -115,7 +108,7 @@ export class Tty {
       // Never added.
     }
     try {
-      writeAll(encodeOps(this.screen.finish(), false) + RESET);
+      writeStdoutSync(encodeOps(this.screen.finish(), false) + RESET);
     } catch {
       // stdout is gone; raw mode still has to be turned off.
     }
@@ -129,7 +122,7 @@ export class Tty {
   #draw(ops: readonly ScreenOp[]): void {
     if (this.#restored || ops.length === 0) return;
     try {
-      writeAll(encodeOps(ops, this.#color));
+      writeStdoutSync(encodeOps(ops, this.#color));
     } catch {
       // The terminal went away; the read loop ends next.
     }
