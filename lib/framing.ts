@@ -26,6 +26,8 @@ const enum State {
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+/** No partial line: shared by every framer, so an idle connection holds no buffer. */
+const EMPTY = new Uint8Array(0);
 
 /** What the framer reports to its owner. */
 export interface FramerSink {
@@ -51,7 +53,7 @@ export class LineFramer {
   readonly #max: number;
   readonly #sink: FramerSink;
   /** Partial line carried between chunks; grows on demand, never past #max. */
-  #buf: Uint8Array = new Uint8Array(0);
+  #buf: Uint8Array = EMPTY;
   #len = 0;
   #state = State.Data;
   #discarding = false;
@@ -126,7 +128,7 @@ export class LineFramer {
     if (need > this.#max) {
       this.#discarding = true;
       this.#len = 0;
-      this.#buf = new Uint8Array(0);
+      this.#buf = EMPTY;
       this.#sink.overlong();
       return;
     }
@@ -157,7 +159,7 @@ export class LineFramer {
     }
     const text = decoder.decode(this.#buf.subarray(0, this.#len));
     this.#len = 0;
-    if (this.#buf.length > 256) this.#buf = new Uint8Array(0);
+    if (this.#buf.length > 256) this.#buf = EMPTY;
     this.#sink.line(text);
   }
 }

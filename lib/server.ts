@@ -3,9 +3,10 @@
 // live in server.ts; the chat itself lives in hub.ts.
 
 import { Outgoing } from "./events.ts";
-import { type ChatHooks, describe, Hub } from "./hub.ts";
+import type { FramerSink } from "./framing.ts";
+import { type ChatHooks, type Client, describe, Hub } from "./hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
-import { Session } from "./session.ts";
+import { Session, type SessionOptions } from "./session.ts";
 import { type ChatStore, SqliteStore } from "./store.ts";
 import { VERSION } from "./version.ts";
 
@@ -62,6 +63,8 @@ export class ChatServer implements AsyncDisposable {
   readonly #accepting: Promise<void[]>;
   readonly #sweeper: ReturnType<typeof setInterval> | undefined;
   readonly #store: ChatStore | undefined;
+  /** The one options object every session shares. */
+  readonly #sessionOptions: SessionOptions;
   #stopping: Promise<void> | undefined;
 
   private constructor(
@@ -76,6 +79,11 @@ export class ChatServer implements AsyncDisposable {
       | Deno.NetAddr
       | undefined;
     this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
+    this.#sessionOptions = {
+      maxLineBytes: this.limits.maxLineBytes,
+      maxOutboxBytes: this.limits.maxOutboxBytes,
+      flushMs: this.limits.shutdownFlushMs,
+    };
     this.#log = options.log ?? (() => {});
     this.#hub = new Hub({
       limits: this.limits,
@@ -218,29 +226,46 @@ export class ChatServer implements AsyncDisposable {
       return;
     }
     this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
-    const session = new Session(conn, {
-      maxLineBytes: this.limits.maxLineBytes,
-      maxOutboxBytes: this.limits.maxOutboxBytes,
-      flushMs: this.limits.shutdownFlushMs,
-    });
+    this.#track(this.#connection(conn, ip));
+  }
+
+  /** One connection's life: read its lines into the hub until it ends, then forget it. */
+  async #connection(conn: Deno.Conn, ip: string): Promise<void> {
+    const session = new Session(conn, this.#sessionOptions);
     const client = this.#hub.connect(session);
-    const done = session.run({
-      line: (text) => this.#hub.input(client, text),
-      overlong: () => this.#hub.overlong(client),
-    }).then(() => {
+    try {
+      await session.run(new ClientLines(this.#hub, client));
+    } finally {
       const left = (this.#perIp.get(ip) ?? 1) - 1;
       if (left > 0) this.#perIp.set(ip, left);
       else this.#perIp.delete(ip);
       this.#hub.disconnect(client, session.reason);
-    });
-    this.#track(done);
+    }
   }
 
   /** Keeps a connection's task until it ends, so shutdown can wait for it. */
   #track(task: Promise<void>): void {
-    const tracked = task.catch((err) => this.#log(`connection task failed: ${describe(err)}`))
-      .finally(() => this.#sessions.delete(tracked));
+    const tracked: Promise<void> = task.then(
+      () => void this.#sessions.delete(tracked),
+      (err) => {
+        this.#log(`connection task failed: ${describe(err)}`);
+        this.#sessions.delete(tracked);
+      },
+    );
     this.#sessions.add(tracked);
+  }
+}
+
+/** Where one connection's lines go: its client in the hub (no closures per connection). */
+class ClientLines implements FramerSink {
+  constructor(readonly hub: Hub, readonly client: Client) {}
+
+  line(text: string): void {
+    this.hub.input(this.client, text);
+  }
+
+  overlong(): void {
+    this.hub.overlong(this.client);
   }
 }
 

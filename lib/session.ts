@@ -92,18 +92,12 @@ export class Session implements Peer {
   }
 
   /**
-   * Reads until the peer closes or the session is closed, feeding lines to `sink`.
-   * Resolves (never rejects) when reading is over; the connection is closed by then.
+   * Reads until the peer closes or the session is closed, feeding lines to `sink` (which
+   * ignores lines once the session closes). Resolves (never rejects) when reading is
+   * over; the connection is closed by then.
    */
   async run(sink: FramerSink): Promise<void> {
-    const framer = new LineFramer(this.#opts.maxLineBytes, {
-      line: (text) => {
-        if (!this.#closing) sink.line(text);
-      },
-      overlong: () => {
-        if (!this.#closing) sink.overlong();
-      },
-    });
+    const framer = new LineFramer(this.#opts.maxLineBytes, sink);
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     try {
       while (!this.#closing) {
