@@ -50,6 +50,7 @@ export interface ChatHooks {
   join?(info: { name: string; address: string }): void;
   /** Return a string to rewrite the text, `false` to drop the message. */
   message?(info: MessageInfo): string | false | void;
+  /** A command as typed; any password in it reads `(hidden)`. */
   command?(info: { name: string | undefined; address: string; command: Command }): void;
   rename?(info: { from: string; to: string }): void;
   leave?(info: { name: string; reason?: string }): void;
@@ -526,7 +527,10 @@ export class Hub {
 
   #command(client: Client, cmd: Command): void {
     this.#log(`command ${this.#who(client)}: /${cmd.name}`);
-    this.#hook("command", { name: client.name, address: client.peer.address, command: cmd });
+    const shown = "password" in cmd && cmd.password !== undefined
+      ? { ...cmd, password: "(hidden)" } as Command
+      : cmd;
+    this.#hook("command", { name: client.name, address: client.peer.address, command: shown });
     if (isOperatorCommand(cmd.name) && !client.operator) {
       this.#error(client, "not-allowed", `not allowed: /${cmd.name} is for operators`);
       return;

@@ -456,6 +456,25 @@ Deno.test("owned names: refused to a stranger, granted to the owner, throttled, 
   }
 });
 
+Deno.test("the command hook never sees a password", async () => {
+  const seen: string[] = [];
+  await using server = startServer({
+    password: "pw1",
+    opPassword: "pw2",
+    limits: FAST_AUTH,
+    hooks: { command: ({ command }) => void seen.push(JSON.stringify(command)) },
+  });
+  await using a = await LineClient.connect(server.addr.port);
+  await a.send("/pass pw1");
+  await a.send("/nick ann");
+  await a.expect("* welcome, ann!");
+  await a.send("/op pw2");
+  await a.expect("* you are now an operator");
+  assert.ok(seen.length >= 2); // /nick and /op; the gate takes /pass before any command hook
+  assert.ok(seen.every((c) => !c.includes("pw1") && !c.includes("pw2")), seen.join("\n"));
+  assert.ok(seen.some((c) => c.includes('"password":"(hidden)"')));
+});
+
 Deno.test("/register needs --data", async () => {
   await using server = startServer();
   await using a = await joinAs(server.addr.port, "a");
