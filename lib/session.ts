@@ -164,15 +164,27 @@ export class Session implements Peer {
   }
 
   async #flush(): Promise<void> {
+    let pooled: Uint8Array | undefined;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        const chunk = this.#queue.length === 1 ? this.#queue[0] : concat(this.#queue, this.#queued);
+        const total = this.#queued;
+        let chunk: Uint8Array;
+        if (this.#queue.length === 1) {
+          chunk = this.#queue[0];
+        } else {
+          pooled = takeBuffer(total);
+          chunk = join(this.#queue, pooled);
+        }
         this.#queue = [];
         let offset = 0;
         while (offset < chunk.length) {
           offset += await this.#conn.write(chunk.subarray(offset));
         }
         this.#queued -= chunk.length;
+        if (pooled) {
+          giveBuffer(pooled);
+          pooled = undefined;
+        }
       }
     } catch (err) {
       this.#reason ??= socketErrorReason(err);
@@ -204,12 +216,34 @@ export class Session implements Peer {
   }
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
+/** Copies `chunks` into `out` (big enough) and returns the filled part. */
+function join(chunks: Uint8Array[], out: Uint8Array): Uint8Array {
   let offset = 0;
   for (const c of chunks) {
     out.set(c, offset);
     offset += c.length;
   }
   return out.subarray(0, offset);
+}
+
+/**
+ * Buffers for joining queued chunks into one write, reused instead of allocated per flush
+ * (sizes are powers of two from 1 KiB to 64 KiB, at most 32 of each: 4 MiB at most held).
+ */
+const pool = new Map<number, Uint8Array[]>();
+const POOL_MIN = 1024;
+const POOL_MAX = 64 * 1024;
+const POOL_PER_SIZE = 32;
+
+function takeBuffer(bytes: number): Uint8Array {
+  if (bytes > POOL_MAX) return new Uint8Array(bytes);
+  const size = Math.max(POOL_MIN, 2 ** Math.ceil(Math.log2(bytes)));
+  return pool.get(size)?.pop() ?? new Uint8Array(size);
+}
+
+function giveBuffer(buf: Uint8Array): void {
+  if (buf.length > POOL_MAX) return;
+  let list = pool.get(buf.length);
+  if (!list) pool.set(buf.length, list = []);
+  if (list.length < POOL_PER_SIZE) list.push(buf);
 }
