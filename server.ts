@@ -8,6 +8,7 @@ import {
   parseFlags,
   parsePort,
   readEnv,
+  readStdin,
   twoStageStop,
   UsageError,
   writeStdoutSync,
@@ -224,14 +225,9 @@ async function readConsole(server: ChatServer, stop: () => void): Promise<void> 
     overlong: () => log("console: line too long; discarded"),
   });
   const buf = new Uint8Array(4096);
-  try {
-    for (;;) {
-      const n = await Deno.stdin.read(buf);
-      if (n === null) return;
-      framer.push(buf.subarray(0, n));
-    }
-  } catch {
-    // stdin closed or unreadable: the server keeps running without a console.
+  // Until stdin ends or cannot be read; the server keeps running without a console then.
+  for (let n = await readStdin(buf); n !== null; n = await readStdin(buf)) {
+    framer.push(buf.subarray(0, n));
   }
 }
 

@@ -1,6 +1,6 @@
 // Helpers shared by the two command lines (server.ts, client.ts): flag parsing with
-// one-line errors, port checks, environment reads, writing to stdout, and leaving with an
-// exit code but no stack trace.
+// one-line errors, port checks, environment reads, reading stdin and writing stdout, and
+// leaving with an exit code but no stack trace.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
@@ -105,4 +105,13 @@ export function writeStdoutSync(text: string): void {
   const bytes = encoder.encode(text);
   let offset = 0;
   while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+}
+
+/** Reads stdin into `buf`: the byte count, or null at its end (or when it cannot be read). */
+export async function readStdin(buf: Uint8Array): Promise<number | null> {
+  try {
+    return await Deno.stdin.read(buf);
+  } catch {
+    return null;
+  }
 }

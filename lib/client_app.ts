@@ -2,7 +2,7 @@
 // user's side (the terminal screen, or plain lines on a pipe) and the exit. Decisions
 // are left to ChatCore, looks to client_render.ts, the line editor to terminal/.
 
-import { writeStdoutSync } from "./cli.ts";
+import { readStdin, writeStdoutSync } from "./cli.ts";
 import { ChatCore, type ClientAction } from "./client_core.ts";
 import { MAX_EVENT_LINE_BYTES, MAX_INPUT_LINE_BYTES, QUIT_TIMEOUT_MS } from "./client_limits.ts";
 import { renderEvent } from "./client_render.ts";
@@ -62,12 +62,7 @@ class PlainFrontend implements Frontend {
     });
     const buf = new Uint8Array(16384);
     for (;;) {
-      let n: number | null;
-      try {
-        n = await Deno.stdin.read(buf);
-      } catch {
-        n = null;
-      }
+      const n = await readStdin(buf);
       if (n === null) break;
       framer.push(buf.subarray(0, n));
     }

@@ -2,7 +2,7 @@
 // the end of input go in, actions (send a line, show an event, ask for a name, exit)
 // come out. It never sees a socket or a terminal; client_app.ts wires those.
 
-import { type CommandName, helpLines, parseInput } from "./commands.ts";
+import { type Command, type CommandName, helpLines, parseInput } from "./commands.ts";
 import { type ErrorCode, LOBBY, type ServerEvent } from "./events.ts";
 import { sanitize } from "./sanitize.ts";
 
@@ -359,15 +359,11 @@ export class ChatCore {
         return this.#sendName(input.text);
     }
     const cmd = input.command;
+    const local = this.#answerLocally(cmd);
+    if (local) return local;
     switch (cmd.name) {
-      case "help":
-        return [this.#show({ type: "help", lines: helpLines(cmd.topic) })];
-      case "disconnect":
-        return this.quit();
       case "changeusername":
         return this.#sendName(cmd.nick);
-      case "proto":
-        return [this.#protoRefused()];
       default:
         return [this.#error("no-name", "choose a name first (type a name, or /nick NAME)")];
     }
@@ -394,13 +390,9 @@ export class ChatCore {
         return [{ type: "send", line }, ...this.#own(input.text)];
     }
     const cmd = input.command;
+    const local = this.#answerLocally(cmd);
+    if (local) return local;
     switch (cmd.name) {
-      case "help":
-        return [this.#show({ type: "help", lines: helpLines(cmd.topic) })];
-      case "disconnect":
-        return this.quit();
-      case "proto":
-        return [this.#protoRefused()];
       case "sendall":
       case "pm":
       case "groupmessage":
@@ -421,6 +413,18 @@ export class ChatCore {
     const clean = sanitize(text);
     if (clean === "" || this.#me === undefined) return [];
     return [this.#show({ type, from: this.#me, room: this.#room, text: clean })];
+  }
+
+  /** Commands the client answers itself, with or without a name; undefined for the rest. */
+  #answerLocally(cmd: Command): ClientAction[] | undefined {
+    switch (cmd.name) {
+      case "help":
+        return [this.#show({ type: "help", lines: helpLines(cmd.topic) })];
+      case "disconnect":
+        return this.quit();
+      case "proto":
+        return [this.#protoRefused()];
+    }
   }
 
   #protoRefused(): ClientAction {

@@ -196,22 +196,25 @@ export class LineClient extends LineQueue implements AsyncDisposable {
   }
 }
 
-/** client.ts as a subprocess, the way the tests run it: the permissions it uses, no colour. */
-export function clientProcess(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+/** A script of this repository run by Deno with `permissions`, all pipes open, no colour. */
+function denoProcess(
+  script: string,
+  permissions: string[],
+  args: string[],
+  env: Record<string, string>,
+): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      new URL("../client.ts", import.meta.url).pathname,
-      ...args,
-    ],
+    args: ["run", ...permissions, new URL(`../${script}`, import.meta.url).pathname, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1", ...env },
   }).spawn();
+}
+
+/** client.ts as a subprocess, the way the tests run it: the permissions it uses, no colour. */
+export function clientProcess(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  return denoProcess("client.ts", ["--allow-net", "--allow-read", "--allow-env"], args, env);
 }
 
 /** `server.ts` running as a subprocess, its stdout as lines. */
@@ -223,21 +226,17 @@ export class ServerProcess extends LineQueue implements AsyncDisposable {
 
   constructor(args: string[], env: Record<string, string> = {}) {
     super();
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
+    this.child = denoProcess(
+      "server.ts",
+      [
         "--allow-net",
         "--allow-read",
         "--allow-write",
         "--allow-env=LINECHAT_PASSWORD,LINECHAT_OP_PASSWORD",
-        new URL("../server.ts", import.meta.url).pathname,
-        ...args,
       ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1", ...env },
-    }).spawn();
+      args,
+      env,
+    );
     this.#stdin = this.child.stdin.getWriter();
     this.#stdout = pump(this.child.stdout, this);
     this.stderr = new Response(this.child.stderr).text();

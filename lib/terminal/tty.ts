@@ -2,7 +2,7 @@
 // encoded and written to stdout, SIGWINCH turned into a resize, and the terminal
 // always restored. What keys mean and what is drawn is left to screen.ts.
 
-import { writeStdoutSync } from "../cli.ts";
+import { readStdin, writeStdoutSync } from "../cli.ts";
 import { encodeOps, type Line, RESET, type ScreenOp } from "./ansi.ts";
 import { KeyDecoder } from "./keys.ts";
 import { Screen } from "./screen.ts";
@@ -74,12 +74,7 @@ export class Tty {
     const keys = new KeyDecoder();
     const buf = new Uint8Array(4096);
     for (;;) {
-      let n: number | null;
-      try {
-        n = await Deno.stdin.read(buf);
-      } catch {
-        n = null;
-      }
+      const n = await readStdin(buf);
       if (this.#restored) return;
       if (n === null) {
         handlers.end();
