@@ -171,9 +171,13 @@ export const COMMANDS = {
   }),
   topic: spec({
     aliases: [],
-    usage: "/topic [TEXT]",
-    help: "show the topic of your room, or set it",
-    parse: (rest) => ({ text: rest.trim() || undefined }),
+    usage: "/topic [TEXT|-delete]",
+    help: "show the topic of your room, set it, or remove it (-delete)",
+    parse: (rest) => {
+      const text = rest.trim() || undefined;
+      const remove = text?.toLowerCase() === "-delete";
+      return { text: remove ? undefined : text, remove };
+    },
   }),
   me: spec({
     aliases: ["action"],
@@ -291,6 +295,25 @@ export const COMMANDS = {
     help: "list the bans (operators only)",
     operator: true,
     parse: () => ({}),
+  }),
+  purge: spec({
+    aliases: [],
+    usage: "/purge [#ROOM] [history|topic]",
+    help: "forget a room's history and topic, or only one (operators only)",
+    operator: true,
+    parse: (rest) => {
+      const words = rest.trim().split(/\s+/).filter((w) => w !== "");
+      const parts = ["all", "history", "topic"];
+      const word = words[0] !== undefined && !parts.includes(words[0].toLowerCase())
+        ? words.shift()!
+        : undefined;
+      const room = word === undefined || word.startsWith("#") ? word : `#${word}`;
+      const what = words.shift()?.toLowerCase() ?? "all";
+      if (words.length > 0 || (what !== "all" && what !== "history" && what !== "topic")) {
+        return null;
+      }
+      return { room, what: what as "all" | "history" | "topic" };
+    },
   }),
   mute: spec({
     aliases: [],

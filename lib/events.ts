@@ -48,13 +48,36 @@ export type ServerEvent =
   }
   /** `from` is now called `to`. */
   | { type: "rename"; ts: number; from: string; to: string }
-  /** The names in `room` (`*`: everyone online); `online` counts everyone. */
-  | { type: "users"; ts: number; room: string; names: string[]; count: number; online: number }
-  /** You are now in `room`, with these members and topic. */
-  | { type: "room"; ts: number; room: string; names: string[]; topic?: string }
-  /** The rooms, with their member counts and topics. */
-  | { type: "rooms"; ts: number; rooms: { name: string; members: number; topic?: string }[] }
-  /** The topic of `room`; `changed` when `by` just set it. */
+  /**
+   * The names in `room` (`*`: everyone online); `online` counts everyone; `omitted` names
+   * did not fit in one reply.
+   */
+  | {
+    type: "users";
+    ts: number;
+    room: string;
+    names: string[];
+    count: number;
+    online: number;
+    omitted?: number;
+  }
+  /** You are now in `room`, with these members (`omitted`: more than fit) and topic. */
+  | {
+    type: "room";
+    ts: number;
+    room: string;
+    names: string[];
+    topic?: string;
+    omitted?: number;
+  }
+  /** The rooms, with their member counts and topics; `omitted` rooms did not fit in one reply. */
+  | {
+    type: "rooms";
+    ts: number;
+    rooms: { name: string; members: number; topic?: string }[];
+    omitted?: number;
+  }
+  /** The topic of `room`; `changed` when `by` just set it (or removed it: no `topic`). */
   | { type: "topic"; ts: number; room: string; topic?: string; by?: string; changed: boolean }
   /** About a user: where they are, since when, how idle, whether away. */
   | {
@@ -150,22 +173,33 @@ export function renderText(e: ServerEvent): string {
         : `* ${e.name} left${e.reason ? `: ${e.reason}` : ""} (${e.count} online)`;
     case "rename":
       return `* ${e.from} is now ${e.to}`;
-    case "users":
+    case "users": {
+      const more = e.omitted ? ` and ${e.omitted} more` : "";
       return e.count === e.online
-        ? `* ${e.count} online: ${e.names.join(", ")}`
-        : `* ${e.count} in ${e.room} (${e.online} online): ${e.names.join(", ")}`;
+        ? `* ${e.count} online: ${e.names.join(", ")}${more}`
+        : `* ${e.count} in ${e.room} (${e.online} online): ${e.names.join(", ")}${more}`;
+    }
     case "room":
       return [
-        `* you are in ${e.room} (${e.names.length} here: ${e.names.join(", ")})`,
+        `* you are in ${e.room} (${e.names.length + (e.omitted ?? 0)} here: ${e.names.join(", ")}${
+          e.omitted ? ` and ${e.omitted} more` : ""
+        })`,
         ...(e.topic ? [`* topic: ${e.topic}`] : []),
       ].join("\r\n");
-    case "rooms":
+    case "rooms": {
+      const total = e.rooms.length + (e.omitted ?? 0);
       return [
-        `* ${e.rooms.length} room${e.rooms.length === 1 ? "" : "s"}:`,
+        `* ${total} room${total === 1 ? "" : "s"}:`,
         ...e.rooms.map((r) => `  ${r.name} (${r.members})${r.topic ? ` ${r.topic}` : ""}`),
+        ...(e.omitted ? [`  ... and ${e.omitted} more`] : []),
       ].join("\r\n");
+    }
     case "topic":
-      if (e.changed) return `* ${e.by} set the topic of ${e.room}: ${e.topic}`;
+      if (e.changed) {
+        return e.topic === undefined
+          ? `* ${e.by} removed the topic of ${e.room}`
+          : `* ${e.by} set the topic of ${e.room}: ${e.topic}`;
+      }
       return e.topic
         ? `* topic of ${e.room}: ${e.topic} (set by ${e.by})`
         : `* ${e.room} has no topic`;
@@ -209,4 +243,33 @@ export class Outgoing {
     if (mode === "json") return this.#json ??= encoder.encode(renderJson(this.event) + "\r\n");
     return this.#text ??= encoder.encode(renderText(this.event) + "\r\n");
   }
+}
+
+/**
+ * The most bytes `text` can take once sent: its UTF-8 size with JSON's escaping (a `"`, `\`
+ * or tab takes two bytes, another control six; a lone surrogate, sent as U+FFFD, three). What the
+ * limits compare, since that is what reaches a client, however the text came in.
+ *
+ * @example
+ * ```ts
+ * encodedBytes('say "hi"'); // 10
+ * encodedBytes("\uFFFD");   // 3
+ * ```
+ */
+export function encodedBytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20) bytes += c === 0x09 ? 2 : 6;
+    else if (c < 0x80) bytes += c === 0x22 || c === 0x5c ? 2 : 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
 }

@@ -11,8 +11,15 @@ import {
   parseInput,
   worksBeforeName,
 } from "./commands.ts";
-import { type ErrorCode, LOBBY, Outgoing, type OutputMode, type ServerEvent } from "./events.ts";
-import { type Limits, TokenBucket } from "./limits.ts";
+import {
+  encodedBytes,
+  type ErrorCode,
+  LOBBY,
+  Outgoing,
+  type OutputMode,
+  type ServerEvent,
+} from "./events.ts";
+import { type Limits, replyBudget, TokenBucket } from "./limits.ts";
 import { Moderation, untilText } from "./moderation.ts";
 import { isIpAddress, nameKey, nameProblem, roomProblem } from "./names.ts";
 import { hashPassword, sameSecret, verifyPassword } from "./passwords.ts";
@@ -23,8 +30,12 @@ import { type ChatStore, MemoryStore } from "./store.ts";
 export interface Peer {
   /** Remote address as `host:port`, for the log and hooks. */
   readonly address: string;
-  /** Queues bytes for the connection; never blocks, never throws. */
-  write(bytes: Uint8Array): void;
+  /**
+   * Queues bytes for the connection; never blocks, never throws. A `reply` (bounded, built
+   * for this client) is taken whenever the queue is under its cap, so it never makes a
+   * reading client look like one that stopped reading.
+   */
+  write(bytes: Uint8Array, reply?: boolean): void;
   /** Closes the connection once queued output is flushed (bounded); `reason` is logged. */
   close(reason?: string): void;
 }
@@ -77,8 +88,14 @@ const MAX_HELD_LINES = 64;
 class Room {
   readonly members = new Set<Client>();
   topic: { text: string; by: string } | undefined;
+  /** The history replay, encoded once and shared by everyone joining; dropped on change. */
+  replay: Outgoing[] | undefined;
+  /** The key the room is stored and found under. */
+  readonly key: string;
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    this.key = nameKey(name);
+  }
 }
 
 /** The hub's state for one connection. */
@@ -152,7 +169,7 @@ export class Hub {
   readonly #clients = new Set<Client>();
   /** Named clients by name key, in join order. */
   readonly #byName = new Map<string, Client>();
-  /** Rooms by name key: #lobby always, others while they have members or a topic. */
+  /** Rooms by name key: #lobby always, others while they have members. */
   readonly #rooms = new Map<string, Room>();
   readonly #lobby: Room;
   readonly #moderation: Moderation;
@@ -164,8 +181,7 @@ export class Hub {
     this.#store = options.store ?? new MemoryStore(options.limits.historyLines);
     this.#moderation = new Moderation(this.#store);
     this.#motd = options.motd;
-    this.#lobby = this.#room(LOBBY);
-    for (const t of this.#store.topics()) this.#room(t.room).topic = { text: t.topic, by: t.by };
+    this.#lobby = this.#room(LOBBY)!;
   }
 
   /** Names online, in the order they connected (a rename keeps the place). */
@@ -322,9 +338,13 @@ export class Hub {
       case "help":
         this.#log(
           "console: /users, /kick NAME [REASON], /ban NAME|IP [DURATION] [REASON], /unban, " +
-            "/banned, /mute NAME [DURATION], /unmute, /motd [TEXT], /quit or exit; " +
+            "/banned, /mute NAME [DURATION], /unmute, /purge #ROOM [history|topic], /motd [TEXT], " +
+            "/quit or exit; " +
             "other lines go to everyone",
         );
+        return;
+      case "purge":
+        this.#purge(server, cmd);
         return;
       case "kick":
       case "ban":
@@ -550,14 +570,16 @@ export class Hub {
     },
     users: (client, cmd) => {
       const room = client.room!;
-      const names = cmd.everyone ? this.names : [...room.members].map((c) => c.name!);
+      const all = cmd.everyone ? this.names : [...room.members].map((c) => c.name!);
+      const names = fitting(all, replyBudget(this.#opts.limits), (n) => encodedBytes(n) + 3);
       this.#send(client, {
         type: "users",
         ts: Date.now(),
         room: cmd.everyone ? "*" : room.name,
         names,
-        count: names.length,
+        count: all.length,
         online: this.#byName.size,
+        ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
       });
     },
     pm: (client, cmd) => this.#twoStep(client, { kind: "private", to: cmd.to }, cmd.text),
@@ -575,44 +597,69 @@ export class Hub {
       const problem = roomProblem(cmd.room, this.#opts.limits.maxNameLength);
       if (problem) {
         this.#error(client, "room-invalid", `invalid room: ${problem}`);
-      } else if (nameKey(cmd.room) === nameKey(client.room!.name)) {
+      } else if (nameKey(cmd.room) === client.room!.key) {
         this.#system(client, `you are already in ${client.room!.name}`);
-      } else {
-        this.#move(client, this.#room(cmd.room));
+      } else if (this.#noisy(client, "room changes")) {
+        const room = this.#room(cmd.room);
+        if (room) this.#move(client, room);
+        else {
+          this.#error(
+            client,
+            "room-invalid",
+            `too many rooms (limit ${this.#opts.limits.maxRooms}); join one that exists (/rooms)`,
+          );
+        }
       }
     },
     leave: (client) => {
       if (client.room === this.#lobby) {
         this.#system(client, `you are in ${LOBBY} already`);
-      } else {
+      } else if (this.#noisy(client, "room changes")) {
         this.#move(client, this.#lobby);
       }
     },
     rooms: (client) => {
-      const rooms = [...this.#rooms.values()]
+      const all = [...this.#rooms.values()]
         .sort((a, b) =>
           a === this.#lobby ? -1 : b === this.#lobby ? 1 : a.name.localeCompare(b.name)
-        )
-        .map((r) => ({ name: r.name, members: r.members.size, topic: r.topic?.text }));
-      this.#send(client, { type: "rooms", ts: Date.now(), rooms });
+        );
+      const shown = fitting(
+        all,
+        replyBudget(this.#opts.limits),
+        (r) => encodedBytes(r.name) + encodedBytes(r.topic?.text ?? "") + 40,
+      );
+      const rooms = shown.map((r) => ({
+        name: r.name,
+        members: r.members.size,
+        topic: r.topic?.text,
+      }));
+      const omitted = all.length - shown.length;
+      this.#send(client, { type: "rooms", ts: Date.now(), rooms, ...(omitted ? { omitted } : {}) });
     },
     topic: (client, cmd) => {
       const room = client.room!;
       const ts = Date.now();
-      if (cmd.text === undefined) {
+      if (cmd.text === undefined && !cmd.remove) {
         const { text, by } = room.topic ?? {};
         this.#send(client, { type: "topic", ts, room: room.name, topic: text, by, changed: false });
         return;
       }
+      if (cmd.remove && !room.topic) {
+        this.#error(client, "usage", `${room.name} has no topic`);
+        return;
+      }
+      if (cmd.text !== undefined && this.#tooLong(client, cmd.text, "topic")) return;
+      if (!this.#noisy(client, "topic changes")) return;
       const by = client.name!;
       try {
-        this.#store.setTopic({ room: room.name, topic: cmd.text, by, ts });
+        if (cmd.text === undefined) this.#store.removeTopic(room.key);
+        else this.#store.setTopic({ room: room.key, topic: cmd.text, by, ts });
       } catch (err) {
         this.#notStored(client, err);
         return;
       }
-      room.topic = { text: cmd.text, by };
-      this.#log(`topic ${room.name} by ${by}: ${cmd.text}`);
+      room.topic = cmd.text === undefined ? undefined : { text: cmd.text, by };
+      this.#log(`topic ${room.name} by ${by}: ${cmd.text ?? "(removed)"}`);
       this.#toRoom(room, {
         type: "topic",
         ts,
@@ -623,6 +670,7 @@ export class Hub {
       });
     },
     away: (client, cmd) => {
+      if (cmd.reason !== undefined && this.#tooLong(client, cmd.reason, "reason")) return;
       client.away = cmd.reason ?? "away";
       this.#system(client, `you are marked as away (${client.away}); /back when you return`);
     },
@@ -659,6 +707,15 @@ export class Hub {
         this.#error(client, "name-invalid", `invalid name: ${problem}`);
       } else if (nameKey(cmd.user) === nameKey(client.name!)) {
         this.#error(client, "usage", "you cannot ignore yourself");
+      } else if (
+        (client.ignored?.size ?? 0) >= this.#opts.limits.maxIgnore &&
+        !client.ignored?.has(nameKey(cmd.user))
+      ) {
+        this.#error(
+          client,
+          "usage",
+          `you ignore ${this.#opts.limits.maxIgnore} names already (the limit); /unignore one first`,
+        );
       } else {
         (client.ignored ??= new Set()).add(nameKey(cmd.user));
         this.#system(
@@ -684,7 +741,10 @@ export class Hub {
       if (lines?.length) this.#send(client, { type: "motd", ts: Date.now(), lines });
       else this.#system(client, "there is no message of the day");
     },
-    changeusername: (client, cmd) => this.#rename(client, cmd.nick, cmd.password),
+    changeusername: (client, cmd) => {
+      if (client.name !== undefined && !this.#noisy(client, "name changes")) return;
+      this.#rename(client, cmd.nick, cmd.password);
+    },
     disconnect: (client) => {
       this.#bye(client, "goodbye");
       this.disconnect(client, "quit");
@@ -743,6 +803,7 @@ export class Hub {
         this.#error(client, "usage", `${name} is not registered`);
       }
     },
+    purge: (client, cmd) => this.#purge({ name: client.name!, client }, cmd),
     kick: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
     ban: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
     unban: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
@@ -822,7 +883,7 @@ export class Hub {
     this.#moderation.renamed(nameKey(previous), nameKey(name));
     this.#log(`rename ${previous} -> ${name}`);
     this.#send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
-    this.#broadcast({ type: "rename", ts: Date.now(), from: previous, to: name }, client);
+    this.#renameNotice(client, previous, name);
     this.#hook("rename", { from: previous, to: name });
   }
 
@@ -864,19 +925,39 @@ export class Hub {
 
   // --- rooms -----------------------------------------------------------------------
 
-  /** The room named `name`, made if it does not exist. */
-  #room(name: string): Room {
-    let room = this.#rooms.get(nameKey(name));
-    if (!room) this.#rooms.set(nameKey(name), room = new Room(name));
+  /**
+   * The room named `name`, made if it does not exist (with its topic from the store), or
+   * undefined when `maxRooms` rooms exist already.
+   */
+  #room(name: string): Room | undefined {
+    const key = nameKey(name);
+    let room = this.#rooms.get(key);
+    if (room) return room;
+    if (this.#rooms.size >= this.#opts.limits.maxRooms) return undefined;
+    this.#rooms.set(key, room = new Room(name));
+    try {
+      const t = this.#store.topic(key);
+      if (t) room.topic = { text: t.topic, by: t.by };
+    } catch (err) {
+      this.#log(`store failed reading the topic of ${name}: ${describe(err)}`);
+    }
     return room;
   }
 
-  /** Takes a client out of its room; an empty room without a topic is forgotten. */
+  /**
+   * Takes a client out of its room. A room left empty is forgotten (not #lobby), with what
+   * is kept of it in memory; with --data its topic and history stay on disk for its return.
+   */
   #leaveRoom(client: Client, room: Room): void {
     room.members.delete(client);
     client.room = undefined;
-    if (room.members.size === 0 && !room.topic && room !== this.#lobby) {
-      this.#rooms.delete(nameKey(room.name));
+    if (room.members.size === 0 && room !== this.#lobby) {
+      this.#rooms.delete(room.key);
+      try {
+        this.#store.forget(room.key);
+      } catch (err) {
+        this.#log(`store failed forgetting ${room.name}: ${describe(err)}`);
+      }
     }
   }
 
@@ -908,30 +989,69 @@ export class Hub {
       members: to.members.size,
       moved: true,
     }, client);
+    const all = [...to.members].map((c) => c.name!);
+    const names = fitting(all, replyBudget(this.#opts.limits) / 2, (n) => encodedBytes(n) + 3);
     this.#send(client, {
       type: "room",
       ts,
       room: to.name,
-      names: [...to.members].map((c) => c.name!),
+      names,
       topic: to.topic?.text,
+      ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
     });
     this.#replay(client, to);
   }
 
-  /** Sends the room's recent history to a newcomer, marked as history. */
+  /**
+   * Sends the room's recent history to a newcomer, marked as history: the newest lines that
+   * fit in one reply's budget (in this client's output mode), saying how many older ones
+   * were left out. The encoded lines are made once per room and shared.
+   */
   #replay(client: Client, room: Room): void {
     const limit = this.#opts.limits.historyLines;
     if (limit <= 0) return;
-    for (const m of this.#store.recent(room.name, limit)) {
-      if (client.ignored?.has(nameKey(m.from))) continue;
-      this.#send(client, {
-        type: m.kind,
-        ts: m.ts,
-        from: m.from,
-        room: room.name,
-        text: m.text,
-        history: true,
-      });
+    let lines = room.replay;
+    if (!lines) {
+      try {
+        lines = this.#store.recent(room.key, limit).map((m) =>
+          new Outgoing({
+            type: m.kind,
+            ts: m.ts,
+            from: m.from,
+            room: room.name,
+            text: m.text,
+            history: true,
+          })
+        );
+      } catch (err) {
+        this.#log(`store failed reading the history of ${room.name}: ${describe(err)}`);
+        this.#error(client, "not-stored", "the history of this room cannot be read right now");
+        return;
+      }
+      room.replay = lines;
+    }
+    let budget = replyBudget(this.#opts.limits);
+    let first = lines.length;
+    while (first > 0) {
+      const out = lines[first - 1];
+      const e = out.event as { from: string };
+      if (!client.ignored?.has(nameKey(e.from))) {
+        const size = out.bytes(client.mode).length;
+        if (size > budget) break;
+        budget -= size;
+      }
+      first--;
+    }
+    if (first > 0) {
+      this.#system(
+        client,
+        `${first} older message${first === 1 ? "" : "s"} of ${room.name} not shown ` +
+          `(a replay is limited to ${Math.round(replyBudget(this.#opts.limits) / 1024)} KiB)`,
+      );
+    }
+    for (let i = first; i < lines.length; i++) {
+      const e = lines[i].event as { from: string };
+      if (!client.ignored?.has(nameKey(e.from))) this.#write(client, lines[i], true);
     }
   }
 
@@ -982,16 +1102,22 @@ export class Hub {
     const rewritten = this.#hook("message", { from, kind: target.kind, to: [...to], text });
     if (rewritten === false) return;
     if (typeof rewritten === "string") text = sanitize(rewritten);
-    if (text === "") return;
+    if (text === "" || this.#tooLong(client, text, "message")) return;
     const ts = Date.now();
     if (target.kind === "public" || target.kind === "action") {
       const room = client.room!;
       const kind = target.kind === "public" ? "message" : "action";
       try {
-        this.#store.append({ room: room.name, kind, from, text, ts });
+        this.#store.append({ room: room.key, kind, from, text, ts });
       } catch (err) {
         this.#notStored(client, err);
         return;
+      }
+      if (room.replay) {
+        room.replay.push(
+          new Outgoing({ type: kind, ts, from, room: room.name, text, history: true }),
+        );
+        if (room.replay.length > this.#opts.limits.historyLines) room.replay.shift();
       }
       this.#log(`${kind} ${room.name} ${from}: ${text}`);
       this.#toRoom(room, { type: kind, ts, from, room: room.name, text }, client);
@@ -1031,6 +1157,39 @@ export class Hub {
     for (const c of found) {
       if (c.away !== undefined) this.#system(client, `${c.name} is away: ${c.away}`);
     }
+  }
+
+  /**
+   * Whether `text` is over the line limit once encoded (what clients receive, not what came
+   * in: an invalid byte grows to three, a `"` to two in JSON); if so the sender is told.
+   */
+  #tooLong(client: Client, text: string, what: string): boolean {
+    const max = this.#opts.limits.maxLineBytes;
+    const bytes = text.length * 6 <= max ? 0 : encodedBytes(text);
+    if (bytes <= max) return false;
+    this.#error(
+      client,
+      "line-too-long",
+      `${what} too long once encoded (${bytes} bytes, limit ${max}); it was not sent`,
+    );
+    return true;
+  }
+
+  /**
+   * Flood control for what others see (a rename, a room change, a topic): such a command
+   * costs `noticeCost` lines of the client's allowance. False, with a notice, when it is
+   * spent.
+   */
+  #noisy(client: Client, what: string, now = Date.now()): boolean {
+    const extra = this.#opts.limits.noticeCost - 1;
+    if (!client.bucket || extra <= 0 || client.bucket.take(now, extra)) return true;
+    const { ratePerSecond, noticeCost } = this.#opts.limits;
+    this.#error(
+      client,
+      "flood",
+      `slow down: ${what} are limited (each counts as ${noticeCost} lines of ${ratePerSecond}/s)`,
+    );
+    return false;
   }
 
   #notStored(client: Client, err: unknown): void {
@@ -1154,6 +1313,50 @@ export class Hub {
     }
   }
 
+  /** Forgets a room's history, topic or both, in memory and in the store. */
+  #purge(actor: Actor, cmd: CommandOf<"purge">): void {
+    const reply = (text: string, error = false) => {
+      if (!actor.client) this.#log(`console: ${text}`);
+      else if (error) this.#error(actor.client, "usage", text);
+      else this.#system(actor.client, text);
+    };
+    const name = cmd.room ?? actor.client?.room?.name;
+    if (name === undefined) {
+      reply("name the room: /purge #ROOM [history|topic]", true);
+      return;
+    }
+    const problem = roomProblem(name, this.#opts.limits.maxNameLength);
+    if (problem) {
+      reply(`invalid room: ${problem}`, true);
+      return;
+    }
+    const key = nameKey(name);
+    const room = this.#rooms.get(key);
+    try {
+      if (cmd.what !== "topic") this.#store.clearHistory(key);
+      if (cmd.what !== "history") this.#store.removeTopic(key);
+    } catch (err) {
+      this.#log(`store failed: ${describe(err)}`);
+      reply(`${name} could not be purged: the data file failed`, true);
+      return;
+    }
+    if (room && cmd.what !== "topic") room.replay = undefined;
+    const hadTopic = room?.topic !== undefined;
+    if (room && cmd.what !== "history") room.topic = undefined;
+    const what = cmd.what === "all" ? "history and topic" : cmd.what;
+    this.#log(`purge ${name} ${what} by ${actor.name}`);
+    reply(`the ${what} of ${name} ${cmd.what === "all" ? "are" : "is"} gone`);
+    if (room && hadTopic && cmd.what !== "history") {
+      this.#toRoom(room, {
+        type: "topic",
+        ts: Date.now(),
+        room: room.name,
+        by: actor.name,
+        changed: true,
+      });
+    }
+  }
+
   #setMotd(actor: Actor, text: string): void {
     this.#motd = [text];
     this.#log(`motd set by ${actor.name}: ${text}`);
@@ -1192,6 +1395,29 @@ export class Hub {
   }
 
   /**
+   * Tells who knows `client` that it is now `name`: its room (as joins and leaves are told,
+   * up to `announceUpTo` members) and whoever it last had a private conversation with.
+   */
+  #renameNotice(client: Client, previous: string, name: string): void {
+    const out = new Outgoing({ type: "rename", ts: Date.now(), from: previous, to: name });
+    const room = client.room!;
+    const max = this.#opts.limits.announceUpTo;
+    const told = new Set<Client>([client]);
+    if (max === 0 || room.members.size <= max) {
+      for (const c of room.members) {
+        told.add(c);
+        if (c !== client) this.#write(c, out);
+      }
+    }
+    const partner = client.lastPmFrom === undefined
+      ? undefined
+      : this.#byName.get(nameKey(client.lastPmFrom));
+    for (const c of this.#byName.values()) {
+      if (!told.has(c) && (c === partner || c.lastPmFrom === previous)) this.#write(c, out);
+    }
+  }
+
+  /**
    * A join or leave notice for the room, unless the room (counting the one coming or going)
    * is bigger than `announceUpTo`: in a crowd, every arrival told to everyone is noise, and
    * it makes filling a room quadratic.
@@ -1220,12 +1446,13 @@ export class Hub {
     }
   }
 
+  /** Sends an event to one client in answer to what it did (a reply, see {@link Peer}). */
   #send(client: Client, event: ServerEvent): void {
-    this.#write(client, new Outgoing(event));
+    this.#write(client, new Outgoing(event), true);
   }
 
-  #write(client: Client, out: Outgoing): void {
-    if (!client.closing) client.peer.write(out.bytes(client.mode));
+  #write(client: Client, out: Outgoing, reply = false): void {
+    if (!client.closing) client.peer.write(out.bytes(client.mode), reply);
   }
 
   #system(client: Client, text: string): void {
@@ -1268,6 +1495,16 @@ export class Hub {
       return undefined;
     }
   }
+}
+
+/** The first items of `list` whose sizes add up to at most `budget`. */
+function fitting<T>(list: T[], budget: number, size: (item: T) => number): T[] {
+  let n = 0;
+  for (; n < list.length; n++) {
+    budget -= size(list[n]);
+    if (budget < 0) break;
+  }
+  return n === list.length ? list : list.slice(0, n);
 }
 
 function seconds(ms: number): string {

@@ -33,6 +33,15 @@ export interface Limits {
   historyLines: number;
   /** Time to flush queued output to clients at shutdown. */
   shutdownFlushMs: number;
+  /** Rooms that may exist at once (#lobby included); making one more is refused. */
+  maxRooms: number;
+  /** Names one client may ignore. */
+  maxIgnore: number;
+  /**
+   * Tokens of flood control a command costs when others see it (a rename, a room change, a
+   * topic): at the default rate, one such change a second after a burst of four.
+   */
+  noticeCost: number;
 }
 
 /** The defaults used when no flag says otherwise. */
@@ -52,7 +61,19 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   announceUpTo: 100,
   historyLines: 50,
   shutdownFlushMs: 2000,
+  maxRooms: 1000,
+  maxIgnore: 100,
+  noticeCost: 5,
 });
+
+/**
+ * The most a reply the server builds for one client (a history replay, a room or user list)
+ * may take, in bytes as sent: a quarter of the outbox, so a reply never looks like a client
+ * that stopped reading. What does not fit is left out and counted.
+ */
+export function replyBudget(limits: Pick<Limits, "maxOutboxBytes">): number {
+  return Math.max(1024, Math.floor(limits.maxOutboxBytes / 4));
+}
 
 /**
  * Size of the buffer each connection reads into. Every idle connection holds one in its
@@ -82,11 +103,11 @@ export class TokenBucket {
     this.#last = now;
   }
 
-  /** Takes one token if there is one. */
-  take(now: number): boolean {
+  /** Takes `n` tokens (one by default) if there are that many. */
+  take(now: number, n = 1): boolean {
     this.#refill(now);
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < n) return false;
+    this.#tokens -= n;
     return true;
   }
 

@@ -51,8 +51,16 @@ export interface ChatStore {
   /** The last `limit` messages of `room`, oldest first. */
   recent(room: string, limit: number): StoredMessage[];
   setTopic(topic: StoredTopic): void;
+  /** The topic of `room`, if one is set. */
+  topic(room: string): StoredTopic | undefined;
   /** Every topic set, by room. */
   topics(): StoredTopic[];
+  /** Forgets a room's history (on disk too). */
+  clearHistory(room: string): void;
+  /** Removes a room's topic (on disk too). */
+  removeTopic(room: string): void;
+  /** The room has no members: what is kept only in memory for it may go. */
+  forget(room: string): void;
   addBan(ban: StoredBan): void;
   /** Lifts a ban; false when there was none. */
   removeBan(kind: StoredBan["kind"], target: string): boolean;
@@ -95,8 +103,25 @@ export class MemoryStore implements ChatStore {
     this.#topics.set(topic.room, topic);
   }
 
+  topic(room: string): StoredTopic | undefined {
+    return this.#topics.get(room);
+  }
+
   topics(): StoredTopic[] {
     return [...this.#topics.values()];
+  }
+
+  clearHistory(room: string): void {
+    this.#history.delete(room);
+  }
+
+  removeTopic(room: string): void {
+    this.#topics.delete(room);
+  }
+
+  forget(room: string): void {
+    this.#history.delete(room);
+    this.#topics.delete(room);
   }
 
   addBan(ban: StoredBan): void {
@@ -196,6 +221,24 @@ export class SqliteStore implements ChatStore {
 
   setTopic(t: StoredTopic): void {
     this.#setTopic.run(t.room, t.topic, t.by, t.ts);
+  }
+
+  topic(room: string): StoredTopic | undefined {
+    const row = this.#db.prepare("SELECT room, topic, set_by AS by, ts FROM topics WHERE room = ?")
+      .get(room);
+    return row ? { ...(row as unknown as StoredTopic) } : undefined;
+  }
+
+  clearHistory(room: string): void {
+    this.#db.prepare("DELETE FROM messages WHERE room = ?").run(room);
+  }
+
+  removeTopic(room: string): void {
+    this.#db.prepare("DELETE FROM topics WHERE room = ?").run(room);
+  }
+
+  forget(_room: string): void {
+    // History and topics stay on disk, bounded by retention.
   }
 
   topics(): StoredTopic[] {
