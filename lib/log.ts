@@ -37,7 +37,8 @@ function utf8Bound(text: string): number {
 
 /**
  * A log that never blocks and never throws: {@link Log.log} stamps a line and queues it; the
- * lines of one timer turn go out in one write. When the bounds are reached new lines are dropped
+ * lines of one timer turn go out in one write (not one per line: connects/s 3,851 -> 4,942-5,623
+ * in the benchmark), and those logged while a write is under way in the next one. When the bounds are reached new lines are dropped
  * and counted, and a line `N log lines dropped` takes their place once there is room again. A
  * sink that fails (stdout closed: EPIPE) ends the log quietly.
  *
