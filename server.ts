@@ -1,4 +1,4 @@
-// chat-server: the command line around ChatServer. Parses flags, logs with timestamps,
+// chat-server: the command line around ChatServer. Parses flags, logs to stdout (lib/log.ts),
 // reads the operator console from stdin and turns SIGINT/SIGTERM into a clean shutdown.
 
 import {
@@ -11,11 +11,11 @@ import {
   readStdin,
   twoStageStop,
   UsageError,
-  writeStdoutSync,
 } from "./lib/cli.ts";
 import { LineFramer } from "./lib/framing.ts";
 import { describe } from "./lib/hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./lib/limits.ts";
+import { Log } from "./lib/log.ts";
 import { sanitize } from "./lib/sanitize.ts";
 import { ChatServer } from "./lib/server.ts";
 import { VERSION } from "./lib/version.ts";
@@ -180,39 +180,20 @@ function readTls(
   };
 }
 
-/**
- * Log lines waiting, written to stdout together on the next timer turn (one write for a
- * burst of events, not one per line: connects/s 3,851 -> 4,942-5,623 in the benchmark).
- */
-let logged: string[] = [];
-let stampMs = -1;
-let stamp = "";
+/** The log on stdout: bounded and asynchronous, so a stalled reader never stops the chat. */
+const logger = new Log(Deno.stdout);
 
-/** Writes the lines logged so far. */
-function flushLog(): void {
-  const text = logged.join("");
-  logged = [];
-  try {
-    writeStdoutSync(text);
-  } catch {
-    // stdout is gone (its reader left): the server keeps running without a log.
-  }
-}
-
-/** Logs one line with an ISO timestamp (made once per millisecond). */
+/** Logs one line with an ISO timestamp. */
 function log(line: string): void {
-  const now = Date.now();
-  if (now !== stampMs) {
-    stampMs = now;
-    stamp = new Date(now).toISOString();
-  }
-  if (logged.length === 0) setTimeout(flushLog, 0);
-  logged.push(`${stamp} ${line}\n`);
+  logger.log(line);
 }
 
-/** Exits after writing the log lines still waiting. */
-function exit(code: number): void {
-  flushLog();
+/** How long exiting waits for the log to be written: a stalled stdout must not hold it up. */
+const EXIT_FLUSH_MS = 500;
+
+/** Exits after writing the log lines still waiting (for at most {@link EXIT_FLUSH_MS}). */
+async function exit(code: number): Promise<void> {
+  await logger.flush(EXIT_FLUSH_MS);
   Deno.exit(code);
 }
 

@@ -197,7 +197,7 @@ export class LineClient extends LineQueue implements AsyncDisposable {
 }
 
 /** A script of this repository run by Deno with `permissions`, all pipes open, no colour. */
-function denoProcess(
+export function denoProcess(
   script: string,
   permissions: string[],
   args: string[],
