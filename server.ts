@@ -301,7 +301,23 @@ function main(args: string[]): void {
       // SIGTERM is not available on Windows.
     }
   }
+  keepRunning();
   readConsole(server, stop);
+}
+
+/**
+ * The last line of defence: an error nothing caught (a bug, or a store error on a path that
+ * forgot to catch it) is logged and the server keeps serving everyone else.
+ */
+function keepRunning(): void {
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    log(`internal error (kept running): ${describe(e.reason)}`);
+  });
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    log(`internal error (kept running): ${describe(e.error)}`);
+  });
 }
 
 if (import.meta.main) {
