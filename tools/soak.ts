@@ -1,6 +1,7 @@
 // The soak run (`deno task soak`): starts server.ts as its own process with the default
-// limits and drives it from this process with a mixed population for a bounded time,
-// then checks that well-behaved clients lost nothing and every connection was closed.
+// limits (plus --data and a TLS port) and drives it from this process with a mixed population,
+// well-behaved and hostile, for a bounded time; then checks that well-behaved clients lost
+// nothing, newcomers were never locked out, every connection was closed and memory came back.
 //
 //   deno task soak [--seconds 60] [--json FILE]
 
@@ -21,16 +22,60 @@ if (!(SECONDS > 0 && SECONDS <= 3600)) {
 
 const enc = new TextEncoder();
 /** The population: counts of each kind of client. */
-const POP = { chatty: 12, idle: 40, flooding: 3, slow: 3, garbage: 3, reconnecting: 6 };
+const POP = {
+  chatty: 12,
+  idle: 40,
+  flooding: 3,
+  slow: 3,
+  garbage: 3,
+  reconnecting: 6,
+  // Issue 10's attackers:
+  poisoning: 1,
+  silentTls: 40,
+  registering: 4,
+  renaming: 2,
+  roomMaking: 2,
+};
+/** The server's stdout is not read for this long in the middle of the run (a stalled log). */
+const STALL_MS = Math.min(10_000, SECONDS * 200);
 /** Chatty clients stay under the default flood limit (5 lines/s): one line per 300 ms. */
 const CHAT_INTERVAL_MS = 300;
 
 // --- the server process ----------------------------------------------------------------
 
+const dir = await Deno.makeTempDir({ prefix: "linechat-soak-" });
+const made = await new Deno.Command("openssl", {
+  args: [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=localhost",
+    "-keyout",
+    `${dir}/key.pem`,
+    "-out",
+    `${dir}/cert.pem`,
+  ],
+  stdout: "null",
+  stderr: "piped",
+}).output();
+if (!made.success) {
+  console.error(`soak: openssl failed: ${new TextDecoder().decode(made.stderr)}`);
+  Deno.exit(1);
+}
+
 const server = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
     "--allow-net",
+    "--allow-read",
+    "--allow-write",
     new URL("../server.ts", import.meta.url).pathname,
     "--host",
     "127.0.0.1",
@@ -38,6 +83,14 @@ const server = new Deno.Command(Deno.execPath(), {
     "0",
     // Every client comes from 127.0.0.1: lift the per-address cap, keep every other limit.
     "--max-per-ip",
+    "0",
+    "--data",
+    `${dir}/chat.db`,
+    "--tls-cert",
+    `${dir}/cert.pem`,
+    "--tls-key",
+    `${dir}/key.pem`,
+    "--tls-port",
     "0",
   ],
   stdin: "null",
@@ -47,8 +100,12 @@ const server = new Deno.Command(Deno.execPath(), {
 
 let openConnections = -1;
 let serverErrors = 0;
+let logDropped = 0;
 let onLog: (() => void) | undefined;
+/** Set while the run stalls the server's stdout: nothing is read until it resolves. */
+let stall: Promise<void> | undefined;
 const portReady = Promise.withResolvers<number>();
+const tlsPortReady = Promise.withResolvers<number>();
 const serverOut = (async () => {
   let carry = "";
   for await (const chunk of server.stdout.pipeThrough(new TextDecoderStream())) {
@@ -56,11 +113,15 @@ const serverOut = (async () => {
     carry = lines.pop()!;
     for (const line of lines) {
       if (line.startsWith("listening on ")) portReady.resolve(Number(line.split(":").pop()));
+      if (line.startsWith("tls on ")) tlsPortReady.resolve(Number(line.split(":").pop()));
       const m = / \((\d+) connections\)$/.exec(line);
       if (m) openConnections = Number(m[1]);
-      if (/ error |failed/.test(line)) serverErrors++;
+      const d = / (\d+) log lines dropped$/.exec(line);
+      if (d) logDropped += Number(d[1]);
+      if (/ error |failed|internal/.test(line) && !/store failed/.test(line)) serverErrors++;
     }
     onLog?.();
+    if (stall) await stall;
   }
 })();
 const serverErr = new Response(server.stderr).text();
@@ -77,6 +138,7 @@ const port = await Promise.race([
     setTimeout(() => reject(new Error("no listening line")), 15_000)
   ),
 ]);
+const tlsPort = await tlsPortReady.promise;
 const rssStart = await rssKiB(server.pid);
 
 // --- clients ---------------------------------------------------------------------------
@@ -96,8 +158,8 @@ class Conn {
     this.done = onLine ? this.#read(onLine) : Promise.resolve();
   }
 
-  static async open(onLine?: (line: string) => void): Promise<Conn> {
-    return new Conn(await Deno.connect({ hostname: "127.0.0.1", port }), onLine);
+  static async open(onLine?: (line: string) => void, to = port): Promise<Conn> {
+    return new Conn(await Deno.connect({ hostname: "127.0.0.1", port: to }), onLine);
   }
 
   async #read(onLine: (line: string) => void): Promise<void> {
@@ -230,6 +292,9 @@ async function garbage(i: number): Promise<void> {
   }
 }
 
+/** Newcomers (reconnecting clients) that were welcomed and then cut off as not reading. */
+let lockedOut = 0;
+
 async function reconnecting(i: number): Promise<void> {
   let round = 0;
   while (!stopping) {
@@ -237,14 +302,82 @@ async function reconnecting(i: number): Promise<void> {
     const welcomed = Promise.withResolvers<void>();
     const c = await Conn.open((l) => {
       if (l.startsWith("* welcome")) welcomed.resolve();
+      if (l.includes("not reading")) lockedOut++;
     });
     await c.send(`${name}\r\nhello from ${name}\r\n`);
     await Promise.race([welcomed.promise, sleep(2000)]);
     await sleep(200 + (i * 37) % 300);
+    if (c.closed) lockedOut++;
     await c.send(round % 2 ? "/quit\r\n" : "");
     c.close();
     await c.done;
   }
+}
+
+/** A named connection that reads and ignores everything; it reconnects when cut off. */
+async function named(name: string, work: (c: Conn) => Promise<void>): Promise<void> {
+  let round = 0;
+  while (!stopping) {
+    const c = await Conn.open(() => {});
+    await c.send(`${name}${round++ ? round : ""}\r\n`);
+    await work(c);
+    c.close();
+    await c.done;
+  }
+}
+
+/** Fills #lobby's history with lines that grow when sent: invalid bytes and quotes. */
+function poisoner(i: number): Promise<void> {
+  return named(`poison${i}`, async (c) => {
+    for (let k = 0; !stopping && !c.closed; k++) {
+      const line = k % 2
+        ? new Uint8Array([...new Uint8Array(1360).fill(0xfe), 0x0d, 0x0a])
+        : enc.encode(`${'"'.repeat(2040)}\r\n`);
+      if (!(await c.send(line))) break;
+      await sleep(250);
+    }
+  });
+}
+
+/** TLS connections that never send a ClientHello: the server must close them itself. */
+async function silentTls(): Promise<void> {
+  while (!stopping) {
+    const c = await Conn.open(() => {}, tlsPort);
+    while (!stopping && !c.closed) await sleep(200);
+    c.close();
+    await c.done;
+  }
+}
+
+/** /register over and over, on fresh names: scrypt work the server must bound. */
+function registerer(i: number): Promise<void> {
+  return named(`reg${i}`, async (c) => {
+    for (let k = 0; !stopping && !c.closed && k < 20; k++) {
+      await c.send(`/nick reg${i}x${k}\r\n/register pass-${k}\r\n`);
+      await sleep(300);
+    }
+  });
+}
+
+/** Renames as fast as the server lets it, in #lobby where everyone is. */
+function renamer(i: number): Promise<void> {
+  return named(`ren${i}`, async (c) => {
+    for (let k = 0; !stopping && !c.closed; k++) {
+      await c.send(`/nick ren${i}n${k % 1000}\r\n`);
+      await sleep(200);
+    }
+  });
+}
+
+/** Makes rooms with long topics, one after another, and lists them. */
+function roomMaker(i: number): Promise<void> {
+  return named(`rooms${i}`, async (c) => {
+    for (let k = 0; !stopping && !c.closed; k++) {
+      await c.send(`/join #r${i}-${k % 5000}\r\n/topic ${"t".repeat(3900)}\r\n`);
+      if (k % 10 === 0) await c.send("/rooms\r\n");
+      await sleep(400);
+    }
+  });
 }
 
 function guard(task: Promise<void>): Promise<void> {
@@ -264,6 +397,20 @@ for (let i = 0; i < POP.flooding; i++) tasks.push(guard(flooder(i)));
 for (let i = 0; i < POP.slow; i++) tasks.push(guard(slowReader(i)));
 for (let i = 0; i < POP.garbage; i++) tasks.push(guard(garbage(i)));
 for (let i = 0; i < POP.reconnecting; i++) tasks.push(guard(reconnecting(i)));
+for (let i = 0; i < POP.poisoning; i++) tasks.push(guard(poisoner(i)));
+for (let i = 0; i < POP.silentTls; i++) tasks.push(guard(silentTls()));
+for (let i = 0; i < POP.registering; i++) tasks.push(guard(registerer(i)));
+for (let i = 0; i < POP.renaming; i++) tasks.push(guard(renamer(i)));
+for (let i = 0; i < POP.roomMaking; i++) tasks.push(guard(roomMaker(i)));
+// Halfway through, nobody reads the server's stdout for a while.
+setTimeout(() => {
+  const release = Promise.withResolvers<void>();
+  stall = release.promise;
+  setTimeout(() => {
+    stall = undefined;
+    release.resolve();
+  }, STALL_MS);
+}, SECONDS * 500);
 
 const peakRss = { kib: rssStart };
 while (performance.now() - started < SECONDS * 1000) {
@@ -301,7 +448,16 @@ while (openConnections !== 0 && Date.now() < closeDeadline) {
     setTimeout(resolve, 100);
   });
 }
-const rssAfter = await rssKiB(server.pid);
+// Memory should come back near where it started once the attackers are gone (the server
+// collects garbage when a burst ends); wait for it, bounded.
+const MEMORY_MARGIN_KIB = 64 * 1024;
+let rssAfter = await rssKiB(server.pid);
+const memoryDeadline = Date.now() + 30_000;
+while (rssAfter > rssStart + MEMORY_MARGIN_KIB && Date.now() < memoryDeadline) {
+  await sleep(500);
+  rssAfter = await rssKiB(server.pid);
+}
+const memoryBack = rssAfter <= rssStart + MEMORY_MARGIN_KIB;
 
 server.kill("SIGTERM");
 const status = await server.status;
@@ -321,13 +477,20 @@ const result = {
   clientErrors,
   serverErrors,
   openConnectionsAtEnd: openConnections,
+  newcomersLockedOut: lockedOut,
+  logLinesDropped: logDropped,
+  memoryBack,
   serverRssKiB: { start: rssStart, peak: peakRss.kib, endLoaded: rssEnd, endIdle: rssAfter },
   serverExitCode: status.code,
 };
 const pass = lost === 0 && duplicates === 0 && droppedConnections === 0 && clientErrors === 0 &&
-  serverErrors === 0 && openConnections === 0 && status.code === 0;
+  serverErrors === 0 && openConnections === 0 && status.code === 0 && lockedOut === 0 &&
+  memoryBack;
+await Deno.remove(dir, { recursive: true });
 
-console.log(`soak: ${SECONDS} s against server.ts (default limits, --max-per-ip 0)`);
+console.log(
+  `soak: ${SECONDS} s against server.ts (default limits, --max-per-ip 0, --data, a TLS port)`,
+);
 console.log(
   `  population      ${Object.entries(POP).map(([k, v]) => `${v} ${k}`).join(", ")}`,
 );
@@ -337,8 +500,13 @@ console.log(`  lost            ${lost}`);
 console.log(`  duplicates      ${duplicates}`);
 console.log(`  errors          ${clientErrors} client, ${serverErrors} server`);
 console.log(`  open at end     ${openConnections} connections`);
+console.log(`  locked out      ${lockedOut} newcomers cut off as not reading`);
 console.log(
-  `  server RSS      ${rssStart} KiB at start, ${peakRss.kib} KiB peak, ${rssAfter} KiB at the end`,
+  `  log             stdout stalled ${STALL_MS / 1000} s; ${logDropped} log lines dropped`,
+);
+console.log(
+  `  server RSS      ${rssStart} KiB at start, ${peakRss.kib} KiB peak, ${rssAfter} KiB at the end` +
+    (memoryBack ? "" : ` (more than ${MEMORY_MARGIN_KIB} KiB above the start)`),
 );
 console.log(`  result          ${pass ? "PASS" : "FAIL"}`);
 if (stderr) console.log(`server stderr:\n${stderr}`);
