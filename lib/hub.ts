@@ -14,9 +14,9 @@ import {
 import { type ErrorCode, LOBBY, Outgoing, type OutputMode, type ServerEvent } from "./events.ts";
 import { type Limits, TokenBucket } from "./limits.ts";
 import { Moderation, untilText } from "./moderation.ts";
-import { isIpAddress, nameKey, nameProblem, roomProblem } from "./names.ts";
+import { isIpAddress, looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
 import { hashPassword, sameSecret, verifyPassword } from "./passwords.ts";
-import { sanitize } from "./sanitize.ts";
+import { sanitize, sanitizeLabel } from "./sanitize.ts";
 import { type ChatStore, MemoryStore } from "./store.ts";
 
 /** What the hub needs from a connection. */
@@ -343,7 +343,7 @@ export class Hub {
   kick(name: string, reason?: string, by = "the server"): boolean {
     const target = this.#byName.get(nameKey(name));
     if (!target) return false;
-    const clean = reason ? sanitize(reason) : "";
+    const clean = reason ? sanitizeLabel(reason) : "";
     this.#log(`kick ${target.name} by ${by}${clean ? ` (${clean})` : ""}`);
     this.#bye(target, `kicked by ${by}${clean ? `: ${clean}` : ""}`);
     this.disconnect(target, "kicked");
@@ -605,25 +605,26 @@ export class Hub {
         return;
       }
       const by = client.name!;
+      const topic = sanitizeLabel(cmd.text);
       try {
-        this.#store.setTopic({ room: room.name, topic: cmd.text, by, ts });
+        this.#store.setTopic({ room: room.name, topic, by, ts });
       } catch (err) {
         this.#notStored(client, err);
         return;
       }
-      room.topic = { text: cmd.text, by };
-      this.#log(`topic ${room.name} by ${by}: ${cmd.text}`);
+      room.topic = { text: topic, by };
+      this.#log(`topic ${room.name} by ${by}: ${topic}`);
       this.#toRoom(room, {
         type: "topic",
         ts,
         room: room.name,
-        topic: cmd.text,
+        topic,
         by,
         changed: true,
       });
     },
     away: (client, cmd) => {
-      client.away = cmd.reason ?? "away";
+      client.away = cmd.reason === undefined ? "away" : sanitizeLabel(cmd.reason);
       this.#system(client, `you are marked as away (${client.away}); /back when you return`);
     },
     back: (client) => {
@@ -766,14 +767,25 @@ export class Hub {
           ? `invalid name: ${problem}`
           : ban
           ? `the name ${name} is banned ${untilText(ban.until)}; choose another`
+          : looksAlike(name, holder!.name!)
+          ? `the name ${name} looks too much like ${holder!.name} (online); choose another`
           : `the name ${name} is taken; choose another`,
       );
       if (client.name === undefined) this.#prompt(client);
       return;
     }
     const account = client.name !== undefined && nameKey(client.name) === key
-      ? undefined // renaming within your own name (case): already proven
+      ? undefined // renaming within your own name (case, look-alike): already proven
       : this.#store.account(key);
+    if (account && looksAlike(name, account.name)) {
+      this.#error(
+        client,
+        "name-taken",
+        `the name ${name} looks too much like ${account.name} (registered); choose another`,
+      );
+      if (client.name === undefined) this.#prompt(client);
+      return;
+    }
     if (account) {
       if (password === undefined) {
         client.claiming = name;
