@@ -26,10 +26,17 @@ const NAME_CHARS = /^[A-Za-z0-9_.-]+$/;
 
 /**
  * Unicode TR39 confusables.txt maps four characters names may contain: `0` to `O`, `1` and
- * `I` to `l`, `m` to `rn` (and nothing else in `[A-Za-z0-9_.-]`: no `vv`, `cl` or `5`).
- * Here they are closed under case: `I` is `l` and also `i`, so `i` and `l` share a key.
+ * `I` to `l`, `m` to `rn` (and nothing else in `[A-Za-z0-9_.-]`: no `vv`, `cl` or `5`), and
+ * `|` to `l`. Here they are closed under case: `I` is `l` and also `i`, so `i` and `l` share
+ * a key, as do `0`, `O` and `o`.
  */
-const LOOK_ALIKES: Readonly<Record<string, string>> = { "0": "o", "1": "l", i: "l", m: "rn" };
+const LOOK_ALIKES: Readonly<Record<string, string>> = {
+  "0": "o",
+  "1": "l",
+  "|": "l",
+  i: "l",
+  m: "rn",
+};
 
 /**
  * The key under which a name is unique: its TR39-style confusable skeleton, ignoring case.
@@ -42,7 +49,7 @@ const LOOK_ALIKES: Readonly<Record<string, string>> = { "0": "o", "1": "l", i: "
  * ```
  */
 export function nameKey(name: string): string {
-  return name.toLowerCase().replace(/[01im]/g, (c) => LOOK_ALIKES[c]);
+  return name.toLowerCase().replace(/[01|im]/g, (c) => LOOK_ALIKES[c]);
 }
 
 /** Whether `a` and `b` are different names (not just in case) that share a key. */

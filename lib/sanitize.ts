@@ -71,7 +71,7 @@ function keepEmoji(text: string): string {
     } else if (c === "\ufe0e" || c === "\ufe0f") {
       if (!EMOJI.test(prev)) continue;
     } else {
-      const end = prev === BLACK_FLAG ? tagEnd(chars, i) : -1;
+      const end = chars[i - 1] === BLACK_FLAG ? tagEnd(chars, i) : -1;
       if (end < 0) continue;
       out += chars.slice(i, end + 1).join("");
       prev = chars[end];

@@ -9,7 +9,6 @@ import { graphemes, maxColumns } from "./width.ts";
 /** Whether `text` surely fits in `cols` columns as it is: no tab, and short enough. */
 function fits(text: string, cols: number): boolean {
   if (text.includes("\t")) return false;
-  // deno-lint-ignore no-control-regex
   return text.length * 2 <= cols || (text.length <= cols && /^[\x20-\x7e]*$/.test(text));
 }
 
@@ -55,8 +54,10 @@ export function wrapLine(line: Line, cols: number, indent: number): Line[] {
     for (const g of graphemes(span.text.replaceAll("\t", " "))) {
       const cell = { text: g, style: span.style, cols: maxColumns(g) };
       if (used + cell.cols > cols && row.length > 0) {
+        const next = cell.text === " " ? [] : carry(row, cols, cols - pad - cell.cols);
+        while (row.at(-1)?.text === " ") row.pop();
         rows.push(row);
-        row = cell.text === " " ? [] : carry(rows.at(-1)!, cols, cols - pad - cell.cols);
+        row = next;
         used = pad + row.reduce((sum, c) => sum + c.cols, 0);
       }
       if (cell.text === " " && row.length === 0 && rows.length > 0) continue;
