@@ -1,6 +1,10 @@
-// Server -> client events: one typed union, rendered at the edge as a text line for
+// Server -> client events: one typed union, rendered at the edge as text lines for
 // telnet/nc or as one JSON object per line for programs. User text in an event is
-// already sanitized by the hub; rendering only formats.
+// already sanitized by the hub; rendering formats it, and in text mode lays it out so
+// it can never pass for a line of the server's. Wrapping itself is terminal/wrap.ts's.
+
+import { plainText } from "./terminal/ansi.ts";
+import { wrapLine } from "./terminal/wrap.ts";
 
 /** Every event a server sends. `ts` is milliseconds since the Unix epoch. */
 export type ServerEvent =
@@ -221,6 +225,51 @@ export function renderText(e: ServerEvent): string {
   }
 }
 
+/** The screen width text mode lays out for: a telnet or nc terminal's usual 80 columns. */
+export const TEXT_COLUMNS = 80;
+/** Where a wrapped line continues in text mode: deeper than any line of the server's starts. */
+const TEXT_INDENT = 4;
+/** Events that can carry text someone else typed (a system notice: "bob is away: ..."). */
+const USER_TEXT: ReadonlySet<EventType> = new Set<EventType>([
+  "message",
+  "action",
+  "private",
+  "group",
+  "sent",
+  "announce",
+  "leave",
+  "room",
+  "rooms",
+  "topic",
+  "whois",
+  "motd",
+  "system",
+  "bye",
+]);
+/** Whitespace that could pad or align: a tab, any space but one plain one, the braille blank. */
+const ODD_SPACE = /[^\S ]| {2}|\u2800/;
+/** A run of whitespace after the start of a line (a leading indent is the server's). */
+const SPACE_RUN = /(?<=\S)[\s\u2800]+/g;
+
+/**
+ * Renders an event for a person's telnet or nc screen: {@link renderText}, and in events
+ * with someone's text, each run of whitespace collapsed to one space and each line longer
+ * than {@link TEXT_COLUMNS} wrapped onto rows indented by four spaces. No padding, tab,
+ * wide character or long word can then start a row at column 0 on a terminal at least 80
+ * columns wide: every row starts with the server's own prefix or with the indent.
+ */
+export function renderScreen(e: ServerEvent): string {
+  const text = renderText(e);
+  if (!USER_TEXT.has(e.type)) return text;
+  return text.split("\r\n").flatMap((line) =>
+    wrapLine(
+      [{ text: ODD_SPACE.test(line) ? line.replace(SPACE_RUN, " ") : line }],
+      TEXT_COLUMNS,
+      TEXT_INDENT,
+    ).map(plainText)
+  ).join("\r\n");
+}
+
 /** Renders an event as one JSON object (no newline). */
 export function renderJson(e: ServerEvent): string {
   return JSON.stringify(e);
@@ -241,7 +290,7 @@ export class Outgoing {
   /** The bytes of this event in `mode`, with the CRLF line ending. */
   bytes(mode: OutputMode): Uint8Array {
     if (mode === "json") return this.#json ??= encoder.encode(renderJson(this.event) + "\r\n");
-    return this.#text ??= encoder.encode(renderText(this.event) + "\r\n");
+    return this.#text ??= encoder.encode(renderScreen(this.event) + "\r\n");
   }
 }
 

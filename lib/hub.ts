@@ -21,9 +21,9 @@ import {
 } from "./events.ts";
 import { type Limits, replyBudget, TokenBucket } from "./limits.ts";
 import { Moderation, untilText } from "./moderation.ts";
-import { isIpAddress, nameKey, nameProblem, roomProblem } from "./names.ts";
+import { isIpAddress, looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
 import { hashPassword, sameSecret, verifyPassword } from "./passwords.ts";
-import { sanitize } from "./sanitize.ts";
+import { sanitize, sanitizeLabel } from "./sanitize.ts";
 import { type ChatStore, MemoryStore } from "./store.ts";
 
 /** What the hub needs from a connection. */
@@ -363,7 +363,7 @@ export class Hub {
   kick(name: string, reason?: string, by = "the server"): boolean {
     const target = this.#byName.get(nameKey(name));
     if (!target) return false;
-    const clean = reason ? sanitize(reason) : "";
+    const clean = reason ? sanitizeLabel(reason) : "";
     this.#log(`kick ${target.name} by ${by}${clean ? ` (${clean})` : ""}`);
     this.#bye(target, `kicked by ${by}${clean ? `: ${clean}` : ""}`);
     this.disconnect(target, "kicked");
@@ -651,27 +651,32 @@ export class Hub {
       if (cmd.text !== undefined && this.#tooLong(client, cmd.text, "topic")) return;
       if (!this.#noisy(client, "topic changes")) return;
       const by = client.name!;
+      const topic = cmd.text === undefined ? undefined : sanitizeLabel(cmd.text);
+      if (topic === "") {
+        this.#error(client, "usage", "a topic needs visible text (/topic -delete removes it)");
+        return;
+      }
       try {
-        if (cmd.text === undefined) this.#store.removeTopic(room.key);
-        else this.#store.setTopic({ room: room.key, topic: cmd.text, by, ts });
+        if (topic === undefined) this.#store.removeTopic(room.key);
+        else this.#store.setTopic({ room: room.key, topic, by, ts });
       } catch (err) {
         this.#notStored(client, err);
         return;
       }
-      room.topic = cmd.text === undefined ? undefined : { text: cmd.text, by };
-      this.#log(`topic ${room.name} by ${by}: ${cmd.text ?? "(removed)"}`);
+      room.topic = topic === undefined ? undefined : { text: topic, by };
+      this.#log(`topic ${room.name} by ${by}: ${topic ?? "(removed)"}`);
       this.#toRoom(room, {
         type: "topic",
         ts,
         room: room.name,
-        topic: cmd.text,
+        topic,
         by,
         changed: true,
       });
     },
     away: (client, cmd) => {
       if (cmd.reason !== undefined && this.#tooLong(client, cmd.reason, "reason")) return;
-      client.away = cmd.reason ?? "away";
+      client.away = (cmd.reason === undefined ? "" : sanitizeLabel(cmd.reason)) || "away";
       this.#system(client, `you are marked as away (${client.away}); /back when you return`);
     },
     back: (client) => {
@@ -827,14 +832,25 @@ export class Hub {
           ? `invalid name: ${problem}`
           : ban
           ? `the name ${name} is banned ${untilText(ban.until)}; choose another`
+          : looksAlike(name, holder!.name!)
+          ? `the name ${name} looks too much like ${holder!.name} (online); choose another`
           : `the name ${name} is taken; choose another`,
       );
       if (client.name === undefined) this.#prompt(client);
       return;
     }
     const account = client.name !== undefined && nameKey(client.name) === key
-      ? undefined // renaming within your own name (case): already proven
+      ? undefined // renaming within your own name (case, look-alike): already proven
       : this.#store.account(key);
+    if (account && looksAlike(name, account.name)) {
+      this.#error(
+        client,
+        "name-taken",
+        `the name ${name} looks too much like ${account.name} (registered); choose another`,
+      );
+      if (client.name === undefined) this.#prompt(client);
+      return;
+    }
     if (account) {
       if (password === undefined) {
         client.claiming = name;

@@ -1,5 +1,6 @@
-// Name rules: which names are well formed, which are reserved, and how names compare.
-// The hub keeps the registry of names in use; this file only judges a candidate.
+// Name rules: which names are well formed, which are reserved, and how names compare
+// (by case and by look-alike letters, so `aIice` and `a1ice` are `alice`). The hub keeps
+// the registry of names in use and the store the accounts; this file only judges names.
 
 /** Names nobody may take: they would read as the server or as everyone. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
@@ -23,10 +24,40 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
 
 const NAME_CHARS = /^[A-Za-z0-9_.-]+$/;
 
-/** The key under which a name is unique: names compare ignoring case. */
+/**
+ * Unicode TR39 confusables.txt maps four characters names may contain: `0` to `O`, `1` and
+ * `I` to `l`, `m` to `rn` (and nothing else in `[A-Za-z0-9_.-]`: no `vv`, `cl` or `5`), and
+ * `|` to `l`. Here they are closed under case: `I` is `l` and also `i`, so `i` and `l` share
+ * a key, as do `0`, `O` and `o`.
+ */
+const LOOK_ALIKES: Readonly<Record<string, string>> = {
+  "0": "o",
+  "1": "l",
+  "|": "l",
+  i: "l",
+  m: "rn",
+};
+
+/**
+ * The key under which a name is unique: its TR39-style confusable skeleton, ignoring case.
+ * Idempotent: `nameKey(nameKey(x)) === nameKey(x)`. Rooms are keyed the same way.
+ *
+ * @example
+ * ```ts
+ * nameKey("aIice") === nameKey("alice"); // true (also a1ice, ALICE, AL1CE)
+ * nameKey("rnoe") === nameKey("moe");    // true
+ * ```
+ */
 export function nameKey(name: string): string {
-  return name.toLowerCase();
+  return name.toLowerCase().replace(/[01|im]/g, (c) => LOOK_ALIKES[c]);
 }
+
+/** Whether `a` and `b` are different names (not just in case) that share a key. */
+export function looksAlike(a: string, b: string): boolean {
+  return a.toLowerCase() !== b.toLowerCase() && nameKey(a) === nameKey(b);
+}
+
+const RESERVED_KEYS: ReadonlySet<string> = new Set([...RESERVED_NAMES].map(nameKey));
 
 /**
  * Why `name` cannot be used, or `undefined` when it is acceptable.
@@ -41,7 +72,7 @@ export function nameProblem(name: string, maxLength: number): string | undefined
   if (name.length === 0) return "a name cannot be empty";
   if (name.length > maxLength) return `a name can be at most ${maxLength} characters`;
   if (!NAME_CHARS.test(name)) return "a name may only contain letters, digits, _, - and .";
-  if (RESERVED_NAMES.has(nameKey(name))) return `"${name}" is reserved`;
+  if (RESERVED_KEYS.has(nameKey(name))) return `"${name}" is reserved`;
   if (isIpAddress(name)) return "a name cannot look like an IP address";
   return undefined;
 }

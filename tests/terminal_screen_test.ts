@@ -411,7 +411,14 @@ const message: Line = [{ text: "12:00 " }, { text: "<bob>", style: { bold: true 
 }];
 
 Deno.test("Screen.print() puts a message above a half-typed line and redraws it intact", async (t) => {
-  const cases: { name: string; keys: string; cols?: number; row: string; col: number }[] = [
+  const cases: {
+    name: string;
+    keys: string;
+    cols?: number;
+    row: string;
+    col: number;
+    above?: string[];
+  }[] = [
     { name: "cursor at the end", keys: "hello wor", row: "> hello wor", col: 11 },
     {
       name: "cursor in the middle",
@@ -420,7 +427,14 @@ Deno.test("Screen.print() puts a message above a half-typed line and redraws it 
       col: 8,
     },
     { name: "wide characters", keys: `你好 wor${LEFT}`, row: "> 你好 wor", col: 9 },
-    { name: "scrolled long line", keys: "abcdefghijklmnop", cols: 10, row: "> jklmnop", col: 9 },
+    {
+      name: "scrolled long line (the message wraps, indented)",
+      keys: "abcdefghijklmnop",
+      cols: 10,
+      row: "> jklmnop",
+      col: 9,
+      above: ["12:00 <bob", "      > hi", "      ther", "      e"],
+    },
     { name: "empty line", keys: "", row: "> ", col: 2 },
   ];
   for (const c of cases) {
@@ -436,7 +450,8 @@ Deno.test("Screen.print() puts a message above a half-typed line and redraws it 
       const ops = screen.print([message]);
       assertEquals(ops[0], { op: "clear" }, "the input row is cleared first");
       model.apply(ops);
-      assertEquals(model.above.at(-1), "12:00 <bob> hi there");
+      const above = c.above ?? ["12:00 <bob> hi there"];
+      assertEquals(model.above.slice(-above.length), above);
       assertEquals(model.row, c.row);
       assertEquals(model.col, c.col);
       assertEquals({ text: screen.editor.text, cursor: screen.editor.cursor }, before);

@@ -1,12 +1,20 @@
 // The chat screen as a pure state machine: keys in, screen operations out. Printed
-// lines go above the input line, which is then redrawn with its cursor intact; long
-// input scrolls horizontally. Reading keys and writing bytes are left to tty.ts.
+// lines go above the input line, wrapped with indented continuation rows, and the input
+// line is redrawn with its cursor intact; long input scrolls horizontally. Reading keys
+// and writing bytes are left to tty.ts.
 
 import type { Line, ScreenOp } from "./ansi.ts";
 import { complete } from "./complete.ts";
 import { LineEditor } from "./editor.ts";
 import type { Key } from "./keys.ts";
 import { columns } from "./width.ts";
+import { wrapLine } from "./wrap.ts";
+
+/**
+ * Where a printed line continues when it is wider than the terminal: under the text after
+ * the `HH:MM ` time stamp, so a wrapped tail never starts at column 0 like a line of its own.
+ */
+export const CONTINUATION_INDENT = 6;
 
 /** What a key did besides drawing. */
 export interface KeyResult {
@@ -98,11 +106,11 @@ export class Screen {
     }
   }
 
-  /** Prints lines above the input line and redraws it. */
+  /** Prints lines above the input line, each wrapped to the terminal's width, and redraws it. */
   print(lines: readonly Line[]): ScreenOp[] {
     const ops: ScreenOp[] = [{ op: "clear" }];
-    for (const line of lines) {
-      for (const span of line) ops.push({ op: "write", text: span.text, style: span.style });
+    for (const row of lines.flatMap((l) => wrapLine(l, this.#cols, CONTINUATION_INDENT))) {
+      for (const span of row) ops.push({ op: "write", text: span.text, style: span.style });
       ops.push({ op: "newline" });
     }
     return ops.concat(this.#input());

@@ -15,3 +15,14 @@ export function graphemes(text: string): string[] {
 export function columns(text: string): number {
   return stringWidth(text);
 }
+
+/**
+ * The most columns a grapheme cluster can take on a terminal: ambiguous-width characters
+ * counted wide, and an emoji sequence counted as its parts, as a terminal that does not
+ * join them draws it. Laying out by this, a row never overflows into the next.
+ */
+export function maxColumns(grapheme: string): number {
+  let parts = 0;
+  for (const c of grapheme) parts += stringWidth(c, { ambiguousIsNarrow: false });
+  return Math.max(parts, stringWidth(grapheme, { ambiguousIsNarrow: false }));
+}
