@@ -120,7 +120,13 @@ interface Case {
 }
 
 const MODE_PASSWORD: ServerEvent = { ...MODE, password: true } as ServerEvent;
-const ASK_PASSWORD: ServerEvent = { type: "prompt", ts: 0, for: "password", text: "password:" };
+const ASK_PASSWORD: ServerEvent = {
+  type: "prompt",
+  ts: 0,
+  for: "password",
+  about: "server",
+  text: "password:",
+};
 const ASK_NAME: ServerEvent = { type: "prompt", ts: 0, for: "name", text: "choose a name:" };
 const WRONG: ServerEvent = {
   type: "error",
@@ -202,7 +208,14 @@ const CASES: Case[] = [
         code: "name-registered",
         text: "bob is registered: give its password",
       }],
-      ["server", { type: "prompt", ts: 0, for: "password", text: "password for bob:" }],
+      ["server", {
+        type: "prompt",
+        ts: 0,
+        for: "password",
+        about: "name",
+        name: "bob",
+        text: "password for bob:",
+      }],
       ["user", "bobpw"],
       ["server", { type: "named", ts: 0, name: "bob", previous: "alice", auto: false }],
       ["user", "hello"],
@@ -242,7 +255,7 @@ const CASES: Case[] = [
       ["server", MODE],
       ["user", "bob"],
       ["server", { type: "error", ts: 0, code: "name-taken", text: "the name bob is taken" }],
-      ["server", { type: "prompt", ts: 0, text: "choose a name:" }],
+      ["server", { type: "prompt", ts: 0, for: "name", text: "choose a name:" }],
       ["user", "alice"],
     ],
     want: [
@@ -262,7 +275,7 @@ const CASES: Case[] = [
       ["user", "alice"],
       ["user", "hello"],
       ["server", { type: "error", ts: 0, code: "name-taken", text: "taken" }],
-      ["server", { type: "prompt", ts: 0, text: "choose a name:" }],
+      ["server", { type: "prompt", ts: 0, for: "name", text: "choose a name:" }],
       ["server", NAMED_ALICE],
     ],
     want: [
@@ -286,7 +299,7 @@ const CASES: Case[] = [
       ["server", MODE],
       ["end"],
       ["server", { type: "error", ts: 0, code: "name-taken", text: "the name bob is taken" }],
-      ["server", { type: "prompt", ts: 0, text: "choose a name:" }],
+      ["server", { type: "prompt", ts: 0, for: "name", text: "choose a name:" }],
     ],
     want: [
       "send /proto json",
