@@ -75,6 +75,9 @@ interface Actor {
 /** Lines held while a password is being checked, at most; more are dropped. */
 const MAX_HELD_LINES = 64;
 
+/** Connections open at a peak that, once half of them have closed, make a burst worth reclaiming. */
+const RECLAIM_AFTER_CONNECTIONS = 100;
+
 /** Secrets typed on one connection whose digests it keeps, to refuse them as chat or names. */
 const SECRETS_REMEMBERED = 4;
 
@@ -179,6 +182,8 @@ export class Hub {
   readonly #bySecret: Throttle;
   /** Password hashes running now, server-wide. */
   #hashing = 0;
+  /** Most connections open since memory was last reclaimed. */
+  #connectionPeak = 0;
   readonly #reclaimer = new Reclaimer();
   #motd: string[] | undefined;
   #guestCounter = 0;
@@ -218,6 +223,7 @@ export class Hub {
   connect(peer: Peer, now = Date.now()): Client {
     const client = new Client(peer, this.#opts.limits, now);
     this.#clients.add(client);
+    this.#connectionPeak = Math.max(this.#connectionPeak, this.#clients.size);
     this.#log(`connect ${peer.address} (${this.#clients.size} connections)`);
     this.#hook("connect", { address: peer.address });
     this.#send(client, {
@@ -291,6 +297,14 @@ export class Hub {
     if (!this.#clients.delete(client)) return;
     client.closing = true;
     clearTimeout(client.timer);
+    if (
+      this.#connectionPeak >= RECLAIM_AFTER_CONNECTIONS &&
+      this.#clients.size <= this.#connectionPeak / 2
+    ) {
+      // A burst of connections is over: give its memory back once things settle.
+      this.#connectionPeak = this.#clients.size;
+      this.#reclaimer.schedule();
+    }
     const name = client.name;
     const room = client.room;
     if (name !== undefined && room !== undefined) {
@@ -571,7 +585,7 @@ export class Hub {
     if (locked > 0) {
       client.authFailures++;
       this.#log(`locked out: ${what} from ${this.#who(client)} not checked`);
-      if (this.#tooManyTries(client, what)) return;
+      if (this.#tooManyTries(client, "locked out")) return;
       this.#error(
         client,
         "locked-out",
@@ -632,10 +646,10 @@ export class Hub {
     }
   }
 
-  /** Closes the connection after `authTries` wrong passwords on it; true if it did. */
-  #tooManyTries(client: Client, what: string): boolean {
+  /** Closes the connection after `authTries` wrong passwords on it, saying `why`; true if so. */
+  #tooManyTries(client: Client, why: string): boolean {
     if (client.authFailures < this.#opts.limits.authTries) return false;
-    this.#bye(client, `${what}: too many tries`);
+    this.#bye(client, `${why}: too many tries`);
     this.disconnect(client, "too many wrong passwords");
     return true;
   }
