@@ -45,7 +45,9 @@ class PlainFrontend implements Frontend {
   }
 
   askName(text: string): void {
-    this.show(renderEvent({ type: "prompt", ts: Date.now(), text }, { me: undefined }));
+    this.show(
+      renderEvent({ type: "prompt", ts: Date.now(), for: "name", text }, { me: undefined }),
+    );
   }
 
   askPassword(text: string): void {

@@ -25,9 +25,12 @@ export type ClientAction =
 export type ClientState =
   /** Connected, waiting for the server to confirm JSON mode. */
   | "connecting"
-  /** The server wants its password: waiting for it to ask, or to answer the one sent. */
+  /**
+   * A password was sent, or the server wants its own: waiting for the server to ask or to
+   * answer (a prompt again, a name prompt, `named` or `ready`). Input waits meanwhile.
+   */
   | "authenticating"
-  /** Waiting for the user to type a password (the server's, or a registered name's). */
+  /** Waiting for the user to type a password (the server's, or a registered name's), hidden. */
   | "password"
   /** Waiting for the user to type a name. */
   | "naming"
@@ -57,6 +60,9 @@ export const PROTO_JSON = "/proto json";
 
 const END = Symbol("end of input");
 
+/** Secrets a client remembers, to refuse them as chat if typed again. */
+const SECRETS_REMEMBERED = 4;
+
 /** Where a two-step command (`/pm bob` then the text) sends the next line. */
 type Pending = "public" | "private" | "group";
 
@@ -84,8 +90,10 @@ export class ChatCore {
   #password: string | undefined;
   /** Whether the server let us in (it needed no password, or took ours). */
   #admitted = false;
-  /** The state to go back to after the user types a password. */
-  #afterPassword: ClientState = "authenticating";
+  /** What the password being asked for is for. */
+  #passwordFor: "server" | "name" = "server";
+  /** Secrets sent on this connection, the last few: typed again, they are not sent as chat. */
+  readonly #secrets: string[] = [];
   /** Input waiting until the client can take it (while connecting or naming). */
   readonly #queue: (string | typeof END)[] = [];
   readonly #now: () => number;
@@ -177,7 +185,8 @@ export class ChatCore {
       case "named":
         return this.#named(e);
       case "prompt":
-        if (e.for === "password") return this.#passwordPrompt(e.text);
+        if (e.for === "password") return this.#passwordPrompt(e.about, e.text);
+        if (e.for === "ready") return this.#ready(e);
         if (this.#state === "authenticating") {
           // The server took our password and now asks for a name.
           this.#admitted = true;
@@ -190,7 +199,7 @@ export class ChatCore {
       case "error":
         if (
           e.code === "name-taken" || e.code === "name-invalid" || e.code === "name-banned" ||
-          e.code === "wrong-password"
+          e.code === "wrong-password" || e.code === "locked-out" || e.code === "busy"
         ) this.#lastNameError = e.text;
         return [{ type: "show", event: e }];
       case "users":
@@ -248,6 +257,8 @@ export class ChatCore {
       this.#admitted = true;
       return this.#becomeNamed(e);
     }
+    // A registered name's password was taken: chatting again, under the new name.
+    if (this.#state === "authenticating" || this.#state === "password") this.#state = "chat";
     this.#users.delete(this.#me.toLowerCase());
     this.#me = e.name;
     this.#users.set(e.name.toLowerCase(), e.name);
@@ -275,23 +286,36 @@ export class ChatCore {
 
   /**
    * The server asks for a password: its own (before it let us in; `--password` is sent
-   * once) or a registered name's. The user types it, hidden.
+   * once) or a registered name's, again after a wrong one. The user types it, hidden.
    */
-  #passwordPrompt(text: string): ClientAction[] {
-    if (!this.#admitted && this.#password !== undefined) {
+  #passwordPrompt(about: "server" | "name", text: string): ClientAction[] {
+    if (this.#state === "quitting" || this.#state === "closing") return [];
+    this.#passwordFor = about;
+    if (about === "server" && this.#password !== undefined) {
       const password = this.#password;
       this.#password = undefined;
-      this.#state = "authenticating";
-      return [{ type: "send", line: `/pass ${password}` }];
+      return this.#sendPassword(password);
     }
-    if (this.#state === "quitting" || this.#state === "closing") return [];
-    this.#afterPassword = !this.#admitted
-      ? "authenticating"
-      : this.#me === undefined
-      ? "naming-sent"
-      : "chat";
     this.#state = "password";
     return [{ type: "ask-password", text }];
+  }
+
+  /** Sends a password; input waits until the server answers it. */
+  #sendPassword(password: string): ClientAction[] {
+    this.#remember(password);
+    this.#state = "authenticating";
+    return [{ type: "send", line: `/pass ${password}` }];
+  }
+
+  /** A named client left a password prompt without a new name: chatting again. */
+  #ready(e: Extract<ServerEvent, { type: "prompt" }>): ClientAction[] {
+    if (
+      this.#me === undefined || (this.#state !== "authenticating" && this.#state !== "password")
+    ) {
+      return [];
+    }
+    this.#state = "chat";
+    return [{ type: "show", event: e }, { type: "named", name: this.#me }];
   }
 
   #askName(text: string): ClientAction[] {
@@ -337,9 +361,7 @@ export class ChatCore {
         break;
       }
       if (this.#state === "password") {
-        // The password goes as /pass, so it is never taken for a chat line or a name.
-        this.#state = this.#afterPassword;
-        acts.push({ type: "send", line: `/pass ${item}` });
+        acts.push(...this.#passwordLine(item));
       } else {
         acts.push(...(this.#state === "naming" ? this.#nameLine(item) : this.#chatLine(item)));
       }
@@ -347,9 +369,42 @@ export class ChatCore {
     return acts;
   }
 
+  /**
+   * A line typed at a password prompt: the password, sent as /pass so it is never taken for
+   * chat or a name. An empty line gives up a registered name's prompt (the server then asks
+   * for a name, or says `ready`); at the server's prompt it does nothing.
+   */
+  #passwordLine(line: string): ClientAction[] {
+    if (line.trim() !== "") return this.#sendPassword(line);
+    if (this.#passwordFor === "server") return [];
+    this.#state = "authenticating";
+    return [{ type: "send", line: "" }];
+  }
+
+  /** Whether a line is a secret sent before: refused here, never sent as chat or a name. */
+  #looksLikeSecret(text: string): ClientAction[] | undefined {
+    if (!this.#secrets.includes(text.trim())) return undefined;
+    return [this.#error("looks-like-password", "that looks like a password; it was not sent")];
+  }
+
+  /** Remembers the password of a command (/nick NAME PASSWORD, /op, /register, /pass). */
+  #rememberSecret(cmd: Command): void {
+    if ("password" in cmd && cmd.password !== undefined) this.#remember(cmd.password);
+  }
+
+  #remember(secret: string): void {
+    this.#secrets.push(secret.trim());
+    if (this.#secrets.length > SECRETS_REMEMBERED) this.#secrets.shift();
+  }
+
   /** A line typed while the client has no name: the name, or a command that works now. */
   #nameLine(line: string): ClientAction[] {
     const input = parseInput(line);
+    if (input.kind === "text") {
+      const refused = this.#looksLikeSecret(input.text);
+      if (refused) return refused;
+    }
+    if (input.kind === "command") this.#rememberSecret(input.command);
     switch (input.kind) {
       case "empty":
         return [];
@@ -372,6 +427,14 @@ export class ChatCore {
   /** A line typed while chatting. */
   #chatLine(line: string): ClientAction[] {
     const input = parseInput(line, { isUser: (n) => this.#users.has(n.toLowerCase()) });
+    if (input.kind === "text") {
+      const refused = this.#looksLikeSecret(input.text);
+      if (refused) {
+        this.#pending = undefined;
+        return refused;
+      }
+    }
+    if (input.kind === "command") this.#rememberSecret(input.command);
     const pending = this.#pending;
     if (pending && (input.kind === "text" || input.kind === "empty")) {
       // The second line of `/pm bob` + text: the server routes it; show it if public.

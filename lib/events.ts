@@ -10,8 +10,14 @@ import { wrapLine } from "./terminal/wrap.ts";
 export type ServerEvent =
   /** First line on connect. */
   | { type: "welcome"; ts: number; server: string; version: string; text: string }
-  /** Asks for a name, or a password (the server's, or a registered name's), on the next line. */
-  | { type: "prompt"; ts: number; text: string; for?: "name" | "password" }
+  /**
+   * What the next plain line is: a name; a password, `about` the server's or a registered
+   * `name`'s (asked again after a wrong one until it is right or given up); or, `ready`, chat
+   * again for a named client that left a password prompt without a new name.
+   */
+  | { type: "prompt"; ts: number; text: string; for: "name" | "ready" }
+  | { type: "prompt"; ts: number; text: string; for: "password"; about: "server" }
+  | { type: "prompt"; ts: number; text: string; for: "password"; about: "name"; name: string }
   /** Your name is now `name` (first naming, auto-naming or rename). */
   | { type: "named"; ts: number; name: string; previous?: string; auto: boolean }
   /** A message to the room; `history` marks one replayed from before you arrived. */
@@ -129,6 +135,9 @@ export type ErrorCode =
   | "room-invalid"
   | "no-password"
   | "wrong-password"
+  | "locked-out"
+  | "looks-like-password"
+  | "busy"
   | "name-banned"
   | "name-registered"
   | "muted"
@@ -148,8 +157,9 @@ function clock(ts: number): string {
 export function renderText(e: ServerEvent): string {
   switch (e.type) {
     case "welcome":
-    case "prompt":
       return e.text;
+    case "prompt":
+      return e.for === "ready" ? `* ${e.text}` : e.text;
     case "named":
       if (e.previous !== undefined) return `* you are now ${e.name}`;
       return e.auto

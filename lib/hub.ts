@@ -19,12 +19,14 @@ import {
   type OutputMode,
   type ServerEvent,
 } from "./events.ts";
-import { type Limits, replyBudget, TokenBucket } from "./limits.ts";
+import { AUTH_KEYS_TRACKED, type Limits, replyBudget, TokenBucket } from "./limits.ts";
 import { Moderation, untilText } from "./moderation.ts";
 import { isIpAddress, looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
-import { hashPassword, sameSecret, verifyPassword } from "./passwords.ts";
+import { hashPassword, sameSecret, secretDigest, verifyPassword } from "./passwords.ts";
+import { Reclaimer } from "./reclaim.ts";
 import { sanitize, sanitizeLabel } from "./sanitize.ts";
 import { type ChatStore, MemoryStore } from "./store.ts";
+import { Throttle } from "./throttle.ts";
 
 /** What the hub needs from a connection. */
 export interface Peer {
@@ -84,6 +86,25 @@ interface Actor {
 /** Lines held while a password is being checked, at most; more are dropped. */
 const MAX_HELD_LINES = 64;
 
+/** Connections open at a peak that, once half of them have closed, make a burst worth reclaiming. */
+const RECLAIM_AFTER_CONNECTIONS = 100;
+
+/** Secrets typed on one connection whose digests it keeps, to refuse them as chat or names. */
+const SECRETS_REMEMBERED = 4;
+
+/**
+ * What a client's next plain line is: a name, a password (the server's, or a registered
+ * name's), or chat. At a password prompt no plain line is ever a message or a name.
+ */
+export type Prompt =
+  | { for: "name" }
+  | { for: "password"; about: "server" }
+  | { for: "password"; about: "name"; name: string }
+  | { for: "ready" };
+
+/** A password prompt. */
+type PasswordPrompt = Extract<Prompt, { for: "password" }>;
+
 /** A room: its members and topic. Everyone named is in exactly one room. */
 class Room {
   readonly members = new Set<Client>();
@@ -121,16 +142,16 @@ export class Client {
   floodBudget: TokenBucket | undefined;
   /** Whether the client was told to slow down since its last accepted line. */
   warned = false;
-  /** Whether the client gave the server password (or none is needed). */
-  passed = true;
+  /** What the next plain line is; the server and the client's prompt agree on it. */
+  prompt: Prompt = { for: "name" };
   operator = false;
-  /** A registered name waiting for its password on the next line. */
-  claiming: string | undefined;
-  /** Wrong passwords so far on this connection (server, operator or name). */
+  /** Wrong passwords so far on this connection (server, operator or name); never reset. */
   authFailures = 0;
+  /** Digests of the last secrets typed on this connection (see {@link secretDigest}). */
+  secrets: string[] | undefined;
   /** Lines that came in while a password was being checked; handled in order after. */
   held: string[] | undefined;
-  /** The pending reply to a wrong password (the throttle), cleared on disconnect. */
+  /** The throttled answer to a password, cleared on disconnect. */
   timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly peer: Peer, limits: Limits, now: number) {
@@ -173,11 +194,29 @@ export class Hub {
   readonly #rooms = new Map<string, Room>();
   readonly #lobby: Room;
   readonly #moderation: Moderation;
+  /** Wrong passwords by source address, and by secret (`server`, `op`, `name:KEY`). */
+  readonly #byAddress: Throttle;
+  readonly #bySecret: Throttle;
+  /** Password hashes running now, server-wide. */
+  #hashing = 0;
+  /** Most connections open since memory was last reclaimed. */
+  #connectionPeak = 0;
+  readonly #reclaimer = new Reclaimer();
   #motd: string[] | undefined;
   #guestCounter = 0;
 
   constructor(options: HubOptions) {
     this.#opts = options;
+    const limits = options.limits;
+    const throttle = {
+      delayMs: limits.authDelayMs,
+      maxDelayMs: limits.authMaxDelayMs,
+      lockoutMs: limits.authLockoutMs,
+      forgetMs: limits.authForgetMs,
+      maxKeys: AUTH_KEYS_TRACKED,
+    };
+    this.#byAddress = new Throttle({ ...throttle, lockoutAfter: limits.authLockoutAfter });
+    this.#bySecret = new Throttle({ ...throttle, lockoutAfter: limits.authSecretLockoutAfter });
     this.#store = options.store ?? new MemoryStore(options.limits.historyLines);
     this.#moderation = new Moderation(this.#store);
     this.#motd = options.motd;
@@ -200,6 +239,7 @@ export class Hub {
   connect(peer: Peer, now = Date.now()): Client {
     const client = new Client(peer, this.#opts.limits, now);
     this.#clients.add(client);
+    this.#connectionPeak = Math.max(this.#connectionPeak, this.#clients.size);
     this.#log(`connect ${peer.address} (${this.#clients.size} connections)`);
     this.#hook("connect", { address: peer.address });
     this.#send(client, {
@@ -210,8 +250,8 @@ export class Hub {
       text: `welcome to linechat ${this.#opts.version} (${this.#byName.size} online)`,
     });
     if (this.#opts.password !== undefined) {
-      client.passed = false;
-      this.#passwordPrompt(client, "password:");
+      client.prompt = { for: "password", about: "server" };
+      this.#passwordPrompt(client);
     } else {
       this.#admitted(client);
     }
@@ -230,8 +270,10 @@ export class Hub {
   /** A client is in (no password needed, or it gave it): it gets a name or is asked for one. */
   #admitted(client: Client): void {
     if (this.#opts.autoName) {
+      client.prompt = { for: "ready" };
       this.#join(client, this.#freeGuestName(), true);
     } else {
+      client.prompt = { for: "name" };
       this.#prompt(client);
     }
   }
@@ -271,6 +313,14 @@ export class Hub {
     if (!this.#clients.delete(client)) return;
     client.closing = true;
     clearTimeout(client.timer);
+    if (
+      this.#connectionPeak >= RECLAIM_AFTER_CONNECTIONS &&
+      this.#clients.size <= this.#connectionPeak / 2
+    ) {
+      // A burst of connections is over: give its memory back once things settle.
+      this.#connectionPeak = this.#clients.size;
+      this.#reclaimer.schedule();
+    }
     const name = client.name;
     const room = client.room;
     if (name !== undefined && room !== undefined) {
@@ -300,6 +350,7 @@ export class Hub {
 
   /** Tells every client the server is going away and closes them. */
   shutdown(reason = "server shutting down"): void {
+    this.#reclaimer.close();
     for (const client of this.#clients) this.#bye(client, reason);
   }
 
@@ -425,28 +476,20 @@ export class Hub {
   }
 
   #input(client: Client, line: string): void {
+    if (client.prompt.for === "password") {
+      this.#atPasswordPrompt(client, client.prompt, line);
+      return;
+    }
     const input = parseInput(line, {
       isUser: (n) => client.name !== undefined && this.#byName.has(nameKey(n)),
     });
-    if (!client.passed) {
-      this.#gate(client, input);
+    if (input.kind === "text" && this.#looksLikeSecret(client, input.text)) {
+      // A password typed again after it was taken (or typed here before): never sent.
+      client.pending = undefined;
+      this.#error(client, "looks-like-password", "that looks like a password; it was not sent");
+      if (client.name === undefined) this.#prompt(client);
       return;
     }
-    if (
-      client.claiming !== undefined &&
-      (input.kind === "text" || (input.kind === "command" && input.command.name === "pass"))
-    ) {
-      // The password for a registered name, asked for on its own line (or with /pass).
-      const name = client.claiming;
-      client.claiming = undefined;
-      this.#rename(
-        client,
-        name,
-        input.kind === "text" ? input.text : (input.command as CommandOf<"pass">).password,
-      );
-      return;
-    }
-    client.claiming = undefined;
     if (client.pending && (input.kind === "text" || input.kind === "empty")) {
       const pending = client.pending;
       client.pending = undefined;
@@ -476,58 +519,189 @@ export class Hub {
     }
   }
 
+  // --- passwords -------------------------------------------------------------------
+
   /**
-   * Before the server password: only /pass (or a plain line, taken as the password),
-   * /help, /proto and /quit.
+   * A line at a password prompt. A plain line is the password, never a message or a name,
+   * and so is `/pass PASSWORD`. An empty line gives up a registered name's prompt (back to
+   * the name prompt, or to chat). `/help`, `/proto` and `/quit` work, `/nick` picks another
+   * name (not at the server's prompt); any other command is refused and goes nowhere.
    */
-  #gate(client: Client, input: ReturnType<typeof parseInput>): void {
-    if (input.kind === "text") {
-      this.#checkServerPassword(client, input.text);
-    } else if (input.kind === "error") {
+  #atPasswordPrompt(client: Client, prompt: PasswordPrompt, line: string): void {
+    const text = line.trim();
+    if (text === "") {
+      if (prompt.about === "name") this.#back(client);
+      return;
+    }
+    if (!text.startsWith("/")) {
+      this.#password(client, prompt, text);
+      return;
+    }
+    const input = parseInput(text);
+    if (input.kind === "error") {
       this.#error(client, input.usage ? "usage" : "unknown-command", input.message);
-    } else if (input.kind === "command") {
-      const cmd = input.command;
-      if (cmd.name === "pass") this.#checkServerPassword(client, cmd.password);
-      else if (cmd.name === "help" || cmd.name === "proto" || cmd.name === "disconnect") {
-        this.#command(client, cmd);
-      } else this.#error(client, "no-password", "give the server password first (/pass PASSWORD)");
+      return;
+    }
+    if (input.kind !== "command") return;
+    const cmd = input.command;
+    if (cmd.name === "pass") {
+      this.#password(client, prompt, cmd.password);
+    } else if (
+      cmd.name === "help" || cmd.name === "proto" || cmd.name === "disconnect" ||
+      (cmd.name === "changeusername" && prompt.about === "name")
+    ) {
+      this.#command(client, cmd);
+    } else if (prompt.about === "server") {
+      this.#error(client, "no-password", "give the server password first (/pass PASSWORD)");
+    } else {
+      this.#error(
+        client,
+        "no-password",
+        `give the password for ${prompt.name}, /nick another name, or an empty line to go back`,
+      );
     }
   }
 
-  #checkServerPassword(client: Client, given: string): void {
-    if (sameSecret(given, this.#opts.password!)) {
-      client.passed = true;
-      client.authFailures = 0;
+  /** A password given at a prompt: the server's, or a registered name's. */
+  #password(client: Client, prompt: PasswordPrompt, given: string): void {
+    if (prompt.about === "name") {
+      this.#rename(client, prompt.name, given);
+      return;
+    }
+    this.#remember(client, given);
+    const expected = this.#opts.password!;
+    this.#guess(client, "server", "wrong password", () => sameSecret(given, expected), (right) => {
+      if (!right) {
+        this.#passwordPrompt(client);
+        return;
+      }
       this.#log(`password accepted from ${client.peer.address}`);
       this.#admitted(client);
+    });
+  }
+
+  /**
+   * One password guess for `secret` (`server`, `op`, `name:KEY`), through the throttle.
+   * While the address or the secret is locked out the guess is refused unchecked. Otherwise
+   * `check` runs; a wrong guess is counted against both as soon as it is checked (hanging up
+   * undoes nothing), and once either has failures the answer, right or wrong, waits the
+   * throttle's delay from the guess, input meanwhile held. Then `then(right)` runs, after a
+   * wrong guess (or `check` returning undefined: busy, nothing checked) to ask again;
+   * `authTries` wrong guesses close the connection instead.
+   */
+  #guess(
+    client: Client,
+    secret: string,
+    what: string,
+    check: () => boolean | Promise<boolean> | undefined,
+    then: (right: boolean) => void,
+  ): void {
+    const now = Date.now();
+    const address = hostOf(client.peer.address);
+    const locked = Math.max(
+      this.#byAddress.lockedUntil(address, now) ?? 0,
+      this.#bySecret.lockedUntil(secret, now) ?? 0,
+    );
+    if (locked > 0) {
+      client.authFailures++;
+      this.#log(`locked out: ${what} from ${this.#who(client)} not checked`);
+      if (this.#tooManyTries(client, "locked out")) return;
+      this.#error(
+        client,
+        "locked-out",
+        `too many wrong passwords; it was not checked: try again in ${inTime(locked - now)}`,
+      );
+      then(false);
+      return;
+    }
+    const before = Math.max(
+      this.#byAddress.failures(address, now),
+      this.#bySecret.failures(secret, now),
+    );
+    const answer = (right: boolean) => {
+      const checked = Date.now();
+      // A right answer waits as long as a wrong one would: the count a failure would make.
+      let failures = before + 1;
+      if (!right) {
+        failures = Math.max(
+          this.#byAddress.fail(address, checked),
+          this.#bySecret.fail(secret, checked),
+        );
+        client.authFailures++;
+        this.#log(
+          `${what} from ${this.#who(client)} (${client.authFailures} here, ${failures} counted)`,
+        );
+      }
+      if (client.closing) return;
+      const reply = () => {
+        client.timer = undefined;
+        if (client.closing || (!right && this.#tooManyTries(client, what))) return;
+        if (!right) this.#error(client, "wrong-password", `${what}; try again`);
+        then(right);
+        this.#release(client);
+      };
+      const wait = right && before === 0 ? 0 : this.#byAddress.delayMs(failures);
+      const left = now + wait - checked;
+      if (left <= 0) {
+        reply();
+        return;
+      }
+      client.held ??= [];
+      client.timer = setTimeout(reply, left);
+    };
+    const checking = check();
+    if (checking === undefined) {
+      then(false);
+    } else if (typeof checking === "boolean") {
+      answer(checking);
     } else {
-      this.#wrongPassword(client, "wrong password", () => {
-        this.#passwordPrompt(client, "password:");
+      client.held ??= [];
+      checking.then(answer, (err) => {
+        this.#log(`error checking a password for ${this.#who(client)}: ${describe(err)}`);
+        if (client.closing) return;
+        this.#error(client, "internal", "the server could not check that password");
+        then(false);
+        this.#release(client);
       });
     }
   }
 
+  /** Closes the connection after `authTries` wrong passwords on it, saying `why`; true if so. */
+  #tooManyTries(client: Client, why: string): boolean {
+    if (client.authFailures < this.#opts.limits.authTries) return false;
+    this.#bye(client, `${why}: too many tries`);
+    this.disconnect(client, "too many wrong passwords");
+    return true;
+  }
+
   /**
-   * The throttle for every password: each wrong try is answered only after a delay that
-   * grows with the tries (input meanwhile is held), and too many tries close the connection.
+   * Starts a password hash (scrypt: 16 MiB and tens of ms each) unless `maxHashes` run
+   * already: then the client is told the server is busy and nothing starts. When the last
+   * one running finishes, memory is reclaimed.
    */
-  #wrongPassword(client: Client, what: string, then: () => void): void {
-    const { authDelayMs, authTries } = this.#opts.limits;
-    client.authFailures++;
-    this.#log(`${what} from ${this.#who(client)} (try ${client.authFailures})`);
-    client.held ??= [];
-    client.timer = setTimeout(() => {
-      client.timer = undefined;
-      if (client.closing) return;
-      if (client.authFailures >= authTries) {
-        this.#bye(client, `${what}: too many tries`);
-        this.disconnect(client, "too many wrong passwords");
-        return;
-      }
-      this.#error(client, "wrong-password", `${what}; try again`);
-      then();
-      this.#release(client);
-    }, authDelayMs * client.authFailures);
+  #hash<T>(client: Client, work: () => Promise<T>): Promise<T> | undefined {
+    const max = this.#opts.limits.maxHashes;
+    if (max > 0 && this.#hashing >= max) {
+      this.#log(`busy: ${this.#hashing} password hashes running, ${this.#who(client)} refused`);
+      this.#error(client, "busy", "busy, try again in a moment");
+      return undefined;
+    }
+    this.#hashing++;
+    return work().finally(() => {
+      if (--this.#hashing === 0) this.#reclaimer.schedule();
+    });
+  }
+
+  /** Keeps the digest of a secret typed on this connection (the last few). */
+  #remember(client: Client, secret: string): void {
+    const secrets = client.secrets ??= [];
+    secrets.push(secretDigest(secret));
+    if (secrets.length > SECRETS_REMEMBERED) secrets.shift();
+  }
+
+  /** Whether `text` is a secret typed on this connection. */
+  #looksLikeSecret(client: Client, text: string): boolean {
+    return client.secrets !== undefined && client.secrets.includes(secretDigest(text));
   }
 
   /** Handles the lines held while a password was checked, in order. */
@@ -756,47 +930,53 @@ export class Hub {
     },
     proto: (client, cmd) => {
       client.mode = cmd.mode;
+      const prompt = client.prompt;
       this.#send(client, {
         type: "mode",
         ts: Date.now(),
         mode: cmd.mode,
         name: client.name ?? null,
-        ...(client.passed ? {} : { password: true as const }),
+        ...(prompt.for === "password" && prompt.about === "server"
+          ? { password: true as const }
+          : {}),
       });
-      // The prompt the client is answering, again in the mode it now reads.
-      if (!client.passed) this.#passwordPrompt(client, "password:");
-      else if (client.claiming !== undefined) {
-        this.#passwordPrompt(client, `password for ${client.claiming}:`);
-      }
+      // The password prompt the client is answering, again in the mode it now reads.
+      this.#passwordPrompt(client);
     },
     pass: (client) => this.#system(client, "no password is needed now"),
     op: (client, cmd) => {
       const expected = this.#opts.opPassword;
+      this.#remember(client, cmd.password);
       if (expected === undefined) {
         this.#error(client, "not-allowed", "this server has no operator password");
       } else if (client.operator) {
         this.#system(client, "you are an operator already");
-      } else if (sameSecret(cmd.password, expected)) {
-        client.operator = true;
-        client.authFailures = 0;
-        this.#log(`op ${client.name}`);
-        this.#system(client, "you are now an operator");
       } else {
-        this.#wrongPassword(client, "wrong operator password", () => {});
+        const check = () => sameSecret(cmd.password, expected);
+        this.#guess(client, "op", "wrong operator password", check, (right) => {
+          if (!right) return;
+          client.operator = true;
+          this.#log(`op ${client.name}`);
+          this.#system(client, "you are now an operator");
+        });
       }
     },
     register: (client, cmd) => {
       const name = client.name!;
+      this.#remember(client, cmd.password);
       if (!this.#store.persistent) {
         this.#error(client, "not-allowed", "registering names needs a server started with --data");
       } else if (this.#store.account(nameKey(name))) {
         this.#error(client, "usage", `${name} is registered already (/unregister first)`);
       } else {
-        this.#async(client, hashPassword(cmd.password), (hash) => {
-          this.#store.setAccount({ key: nameKey(name), name, hash, ts: Date.now() });
-          this.#log(`register ${name}`);
-          this.#system(client, `${name} is yours now: taking it needs this password`);
-        });
+        const hashing = this.#hash(client, () => hashPassword(cmd.password));
+        if (hashing) {
+          this.#async(client, hashing, (hash) => {
+            this.#store.setAccount({ key: nameKey(name), name, hash, ts: Date.now() });
+            this.#log(`register ${name}`);
+            this.#system(client, `${name} is yours now: taking it needs this password`);
+          });
+        }
       }
     },
     unregister: (client) => {
@@ -824,6 +1004,11 @@ export class Hub {
     const problem = nameProblem(name, this.#opts.limits.maxNameLength);
     const holder = this.#byName.get(key);
     const ban = problem ? undefined : this.#moderation.banned("name", key, Date.now());
+    if (this.#looksLikeSecret(client, name)) {
+      this.#error(client, "looks-like-password", "that looks like a password; it was not sent");
+      this.#back(client);
+      return;
+    }
     if (problem || (holder && holder !== client) || ban) {
       this.#error(
         client,
@@ -836,7 +1021,7 @@ export class Hub {
           ? `the name ${name} looks too much like ${holder!.name} (online); choose another`
           : `the name ${name} is taken; choose another`,
       );
-      if (client.name === undefined) this.#prompt(client);
+      this.#back(client);
       return;
     }
     const account = client.name !== undefined && nameKey(client.name) === key
@@ -848,37 +1033,55 @@ export class Hub {
         "name-taken",
         `the name ${name} looks too much like ${account.name} (registered); choose another`,
       );
-      if (client.name === undefined) this.#prompt(client);
+      this.#back(client);
       return;
     }
-    if (account) {
-      if (password === undefined) {
-        client.claiming = name;
-        this.#error(client, "name-registered", `${name} is registered: give its password`);
-        this.#passwordPrompt(client, `password for ${name}:`);
-        return;
+    if (!account) {
+      this.#takeName(client, name);
+      return;
+    }
+    const prompt: Prompt = { for: "password", about: "name", name };
+    if (password === undefined) {
+      client.prompt = prompt;
+      this.#error(client, "name-registered", `${name} is registered: give its password`);
+      this.#passwordPrompt(client);
+      return;
+    }
+    this.#remember(client, password);
+    const check = () => this.#hash(client, () => verifyPassword(password, account.hash));
+    this.#guess(client, `name:${key}`, `wrong password for ${name}`, check, (right) => {
+      if (!right) {
+        // The prompt stays until the right password, another name, or an empty line.
+        client.prompt = prompt;
+        this.#passwordPrompt(client);
+      } else if (this.#byName.has(key)) {
+        // Someone took it while the password was being checked.
+        this.#error(client, "name-taken", `the name ${name} is taken; choose another`);
+        this.#back(client);
+      } else {
+        this.#takeName(client, name);
       }
-      this.#async(client, verifyPassword(password, account.hash), (ok) => {
-        if (!ok) {
-          this.#wrongPassword(client, `wrong password for ${name}`, () => {
-            if (client.name === undefined) this.#prompt(client);
-          });
-        } else if (this.#byName.has(key)) {
-          // Someone took it while the password was being checked.
-          this.#error(client, "name-taken", `the name ${name} is taken; choose another`);
-          if (client.name === undefined) this.#prompt(client);
-        } else {
-          client.authFailures = 0;
-          this.#takeName(client, name);
-        }
-      });
-      return;
+    });
+  }
+
+  /**
+   * After a refused name, or leaving a password prompt without a name: the name prompt, or
+   * for a named client back to chat (said with a `ready` prompt when it was at a password).
+   */
+  #back(client: Client): void {
+    if (client.name === undefined) {
+      client.prompt = { for: "name" };
+      this.#prompt(client);
+    } else if (client.prompt.for !== "ready") {
+      client.prompt = { for: "ready" };
+      const text = `back to chat as ${client.name}`;
+      this.#send(client, { type: "prompt", ts: Date.now(), for: "ready", text });
     }
-    this.#takeName(client, name);
   }
 
   /** Gives a client a name that passed every check: a first join or a rename. */
   #takeName(client: Client, name: string): void {
+    client.prompt = { for: "ready" };
     const previous = client.name;
     if (previous === undefined) {
       this.#join(client, name, false);
@@ -1082,8 +1285,24 @@ export class Hub {
     this.#send(client, { type: "prompt", ts: Date.now(), for: "name", text: "choose a name:" });
   }
 
-  #passwordPrompt(client: Client, text: string): void {
-    this.#send(client, { type: "prompt", ts: Date.now(), for: "password", text });
+  /** Asks for the password the client's prompt is for (nothing when it is not one). */
+  #passwordPrompt(client: Client): void {
+    const prompt = client.prompt;
+    if (prompt.for !== "password") return;
+    const ts = Date.now();
+    this.#send(
+      client,
+      prompt.about === "server"
+        ? { type: "prompt", ts, for: "password", about: "server", text: "password:" }
+        : {
+          type: "prompt",
+          ts,
+          for: "password",
+          about: "name",
+          name: prompt.name,
+          text: `password for ${prompt.name}:`,
+        },
+    );
   }
 
   // --- messages --------------------------------------------------------------------
@@ -1394,7 +1613,7 @@ export class Hub {
         this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
         this.#error(client, "internal", "the server could not finish that");
       }
-      if (!client.timer) this.#release(client);
+      this.#release(client);
     }, (err) => {
       this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
       this.#error(client, "internal", "the server could not finish that");
@@ -1525,6 +1744,19 @@ function fitting<T>(list: T[], budget: number, size: (item: T) => number): T[] {
 
 function seconds(ms: number): string {
   return `${ms / 1000} s`;
+}
+
+/** A wait in whole seconds under two minutes, else in whole minutes. */
+function inTime(ms: number): string {
+  return ms < 120_000 ? `${Math.ceil(ms / 1000)} s` : `${Math.ceil(ms / 60_000)} min`;
+}
+
+/**
+ * The host of a `host:port` peer address, the key its wrong passwords are counted under.
+ * An IPv6 address counts as itself here; grouping one by its /64 is lib/address.ts's.
+ */
+function hostOf(address: string): string {
+  return address.replace(/^\[?(.*?)\]?:\d+$/, "$1");
 }
 
 /** A one-line description of a thrown value. */

@@ -23,10 +23,25 @@ export interface Limits {
   maxClients: number;
   /** Connections from one IP address (0: no cap). */
   maxPerIp: number;
-  /** Delay before answering a wrong password, times the number of wrong tries so far. */
+  /**
+   * Wait before answering a password guess once its address or secret has failures: this
+   * after one, doubling with each one after (a right answer waits as long as a wrong one).
+   */
   authDelayMs: number;
+  /** The longest wait before answering a password guess. */
+  authMaxDelayMs: number;
   /** Wrong passwords on one connection before it is closed. */
   authTries: number;
+  /** Wrong passwords from one address that lock it out of every password (0: never). */
+  authLockoutAfter: number;
+  /** Wrong passwords for one secret, from anywhere, that lock that secret (0: never). */
+  authSecretLockoutAfter: number;
+  /** How long a lockout lasts. */
+  authLockoutMs: number;
+  /** Time without a wrong password after which an address's or a secret's are forgotten. */
+  authForgetMs: number;
+  /** Password hashes (scrypt, 16 MiB each) computed at once, server-wide; past it "busy". */
+  maxHashes: number;
   /** Rooms of up to this many members announce joins and leaves (0: every room). */
   announceUpTo: number;
   /** Messages per room replayed to someone joining it (0: none kept). */
@@ -57,7 +72,13 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxClients: 5000,
   maxPerIp: 20,
   authDelayMs: 1000,
+  authMaxDelayMs: 8000,
   authTries: 3,
+  authLockoutAfter: 10,
+  authSecretLockoutAfter: 100,
+  authLockoutMs: 10 * 60_000,
+  authForgetMs: 60 * 60_000,
+  maxHashes: 2,
   announceUpTo: 100,
   historyLines: 50,
   shutdownFlushMs: 2000,
@@ -65,6 +86,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxIgnore: 100,
   noticeCost: 5,
 });
+
+/** Addresses, and secrets, whose wrong passwords are tracked at most (the oldest go first). */
+export const AUTH_KEYS_TRACKED = 10_000;
 
 /**
  * The most a reply the server builds for one client (a history replay, a room or user list)

@@ -1,5 +1,6 @@
-// Secrets: salted slow hashes for owned names (scrypt from node:crypto) and constant-time
-// comparison for the join and operator passwords. Throttling wrong tries is the hub's.
+// Secrets: salted slow hashes for owned names (scrypt from node:crypto), constant-time
+// comparison for the join and operator passwords, and digests to recognise a secret typed
+// again. Throttling wrong tries is throttle.ts's; bounding hashes in flight is the hub's.
 
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 
@@ -53,4 +54,12 @@ export function sameSecret(given: string, expected: string): boolean {
   const a = createHash("sha256").update(given).digest();
   const b = createHash("sha256").update(expected).digest();
   return timingSafeEqual(a, b);
+}
+
+/**
+ * A digest of a secret (sha256, base64), kept instead of the secret to recognise it if it
+ * is typed again where it would be shown to others.
+ */
+export function secretDigest(secret: string): string {
+  return createHash("sha256").update(secret).digest("base64");
 }

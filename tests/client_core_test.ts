@@ -120,7 +120,13 @@ interface Case {
 }
 
 const MODE_PASSWORD: ServerEvent = { ...MODE, password: true } as ServerEvent;
-const ASK_PASSWORD: ServerEvent = { type: "prompt", ts: 0, for: "password", text: "password:" };
+const ASK_PASSWORD: ServerEvent = {
+  type: "prompt",
+  ts: 0,
+  for: "password",
+  about: "server",
+  text: "password:",
+};
 const ASK_NAME: ServerEvent = { type: "prompt", ts: 0, for: "name", text: "choose a name:" };
 const WRONG: ServerEvent = {
   type: "error",
@@ -128,6 +134,119 @@ const WRONG: ServerEvent = {
   code: "wrong-password",
   text: "wrong password; try again",
 };
+
+const ASK_BOB: ServerEvent = {
+  type: "prompt",
+  ts: 0,
+  for: "password",
+  about: "name",
+  name: "bob",
+  text: "password for bob:",
+};
+const BOB_REGISTERED: ServerEvent = {
+  type: "error",
+  ts: 0,
+  code: "name-registered",
+  text: "bob is registered: give its password",
+};
+const NAMED_BOB: ServerEvent = {
+  type: "named",
+  ts: 0,
+  name: "bob",
+  previous: "alice",
+  auto: false,
+};
+
+/** The prompt states: hidden input until the server says named, ready or asks for a name. */
+const PROMPT_CASES: Case[] = [
+  {
+    name: "a wrong name password keeps asking hidden; lines typed meanwhile are passwords",
+    joined: true,
+    steps: [
+      ["user", "/nick bob"],
+      ["server", BOB_REGISTERED],
+      ["server", ASK_BOB],
+      ["user", "bad"],
+      ["user", "bobpw"], // typed before the answer: it waits, and is a password again
+      ["server", { ...WRONG, text: "wrong password for bob; try again" } as ServerEvent],
+      ["server", ASK_BOB],
+      ["server", NAMED_BOB],
+      ["user", "hello"],
+    ],
+    want: [
+      "send /nick bob",
+      "show error: bob is registered: give its password",
+      "ask hidden password for bob:",
+      "send /pass bad",
+      "show error: wrong password for bob; try again",
+      "ask hidden password for bob:",
+      "send /pass bobpw",
+      "show named: bob",
+      "named bob",
+      "send hello",
+      "show message: hello",
+    ],
+  },
+  {
+    name: "an empty line gives up a name's password prompt; the ready prompt brings chat back",
+    joined: true,
+    steps: [
+      ["user", "/nick bob"],
+      ["server", BOB_REGISTERED],
+      ["server", ASK_BOB],
+      ["user", ""],
+      ["user", "hi"],
+      ["server", { type: "prompt", ts: 0, for: "ready", text: "back to chat as alice" }],
+    ],
+    want: [
+      "send /nick bob",
+      "show error: bob is registered: give its password",
+      "ask hidden password for bob:",
+      "send ",
+      "show prompt: back to chat as alice",
+      "named alice",
+      "send hi",
+      "show message: hi",
+    ],
+  },
+  {
+    name: "an empty line at the server's password prompt sends nothing",
+    steps: [["server", MODE_PASSWORD], ["server", ASK_PASSWORD], ["user", ""], ["user", "pw"]],
+    want: ["send /proto json", "ask hidden password:", "send /pass pw"],
+  },
+  {
+    name: "a password typed again once it was taken is refused, not sent as chat",
+    joined: true,
+    steps: [
+      ["user", "/nick bob"],
+      ["server", BOB_REGISTERED],
+      ["server", ASK_BOB],
+      ["user", "bobpw"],
+      ["user", "bobpw"],
+      ["server", NAMED_BOB],
+    ],
+    want: [
+      "send /nick bob",
+      "show error: bob is registered: give its password",
+      "ask hidden password for bob:",
+      "send /pass bobpw",
+      "show named: bob",
+      "named bob",
+      "show error: that looks like a password; it was not sent",
+    ],
+  },
+  {
+    name: "a password given in a command is remembered: alone on a line it is not sent",
+    joined: true,
+    steps: [["user", "/nick bob  bobpw "], ["server", NAMED_BOB], ["user", " bobpw"]],
+    want: [
+      "send /nick bob  bobpw ",
+      "show named: bob",
+      "named bob",
+      "show error: that looks like a password; it was not sent",
+    ],
+  },
+];
 
 const CASES: Case[] = [
   {
@@ -202,7 +321,14 @@ const CASES: Case[] = [
         code: "name-registered",
         text: "bob is registered: give its password",
       }],
-      ["server", { type: "prompt", ts: 0, for: "password", text: "password for bob:" }],
+      ["server", {
+        type: "prompt",
+        ts: 0,
+        for: "password",
+        about: "name",
+        name: "bob",
+        text: "password for bob:",
+      }],
       ["user", "bobpw"],
       ["server", { type: "named", ts: 0, name: "bob", previous: "alice", auto: false }],
       ["user", "hello"],
@@ -242,7 +368,7 @@ const CASES: Case[] = [
       ["server", MODE],
       ["user", "bob"],
       ["server", { type: "error", ts: 0, code: "name-taken", text: "the name bob is taken" }],
-      ["server", { type: "prompt", ts: 0, text: "choose a name:" }],
+      ["server", { type: "prompt", ts: 0, for: "name", text: "choose a name:" }],
       ["user", "alice"],
     ],
     want: [
@@ -262,7 +388,7 @@ const CASES: Case[] = [
       ["user", "alice"],
       ["user", "hello"],
       ["server", { type: "error", ts: 0, code: "name-taken", text: "taken" }],
-      ["server", { type: "prompt", ts: 0, text: "choose a name:" }],
+      ["server", { type: "prompt", ts: 0, for: "name", text: "choose a name:" }],
       ["server", NAMED_ALICE],
     ],
     want: [
@@ -286,7 +412,7 @@ const CASES: Case[] = [
       ["server", MODE],
       ["end"],
       ["server", { type: "error", ts: 0, code: "name-taken", text: "the name bob is taken" }],
-      ["server", { type: "prompt", ts: 0, text: "choose a name:" }],
+      ["server", { type: "prompt", ts: 0, for: "name", text: "choose a name:" }],
     ],
     want: [
       "send /proto json",
@@ -490,6 +616,16 @@ const CASES: Case[] = [
 
 Deno.test("ChatCore handles each situation", async (t) => {
   for (const c of CASES) {
+    await t.step(c.name, () => {
+      const { actions } = run(c.joined ? [...JOINED, ...c.steps] : c.steps, c.flag, c.password);
+      assertEquals(c.joined ? actions.slice(JOINED_ACTIONS.length) : actions, c.want);
+      if (c.joined) assertEquals(actions.slice(0, JOINED_ACTIONS.length), JOINED_ACTIONS);
+    });
+  }
+});
+
+Deno.test("ChatCore prompt states: hidden while the server asks for a password, chat when it says", async (t) => {
+  for (const c of PROMPT_CASES) {
     await t.step(c.name, () => {
       const { actions } = run(c.joined ? [...JOINED, ...c.steps] : c.steps, c.flag, c.password);
       assertEquals(c.joined ? actions.slice(JOINED_ACTIONS.length) : actions, c.want);

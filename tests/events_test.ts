@@ -96,7 +96,7 @@ Deno.test("renderText() gives each event a distinct, named look", async (t) => {
     [{ type: "named", ts, name: "al", previous: "x", auto: false }, "* you are now al"],
     [{ type: "mode", ts, mode: "text", name: null }, "* output mode is now text"],
     [{ type: "bye", ts, reason: "goodbye" }, "* goodbye"],
-    [{ type: "prompt", ts, text: "choose a name:" }, "choose a name:"],
+    [{ type: "prompt", ts, for: "name", text: "choose a name:" }, "choose a name:"],
   ];
   for (const [event, want] of cases) {
     await t.step(event.type, () => assert.equal(renderText(event), want));

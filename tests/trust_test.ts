@@ -434,7 +434,8 @@ Deno.test("owned names: refused to a stranger, granted to the owner, throttled, 
     await stranger.expect("password for Alice:");
     await stranger.send("guess");
     await stranger.expect("! wrong password for Alice; try again");
-    await stranger.expect("choose a name:");
+    // The prompt stays: the next line is a password again, until another /nick.
+    await stranger.expect("password for Alice:");
     await stranger.send("/nick alice wrong2");
     await stranger.expect("! wrong password for alice; try again");
     await stranger.send("/nick alice wrong3");
