@@ -23,8 +23,11 @@ import { type ChatStore, MemoryStore } from "./store.ts";
 export interface Peer {
   /** Remote address as `host:port`, for the log and hooks. */
   readonly address: string;
-  /** Queues bytes for the connection; never blocks, never throws. */
-  write(bytes: Uint8Array): void;
+  /**
+   * Queues bytes for the connection; never blocks, never throws. A `reply` (an answer to the
+   * client's own request, or its history replay) is queued whenever the queue is under the cap.
+   */
+  write(bytes: Uint8Array, reply?: boolean): void;
   /** Closes the connection once queued output is flushed (bounded); `reason` is logged. */
   close(reason?: string): void;
 }
