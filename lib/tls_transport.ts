@@ -159,7 +159,8 @@ export class TlsTransport implements Transport {
     this.#wakeReader();
     if (this.#secure && !this.#connClosed && this.#tls.writableLength === 0) {
       this.#closeTimer = setTimeout(() => this.#destroy(), this.#closeMs);
-      this.#tls.end();
+      // Once the close_notify is written: node:tls would wait for the peer to end its side.
+      this.#tls.end(() => this.#destroy());
     } else {
       this.#destroy();
     }

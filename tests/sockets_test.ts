@@ -169,6 +169,28 @@ Deno.test("maxPerIp counts sockets still in their TLS handshake; a slot is freed
   }
 });
 
+Deno.test("ChatServer.shutdown() closes TLS sockets still in their handshake at once", async () => {
+  const pem = await selfSigned();
+  const server = startServer({ tls: pem, limits: { shutdownFlushMs: 5000 } });
+  const port = server.addr.port;
+  const silent = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    // Accepted in order: once a later client is greeted, the silent one is in too.
+    await using named = await tlsClient(port, pem.cert);
+    await named.expect("choose a name:");
+    assert.equal(server.socketCount, 2);
+    const started = performance.now();
+    await server.shutdown();
+    assert.ok(performance.now() - started < 1000, "no wait for the handshake deadline");
+    await named.expect("* server shutting down");
+    await named.expectClosed();
+    assert.equal(await nextRead(silent, 1000), "eof");
+    assert.equal(server.socketCount, 0);
+  } finally {
+    silent.close();
+  }
+});
+
 /** server.ts under `ulimit -n`, its stdout as lines. */
 class LimitedServer extends LineQueue implements AsyncDisposable {
   readonly #child: Deno.ChildProcess;
