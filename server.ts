@@ -80,6 +80,14 @@ const LIMIT_FLAGS: {
     help: "time to choose a name; 0: no limit",
   },
   {
+    flag: "tls-timeout",
+    value: "SECONDS",
+    key: "tlsHandshakeMs",
+    scale: 1000,
+    zeroOff: false,
+    help: "time for a TLS client to finish its handshake",
+  },
+  {
     flag: "idle-timeout",
     value: "SECONDS",
     key: "idleTimeoutMs",

@@ -15,6 +15,8 @@ export interface Limits {
   burst: number;
   /** Lines dropped for flooding, net of the steady rate, before the client is disconnected. */
   floodDisconnectLines: number;
+  /** Time for a TLS client to finish its handshake before the connection is closed. */
+  tlsHandshakeMs: number;
   /** Time to choose a name before the connection is closed. */
   nameTimeoutMs: number;
   /** Time without input before a client is disconnected. */
@@ -67,6 +69,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   ratePerSecond: 5,
   burst: 20,
   floodDisconnectLines: 100,
+  tlsHandshakeMs: 10_000,
   nameTimeoutMs: 60_000,
   idleTimeoutMs: 0,
   maxClients: 5000,

@@ -1,14 +1,21 @@
-// ChatServer: the embeddable server. It listens, gives each connection a Session wired
-// to the Hub, and shuts down gracefully. Command-line parsing and the console's stdin
-// live in server.ts; the chat itself lives in hub.ts.
+// ChatServer: the embeddable server. It listens, counts and caps open sockets, gives each
+// connection a Session wired to the Hub (over TLS through tls_transport.ts), and shuts down
+// gracefully. Command-line parsing and the console live in server.ts; the chat in hub.ts.
 
+import type { SecureContext } from "node:tls";
 import { Outgoing } from "./events.ts";
 import type { FramerSink } from "./framing.ts";
 import { type ChatHooks, type Client, describe, Hub } from "./hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
-import { Session, type SessionOptions } from "./session.ts";
+import { addressText, Session, type SessionOptions, type Transport } from "./session.ts";
 import { type ChatStore, SqliteStore } from "./store.ts";
+import { tlsContext, TlsTransport } from "./tls_transport.ts";
 import { VERSION } from "./version.ts";
+
+/** The first pause after a failed accept; it doubles on each failure in a row. */
+const ACCEPT_BACKOFF_MIN_MS = 10;
+/** The longest pause between accepts while they keep failing. */
+const ACCEPT_BACKOFF_MAX_MS = 1000;
 
 /** How to start a {@link ChatServer}. */
 export interface ChatServerOptions {
@@ -54,12 +61,20 @@ export class ChatServer implements AsyncDisposable {
   readonly tlsAddr: Deno.NetAddr | undefined;
   /** The limits in force. */
   readonly limits: Readonly<Limits>;
-  readonly #listeners: Deno.Listener[];
+  /** Each listener, with the TLS context its connections are served with (if any). */
+  readonly #listeners: { listener: Deno.Listener; tls: SecureContext | undefined }[];
   readonly #hub: Hub;
   readonly #log: (line: string) => void;
   readonly #sessions = new Set<Promise<void>>();
-  /** Open connections per remote IP address, for `maxPerIp`. */
+  /** Sockets open, from accept to close, for `maxClients`. */
+  #sockets = 0;
+  /** Sockets open per remote IP address, from accept to close, for `maxPerIp`. */
   readonly #perIp = new Map<string, number>();
+  /** TLS connections still in their handshake (the hub does not know them yet). */
+  readonly #handshaking = new Set<TlsTransport>();
+  /** Wakes accept loops pausing after a failed accept, at shutdown. */
+  readonly #pauses = new Set<() => void>();
+  readonly #acceptFailures: AcceptFailures;
   readonly #accepting: Promise<void[]>;
   readonly #sweeper: ReturnType<typeof setInterval> | undefined;
   readonly #store: ChatStore | undefined;
@@ -69,13 +84,18 @@ export class ChatServer implements AsyncDisposable {
 
   private constructor(
     listeners: { main: Deno.Listener; tls?: Deno.Listener },
+    context: SecureContext | undefined,
     store: ChatStore | undefined,
     options: ChatServerOptions,
   ) {
-    this.#listeners = [listeners.main, ...(listeners.tls ? [listeners.tls] : [])];
+    const mainIsTls = context !== undefined && listeners.tls === undefined;
+    this.#listeners = [
+      { listener: listeners.main, tls: mainIsTls ? context : undefined },
+      ...(listeners.tls ? [{ listener: listeners.tls, tls: context }] : []),
+    ];
     this.#store = store;
     this.addr = listeners.main.addr as Deno.NetAddr;
-    this.tlsAddr = (listeners.tls ?? (options.tls ? listeners.main : undefined))?.addr as
+    this.tlsAddr = (listeners.tls ?? (mainIsTls ? listeners.main : undefined))?.addr as
       | Deno.NetAddr
       | undefined;
     this.limits = Object.freeze({ ...DEFAULT_LIMITS, ...options.limits });
@@ -85,6 +105,7 @@ export class ChatServer implements AsyncDisposable {
       flushMs: this.limits.shutdownFlushMs,
     };
     this.#log = options.log ?? (() => {});
+    this.#acceptFailures = new AcceptFailures(this.#log);
     this.#hub = new Hub({
       limits: this.limits,
       autoName: options.autoName,
@@ -96,7 +117,9 @@ export class ChatServer implements AsyncDisposable {
       password: options.password,
       opPassword: options.opPassword,
     });
-    this.#accepting = Promise.all(this.#listeners.map((l) => this.#acceptLoop(l)));
+    this.#accepting = Promise.all(
+      this.#listeners.map(({ listener, tls }) => this.#acceptLoop(listener, tls)),
+    );
     const { nameTimeoutMs, idleTimeoutMs } = this.limits;
     const shortest = Math.min(...[nameTimeoutMs, idleTimeoutMs].filter((ms) => ms > 0));
     if (Number.isFinite(shortest)) {
@@ -110,24 +133,23 @@ export class ChatServer implements AsyncDisposable {
 
   /**
    * Opens the data file (if any) and starts listening; throws if either fails (Deno's
-   * AddrInUse or PermissionDenied, or SQLite's error for a bad data file).
+   * AddrInUse or PermissionDenied, SQLite's error for a bad data file, or an Error naming what
+   * is wrong with the TLS certificate or key).
    */
   static listen(options: ChatServerOptions = {}): ChatServer {
+    const tls = options.tls;
+    const context = tls && tlsContext(tls.cert, tls.key);
     const store = options.dataFile === undefined ? undefined : new SqliteStore(options.dataFile);
     const opened: Deno.Listener[] = [];
     try {
       const hostname = options.hostname ?? "0.0.0.0";
-      const port = options.port ?? 0;
-      const tls = options.tls;
-      const listenTls = (p: number) =>
-        Deno.listenTls({ hostname, port: p, cert: tls!.cert, key: tls!.key, transport: "tcp" });
-      const main = tls && tls.port === undefined
-        ? listenTls(port)
-        : Deno.listen({ hostname, port, transport: "tcp" });
+      const main = Deno.listen({ hostname, port: options.port ?? 0, transport: "tcp" });
       opened.push(main);
-      const extra = tls?.port === undefined ? undefined : listenTls(tls.port);
+      const extra = tls?.port === undefined
+        ? undefined
+        : Deno.listen({ hostname, port: tls.port, transport: "tcp" });
       if (extra) opened.push(extra);
-      return new ChatServer({ main, tls: extra }, store, options);
+      return new ChatServer({ main, tls: extra }, context, store, options);
     } catch (err) {
       for (const l of opened) l.close();
       store?.close();
@@ -143,6 +165,14 @@ export class ChatServer implements AsyncDisposable {
   /** Open connections, named or not. */
   get connectionCount(): number {
     return this.#hub.connectionCount;
+  }
+
+  /**
+   * Sockets open, from accept until they are really closed: connections in the hub, TLS
+   * handshakes under way, and refused connections being told why. The caps count these.
+   */
+  get socketCount(): number {
+    return this.#sockets;
   }
 
   /** Handles a line typed at the operator console; `"stop"` means the operator asked to stop. */
@@ -166,14 +196,17 @@ export class ChatServer implements AsyncDisposable {
   async #shutdown(reason: string): Promise<void> {
     this.#log(`shutdown: ${reason}`);
     clearInterval(this.#sweeper);
-    for (const listener of this.#listeners) {
+    for (const { listener } of this.#listeners) {
       try {
         listener.close();
       } catch {
         // Already closed.
       }
     }
+    for (const wake of this.#pauses) wake();
     await this.#accepting;
+    this.#acceptFailures.flush();
+    for (const tls of this.#handshaking) tls.close();
     this.#hub.shutdown(reason);
     await Promise.all(this.#sessions);
     this.#store?.close();
@@ -183,24 +216,43 @@ export class ChatServer implements AsyncDisposable {
     await this.shutdown();
   }
 
-  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+  /**
+   * Accepts until the listener closes. A failed accept (out of file descriptors, say) is
+   * counted for the log and followed by a pause that doubles while failures go on.
+   */
+  async #acceptLoop(listener: Deno.Listener, tls: SecureContext | undefined): Promise<void> {
+    let pause = 0;
     for (;;) {
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
       } catch (err) {
         if (this.#stopping || err instanceof Deno.errors.BadResource) return;
-        // Out of file descriptors and the like: log, back off briefly, keep serving.
-        this.#log(`accept failed: ${describe(err)}`);
-        await new Promise((r) => setTimeout(r, 50));
+        this.#acceptFailures.add(err);
+        pause = Math.min(ACCEPT_BACKOFF_MAX_MS, pause * 2 || ACCEPT_BACKOFF_MIN_MS);
+        await this.#pause(pause);
         continue;
       }
+      pause = 0;
       if (this.#stopping) {
         conn.close();
         continue;
       }
-      this.#serve(conn);
+      this.#serve(conn, tls);
     }
+  }
+
+  /** Waits `ms`, or less if the server starts shutting down. */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#pauses.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#pauses.add(wake);
+    });
   }
 
   /** Why a new connection from `ip` is refused, or undefined to serve it. */
@@ -208,7 +260,7 @@ export class ChatServer implements AsyncDisposable {
     const banned = this.#hub.bannedAddress(ip);
     if (banned) return banned;
     const { maxClients, maxPerIp } = this.limits;
-    if (maxClients > 0 && this.#hub.connectionCount >= maxClients) {
+    if (maxClients > 0 && this.#sockets >= maxClients) {
       return `server full (${maxClients} connections); try again later`;
     }
     if (maxPerIp > 0 && (this.#perIp.get(ip) ?? 0) >= maxPerIp) {
@@ -217,30 +269,89 @@ export class ChatServer implements AsyncDisposable {
     return undefined;
   }
 
-  #serve(conn: Deno.Conn): void {
+  /** Counts a new socket as open (until its task releases it) and serves or refuses it. */
+  #serve(conn: Deno.Conn, tls: SecureContext | undefined): void {
     const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    try {
+      const tcp = conn as Deno.TcpConn;
+      tcp.setNoDelay(true);
+      tcp.setKeepAlive(true);
+    } catch {
+      // Reset already: the first read says so.
+    }
     const refusal = this.#refusal(ip);
+    this.#sockets++;
+    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
     if (refusal) {
       this.#log(`refused ${ip}: ${refusal}`);
-      this.#track(refuse(conn, refusal, this.limits.shutdownFlushMs));
-      return;
+      this.#track(this.#refuse(conn, tls, ip, refusal));
+    } else {
+      this.#track(this.#connection(conn, tls, ip));
     }
-    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
-    this.#track(this.#connection(conn, ip));
   }
 
-  /** One connection's life: read its lines into the hub until it ends, then forget it. */
-  async #connection(conn: Deno.Conn, ip: string): Promise<void> {
-    const session = new Session(conn, this.#sessionOptions);
+  /** Stops counting a socket from `ip`, once it is closed. */
+  #release(ip: string): void {
+    this.#sockets--;
+    const left = (this.#perIp.get(ip) ?? 1) - 1;
+    if (left > 0) this.#perIp.set(ip, left);
+    else this.#perIp.delete(ip);
+  }
+
+  /** Tells a newcomer why it is refused (over TLS too) and closes it, in bounded time. */
+  async #refuse(
+    conn: Deno.Conn,
+    tls: SecureContext | undefined,
+    ip: string,
+    reason: string,
+  ): Promise<void> {
+    const ms = this.limits.shutdownFlushMs;
+    const secure = tls && new TlsTransport(conn, tls, ms);
+    await refuse(secure ?? conn, reason, ms);
+    await secure?.closed;
+    this.#release(ip);
+  }
+
+  /**
+   * One connection's life: its TLS handshake (if any), then its lines into the hub until it
+   * ends. Its socket is released the moment it closes; resolves once it has.
+   */
+  async #connection(conn: Deno.Conn, tls: SecureContext | undefined, ip: string): Promise<void> {
+    const secure = tls && new TlsTransport(conn, tls, this.limits.shutdownFlushMs);
+    if (secure && !await this.#handshake(secure)) {
+      this.#release(ip);
+      return;
+    }
+    const session = new Session(secure ?? conn, this.#sessionOptions);
+    const released = (secure ? secure.closed : session.closed).then(() => this.#release(ip));
     const client = this.#hub.connect(session);
     try {
       await session.run(new ClientLines(this.#hub, client));
     } finally {
-      const left = (this.#perIp.get(ip) ?? 1) - 1;
-      if (left > 0) this.#perIp.set(ip, left);
-      else this.#perIp.delete(ip);
       this.#hub.disconnect(client, session.reason);
     }
+    await released;
+  }
+
+  /**
+   * Waits for a TLS handshake, at most `tlsHandshakeMs`; true when it finished. Otherwise the
+   * socket is closed, then logged once.
+   */
+  async #handshake(secure: TlsTransport): Promise<boolean> {
+    this.#handshaking.add(secure);
+    try {
+      await secure.handshake(this.limits.tlsHandshakeMs);
+    } catch (err) {
+      await secure.closed;
+      this.#log(`tls ${addressText(secure.remoteAddr)}: ${(err as Error).message}; closed`);
+      return false;
+    } finally {
+      this.#handshaking.delete(secure);
+    }
+    if (!this.#stopping) return true;
+    secure.close();
+    await secure.closed;
+    return false;
   }
 
   /** Keeps a connection's task until it ends, so shutdown can wait for it. */
@@ -269,11 +380,47 @@ class ClientLines implements FramerSink {
   }
 }
 
+/** Failed accepts, logged at most once a second with how many there were. */
+class AcceptFailures {
+  readonly #log: (line: string) => void;
+  #count = 0;
+  #since = 0;
+  #last = "";
+  #loggedAt = -Infinity;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(log: (line: string) => void) {
+    this.#log = log;
+  }
+
+  /** Counts a failed accept; logs now or at the end of this second. */
+  add(err: unknown, now = Date.now()): void {
+    if (this.#count++ === 0) this.#since = now;
+    this.#last = describe(err);
+    const wait = this.#loggedAt + 1000 - now;
+    if (wait <= 0) this.flush(now);
+    else this.#timer ??= setTimeout(() => this.flush(), wait);
+  }
+
+  /** Logs the failures not logged yet, if any. */
+  flush(now = Date.now()): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#count === 0) return;
+    const times = this.#count === 1
+      ? ""
+      : ` ${this.#count} times in ${Math.max(0.1, (now - this.#since) / 1000).toFixed(1)} s`;
+    this.#log(`accept failed${times}: ${this.#last}`);
+    this.#count = 0;
+    this.#loggedAt = now;
+  }
+}
+
 /**
  * Sends one line saying why, then closes; waits at most `ms` (over TLS the write waits for
  * a handshake the newcomer may never finish).
  */
-async function refuse(conn: Deno.Conn, reason: string, ms: number): Promise<void> {
+async function refuse(conn: Transport, reason: string, ms: number): Promise<void> {
   const close = () => {
     try {
       conn.close();

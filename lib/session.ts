@@ -1,6 +1,6 @@
 // One connection: reads straight into a small buffer, frames lines, and owns a bounded
 // output queue written in one coalesced write per turn. It closes exactly once.
-// What a line means is left to the hub; the session only moves bytes.
+// What a line means is left to the hub, TLS to tls_transport.ts; the session only moves bytes.
 
 import { type FramerSink, LineFramer } from "./framing.ts";
 import type { Peer } from "./hub.ts";
@@ -14,6 +14,26 @@ export interface SessionOptions {
   flushMs: number;
 }
 
+/**
+ * What a session reads from and writes to. A plain `Deno.Conn` is one (the fast path: no
+ * adapter, no copy); tls_transport.ts adapts a node:tls socket.
+ */
+export interface Transport {
+  readonly remoteAddr: Deno.Addr;
+  /** Reads into `buf`; the number of bytes, or null at the end. */
+  read(buf: Uint8Array): Promise<number | null>;
+  /** Writes some of `bytes`; resolves with how many were written. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Closes (TLS may send its close_notify first); pending reads and writes fail. Called once. */
+  close(): void;
+}
+
+/** An address as `host:port` (`[host]:port` for IPv6), for the log and hooks. */
+export function addressText(addr: Deno.Addr): string {
+  const { hostname, port } = addr as Deno.NetAddr;
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
 /** Socket errors that only mean "the peer went away". */
 const PEER_GONE = [
   Deno.errors.BrokenPipe,
@@ -25,9 +45,20 @@ const PEER_GONE = [
   Deno.errors.Interrupted,
 ];
 
+/** The same from node:tls and node:stream, by error code. */
+const PEER_GONE_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ENOTCONN",
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
+
 /** Classifies a socket error as a short reason for the log. */
 export function socketErrorReason(err: unknown): string {
   if (PEER_GONE.some((cls) => err instanceof cls)) return "connection lost";
+  if (PEER_GONE_CODES.has(String((err as { code?: unknown })?.code))) return "connection lost";
   return `socket error: ${err instanceof Error ? err.message : String(err)}`;
 }
 
@@ -57,10 +88,16 @@ function flushWaiting(): void {
   for (const s of sessions) s[FLUSH]();
 }
 
-/** A connection as the hub sees it: a Peer whose bytes go to a Deno.Conn. */
+/** A connection as the hub sees it: a Peer whose bytes go to a {@link Transport}. */
 export class Session implements Peer {
   readonly address: string;
-  readonly #conn: Deno.Conn;
+  /**
+   * Resolves once the session has closed its transport: a `Deno.Conn`'s socket is gone by
+   * then (a TLS transport's own `closed` says when its socket is).
+   */
+  readonly closed: Promise<void>;
+  readonly #markClosed: () => void;
+  readonly #conn: Transport;
   readonly #opts: SessionOptions;
   #queue: Uint8Array[] = [];
   #queued = 0;
@@ -72,18 +109,13 @@ export class Session implements Peer {
   /** Resolves when the write side has nothing more to send. */
   #drained: (() => void) | undefined;
 
-  constructor(conn: Deno.Conn, options: SessionOptions) {
+  constructor(conn: Transport, options: SessionOptions) {
     this.#conn = conn;
     this.#opts = options;
-    const addr = conn.remoteAddr as Deno.NetAddr;
-    this.address = addr.hostname.includes(":")
-      ? `[${addr.hostname}]:${addr.port}`
-      : `${addr.hostname}:${addr.port}`;
-    if ("setNoDelay" in conn) {
-      const tcp = conn as Deno.TcpConn;
-      tcp.setNoDelay(true);
-      tcp.setKeepAlive(true);
-    }
+    this.address = addressText(conn.remoteAddr);
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.closed = promise;
+    this.#markClosed = resolve;
   }
 
   /** Why the session ended, once it has. */
@@ -116,11 +148,16 @@ export class Session implements Peer {
     this.#destroy();
   }
 
-  /** Queues bytes; a client over its queue cap is disconnected as a slow reader. */
-  write(bytes: Uint8Array): void {
+  /**
+   * Queues bytes. A client whose queue would go over `maxOutboxBytes` is disconnected as a slow
+   * reader; a `reply` (the server's answer to this client's own request, kept small by the hub)
+   * is queued whenever the queue before it is under the cap, so it never trips the cap itself.
+   */
+  write(bytes: Uint8Array, reply = false): void {
     if (this.#closed) return;
-    if (this.#queued + bytes.length > this.#opts.maxOutboxBytes) {
-      this.#reason ??= `output queue over ${this.#opts.maxOutboxBytes} bytes (not reading)`;
+    const cap = this.#opts.maxOutboxBytes;
+    if (reply ? this.#queued >= cap : this.#queued + bytes.length > cap) {
+      this.#reason ??= `output queue over ${cap} bytes (not reading)`;
       this.#destroy();
       return;
     }
@@ -210,6 +247,7 @@ export class Session implements Peer {
     } catch {
       // Already closed by the runtime.
     }
+    this.#markClosed();
     const drained = this.#drained;
     this.#drained = undefined;
     drained?.();
