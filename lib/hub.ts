@@ -87,7 +87,7 @@ interface Actor {
 const MAX_HELD_LINES = 64;
 
 /** Connections open at a peak that, once half of them have closed, make a burst worth reclaiming. */
-const RECLAIM_AFTER_CONNECTIONS = 100;
+const RECLAIM_AFTER_CONNECTIONS = 20;
 
 /** Secrets typed on one connection whose digests it keeps, to refuse them as chat or names. */
 const SECRETS_REMEMBERED = 4;
@@ -201,7 +201,13 @@ export class Hub {
   #hashing = 0;
   /** Most connections open since memory was last reclaimed. */
   #connectionPeak = 0;
-  readonly #reclaimer = new Reclaimer();
+  readonly #reclaimer = new Reclaimer(undefined, (before, after) => {
+    const mib = (n: number) => (n / 1048576).toFixed(1);
+    this.#log(
+      `memory reclaimed: heap ${mib(before.heapUsed)} -> ${mib(after.heapUsed)} MiB, ` +
+        `RSS ${mib(before.rss)} -> ${mib(after.rss)} MiB`,
+    );
+  });
   #motd: string[] | undefined;
   #guestCounter = 0;
 
@@ -1172,6 +1178,8 @@ export class Hub {
     client.room = undefined;
     if (room.members.size === 0 && room !== this.#lobby) {
       this.#rooms.delete(room.key);
+      // Its history and topic may be big: collect them once room churn settles.
+      this.#reclaimer.schedule();
       try {
         this.#store.forget(room.key);
       } catch (err) {

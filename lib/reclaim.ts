@@ -48,8 +48,15 @@ export class Reclaimer {
   #closed = false;
   #runs = 0;
 
-  constructor(options: ReclaimOptions = DEFAULT_RECLAIM) {
+  readonly #onCollect: ((before: Deno.MemoryUsage, after: Deno.MemoryUsage) => void) | undefined;
+
+  /** `onCollect` hears the memory use before and after each collection (for the log). */
+  constructor(
+    options: ReclaimOptions = DEFAULT_RECLAIM,
+    onCollect?: (before: Deno.MemoryUsage, after: Deno.MemoryUsage) => void,
+  ) {
     this.#opts = options;
+    this.#onCollect = onCollect;
   }
 
   /** Collections run so far. */
@@ -67,7 +74,9 @@ export class Reclaimer {
       this.#timer = undefined;
       this.#last = Date.now();
       this.#runs++;
+      const before = Deno.memoryUsage();
       gc();
+      this.#onCollect?.(before, Deno.memoryUsage());
     }, at - now);
   }
 

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import type { Limits } from "../lib/limits.ts";
-import { joinAs, LineClient, ServerProcess, startServer } from "./helpers.ts";
+import { joinAs, LineClient, rssFallsTo, rssMiB, ServerProcess, startServer } from "./helpers.ts";
 
 /** Fast throttle settings; each test overrides what it measures. */
 const AUTH: Partial<Limits> = {
@@ -322,15 +322,6 @@ Deno.test("/register: hashes in flight are bounded server-wide; past it, busy", 
   }
 });
 
-/** Resident memory of a process, in MiB, from /proc (read by `cat`: Deno guards /proc). */
-async function rssMiB(pid: number): Promise<number> {
-  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stdout: "piped" })
-    .output();
-  const status = new TextDecoder().decode(out.stdout);
-  const kib = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)![1]);
-  return kib / 1024;
-}
-
 Deno.test({
   name: "/register spam: the server's memory comes back near its start after the burst",
   ignore: Deno.build.os !== "linux",
@@ -374,12 +365,7 @@ Deno.test({
       // Measured: 2 hashes in flight end 37-41 MiB above the start (glibc keeps the freed
       // 16 MiB scrypt buffers); 60 unbounded hashes took ~1 GiB and kept it.
       const margin = 64;
-      let now = await rssMiB(pid);
-      const deadline = Date.now() + 15_000;
-      while (now > start + margin && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        now = await rssMiB(pid);
-      }
+      const now = await rssFallsTo(pid, start + margin, 15_000);
       assert.ok(
         now <= start + margin,
         `RSS ${now.toFixed(1)} MiB, start ${start.toFixed(1)}, peak ${peak.toFixed(1)}`,

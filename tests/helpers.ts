@@ -288,3 +288,26 @@ export async function joinAs(port: number, name: string): Promise<LineClient> {
   await c.expect(`welcome, ${name}!`);
   return c;
 }
+
+/** Resident memory of a process, in MiB, from /proc (read by `cat`: Deno guards /proc). */
+export async function rssMiB(pid: number): Promise<number> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stdout: "piped" })
+    .output();
+  const status = new TextDecoder().decode(out.stdout);
+  const kib = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)![1]);
+  return kib / 1024;
+}
+
+/**
+ * Polls a process's RSS until it is at most `limit` MiB or `timeoutMs` passes (memory is
+ * no event to wait on); returns the last reading.
+ */
+export async function rssFallsTo(pid: number, limit: number, timeoutMs: number): Promise<number> {
+  let now = await rssMiB(pid);
+  const deadline = Date.now() + timeoutMs;
+  while (now > limit && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    now = await rssMiB(pid);
+  }
+  return now;
+}
