@@ -1,6 +1,8 @@
 // Name rules: which names are well formed, which are reserved, and how names compare.
 // The hub keeps the registry of names in use; this file only judges a candidate.
 
+import { meantAsAddress } from "./address.ts";
+
 /** Names nobody may take: they would read as the server or as everyone. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "server",
@@ -46,10 +48,12 @@ export function nameProblem(name: string, maxLength: number): string | undefined
   return undefined;
 }
 
-/** Whether `text` is an IPv4 or IPv6 address (as /ban tells names from addresses). */
+/**
+ * Whether `text` was meant as an IP address or range, valid or not (address.ts decides;
+ * /ban tells names from addresses the same way), so no name can look like one.
+ */
 export function isIpAddress(text: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(text) ||
-    (text.includes(":") && /^[0-9a-f:.]+$/i.test(text));
+  return meantAsAddress(text);
 }
 
 /**
