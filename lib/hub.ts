@@ -1169,14 +1169,13 @@ export class Hub {
         const t = parseTarget(cmd.target);
         if (typeof t === "string") return reply(t, true);
         const shown = t.kind === "ip" ? t.target : cmd.target;
+        const muted = [...this.#byName.values()].filter((c) => this.#muteOf(c));
         let lifted = false;
         if (!stored(() => lifted = this.#moderation.unmute(t.kind, t.target, now))) return;
         if (!lifted) return reply(`${shown} is not muted`, true);
         this.#log(`unmute ${t.kind} ${t.target} by ${actor.name}`);
         reply(`${shown} may speak again`);
-        for (const c of this.#byName.values()) {
-          if (covers(t, c) && !this.#muteOf(c)) this.#system(c, "you may speak again");
-        }
+        for (const c of muted) if (!this.#muteOf(c)) this.#system(c, "you may speak again");
         return;
       }
     }

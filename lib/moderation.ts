@@ -73,12 +73,17 @@ function addressOf(record: Sanction): string | undefined {
   return record.kind === "ip" ? record.target : "address" in record ? record.address : undefined;
 }
 
-/** The entry for a record; throws {@link AddressError} if its address does not parse. */
-function entry<T extends Sanction>(record: T, stored = record.target): Entry<T> {
+/**
+ * The entry for a record, its address made canonical; `stored` is the target in the store
+ * when it is there already. Throws {@link AddressError} if its address does not parse.
+ */
+function entry<T extends Sanction>(record: T, stored?: string): Entry<T> {
   const address = addressOf(record);
   const range = address === undefined ? undefined : parseIp(address);
-  const target = record.kind === "ip" ? formatIp(range!) : record.target;
-  return { record: { ...record, target }, range, stored };
+  const canonical = range && formatIp(range);
+  const target = record.kind === "ip" ? canonical! : record.target;
+  const fixed = canonical && record.kind === "name" ? { address: canonical } : {};
+  return { record: { ...record, target, ...fixed }, range, stored: stored ?? target };
 }
 
 /** The bans and mutes of one server. */
@@ -106,7 +111,7 @@ export class Moderation {
   #load<T extends Sanction>(map: Map<string, Entry<T>>, records: T[], drop: Drop): void {
     for (const record of records) {
       try {
-        const e = entry(record);
+        const e = entry(record, record.target);
         map.set(`${record.kind} ${e.record.target}`, e);
       } catch {
         quietly(() => drop(record.kind, record.target));
