@@ -2,6 +2,7 @@
 // reads the operator console from stdin and turns SIGINT/SIGTERM into a clean shutdown.
 
 import {
+  type AmountRange,
   die,
   hostAndPort,
   parseAmount,
@@ -21,22 +22,23 @@ import { ChatServer } from "./lib/server.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** Flags that set a limit: the flag, its value's name, the limit, its unit and help. */
-const LIMIT_FLAGS: {
+const LIMIT_FLAGS: ({
   flag: string;
   value: string;
   key: keyof Limits;
   /** Multiplier from the flag's unit to the limit's (seconds to ms). */
   scale: number;
-  /** 0 is allowed and turns the limit off. */
-  zeroOff: boolean;
   help: string;
-}[] = [
+} & AmountRange)[] = [
   {
     flag: "max-line",
     value: "BYTES",
     key: "maxLineBytes",
     scale: 1,
     zeroOff: false,
+    min: 64,
+    max: 1_048_576,
+    integer: true,
     help: "longest input line; longer ones are discarded",
   },
   {
@@ -45,6 +47,9 @@ const LIMIT_FLAGS: {
     key: "ratePerSecond",
     scale: 1,
     zeroOff: true,
+    min: 1,
+    max: 1_000_000,
+    integer: true,
     help: "lines/s per client after a burst; 0: no flood control",
   },
   {
@@ -53,6 +58,9 @@ const LIMIT_FLAGS: {
     key: "burst",
     scale: 1,
     zeroOff: false,
+    min: 1,
+    max: 1_000_000,
+    integer: true,
     help: "lines a client may send at once (a paste)",
   },
   {
@@ -61,6 +69,9 @@ const LIMIT_FLAGS: {
     key: "floodDisconnectLines",
     scale: 1,
     zeroOff: false,
+    min: 1,
+    max: 1_000_000,
+    integer: true,
     help: "dropped lines before a flooder is disconnected",
   },
   {
@@ -69,6 +80,9 @@ const LIMIT_FLAGS: {
     key: "maxOutboxBytes",
     scale: 1,
     zeroOff: false,
+    min: 1024,
+    max: 1_073_741_824,
+    integer: true,
     help: "output queued for a non-reading client before it goes",
   },
   {
@@ -77,6 +91,9 @@ const LIMIT_FLAGS: {
     key: "nameTimeoutMs",
     scale: 1000,
     zeroOff: true,
+    min: 0.1,
+    max: 86_400,
+    integer: false,
     help: "time to choose a name; 0: no limit",
   },
   {
@@ -93,6 +110,9 @@ const LIMIT_FLAGS: {
     key: "idleTimeoutMs",
     scale: 1000,
     zeroOff: true,
+    min: 0.1,
+    max: 604_800,
+    integer: false,
     help: "disconnect clients silent this long; 0: never",
   },
   {
@@ -101,6 +121,9 @@ const LIMIT_FLAGS: {
     key: "maxClients",
     scale: 1,
     zeroOff: true,
+    min: 1,
+    max: 1_000_000,
+    integer: true,
     help: "connections in total; 0: no cap",
   },
   {
@@ -109,6 +132,9 @@ const LIMIT_FLAGS: {
     key: "maxPerIp",
     scale: 1,
     zeroOff: true,
+    min: 1,
+    max: 1_000_000,
+    integer: true,
     help: "connections from one IP address; 0: no cap",
   },
   {
@@ -117,6 +143,9 @@ const LIMIT_FLAGS: {
     key: "announceUpTo",
     scale: 1,
     zeroOff: true,
+    min: 1,
+    max: 1_000_000,
+    integer: true,
     help: "rooms of up to N members announce joins and leaves; 0: all",
   },
   {
@@ -125,6 +154,9 @@ const LIMIT_FLAGS: {
     key: "historyLines",
     scale: 1,
     zeroOff: true,
+    min: 1,
+    max: 10_000,
+    integer: true,
     help: "messages per room replayed to newcomers; 0: none",
   },
 ];
@@ -246,9 +278,9 @@ function main(args: string[]): void {
   }
   const { host, port } = hostAndPort(positionals, values.host, values.port);
   const limits: Partial<Limits> = {};
-  for (const { flag, key, scale, zeroOff } of LIMIT_FLAGS) {
+  for (const { flag, key, scale, ...range } of LIMIT_FLAGS) {
     const text = (values as Record<string, unknown>)[flag];
-    if (typeof text === "string") limits[key] = parseAmount(flag, text, zeroOff) * scale;
+    if (typeof text === "string") limits[key] = parseAmount(flag, text, range) * scale;
   }
 
   let motd: string[] | undefined;

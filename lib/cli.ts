@@ -12,17 +12,57 @@ export class UsageError extends Error {
   }
 }
 
-/** Parses `args` strictly; unknown flags and missing values become a {@link UsageError}. */
+/**
+ * Parses `args` strictly; unknown flags and missing values become a {@link UsageError}.
+ * A negative number is a value, not a flag: `--port -1` reads as `--port=-1` and a lone
+ * `-1` as a positional, so the value's own check answers (not the parser's "ambiguous").
+ */
 export function parseFlags<O extends NonNullable<ParseArgsConfig["options"]>>(
   args: string[],
   options: O,
 ) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: negativesAsValues(args, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
     throw new UsageError(message.replace(/\. To specify a positional.*$/, ""), { cause: err });
   }
+}
+
+const NEGATIVE = /^-[\d.]/;
+
+/** `args` with negative numbers given to long string flags and the positionals at the end. */
+function negativesAsValues(
+  args: string[],
+  options: NonNullable<ParseArgsConfig["options"]>,
+): string[] {
+  const flags: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const next = args[i + 1];
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    } else if (/^--[^=]+$/.test(arg) && options[arg.slice(2)]?.type === "string") {
+      if (next === undefined || (next.startsWith("-") && !NEGATIVE.test(next))) {
+        flags.push(arg); // the parser says what is missing
+      } else {
+        flags.push(`${arg}=${next}`);
+        i++;
+      }
+    } else if (arg.startsWith("-") && !NEGATIVE.test(arg)) {
+      flags.push(arg);
+    } else {
+      positionals.push(arg);
+    }
+  }
+  return positionals.length === 0 ? flags : [...flags, "--", ...positionals];
 }
 
 /** A TCP port from a flag or argument: an integer 0..65535. */
@@ -34,12 +74,30 @@ export function parsePort(text: string): number {
   return port;
 }
 
-/** A flag's amount: a positive number (with a fraction, e.g. seconds), or 0 when `zeroOff`. */
-export function parseAmount(flag: string, text: string, zeroOff: boolean): number {
-  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
-  if (!(n > 0 || (zeroOff && n === 0)) || !Number.isFinite(n)) {
-    const want = zeroOff ? "a number, 0 to turn it off" : "a number above 0";
-    throw new UsageError(`invalid --${flag} "${text}": use ${want}`);
+/** The values a numeric flag takes. */
+export interface AmountRange {
+  /** The smallest value but 0. */
+  min: number;
+  max: number;
+  /** Whole numbers only; otherwise decimals (seconds) are fine. */
+  integer: boolean;
+  /** 0 is allowed too, and turns the limit off. */
+  zeroOff: boolean;
+}
+
+/**
+ * A flag's amount within `range`, or a {@link UsageError} of one line saying what it takes:
+ * `invalid --burst "0.5": use a whole number from 1 to 1000000`.
+ */
+export function parseAmount(flag: string, text: string, range: AmountRange): number {
+  const { min, max, integer, zeroOff } = range;
+  const n = (integer ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text) ? Number(text) : NaN;
+  if (!((n >= min && n <= max) || (zeroOff && n === 0))) {
+    throw new UsageError(
+      `invalid --${flag} "${text}": use ${
+        integer ? "a whole number" : "a number"
+      } from ${min} to ${max}${zeroOff ? ", or 0 to turn it off" : ""}`,
+    );
   }
   return n;
 }

@@ -2,8 +2,11 @@
 // parseInput() turns a line into a typed command, a plain chat line or a usage error;
 // what a command does is left to its handler (the hub's, or the client's).
 
-/** Arguments a command's parser produced, or `null` when they do not fit its usage. */
-type ArgParser<T> = (rest: string) => T | null;
+/**
+ * Arguments a command's parser produced; `null` when they do not fit its usage, an
+ * {@link ArgumentProblem} when they fit but a value is wrong.
+ */
+type ArgParser<T> = (rest: string) => T | ArgumentProblem | null;
 
 interface Spec<T> {
   /** Other names that run the same command (seed syntaxes); kept out of the help list. */
@@ -55,24 +58,47 @@ function spec<T>(s: Spec<T>): Spec<T> {
   return s;
 }
 
-const DURATION = /^(\d{1,9})(s|m|h|d)$/i;
+const DURATION = /^(\d+)(s|m|h|d)$/i;
+/** A word that was meant as a duration: a number, with or without one letter after it. */
+const DURATION_LIKE = /^[+-]?[\d.,]+[a-z]?$/i;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DAY_MS = UNIT_MS.d;
+
+/** The longest duration a /ban or /mute takes: 3650 days (ten years); longer is for good. */
+export const MAX_DURATION_MS = 3650 * DAY_MS;
 
 /**
  * A duration like `30s`, `10m`, `2h` or `7d` in milliseconds, or `undefined` if `text`
- * is not one.
+ * is not one. Huge counts give huge numbers (or Infinity), never NaN: check the range.
  */
 export function parseDuration(text: string): number | undefined {
   const m = DURATION.exec(text);
   return m ? Number(m[1]) * UNIT_MS[m[2].toLowerCase()] : undefined;
 }
 
-/** `/ban TARGET [DURATION] [REASON]` and `/mute NAME [DURATION] [REASON]`. */
-function parseSanction(rest: string): { target: string; ms?: number; reason?: string } | null {
+/** Arguments that are there but wrong: the parser's one-line reason. */
+export class ArgumentProblem {
+  constructor(readonly message: string) {}
+}
+
+/** `/ban TARGET [DURATION] [REASON]` and `/mute TARGET [DURATION] [REASON]`. */
+function parseSanction(
+  rest: string,
+): { target: string; ms?: number; reason?: string } | ArgumentProblem | null {
   const [target, after] = splitWord(rest);
   if (!target) return null;
   const [maybe, tail] = splitWord(after);
   const ms = parseDuration(maybe);
+  if (
+    ms === undefined && DURATION_LIKE.test(maybe) ||
+    ms !== undefined && !(ms >= 1000 && ms <= MAX_DURATION_MS)
+  ) {
+    return new ArgumentProblem(
+      `invalid duration "${maybe}": use a whole number and s, m, h or d, from 1s to ${
+        MAX_DURATION_MS / DAY_MS
+      }d (or none: for good)`,
+    );
+  }
   const reason = (ms === undefined ? after : tail).trim() || undefined;
   return { target, ms, reason };
 }
@@ -277,14 +303,15 @@ export const COMMANDS = {
   }),
   ban: spec({
     aliases: [],
-    usage: "/ban NAME|IP [DURATION] [REASON]",
-    help: "refuse a name or an address, for a time (30s, 10m, 2h, 7d) or for good (operators only)",
+    usage: "/ban NAME|IP|CIDR [DURATION] [REASON]",
+    help:
+      "refuse a name, an address or a range, for a time (30s, 10m, 2h, 7d) or for good (operators only)",
     operator: true,
     parse: parseSanction,
   }),
   unban: spec({
     aliases: [],
-    usage: "/unban NAME|IP",
+    usage: "/unban NAME|IP|CIDR",
     help: "lift a ban (operators only)",
     operator: true,
     parse: oneWord("target"),
@@ -317,14 +344,15 @@ export const COMMANDS = {
   }),
   mute: spec({
     aliases: [],
-    usage: "/mute NAME [DURATION] [REASON]",
-    help: "stop a user from sending messages, for a time or until /unmute (operators only)",
+    usage: "/mute NAME|IP|CIDR [DURATION] [REASON]",
+    help:
+      "silence a user (name and address) or a range, for a time or until /unmute (operators only)",
     operator: true,
     parse: parseSanction,
   }),
   unmute: spec({
     aliases: [],
-    usage: "/unmute NAME",
+    usage: "/unmute NAME|IP|CIDR",
     help: "let a muted user send again (operators only)",
     operator: true,
     parse: oneWord("target"),
@@ -336,7 +364,9 @@ type Table = typeof COMMANDS;
 export type CommandName = keyof Table;
 /** A parsed command: its canonical name and typed arguments. */
 export type Command = {
-  [K in CommandName]: { name: K } & NonNullable<ReturnType<Table[K]["parse"]>>;
+  [K in CommandName]:
+    & { name: K }
+    & Exclude<NonNullable<ReturnType<Table[K]["parse"]>>, ArgumentProblem>;
 }[CommandName];
 /** The parsed command whose name is `K`. */
 export type CommandOf<K extends CommandName> = Extract<Command, { name: K }>;
@@ -375,6 +405,9 @@ function runCommand(name: CommandName, rest: string): Input {
   const args = spec.parse(rest);
   if (args === null) {
     return { kind: "error", message: `usage: ${spec.usage}`, usage: spec.usage };
+  }
+  if (args instanceof ArgumentProblem) {
+    return { kind: "error", message: args.message, usage: spec.usage };
   }
   return { kind: "command", command: { name, ...args } as Command };
 }

@@ -20,12 +20,13 @@ import {
   type ServerEvent,
 } from "./events.ts";
 import { AUTH_KEYS_TRACKED, type Limits, replyBudget, TokenBucket } from "./limits.ts";
-import { Moderation, untilText } from "./moderation.ts";
-import { isIpAddress, looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
+import { contains, formatIp, hostAddress, parseIp } from "./address.ts";
+import { Moderation, parseTarget, type SanctionTarget, untilText } from "./moderation.ts";
+import { looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
 import { hashPassword, sameSecret, secretDigest, verifyPassword } from "./passwords.ts";
 import { Reclaimer } from "./reclaim.ts";
 import { sanitize, sanitizeLabel } from "./sanitize.ts";
-import { type ChatStore, MemoryStore } from "./store.ts";
+import { type ChatStore, MemoryStore, type StoredMute } from "./store.ts";
 import { Throttle } from "./throttle.ts";
 
 /** What the hub needs from a connection. */
@@ -264,7 +265,10 @@ export class Hub {
     return client;
   }
 
-  /** Why a connection from `ip` is refused by a ban, or undefined. */
+  /**
+   * Why a connection from `ip` (any spelling, as Deno gives it) is refused by a ban on an
+   * address or a range holding it, or undefined. Never throws.
+   */
   bannedAddress(ip: string, now = Date.now()): string | undefined {
     const ban = this.#moderation.banned("ip", ip, now);
     return ban &&
@@ -779,7 +783,10 @@ export class Hub {
         this.#error(client, "room-invalid", `invalid room: ${problem}`);
       } else if (nameKey(cmd.room) === client.room!.key) {
         this.#system(client, `you are already in ${client.room!.name}`);
-      } else if (this.#noisy(client, "room changes")) {
+      } else if (
+        !this.#silenced(client, `you stay in ${client.room!.name}`) &&
+        this.#noisy(client, "room changes")
+      ) {
         const room = this.#room(cmd.room);
         if (room) this.#move(client, room);
         else {
@@ -794,7 +801,10 @@ export class Hub {
     leave: (client) => {
       if (client.room === this.#lobby) {
         this.#system(client, `you are in ${LOBBY} already`);
-      } else if (this.#noisy(client, "room changes")) {
+      } else if (
+        !this.#silenced(client, `you stay in ${client.room!.name}`) &&
+        this.#noisy(client, "room changes")
+      ) {
         this.#move(client, this.#lobby);
       }
     },
@@ -824,6 +834,7 @@ export class Hub {
         this.#send(client, { type: "topic", ts, room: room.name, topic: text, by, changed: false });
         return;
       }
+      if (this.#silenced(client, "the topic was not changed")) return;
       if (cmd.remove && !room.topic) {
         this.#error(client, "usage", `${room.name} has no topic`);
         return;
@@ -855,6 +866,10 @@ export class Hub {
       });
     },
     away: (client, cmd) => {
+      // The reason is shown to others (/whois, private messages); plain /away is not.
+      if (cmd.reason !== undefined && this.#silenced(client, "use /away without a reason")) {
+        return;
+      }
       if (cmd.reason !== undefined && this.#tooLong(client, cmd.reason, "reason")) return;
       client.away = (cmd.reason === undefined ? "" : sanitizeLabel(cmd.reason)) || "away";
       this.#system(client, `you are marked as away (${client.away}); /back when you return`);
@@ -927,6 +942,8 @@ export class Hub {
       else this.#system(client, "there is no message of the day");
     },
     changeusername: (client, cmd) => {
+      // Everyone sees a rename; choosing a first name is not one.
+      if (client.name !== undefined && this.#silenced(client, "your name was not changed")) return;
       if (client.name !== undefined && !this.#noisy(client, "name changes")) return;
       this.#rename(client, cmd.nick, cmd.password);
     },
@@ -1331,16 +1348,7 @@ export class Hub {
 
   #deliver(client: Client, target: Target, text: string): void {
     const from = client.name!;
-    const mute = this.#moderation.muted(nameKey(from), Date.now());
-    if (mute) {
-      const why = mute.reason ? ` (${mute.reason})` : "";
-      this.#error(
-        client,
-        "muted",
-        `you are muted ${untilText(mute.until)}${why}; nothing was sent`,
-      );
-      return;
-    }
+    if (this.#silenced(client, "nothing was sent")) return;
     const to = target.kind === "private" ? [target.to] : target.kind === "group" ? target.to : [];
     const rewritten = this.#hook("message", { from, kind: target.kind, to: [...to], text });
     if (rewritten === false) return;
@@ -1435,6 +1443,25 @@ export class Hub {
     return false;
   }
 
+  /**
+   * Whether a mute (on the client's name, or on a range holding its address) keeps it from
+   * being heard; if so it is told, with `outcome`. Operators are never muted.
+   */
+  #silenced(client: Client, outcome: string): boolean {
+    const mute = this.#muteOf(client);
+    if (!mute) return false;
+    const why = mute.reason ? ` (${mute.reason})` : "";
+    this.#error(client, "muted", `you are muted ${untilText(mute.until)}${why}; ${outcome}`);
+    return true;
+  }
+
+  /** The mute on the client's name or on a range holding its address, if any. */
+  #muteOf(client: Client): StoredMute | undefined {
+    if (client.operator) return undefined;
+    const key = client.name === undefined ? undefined : nameKey(client.name);
+    return this.#moderation.muted(key, client.peer.address, Date.now());
+  }
+
   #notStored(client: Client, err: unknown): void {
     this.#log(`store failed: ${describe(err)}`);
     this.#error(client, "not-stored", "the server could not store that; it was not sent");
@@ -1458,6 +1485,17 @@ export class Hub {
       else if (error) this.#error(actor.client, "usage", text);
       else this.#system(actor.client, text);
     };
+    /** Runs a ban or mute's store write; false, with the reason told, when the store fails. */
+    const stored = (write: () => void): boolean => {
+      try {
+        write();
+        return true;
+      } catch (err) {
+        this.#log(`store failed: ${describe(err)}`);
+        reply(`/${cmd.name} could not be stored: ${describe(err)}`, true);
+        return false;
+      }
+    };
     switch (cmd.name) {
       case "kick":
         if (!this.kick(cmd.user, cmd.reason, actor.name)) {
@@ -1465,38 +1503,17 @@ export class Hub {
         }
         return;
       case "ban": {
-        const kind = isIpAddress(cmd.target) ? "ip" : "name";
-        const problem = kind === "name"
-          ? nameProblem(cmd.target, this.#opts.limits.maxNameLength)
-          : undefined;
-        if (problem) {
-          reply(`invalid name: ${problem}`, true);
-          return;
-        }
-        const target = kind === "ip" ? cmd.target : nameKey(cmd.target);
+        const t = parseTarget(cmd.target, this.#opts.limits.maxNameLength);
+        if (typeof t === "string") return reply(t, true);
         const until = cmd.ms === undefined ? undefined : now + cmd.ms;
-        try {
-          this.#moderation.ban({
-            kind,
-            target,
-            until,
-            reason: cmd.reason,
-            by: actor.name,
-            ts: now,
-          });
-        } catch (err) {
-          this.#log(`store failed: ${describe(err)}`);
-          reply("the ban could not be stored", true);
-          return;
-        }
-        this.#log(`ban ${kind} ${target} ${untilText(until)} by ${actor.name}`);
-        reply(`banned ${cmd.target} ${untilText(until)}`);
+        const ban = { ...t, until, reason: cmd.reason, by: actor.name, ts: now };
+        if (!stored(() => this.#moderation.ban(ban))) return;
+        this.#log(`ban ${t.kind} ${t.target} ${untilText(until)} by ${actor.name}`);
+        reply(`banned ${t.target} ${untilText(until)}`);
         const why = `banned by ${actor.name}${cmd.reason ? `: ${cmd.reason}` : ""}`;
+        // Everyone the ban covers goes, but the operator who typed it.
         for (const c of [...this.#clients]) {
-          const host = c.peer.address.replace(/^\[?(.*?)\]?:\d+$/, "$1");
-          if (
-            kind === "ip" ? host === target : c.name !== undefined && nameKey(c.name) === target
-          ) {
+          if (c !== actor.client && covers(t, c)) {
             this.#bye(c, why);
             this.disconnect(c, "banned");
           }
@@ -1504,13 +1521,16 @@ export class Hub {
         return;
       }
       case "unban": {
-        const kind = isIpAddress(cmd.target) ? "ip" : "name";
-        const target = kind === "ip" ? cmd.target : nameKey(cmd.target);
-        if (this.#moderation.unban(kind, target, now)) {
-          this.#log(`unban ${kind} ${target} by ${actor.name}`);
-          reply(`${cmd.target} is no longer banned`);
+        const t = parseTarget(cmd.target);
+        if (typeof t === "string") return reply(t, true);
+        const shown = t.kind === "ip" ? t.target : cmd.target;
+        let lifted = false;
+        if (!stored(() => lifted = this.#moderation.unban(t.kind, t.target, now))) return;
+        if (lifted) {
+          this.#log(`unban ${t.kind} ${t.target} by ${actor.name}`);
+          reply(`${shown} is no longer banned`);
         } else {
-          reply(`${cmd.target} is not banned`, true);
+          reply(`${shown} is not banned`, true);
         }
         return;
       }
@@ -1527,30 +1547,41 @@ export class Hub {
         return;
       }
       case "mute": {
-        const target = this.#byName.get(nameKey(cmd.target));
-        if (!target) {
-          reply(`no user named ${cmd.target} is online`, true);
-          return;
-        }
+        const t = parseTarget(cmd.target, this.#opts.limits.maxNameLength);
+        if (typeof t === "string") return reply(t, true);
+        const online = t.kind === "name" ? this.#byName.get(t.target) : undefined;
+        const ip = online && hostAddress(online.peer.address);
+        // A name mute keeps the user's address too: a new name from there is still muted.
+        const address = ip && formatIp(ip);
         const until = cmd.ms === undefined ? undefined : now + cmd.ms;
-        this.#moderation.mute(nameKey(target.name!), { until, reason: cmd.reason });
-        this.#log(`mute ${target.name} ${untilText(until)} by ${actor.name}`);
-        this.#system(
-          target,
-          `you are muted ${untilText(until)}${cmd.reason ? ` (${cmd.reason})` : ""}`,
+        const mute = { ...t, address, until, reason: cmd.reason, by: actor.name, ts: now };
+        if (!stored(() => this.#moderation.mute(mute))) return;
+        const who = online?.name ?? t.target;
+        this.#log(`mute ${t.kind} ${who}${address ? ` at ${address}` : ""} by ${actor.name}`);
+        const why = cmd.reason ? ` (${cmd.reason})` : "";
+        for (const c of this.#byName.values()) {
+          if (c === online || (t.kind === "ip" && covers(t, c))) {
+            this.#system(c, `you are muted ${untilText(until)}${why}`);
+          }
+        }
+        reply(
+          `muted ${who} ${untilText(until)}${
+            address ? ` (the name and ${address})` : t.kind === "name" ? " (the name)" : ""
+          }`,
         );
-        reply(`muted ${target.name} ${untilText(until)}`);
         return;
       }
       case "unmute": {
-        if (this.#moderation.unmute(nameKey(cmd.target))) {
-          this.#log(`unmute ${cmd.target} by ${actor.name}`);
-          const target = this.#byName.get(nameKey(cmd.target));
-          if (target) this.#system(target, "you may speak again");
-          reply(`${cmd.target} may speak again`);
-        } else {
-          reply(`${cmd.target} is not muted`, true);
-        }
+        const t = parseTarget(cmd.target);
+        if (typeof t === "string") return reply(t, true);
+        const shown = t.kind === "ip" ? t.target : cmd.target;
+        const muted = [...this.#byName.values()].filter((c) => this.#muteOf(c));
+        let lifted = false;
+        if (!stored(() => lifted = this.#moderation.unmute(t.kind, t.target, now))) return;
+        if (!lifted) return reply(`${shown} is not muted`, true);
+        this.#log(`unmute ${t.kind} ${t.target} by ${actor.name}`);
+        reply(`${shown} may speak again`);
+        for (const c of muted) if (!this.#muteOf(c)) this.#system(c, "you may speak again");
         return;
       }
     }
@@ -1748,6 +1779,13 @@ function fitting<T>(list: T[], budget: number, size: (item: T) => number): T[] {
     if (budget < 0) break;
   }
   return n === list.length ? list : list.slice(0, n);
+}
+
+/** Whether a ban or mute's target covers a client: its name key, or a range with its address. */
+function covers(t: SanctionTarget, c: Client): boolean {
+  if (t.kind === "name") return c.name !== undefined && nameKey(c.name) === t.target;
+  const ip = hostAddress(c.peer.address);
+  return ip !== undefined && contains(parseIp(t.target), ip);
 }
 
 function seconds(ms: number): string {

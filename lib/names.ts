@@ -2,6 +2,8 @@
 // (by case and by look-alike letters, so `aIice` and `a1ice` are `alice`). The hub keeps
 // the registry of names in use and the store the accounts; this file only judges names.
 
+import { meantAsAddress } from "./address.ts";
+
 /** Names nobody may take: they would read as the server or as everyone. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "server",
@@ -77,10 +79,12 @@ export function nameProblem(name: string, maxLength: number): string | undefined
   return undefined;
 }
 
-/** Whether `text` is an IPv4 or IPv6 address (as /ban tells names from addresses). */
+/**
+ * Whether `text` was meant as an IP address or range, valid or not (address.ts decides;
+ * /ban tells names from addresses the same way), so no name can look like one.
+ */
 export function isIpAddress(text: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(text) ||
-    (text.includes(":") && /^[0-9a-f:.]+$/i.test(text));
+  return meantAsAddress(text);
 }
 
 /**

@@ -31,6 +31,20 @@ export interface StoredBan {
   ts: number;
 }
 
+/**
+ * A mute of a name (by its key) or of an IP address or range (canonical); `until` is absent
+ * for one until /unmute. A name mute also covers the `address` its user had when muted.
+ */
+export interface StoredMute {
+  kind: "name" | "ip";
+  target: string;
+  address?: string;
+  until?: number;
+  reason?: string;
+  by: string;
+  ts: number;
+}
+
 /** An owned name: its salted slow hash (see passwords.ts). */
 export interface StoredAccount {
   /** The name's key (lower case). */
@@ -65,6 +79,10 @@ export interface ChatStore {
   /** Lifts a ban; false when there was none. */
   removeBan(kind: StoredBan["kind"], target: string): boolean;
   bans(): StoredBan[];
+  addMute(mute: StoredMute): void;
+  /** Lifts a mute; false when there was none. */
+  removeMute(kind: StoredMute["kind"], target: string): boolean;
+  mutes(): StoredMute[];
   account(key: string): StoredAccount | undefined;
   setAccount(account: StoredAccount): void;
   /** Releases a name; false when it was not registered. */
@@ -79,6 +97,7 @@ export class MemoryStore implements ChatStore {
   readonly #history = new Map<string, StoredMessage[]>();
   readonly #topics = new Map<string, StoredTopic>();
   readonly #bans = new Map<string, StoredBan>();
+  readonly #mutes = new Map<string, StoredMute>();
   readonly #accounts = new Map<string, StoredAccount>();
 
   constructor(keep: number) {
@@ -134,6 +153,18 @@ export class MemoryStore implements ChatStore {
 
   bans(): StoredBan[] {
     return [...this.#bans.values()];
+  }
+
+  addMute(mute: StoredMute): void {
+    this.#mutes.set(`${mute.kind} ${mute.target}`, mute);
+  }
+
+  removeMute(kind: StoredMute["kind"], target: string): boolean {
+    return this.#mutes.delete(`${kind} ${target}`);
+  }
+
+  mutes(): StoredMute[] {
+    return [...this.#mutes.values()];
   }
 
   account(key: string): StoredAccount | undefined {
@@ -195,6 +226,18 @@ export class SqliteStore implements ChatStore {
         name TEXT NOT NULL,
         hash TEXT NOT NULL,
         ts INTEGER NOT NULL
+      );
+    `);
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS mutes (
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        address TEXT,
+        until INTEGER,
+        reason TEXT,
+        set_by TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        PRIMARY KEY (kind, target)
       );
     `);
     this.#insert = this.#db.prepare(
@@ -262,6 +305,34 @@ export class SqliteStore implements ChatStore {
       .all() as unknown as (StoredBan & { until: number | null; reason: string | null })[];
     return rows.map(({ until, reason, ...rest }) => ({
       ...rest,
+      ...(until === null ? {} : { until }),
+      ...(reason === null ? {} : { reason }),
+    }));
+  }
+
+  addMute(m: StoredMute): void {
+    this.#db.prepare(
+      "INSERT OR REPLACE INTO mutes (kind, target, address, until, reason, set_by, ts) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(m.kind, m.target, m.address ?? null, m.until ?? null, m.reason ?? null, m.by, m.ts);
+  }
+
+  removeMute(kind: StoredMute["kind"], target: string): boolean {
+    const r = this.#db.prepare("DELETE FROM mutes WHERE kind = ? AND target = ?").run(kind, target);
+    return Number(r.changes) > 0;
+  }
+
+  mutes(): StoredMute[] {
+    const rows = this.#db.prepare(
+      "SELECT kind, target, address, until, reason, set_by AS by, ts FROM mutes",
+    ).all() as unknown as (StoredMute & {
+      address: string | null;
+      until: number | null;
+      reason: string | null;
+    })[];
+    return rows.map(({ address, until, reason, ...rest }) => ({
+      ...rest,
+      ...(address === null ? {} : { address }),
       ...(until === null ? {} : { until }),
       ...(reason === null ? {} : { reason }),
     }));

@@ -2,7 +2,7 @@
 // pipe, and signals.
 
 import assert from "node:assert/strict";
-import { joinAs, LineClient, ServerProcess } from "./helpers.ts";
+import { clientProcess, joinAs, LineClient, ServerProcess } from "./helpers.ts";
 
 Deno.test("server.ts --port 0 prints the real port first and serves it", async () => {
   await using server = new ServerProcess(["--host", "127.0.0.1", "--port", "0"]);
@@ -57,6 +57,49 @@ Deno.test("server.ts rejects bad arguments with one line and exit code 1", async
       assert.equal(stderr.trim().split("\n").length, 1);
     });
   }
+});
+
+Deno.test("server.ts and client.ts check every number they take, with one line of their own", async (t) => {
+  const server: [string[], string][] = [
+    [["--burst", "0.5"], 'invalid --burst "0.5": use a whole number from 1 to 1000000'],
+    [["--max-line", "0.5"], 'invalid --max-line "0.5": use a whole number from 64 to 1048576'],
+    [
+      ["--max-line", "99999999999"],
+      'invalid --max-line "99999999999": use a whole number from 64 to 1048576',
+    ],
+    [
+      ["--rate", "-3"],
+      'invalid --rate "-3": use a whole number from 1 to 1000000, or 0 to turn it off',
+    ],
+    [
+      ["--idle-timeout", "1e9"],
+      'invalid --idle-timeout "1e9": use a number from 0.1 to 604800, or 0 to turn it off',
+    ],
+    [
+      ["--history", "10001"],
+      'invalid --history "10001": use a whole number from 1 to 10000, or 0 to turn it off',
+    ],
+    [["--port", "-1"], 'invalid port "-1": use a number from 0 to 65535'],
+    [["--port=-1"], 'invalid port "-1": use a number from 0 to 65535'],
+    [["127.0.0.1", "-1"], 'invalid port "-1": use a number from 0 to 65535'],
+  ];
+  for (const [args, message] of server) {
+    await t.step(`server.ts ${args.join(" ")}`, async () => {
+      const child = new ServerProcess(args);
+      await child.closeStdin();
+      const { code, stderr } = await child.exit();
+      assert.equal(code, 1);
+      assert.equal(stderr, `chat-server: ${message} (try --help)\n`);
+    });
+  }
+  await t.step("client.ts --port -1", async () => {
+    const { code, stderr } = await clientProcess(["--port", "-1"]).output();
+    assert.equal(code, 1);
+    assert.equal(
+      new TextDecoder().decode(stderr),
+      'chat-client: invalid port "-1": use a number from 0 to 65535 (try --help)\n',
+    );
+  });
 });
 
 Deno.test("server.ts reports a port in use with one line and exit code 1", async () => {

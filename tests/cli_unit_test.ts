@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { hostAndPort, parsePort, twoStageStop, UsageError } from "../lib/cli.ts";
+import {
+  hostAndPort,
+  parseAmount,
+  parseFlags,
+  parsePort,
+  twoStageStop,
+  UsageError,
+} from "../lib/cli.ts";
 
 Deno.test("twoStageStop() shuts down once and exits 0, a second call exits 130 at once", async () => {
   const exits: number[] = [];
@@ -54,4 +61,71 @@ Deno.test("parsePort() and hostAndPort() take flags or the positional form", () 
     host: "localhost",
     port: 8080,
   });
+});
+
+Deno.test("parseAmount() takes whole numbers or seconds in range, else one line of ours", async (t) => {
+  const whole = { min: 1, max: 1000, integer: true, zeroOff: false };
+  const off = { min: 1, max: 1000, integer: true, zeroOff: true };
+  const seconds = { min: 0.1, max: 86400, integer: false, zeroOff: true };
+  const cases: [string, typeof whole, number | string][] = [
+    ["20", whole, 20],
+    ["1000", whole, 1000],
+    ["0", off, 0],
+    ["1.5", seconds, 1.5],
+    ["0", seconds, 0],
+    ["0.5", whole, 'invalid --n "0.5": use a whole number from 1 to 1000'],
+    ["0", whole, 'invalid --n "0": use a whole number from 1 to 1000'],
+    ["1001", off, 'invalid --n "1001": use a whole number from 1 to 1000, or 0 to turn it off'],
+    ["-1", whole, 'invalid --n "-1": use a whole number from 1 to 1000'],
+    ["1e3", whole, 'invalid --n "1e3": use a whole number from 1 to 1000'],
+    [
+      "99999999999999999999999",
+      whole,
+      'invalid --n "99999999999999999999999": use a whole number from 1 to 1000',
+    ],
+    ["0.01", seconds, 'invalid --n "0.01": use a number from 0.1 to 86400, or 0 to turn it off'],
+    ["1e3", seconds, 'invalid --n "1e3": use a number from 0.1 to 86400, or 0 to turn it off'],
+    [
+      "Infinity",
+      seconds,
+      'invalid --n "Infinity": use a number from 0.1 to 86400, or 0 to turn it off',
+    ],
+  ];
+  for (const [text, range, want] of cases) {
+    await t.step(`${text} ${JSON.stringify(range)}`, () => {
+      if (typeof want === "number") assert.equal(parseAmount("n", text, range), want);
+      else assert.throws(() => parseAmount("n", text, range), new UsageError(want));
+    });
+  }
+});
+
+Deno.test("parseFlags() reads a negative number as a value, not as a flag", async (t) => {
+  const options = { port: { type: "string" }, tls: { type: "boolean" } } as const;
+  const cases: [string[], { port?: string; positionals: string[] } | RegExp][] = [
+    [["--port", "-1"], { port: "-1", positionals: [] }],
+    [["--port=-1"], { port: "-1", positionals: [] }],
+    [["--port", "-0.5", "--tls"], { port: "-0.5", positionals: [] }],
+    [["host", "-1"], { positionals: ["host", "-1"] }],
+    [["-1", "host", "--port", "8"], { port: "8", positionals: ["-1", "host"] }],
+    [["--", "-x"], { positionals: ["-x"] }],
+    [["--port"], /^Option '--port <value>' argument missing$/],
+    [["--port", "--tls"], /^Option '--port' argument is ambiguous/],
+    [["-x"], /^Unknown option '-x'$/],
+  ];
+  for (const [args, want] of cases) {
+    await t.step(args.join(" "), () => {
+      if (want instanceof RegExp) {
+        assert.throws(
+          () => parseFlags(args, options),
+          (e) => e instanceof UsageError && want.test(e.message),
+        );
+        return;
+      }
+      const { values, positionals } = parseFlags(args, options);
+      assert.deepEqual({ port: values.port, positionals }, {
+        port: want.port,
+        positionals: want.positionals,
+      });
+    });
+  }
 });

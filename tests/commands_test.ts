@@ -5,6 +5,7 @@ import {
   helpLines,
   type Input,
   lookupCommand,
+  MAX_DURATION_MS,
   parseDuration,
   parseInput,
   unquote,
@@ -218,6 +219,40 @@ Deno.test("parseDuration() reads s, m, h and d", () => {
   assert.equal(parseDuration("10"), undefined);
   assert.equal(parseDuration("1w"), undefined);
   assert.equal(parseDuration("-5m"), undefined);
+});
+
+Deno.test("parseInput() refuses /ban and /mute durations out of range, naming the longest", async (t) => {
+  const why = (word: string) =>
+    `invalid duration "${word}": use a whole number and s, m, h or d, from 1s to 3650d (or none: for good)`;
+  const cases: [string, string | { ms?: number; reason?: string }][] = [
+    ["/ban x 999999999d", why("999999999d")],
+    [
+      "/ban x 9999999999999999999999999999999999999999d spam",
+      why("9999999999999999999999999999999999999999d"),
+    ],
+    ["/mute x 3651d", why("3651d")],
+    ["/ban x 0s", why("0s")],
+    ["/ban x 1.5h", why("1.5h")],
+    ["/ban x -5m", why("-5m")],
+    ["/mute x 10 minutes", why("10")],
+    ["/ban x 2w", why("2w")],
+    ["/ban x 3650d", { ms: MAX_DURATION_MS, reason: undefined }],
+    ["/ban x 1s", { ms: 1000, reason: undefined }],
+    ["/ban x 2nd warning", { ms: undefined, reason: "2nd warning" }],
+  ];
+  for (const [line, want] of cases) {
+    await t.step(line, () => {
+      const input = parseInput(line);
+      if (typeof want === "string") {
+        assert.equal(input.kind, "error");
+        assert.equal((input as { message: string }).message, want);
+      } else {
+        assert.equal(input.kind, "command");
+        const { ms, reason } = (input as { command: { ms?: number; reason?: string } }).command;
+        assert.deepEqual({ ms, reason }, want);
+      }
+    });
+  }
 });
 
 Deno.test("unquote() removes one pair of surrounding quotes only", () => {

@@ -20,7 +20,9 @@ Deno.test("nameProblem() accepts and refuses names by the rules", async (t) => {
     ["adm1n", '"adm1n" is reserved'],
     ["5erver", undefined],
     ["10.0.0.1", "a name cannot look like an IP address"],
-    ["1.2", undefined],
+    ["1.2", "a name cannot look like an IP address"],
+    ["::1", "a name may only contain letters, digits, _, - and ."],
+    ["v1.2", undefined],
   ];
   for (const [name, want] of cases) {
     await t.step(JSON.stringify(name), () => assert.equal(nameProblem(name, 24), want));
