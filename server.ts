@@ -18,6 +18,7 @@ import { describe } from "./lib/hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./lib/limits.ts";
 import { sanitize } from "./lib/sanitize.ts";
 import { ChatServer } from "./lib/server.ts";
+import { DataFileError } from "./lib/store.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** Flags that set a limit: the flag, its value's name, the limit, its unit and help. */
@@ -118,6 +119,22 @@ const LIMIT_FLAGS: {
     scale: 1,
     zeroOff: true,
     help: "messages per room replayed to newcomers; 0: none",
+  },
+  {
+    flag: "retain-days",
+    value: "DAYS",
+    key: "retainMs",
+    scale: 86_400_000,
+    zeroOff: true,
+    help: "delete stored messages older than this; 0: never",
+  },
+  {
+    flag: "retain-messages",
+    value: "N",
+    key: "retainMessages",
+    scale: 1,
+    zeroOff: true,
+    help: "stored messages kept, the oldest deleted first; 0: no cap",
   },
 ];
 
@@ -294,9 +311,7 @@ function main(args: string[]): void {
       tls,
     });
   } catch (err) {
-    if (String((err as { code?: unknown }).code).startsWith("ERR_SQLITE")) {
-      die("chat-server", `cannot use --data ${values.data}: ${(err as Error).message}`);
-    }
+    if (err instanceof DataFileError) die("chat-server", `--data ${values.data} ${err.reason}`);
     if (err instanceof Deno.errors.AddrInUse) die("chat-server", `port ${port} is already in use`);
     if (err instanceof Deno.errors.PermissionDenied) {
       die("chat-server", `not allowed to listen on ${host}:${port}`);

@@ -31,6 +31,10 @@ export interface Limits {
   announceUpTo: number;
   /** Messages per room replayed to someone joining it (0: none kept). */
   historyLines: number;
+  /** Age after which stored messages are deleted (0: kept forever). */
+  retainMs: number;
+  /** Stored messages in all rooms together; the oldest go first (0: no cap). */
+  retainMessages: number;
   /** Time to flush queued output to clients at shutdown. */
   shutdownFlushMs: number;
 }
@@ -51,6 +55,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   authTries: 3,
   announceUpTo: 100,
   historyLines: 50,
+  retainMs: 30 * 86_400_000,
+  retainMessages: 100_000,
   shutdownFlushMs: 2000,
 });
 
