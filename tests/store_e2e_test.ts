@@ -68,5 +68,8 @@ Deno.test("server.ts --retain-days and --retain-messages are checked and in --he
   await using bad = new ServerProcess(["--retain-days", "a week"]);
   const { code, stderr } = await bad.exit();
   assert.equal(code, 1);
-  assert.match(stderr, /^chat-server: invalid --retain-days "a week": use a number, 0 to turn it off/);
+  assert.match(
+    stderr,
+    /^chat-server: invalid --retain-days "a week": use a number, 0 to turn it off/,
+  );
 });
