@@ -62,8 +62,11 @@ Deno.test("server.ts --retain-days and --retain-messages are checked and in --he
   {
     await using help = new ServerProcess(["--help"]);
     const lines = await help.collectUntil(/--show the version|--version/);
-    assert.ok(lines.some((l) => /^  --retain-days DAYS +.*\(default 30\)$/.test(l)), "retain-days");
-    assert.ok(lines.some((l) => /^  --retain-messages N +.*\(default 100000\)$/.test(l)));
+    assert.ok(
+      lines.some((l) => /^ {2}--retain-days DAYS +.*\(default 30\)$/.test(l)),
+      "retain-days",
+    );
+    assert.ok(lines.some((l) => /^ {2}--retain-messages N +.*\(default 100000\)$/.test(l)));
   }
   await using bad = new ServerProcess(["--retain-days", "a week"]);
   const { code, stderr } = await bad.exit();
