@@ -238,7 +238,7 @@ function sqliteError(err: unknown): (typeof SQLITE_ERRORS)[number] | undefined {
     const code = (e as { errcode?: unknown }).errcode;
     const known = typeof code === "number"
       ? SQLITE_ERRORS.find((x) => x.code === (code & 0xff))
-      : SQLITE_ERRORS.find((x) => x.sqlite === e.message);
+      : SQLITE_ERRORS.find((x) => e.message.startsWith(x.sqlite));
     if (known) return known;
   }
   return undefined;
@@ -260,7 +260,7 @@ export const BUSY_TIMEOUT_MS = 250;
  * Time one `prune` call may take, in steps of PRUNE_STEP deletions: deleting a 4 KiB
  * message takes ~45 µs, so one call deletes a few hundred of those and far more short ones.
  */
-export const PRUNE_MS = 10;
+const PRUNE_MS = 10;
 
 /** Messages deleted by one step of `prune`. */
 const PRUNE_STEP = 50;
