@@ -19,6 +19,7 @@ import { DEFAULT_LIMITS, type Limits } from "./lib/limits.ts";
 import { Log } from "./lib/log.ts";
 import { sanitize } from "./lib/sanitize.ts";
 import { ChatServer } from "./lib/server.ts";
+import { DataFileError } from "./lib/store.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** Flags that set a limit: the flag, its value's name, the limit, its unit and help. */
@@ -184,6 +185,28 @@ const LIMIT_FLAGS: ({
     integer: true,
     help: "messages per room replayed to newcomers; 0: none",
   },
+  {
+    flag: "retain-days",
+    value: "DAYS",
+    key: "retainMs",
+    scale: 86_400_000,
+    zeroOff: true,
+    min: 1,
+    max: 36_500,
+    integer: true,
+    help: "delete stored messages older than this; 0: never",
+  },
+  {
+    flag: "retain-messages",
+    value: "N",
+    key: "retainMessages",
+    scale: 1,
+    zeroOff: true,
+    min: 1,
+    max: 1_000_000_000,
+    integer: true,
+    help: "stored messages kept, the oldest deleted first; 0: no cap",
+  },
 ];
 
 function limitHelp(): string {
@@ -340,9 +363,7 @@ function main(args: string[]): void {
       tls,
     });
   } catch (err) {
-    if (String((err as { code?: unknown }).code).startsWith("ERR_SQLITE")) {
-      die("chat-server", `cannot use --data ${values.data}: ${(err as Error).message}`);
-    }
+    if (err instanceof DataFileError) die("chat-server", `--data ${values.data} ${err.reason}`);
     if (err instanceof Deno.errors.AddrInUse) die("chat-server", `port ${port} is already in use`);
     if (err instanceof Deno.errors.PermissionDenied) {
       die("chat-server", `not allowed to listen on ${host}:${port}`);

@@ -224,7 +224,7 @@ export class Hub {
     };
     this.#byAddress = new Throttle({ ...throttle, lockoutAfter: limits.authLockoutAfter });
     this.#bySecret = new Throttle({ ...throttle, lockoutAfter: limits.authSecretLockoutAfter });
-    this.#store = options.store ?? new MemoryStore(options.limits.historyLines);
+    this.#store = options.store ?? new MemoryStore(options.limits.historyLines, options.limits);
     this.#moderation = new Moderation(this.#store);
     this.#motd = options.motd;
     this.#lobby = this.#room(LOBBY)!;
@@ -429,6 +429,15 @@ export class Hub {
     this.#bye(target, `kicked by ${by}${clean ? `: ${clean}` : ""}`);
     this.disconnect(target, "kicked");
     return true;
+  }
+
+  /** Drops stored history past its retention (bounded work); a store error is logged. */
+  prune(now = Date.now()): void {
+    try {
+      this.#store.prune(now);
+    } catch (err) {
+      this.#log(`store failed pruning history: ${describe(err)}`);
+    }
   }
 
   /**

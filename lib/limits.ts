@@ -48,6 +48,10 @@ export interface Limits {
   announceUpTo: number;
   /** Messages per room replayed to someone joining it (0: none kept). */
   historyLines: number;
+  /** Age after which stored messages are deleted (0: kept forever). */
+  retainMs: number;
+  /** Stored messages in all rooms together; the oldest go first (0: no cap). */
+  retainMessages: number;
   /** Time to flush queued output to clients at shutdown. */
   shutdownFlushMs: number;
   /** Rooms that may exist at once (#lobby included); making one more is refused. */
@@ -84,6 +88,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxHashes: 2,
   announceUpTo: 100,
   historyLines: 50,
+  retainMs: 30 * 86_400_000,
+  retainMessages: 100_000,
   shutdownFlushMs: 2000,
   maxRooms: 1000,
   maxIgnore: 100,

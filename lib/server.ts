@@ -17,6 +17,9 @@ const ACCEPT_BACKOFF_MIN_MS = 10;
 /** The longest pause between accepts while they keep failing. */
 const ACCEPT_BACKOFF_MAX_MS = 1000;
 
+/** How often stored history is pruned to its retention (each call does bounded work). */
+const PRUNE_EVERY_MS = 1000;
+
 /** How to start a {@link ChatServer}. */
 export interface ChatServerOptions {
   /** Address to listen on; default `0.0.0.0`. */
@@ -122,13 +125,17 @@ export class ChatServer implements AsyncDisposable {
     );
     const { nameTimeoutMs, idleTimeoutMs } = this.limits;
     const shortest = Math.min(...[nameTimeoutMs, idleTimeoutMs].filter((ms) => ms > 0));
-    if (Number.isFinite(shortest)) {
-      // One timer for every connection: closing to within a quarter of the limit.
-      this.#sweeper = setInterval(
-        () => this.#hub.sweep(),
-        Math.min(1000, Math.max(10, shortest / 4)),
-      );
-    }
+    // One timer for every connection (closing to within a quarter of a time limit), which
+    // also prunes stored history past its retention about once a second.
+    let pruned = 0;
+    this.#sweeper = setInterval(() => {
+      const now = Date.now();
+      this.#hub.sweep(now);
+      if (now - pruned >= PRUNE_EVERY_MS) {
+        pruned = now;
+        this.#hub.prune(now);
+      }
+    }, Number.isFinite(shortest) ? Math.min(1000, Math.max(10, shortest / 4)) : PRUNE_EVERY_MS);
   }
 
   /**
@@ -139,7 +146,10 @@ export class ChatServer implements AsyncDisposable {
   static listen(options: ChatServerOptions = {}): ChatServer {
     const tls = options.tls;
     const context = tls && tlsContext(tls.cert, tls.key);
-    const store = options.dataFile === undefined ? undefined : new SqliteStore(options.dataFile);
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const store = options.dataFile === undefined
+      ? undefined
+      : new SqliteStore(options.dataFile, limits);
     const opened: Deno.Listener[] = [];
     try {
       const hostname = options.hostname ?? "0.0.0.0";
