@@ -73,6 +73,6 @@ Deno.test("server.ts --retain-days and --retain-messages are checked and in --he
   assert.equal(code, 1);
   assert.match(
     stderr,
-    /^chat-server: invalid --retain-days "a week": use a number, 0 to turn it off/,
+    /^chat-server: invalid --retain-days "a week": use a whole number from 1 to 36500, or 0 to/,
   );
 });
