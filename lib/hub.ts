@@ -26,7 +26,13 @@ import { looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
 import { hashPassword, sameSecret, secretDigest, verifyPassword } from "./passwords.ts";
 import { Reclaimer } from "./reclaim.ts";
 import { sanitize, sanitizeLabel } from "./sanitize.ts";
-import { type ChatStore, MemoryStore, type StoredMute } from "./store.ts";
+import {
+  type ChatStore,
+  isStoreError,
+  MemoryStore,
+  type StoredMute,
+  storeErrorText,
+} from "./store.ts";
 import { Throttle } from "./throttle.ts";
 
 /** What the hub needs from a connection. */
@@ -303,8 +309,7 @@ export class Hub {
     try {
       this.#input(client, sanitize(line));
     } catch (err) {
-      this.#log(`error handling input from ${this.#who(client)}: ${describe(err)}`);
-      this.#error(client, "internal", "the server could not handle that line");
+      this.#failed(client, err, "that line");
     }
   }
 
@@ -370,6 +375,15 @@ export class Hub {
    * `/quit` or `exit` returns `"stop"`; anything else goes to everyone.
    */
   console(line: string): "stop" | undefined {
+    try {
+      return this.#console(line);
+    } catch (err) {
+      this.#log(`console: that failed: ${isStoreError(err) ? storeErrorText(err) : describe(err)}`);
+      return undefined;
+    }
+  }
+
+  #console(line: string): "stop" | undefined {
     const input = parseInput(sanitize(line));
     switch (input.kind) {
       case "empty":
@@ -1473,7 +1487,30 @@ export class Hub {
 
   #notStored(client: Client, err: unknown): void {
     this.#log(`store failed: ${describe(err)}`);
-    this.#error(client, "not-stored", "the server could not store that; it was not sent");
+    this.#error(
+      client,
+      "not-stored",
+      `the server could not store that (${storeErrorText(err)}); it was not sent`,
+    );
+  }
+
+  /**
+   * Something failed while handling `what` for a client: a store error (the data file busy,
+   * the disk full) or a bug. Either way a log line and a reply to that client; nobody else
+   * notices and the server goes on.
+   */
+  #failed(client: Client, err: unknown, what: string): void {
+    if (isStoreError(err)) {
+      this.#log(`store failed for ${this.#who(client)}: ${describe(err)}`);
+      this.#error(
+        client,
+        "not-stored",
+        `the server could not do ${what}: ${storeErrorText(err)}; try again later`,
+      );
+    } else {
+      this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
+      this.#error(client, "internal", `the server could not handle ${what}`);
+    }
   }
 
   #announce(text: string): void {
@@ -1658,13 +1695,11 @@ export class Hub {
       try {
         then(value);
       } catch (err) {
-        this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
-        this.#error(client, "internal", "the server could not finish that");
+        this.#failed(client, err, "that");
       }
       this.#release(client);
     }, (err) => {
-      this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
-      this.#error(client, "internal", "the server could not finish that");
+      this.#failed(client, err, "that");
       this.#release(client);
     });
   }

@@ -240,6 +240,14 @@ export class DataFileError extends Error {
   }
 }
 
+/** Whether `err` came from the store (SQLite), not from a bug. */
+export function isStoreError(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (String((e as { code?: unknown }).code).startsWith("ERR_SQLITE")) return true;
+  }
+  return sqliteError(err) !== undefined;
+}
+
 /**
  * A short reason for a store error, for a reply or a log line: SQLite's busy, full,
  * read-only, I/O and damaged-file errors in words, anything else as its message.
