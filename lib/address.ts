@@ -117,6 +117,25 @@ export function hostAddress(text: string): IpRange | undefined {
   }
 }
 
+/**
+ * The key one source is counted under by per-address limits (connections, password tries):
+ * an IPv4 address itself, an IPv6 address its /64, which one subscriber usually holds whole
+ * (counting each of its addresses apart would let one attacker count as billions).
+ *
+ * @example
+ * ```ts
+ * sourceKey("::ffff:10.0.0.7");        // "10.0.0.7"
+ * sourceKey("[2001:db8:1:2:3::9]:5000"); // "2001:db8:1:2::/64"
+ * ```
+ */
+export function sourceKey(text: string): string {
+  const address = hostAddress(text);
+  if (!address) return text;
+  const v4 = (address.bits >> 32n) === 0xffffn && address.prefix === 128;
+  if (v4) return formatIp(address);
+  return formatIp({ bits: address.bits & mask(64), prefix: Math.min(64, address.prefix) });
+}
+
 /** Whether `range` holds all of `address` (a single address, or a narrower range). */
 export function contains(range: IpRange, address: IpRange): boolean {
   return address.prefix >= range.prefix && (address.bits & mask(range.prefix)) === range.bits;

@@ -20,7 +20,7 @@ import {
   type ServerEvent,
 } from "./events.ts";
 import { AUTH_KEYS_TRACKED, type Limits, replyBudget, TokenBucket } from "./limits.ts";
-import { contains, formatIp, hostAddress, parseIp } from "./address.ts";
+import { contains, formatIp, hostAddress, parseIp, sourceKey } from "./address.ts";
 import { Moderation, parseTarget, type SanctionTarget, untilText } from "./moderation.ts";
 import { looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
 import { hashPassword, sameSecret, secretDigest, verifyPassword } from "./passwords.ts";
@@ -630,7 +630,7 @@ export class Hub {
     then: (right: boolean) => void,
   ): void {
     const now = Date.now();
-    const address = hostOf(client.peer.address);
+    const address = sourceKey(client.peer.address);
     const locked = Math.max(
       this.#byAddress.lockedUntil(address, now) ?? 0,
       this.#bySecret.lockedUntil(secret, now) ?? 0,
@@ -1839,14 +1839,6 @@ function seconds(ms: number): string {
 /** A wait in whole seconds under two minutes, else in whole minutes. */
 function inTime(ms: number): string {
   return ms < 120_000 ? `${Math.ceil(ms / 1000)} s` : `${Math.ceil(ms / 60_000)} min`;
-}
-
-/**
- * The host of a `host:port` peer address, the key its wrong passwords are counted under.
- * An IPv6 address counts as itself here; grouping one by its /64 is lib/address.ts's.
- */
-function hostOf(address: string): string {
-  return address.replace(/^\[?(.*?)\]?:\d+$/, "$1");
 }
 
 /** A one-line description of a thrown value. */

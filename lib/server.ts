@@ -3,6 +3,7 @@
 // gracefully. Command-line parsing and the console live in server.ts; the chat in hub.ts.
 
 import type { SecureContext } from "node:tls";
+import { sourceKey } from "./address.ts";
 import { Outgoing } from "./events.ts";
 import type { FramerSink } from "./framing.ts";
 import { type ChatHooks, type Client, describe, Hub } from "./hub.ts";
@@ -71,7 +72,7 @@ export class ChatServer implements AsyncDisposable {
   readonly #sessions = new Set<Promise<void>>();
   /** Sockets open, from accept to close, for `maxClients`. */
   #sockets = 0;
-  /** Sockets open per remote IP address, from accept to close, for `maxPerIp`. */
+  /** Sockets open per source (an IPv4 address, an IPv6 /64), accept to close, for `maxPerIp`. */
   readonly #perIp = new Map<string, number>();
   /** TLS connections still in their handshake (the hub does not know them yet). */
   readonly #handshaking = new Set<TlsTransport>();
@@ -265,15 +266,15 @@ export class ChatServer implements AsyncDisposable {
     });
   }
 
-  /** Why a new connection from `ip` is refused, or undefined to serve it. */
-  #refusal(ip: string): string | undefined {
+  /** Why a new connection from `ip` (counted under `source`) is refused, or undefined. */
+  #refusal(ip: string, source: string): string | undefined {
     const banned = this.#hub.bannedAddress(ip);
     if (banned) return banned;
     const { maxClients, maxPerIp } = this.limits;
     if (maxClients > 0 && this.#sockets >= maxClients) {
       return `server full (${maxClients} connections); try again later`;
     }
-    if (maxPerIp > 0 && (this.#perIp.get(ip) ?? 0) >= maxPerIp) {
+    if (maxPerIp > 0 && (this.#perIp.get(source) ?? 0) >= maxPerIp) {
       return `too many connections from your address (limit ${maxPerIp})`;
     }
     return undefined;
@@ -282,6 +283,7 @@ export class ChatServer implements AsyncDisposable {
   /** Counts a new socket as open (until its task releases it) and serves or refuses it. */
   #serve(conn: Deno.Conn, tls: SecureContext | undefined): void {
     const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const source = sourceKey(ip);
     try {
       const tcp = conn as Deno.TcpConn;
       tcp.setNoDelay(true);
@@ -289,51 +291,55 @@ export class ChatServer implements AsyncDisposable {
     } catch {
       // Reset already: the first read says so.
     }
-    const refusal = this.#refusal(ip);
+    const refusal = this.#refusal(ip, source);
     this.#sockets++;
-    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
+    this.#perIp.set(source, (this.#perIp.get(source) ?? 0) + 1);
     if (refusal) {
       this.#log(`refused ${ip}: ${refusal}`);
-      this.#track(this.#refuse(conn, tls, ip, refusal));
+      this.#track(this.#refuse(conn, tls, source, refusal));
     } else {
-      this.#track(this.#connection(conn, tls, ip));
+      this.#track(this.#connection(conn, tls, source));
     }
   }
 
-  /** Stops counting a socket from `ip`, once it is closed. */
-  #release(ip: string): void {
+  /** Stops counting a socket from `source`, once it is closed. */
+  #release(source: string): void {
     this.#sockets--;
-    const left = (this.#perIp.get(ip) ?? 1) - 1;
-    if (left > 0) this.#perIp.set(ip, left);
-    else this.#perIp.delete(ip);
+    const left = (this.#perIp.get(source) ?? 1) - 1;
+    if (left > 0) this.#perIp.set(source, left);
+    else this.#perIp.delete(source);
   }
 
   /** Tells a newcomer why it is refused (over TLS too) and closes it, in bounded time. */
   async #refuse(
     conn: Deno.Conn,
     tls: SecureContext | undefined,
-    ip: string,
+    source: string,
     reason: string,
   ): Promise<void> {
     const ms = this.limits.shutdownFlushMs;
     const secure = tls && new TlsTransport(conn, tls, ms);
     await refuse(secure ?? conn, reason, ms);
     await secure?.closed;
-    this.#release(ip);
+    this.#release(source);
   }
 
   /**
    * One connection's life: its TLS handshake (if any), then its lines into the hub until it
    * ends. Its socket is released the moment it closes; resolves once it has.
    */
-  async #connection(conn: Deno.Conn, tls: SecureContext | undefined, ip: string): Promise<void> {
+  async #connection(
+    conn: Deno.Conn,
+    tls: SecureContext | undefined,
+    source: string,
+  ): Promise<void> {
     const secure = tls && new TlsTransport(conn, tls, this.limits.shutdownFlushMs);
     if (secure && !await this.#handshake(secure)) {
-      this.#release(ip);
+      this.#release(source);
       return;
     }
     const session = new Session(secure ?? conn, this.#sessionOptions);
-    const released = (secure ? secure.closed : session.closed).then(() => this.#release(ip));
+    const released = (secure ? secure.closed : session.closed).then(() => this.#release(source));
     const client = this.#hub.connect(session);
     try {
       await session.run(new ClientLines(this.#hub, client));

@@ -7,6 +7,7 @@ import {
   hostAddress,
   meantAsAddress,
   parseIp,
+  sourceKey,
 } from "../lib/address.ts";
 
 Deno.test("canonicalIp() gives one spelling for every way of writing an address", async (t) => {
@@ -147,5 +148,21 @@ Deno.test("hostAddress() reads Deno's hostname and a peer's host:port, never thr
       const got = hostAddress(text);
       assert.equal(got && formatIp(got), want);
     });
+  }
+});
+
+Deno.test("sourceKey() counts IPv4 by address and IPv6 by its /64", async (t) => {
+  const cases: [string, string][] = [
+    ["127.0.0.1", "127.0.0.1"],
+    ["::ffff:127.0.0.1", "127.0.0.1"],
+    ["[::ffff:10.0.0.7]:5000", "10.0.0.7"],
+    ["10.0.0.7:5000", "10.0.0.7"],
+    ["2001:db8:1:2:3::9", "2001:db8:1:2::/64"],
+    ["[2001:db8:1:2:ffff::1]:443", "2001:db8:1:2::/64"],
+    ["::1", "::/64"],
+    ["not an address", "not an address"],
+  ];
+  for (const [input, key] of cases) {
+    await t.step(input, () => assert.equal(sourceKey(input), key));
   }
 });
