@@ -412,10 +412,9 @@ export class Hub {
         return;
       case "help":
         this.#log(
-          "console: /users, /kick NAME [REASON], /ban NAME|IP [DURATION] [REASON], /unban, " +
-            "/banned, /mute NAME [DURATION], /unmute, /purge #ROOM [history|topic], /motd [TEXT], " +
-            "/quit or exit; " +
-            "other lines go to everyone",
+          "console: /users, /kick NAME [REASON], /ban NAME|IP|CIDR [DURATION] [REASON], " +
+            "/unban, /banned, /mute NAME|IP|CIDR [DURATION] [REASON], /unmute, " +
+            "/purge #ROOM [history|topic], /motd [TEXT], /quit or exit; other lines go to everyone",
         );
         return;
       case "purge":
