@@ -328,16 +328,12 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
-      await using server = new ServerProcess([
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
+      await using server = ServerProcess.onLoopback(
         "--data",
         `${dir}/chat.db`,
         "--max-per-ip",
         "0",
-      ]);
+      );
       const port = await server.port();
       const pid = server.child.pid;
       {

@@ -242,6 +242,11 @@ export class ServerProcess extends LineQueue implements AsyncDisposable {
     this.stderr = new Response(this.child.stderr).text();
   }
 
+  /** server.ts on 127.0.0.1 and a free port, with `args` after. */
+  static onLoopback(...args: string[]): ServerProcess {
+    return new ServerProcess(["--host", "127.0.0.1", "--port", "0", ...args]);
+  }
+
   /** Waits for the `listening on HOST:PORT` line and returns the port. */
   async port(): Promise<number> {
     const line = await this.expect(/^listening on /, 10_000);

@@ -12,16 +12,7 @@ Deno.test({
   name: "rooms made, filled with history and left: their memory comes back",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    await using server = new ServerProcess([
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--rate",
-      "0",
-      "--max-per-ip",
-      "0",
-    ]);
+    await using server = ServerProcess.onLoopback("--rate", "0", "--max-per-ip", "0");
     const port = await server.port();
     const pid = server.child.pid;
     const line = "x".repeat(4000);
@@ -59,16 +50,7 @@ Deno.test({
   name: "clients that never read a long replay cost little, and it comes back when they go",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    await using server = new ServerProcess([
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--rate",
-      "0",
-      "--max-per-ip",
-      "0",
-    ]);
+    await using server = ServerProcess.onLoopback("--rate", "0", "--max-per-ip", "0");
     const port = await server.port();
     const pid = server.child.pid;
     await using poisoner = await joinAs(port, "poisoner");
