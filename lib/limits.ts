@@ -85,7 +85,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   authSecretLockoutAfter: 100,
   authLockoutMs: 10 * 60_000,
   authForgetMs: 60 * 60_000,
-  maxHashes: 2,
+  maxHashes: 1,
   announceUpTo: 100,
   historyLines: 50,
   retainMs: 30 * 86_400_000,
