@@ -1537,7 +1537,7 @@ export class Hub {
         return true;
       } catch (err) {
         this.#log(`store failed: ${describe(err)}`);
-        reply(`/${cmd.name} could not be stored: ${describe(err)}`, true);
+        reply(`/${cmd.name} could not be stored: ${storeErrorText(err)}`, true);
         return false;
       }
     };
@@ -1554,7 +1554,8 @@ export class Hub {
         const ban = { ...t, until, reason: cmd.reason, by: actor.name, ts: now };
         if (!stored(() => this.#moderation.ban(ban))) return;
         this.#log(`ban ${t.kind} ${t.target} ${untilText(until)} by ${actor.name}`);
-        reply(`banned ${t.target} ${untilText(until)}`);
+        // A name is kept as its look-alike key; the operator reads it as typed.
+        reply(`banned ${t.kind === "name" ? cmd.target : t.target} ${untilText(until)}`);
         const why = `banned by ${actor.name}${cmd.reason ? `: ${cmd.reason}` : ""}`;
         // Everyone the ban covers goes, but the operator who typed it.
         for (const c of [...this.#clients]) {
@@ -1582,13 +1583,17 @@ export class Hub {
       case "banned": {
         const bans = this.#moderation.bans(now);
         reply(bans.length === 0 ? "nobody is banned" : `${bans.length} banned:`);
-        for (const b of bans) {
-          reply(
-            `  ${b.kind} ${b.target} ${untilText(b.until)} by ${b.by}${
-              b.reason ? ` (${b.reason})` : ""
-            }`,
-          );
-        }
+        // One reply's worth, newest first: a long list must not look like a slow reader.
+        const lines = bans.reverse().map((b) =>
+          `  ${b.kind} ${b.target} ${untilText(b.until)} by ${b.by}${
+            b.reason ? ` (${b.reason})` : ""
+          }`
+        );
+        const shown = actor.client
+          ? fitting(lines, replyBudget(this.#opts.limits), (l) => encodedBytes(l) + 60)
+          : lines;
+        for (const line of shown) reply(line);
+        if (shown.length < lines.length) reply(`  ... and ${lines.length - shown.length} older`);
         return;
       }
       case "mute": {
@@ -1601,7 +1606,7 @@ export class Hub {
         const until = cmd.ms === undefined ? undefined : now + cmd.ms;
         const mute = { ...t, address, until, reason: cmd.reason, by: actor.name, ts: now };
         if (!stored(() => this.#moderation.mute(mute))) return;
-        const who = online?.name ?? t.target;
+        const who = online?.name ?? (t.kind === "name" ? cmd.target : t.target);
         this.#log(`mute ${t.kind} ${who}${address ? ` at ${address}` : ""} by ${actor.name}`);
         const why = cmd.reason ? ` (${cmd.reason})` : "";
         for (const c of this.#byName.values()) {

@@ -229,3 +229,21 @@ Deno.test("a rename is told to the room and private partners only, and costs flo
     assert.match(refused, /^! slow down: /);
   });
 });
+
+Deno.test("/banned stays within one reply, newest first", async () => {
+  await using server = startServer({
+    limits: { ...FAST, maxOutboxBytes: 8192 },
+    opPassword: "op",
+  });
+  await using op = await joinAs(server.addr.port, "op1");
+  await op.send("/op op");
+  await op.expect("* you are now an operator");
+  for (let i = 0; i < 60; i++) await op.send(`/ban troll${i} spamming the room again and again`);
+  await op.send("/banned");
+  const lines = await op.collectUntil(/^\* \.\.\. and \d+ older$/);
+  assert.ok(lines.some((l) => l.startsWith("* 60 banned:")), lines.join("\n"));
+  const first = lines.findIndex((l) => l.includes("name troll"));
+  assert.match(lines[first], /troll59/);
+  await op.send("/users");
+  await op.expect("* 1 online");
+});
