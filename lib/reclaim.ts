@@ -72,10 +72,11 @@ export class Reclaimer {
     const at = Math.max(now + this.#opts.settleMs, this.#last + this.#opts.intervalMs);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#last = Date.now();
       this.#runs++;
       const before = Deno.memoryUsage();
       gc();
+      // The interval runs from the end of a collection to the start of the next.
+      this.#last = Date.now();
       this.#onCollect?.(before, Deno.memoryUsage());
     }, at - now);
   }
