@@ -169,10 +169,10 @@ export const COMMANDS = {
   }),
   disconnect: spec({
     aliases: ["quit", "exit", "bye"],
-    usage: "/disconnect",
-    help: "leave the chat and close the connection",
+    usage: "/disconnect [REASON]",
+    help: "leave the chat and close the connection (others see the reason)",
     beforeName: true,
-    parse: () => ({}),
+    parse: (rest) => ({ reason: rest.trim() || undefined }),
   }),
   join: spec({
     aliases: ["j"],
@@ -377,7 +377,7 @@ export type Input =
   /** A plain line: chat to everyone (or, before a name is chosen, the name). */
   | { kind: "text"; text: string }
   | { kind: "empty" }
-  | { kind: "error"; message: string; usage?: string };
+  | { kind: "error"; message: string; usage?: string; code?: "unknown-user" };
 
 /** Every canonical command name, in table order. */
 export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
@@ -396,7 +396,10 @@ export function lookupCommand(word: string): CommandName | undefined {
 
 /** Options for {@link parseInput}. */
 export interface ParseOptions {
-  /** Tells whether a name is online, for the `USER:TEXT` form (seed 002). */
+  /**
+   * Tells whether a name is online, for the `USER:TEXT` form (seed 002); without it that
+   * form stays a plain line for the server to judge.
+   */
   isUser?: (name: string) => boolean;
 }
 
@@ -413,7 +416,12 @@ function runCommand(name: CommandName, rest: string): Input {
 }
 
 const SEED_002_PREFIX = /^server:\s*(\S*)\s*([\s\S]*)$/i;
-const ADDRESSED = /^([A-Za-z0-9_.-]+):\s*([\s\S]*)$/;
+/**
+ * The private form `USER:TEXT` (seed 002): a name with a letter in it, a colon, then no space
+ * and no `/` (`12:30`, `http://...` are not it). `USER: TEXT`, with a space, is addressing:
+ * an ordinary line to the room.
+ */
+const ADDRESSED = /^([A-Za-z0-9_.-]*[A-Za-z][A-Za-z0-9_.-]*):(?![\s/])([\s\S]*)$/;
 
 /**
  * Parses one input line into a command, a chat line, or a usage error. Never throws.
@@ -453,9 +461,17 @@ export function parseInput(line: string, options: ParseOptions = {}): Input {
     if (verb === "register") return runCommand("changeusername", seed[2]);
     return { kind: "error", message: "server: takes who, exit or register NAME" };
   }
-  const addressed = ADDRESSED.exec(trimmed);
-  if (addressed && options.isUser?.(addressed[1])) {
-    return runCommand("pm", `${addressed[1]} ${addressed[2]}`);
+  const addressed = options.isUser && ADDRESSED.exec(trimmed);
+  if (addressed) {
+    // Meant for one person: never sent to everyone because the name is wrong or gone.
+    if (options.isUser!(addressed[1])) return runCommand("pm", `${addressed[1]} ${addressed[2]}`);
+    return {
+      kind: "error",
+      code: "unknown-user",
+      message: `no user named ${
+        addressed[1]
+      } is online (NAME:TEXT is private); // at the start sends the line to everyone as it is`,
+    };
   }
   return { kind: "text", text: trimmed };
 }
@@ -487,4 +503,211 @@ export function worksBeforeName(name: CommandName): boolean {
 /** Whether `name` is for operators only. */
 export function isOperatorCommand(name: CommandName): boolean {
   return (COMMANDS[name] as Spec<unknown>).operator === true;
+}
+
+/** The `id` of a JSON request, echoed on every event the request causes. */
+export type RequestId = number | string;
+
+/** What one JSON request line means: a command, or why it is refused; `id` when it had one. */
+export type Request =
+  | { kind: "command"; id?: RequestId; command: Command; room?: string }
+  | { kind: "error"; id?: RequestId; code: "bad-request" | "unknown-command"; message: string };
+
+/** A request's fields, read by name; each wrong one is noted, never thrown. */
+class Fields {
+  readonly problems: string[] = [];
+  readonly #read = new Set(["id", "cmd"]);
+
+  constructor(readonly obj: Record<string, unknown>, readonly clean: (s: string) => string) {}
+
+  #get(key: string): unknown {
+    this.#read.add(key);
+    return this.obj[key];
+  }
+
+  /** A string field: any text, taken as it is (never parsed); not empty when present. */
+  text(key: string): string;
+  text(key: string, required: false): string | undefined;
+  text(key: string, required = true): string | undefined {
+    const v = this.#get(key);
+    if (v === undefined && !required) return undefined;
+    const text = typeof v === "string" ? this.clean(v) : "";
+    if (text.trim() === "") {
+      this.problems.push(`"${key}" must be a string with text`);
+      return undefined;
+    }
+    return text;
+  }
+
+  /** One word (a name, a room, a target): a string with no space. */
+  word(key: string): string;
+  word(key: string, required: false): string | undefined;
+  word(key: string, required = true): string | undefined {
+    const v = this.#get(key);
+    if (v === undefined && !required) return undefined;
+    const word = typeof v === "string" ? this.clean(v) : "";
+    if (!/^\S+$/.test(word)) {
+      this.problems.push(`"${key}" must be one word`);
+      return "";
+    }
+    return word;
+  }
+
+  /** A list of words, at least one. */
+  words(key: string): string[] {
+    const v = this.#get(key);
+    const words = Array.isArray(v) && v.length > 0 && v.every((w) => typeof w === "string")
+      ? v.map(this.clean)
+      : [];
+    if (words.length === 0 || !words.every((w) => /^\S+$/.test(w))) {
+      this.problems.push(`"${key}" must be a list of names`);
+    }
+    return words;
+  }
+
+  /** A true/false field, false when absent. */
+  flag(key: string): boolean {
+    const v = this.#get(key);
+    if (v !== undefined && typeof v !== "boolean") this.problems.push(`"${key}" must be a boolean`);
+    return v === true;
+  }
+
+  /** A word that must be one of `choices`, or `fallback` when absent. */
+  choice<T extends string>(key: string, choices: readonly T[], fallback?: T): T {
+    const v = this.#get(key) ?? fallback;
+    if (!choices.includes(v as T)) {
+      this.problems.push(`"${key}" must be one of ${choices.join(", ")}`);
+      return choices[0];
+    }
+    return v as T;
+  }
+
+  /** A duration like `10m` in milliseconds, or undefined when absent. */
+  duration(key: string): number | undefined {
+    const word = this.word(key, false);
+    if (word === undefined) return undefined;
+    const ms = parseDuration(word);
+    if (ms === undefined || !(ms >= 1000 && ms <= MAX_DURATION_MS)) {
+      this.problems.push(`"${key}" must be a duration from 1s to ${MAX_DURATION_MS / DAY_MS}d`);
+    }
+    return ms;
+  }
+
+  /** Fields nobody read: misspelt, or not this command's. */
+  unknown(): string[] {
+    return Object.keys(this.obj).filter((k) => !this.#read.has(k));
+  }
+}
+
+/** A room field, `#` added when it is missing (as `/join dev` does). */
+function roomField(f: Fields, required: boolean): string | undefined {
+  const room = required ? f.word("room") : f.word("room", false);
+  return room === undefined || room === "" || room.startsWith("#") ? room : `#${room}`;
+}
+
+/** Ban and mute: `target`, `duration` (`10m`; none: for good) and `reason`. */
+function sanctionFields(f: Fields) {
+  return { target: f.word("target"), ms: f.duration("duration"), reason: f.text("reason", false) };
+}
+
+/** One request form per command: its fields, read into the command's arguments. */
+const REQUESTS: { [K in CommandName]: (f: Fields) => Omit<CommandOf<K>, "name"> } = {
+  help: (f) => ({ topic: f.word("topic", false) }),
+  users: (f) => ({ everyone: f.flag("everyone") }),
+  pm: (f) => ({ to: f.word("to"), text: f.text("text") }),
+  groupmessage: (f) => ({ to: f.words("to"), text: f.text("text") }),
+  sendall: (f) => ({ text: f.text("text") }),
+  changeusername: (f) => ({ nick: f.word("nick"), password: f.text("password", false) }),
+  disconnect: (f) => ({ reason: f.text("reason", false) }),
+  join: (f) => ({ room: roomField(f, true)! }),
+  leave: () => ({}),
+  rooms: () => ({}),
+  topic: (f) => {
+    const remove = f.flag("remove");
+    const text = f.text("text", false);
+    if (remove && text !== undefined) f.problems.push(`give "text" or "remove", not both`);
+    return { text, remove };
+  },
+  me: (f) => ({ text: f.text("text") }),
+  away: (f) => ({ reason: f.text("reason", false) }),
+  back: () => ({}),
+  whois: (f) => ({ user: f.word("user") }),
+  ignore: (f) => ({ user: f.word("user", false) }),
+  unignore: (f) => ({ user: f.word("user") }),
+  reply: (f) => ({ text: f.text("text") }),
+  motd: (f) => ({ text: f.text("text", false) }),
+  pass: (f) => ({ password: f.text("password") }),
+  register: (f) => ({ password: f.text("password") }),
+  unregister: () => ({}),
+  op: (f) => ({ password: f.text("password") }),
+  proto: (f) => ({ mode: f.choice("mode", ["text", "json"] as const) }),
+  kick: (f) => ({ user: f.word("user"), reason: f.text("reason", false) }),
+  ban: sanctionFields,
+  unban: (f) => ({ target: f.word("target") }),
+  banned: () => ({}),
+  purge: (f) => ({
+    room: roomField(f, false),
+    what: f.choice("what", ["all", "history", "topic"] as const, "all"),
+  }),
+  mute: sanctionFields,
+  unmute: (f) => ({ target: f.word("target") }),
+};
+
+/**
+ * Parses a JSON request (JSON mode): `{"id":7,"cmd":"pm","to":"bob","text":"hi"}`. `cmd` is a
+ * command's name or alias, its arguments are fields named as in {@link Command} (`duration`
+ * for /ban and /mute), and no text in it is ever read as a command or an address. `say` and
+ * `me` take a `room`, which must be the sender's. `clean` runs over every string (the hub's
+ * sanitizer: JSON escapes can spell control characters). Never throws.
+ *
+ * @example
+ * ```ts
+ * parseRequest('{"id":7,"cmd":"say","text":"/not a command"}');
+ * // { kind: "command", id: 7, command: { name: "sendall", text: "/not a command" } }
+ * ```
+ */
+export function parseRequest(line: string, clean: (s: string) => string = (s) => s): Request {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch {
+    return { kind: "error", code: "bad-request", message: "bad request: not valid JSON" };
+  }
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+    return { kind: "error", code: "bad-request", message: "bad request: not a JSON object" };
+  }
+  const fields = obj as Record<string, unknown>;
+  const raw = fields.id;
+  const id = typeof raw === "number" && Number.isSafeInteger(raw) ||
+      typeof raw === "string" && /^[\x20-\x7e]{1,64}$/.test(raw)
+    ? raw
+    : undefined;
+  const fail = (code: "bad-request" | "unknown-command", message: string): Request =>
+    id === undefined ? { kind: "error", code, message } : { kind: "error", id, code, message };
+  if (raw !== undefined && id === undefined) {
+    return fail(
+      "bad-request",
+      'bad request: "id" must be a whole number or up to 64 printable ASCII characters',
+    );
+  }
+  if (typeof fields.cmd !== "string") {
+    return fail("bad-request", 'bad request: "cmd" must name a command (try "help")');
+  }
+  const name = lookupCommand(fields.cmd);
+  if (!name) return fail("unknown-command", `unknown cmd "${clean(fields.cmd)}" (try "help")`);
+  const f = new Fields(fields, clean);
+  const room = name === "sendall" || name === "me" ? roomField(f, false) : undefined;
+  const args = REQUESTS[name](f);
+  const unknown = f.unknown();
+  if (unknown.length > 0) f.problems.push(`unknown field "${clean(unknown[0])}"`);
+  if (f.problems.length > 0) {
+    return fail("bad-request", `bad request (${name}): ${f.problems.join("; ")}`);
+  }
+  const command = { name, ...args } as Command;
+  return {
+    kind: "command",
+    ...(id === undefined ? {} : { id }),
+    command,
+    ...(room === undefined ? {} : { room }),
+  };
 }

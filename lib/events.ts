@@ -3,6 +3,7 @@
 // already sanitized by the hub; rendering formats it, and in text mode lays it out so
 // it can never pass for a line of the server's. Wrapping itself is terminal/wrap.ts's.
 
+import type { RequestId } from "./commands.ts";
 import { plainText } from "./terminal/ansi.ts";
 import { wrapLine } from "./terminal/wrap.ts";
 
@@ -70,6 +71,9 @@ export type ServerEvent =
     count: number;
     online: number;
     omitted?: number;
+    /** Which of `names` are operators, and which are away (absent: none). */
+    operators?: string[];
+    away?: string[];
   }
   /** You are now in `room`, with these members (`omitted`: more than fit) and topic. */
   | {
@@ -98,13 +102,22 @@ export type ServerEvent =
     since: number;
     idleSeconds: number;
     away?: string;
+    /** The user's address, shown to operators only (for `/ban ADDRESS`). */
+    address?: string;
   }
   /** The message of the day. */
   | { type: "motd"; ts: number; lines: string[] }
   /** Help text, one entry per line. */
   | { type: "help"; ts: number; lines: string[] }
-  /** A server notice to you (a two-step prompt, an acknowledgement). */
-  | { type: "system"; ts: number; text: string }
+  /**
+   * A server notice to you (a two-step prompt, an acknowledgement); `history` marks the one
+   * in a replay saying how many older messages were left out.
+   */
+  | { type: "system"; ts: number; text: string; history?: true }
+  /** A history replay of `room` is over: `count` messages were replayed. */
+  | { type: "history-end"; ts: number; room: string; count: number; history: true }
+  /** A JSON request that nothing else answered (a room message, say) was done. */
+  | { type: "ok"; ts: number }
   /** Your input was refused: `code` is stable for programs, `text` is for people. */
   | { type: "error"; ts: number; code: ErrorCode; text: string }
   /**
@@ -142,6 +155,8 @@ export type ErrorCode =
   | "name-registered"
   | "muted"
   | "not-stored"
+  | "bad-request"
+  | "not-in-room"
   | "internal";
 
 /** The type names of events. */
@@ -189,9 +204,12 @@ export function renderText(e: ServerEvent): string {
       return `* ${e.from} is now ${e.to}`;
     case "users": {
       const more = e.omitted ? ` and ${e.omitted} more` : "";
+      const names = e.names.map((n) =>
+        `${e.operators?.includes(n) ? "@" : ""}${n}${e.away?.includes(n) ? " (away)" : ""}`
+      ).join(", ");
       return e.count === e.online
-        ? `* ${e.count} online: ${e.names.join(", ")}${more}`
-        : `* ${e.count} in ${e.room} (${e.online} online): ${e.names.join(", ")}${more}`;
+        ? `* ${e.count} online: ${names}${more}`
+        : `* ${e.count} in ${e.room} (${e.online} online): ${names}${more}`;
     }
     case "room":
       return [
@@ -219,6 +237,7 @@ export function renderText(e: ServerEvent): string {
         : `* ${e.room} has no topic`;
     case "whois":
       return `* ${e.name}: in ${e.room}, here since ${clock(e.since)}, idle ${e.idleSeconds} s` +
+        (e.address !== undefined ? `, from ${e.address}` : "") +
         (e.away !== undefined ? `, away: ${e.away}` : "");
     case "motd":
       return e.lines.map((l) => `- ${l}`).join("\r\n");
@@ -226,6 +245,10 @@ export function renderText(e: ServerEvent): string {
       return e.lines.join("\r\n");
     case "system":
       return `* ${e.text}`;
+    case "history-end":
+      return "* end of history";
+    case "ok":
+      return "* done";
     case "error":
       return `! ${e.text}`;
     case "mode":
@@ -281,11 +304,14 @@ export function renderScreen(e: ServerEvent): string {
 }
 
 /** Renders an event as one JSON object (no newline). */
-export function renderJson(e: ServerEvent): string {
+export function renderJson(e: Reply): string {
   return JSON.stringify(e);
 }
 
 const encoder = new TextEncoder();
+
+/** An event, with the `id` of the JSON request it answers when there is one. */
+export type Reply = ServerEvent & { id?: RequestId };
 
 /**
  * An event on its way out: rendered and encoded at most once per output mode, however
@@ -295,7 +321,7 @@ export class Outgoing {
   #text?: Uint8Array;
   #json?: Uint8Array;
 
-  constructor(readonly event: ServerEvent) {}
+  constructor(readonly event: Reply) {}
 
   /** The bytes of this event in `mode`, with the CRLF line ending. */
   bytes(mode: OutputMode): Uint8Array {

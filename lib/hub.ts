@@ -9,6 +9,8 @@ import {
   helpLines,
   isOperatorCommand,
   parseInput,
+  parseRequest,
+  type RequestId,
   worksBeforeName,
 } from "./commands.ts";
 import {
@@ -17,6 +19,7 @@ import {
   LOBBY,
   Outgoing,
   type OutputMode,
+  type Reply,
   type ServerEvent,
 } from "./events.ts";
 import { AUTH_KEYS_TRACKED, type Limits, replyBudget, TokenBucket } from "./limits.ts";
@@ -118,6 +121,8 @@ class Room {
   topic: { text: string; by: string } | undefined;
   /** The history replay, encoded once and shared by everyone joining; dropped on change. */
   replay: Outgoing[] | undefined;
+  /** The `ts` of the newest message; each new one gets a later `ts`, so `ts` orders them. */
+  lastTs = 0;
   /** The key the room is stored and found under. */
   readonly key: string;
 
@@ -160,6 +165,13 @@ export class Client {
   held: string[] | undefined;
   /** The throttled answer to a password, cleared on disconnect. */
   timer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * For each room this client left (by key), the `ts` of the newest message it had seen
+   * there: a return replays only what came after. At most `maxRooms` entries.
+   */
+  readonly seen = new Map<string, number>();
+  /** The JSON request being answered: every reply carries its id; `answered` once one went. */
+  request: { id: RequestId; answered: boolean } | undefined;
 
   constructor(readonly peer: Peer, limits: Limits, now: number) {
     this.connectedAt = this.lastInput = now;
@@ -508,12 +520,73 @@ export class Hub {
   }
 
   #input(client: Client, line: string): void {
+    if (client.mode === "json" && line.trimStart().startsWith("{")) {
+      this.#request(client, line);
+      return;
+    }
+    this.#answering(client, undefined, () => this.#line(client, line));
+  }
+
+  /**
+   * Runs `fn` answering the JSON request `id` (or none): each reply to the client carries
+   * the id, and a request nothing answered (and no password check still running) gets `ok`.
+   */
+  #answering(client: Client, id: RequestId | undefined, fn: () => void): void {
+    const outer = client.request;
+    client.request = id === undefined ? undefined : { id, answered: false };
+    try {
+      fn();
+      const request = client.request;
+      if (request && !request.answered && !client.held && !client.closing) {
+        this.#send(client, { type: "ok", ts: Date.now() });
+      }
+    } finally {
+      client.request = outer;
+    }
+  }
+
+  /**
+   * A JSON request: a command whose text is never parsed, with the same checks as the line
+   * it stands for (prompts, mutes, operators, flood).
+   */
+  #request(client: Client, line: string): void {
+    const request = parseRequest(line, sanitize);
+    this.#answering(client, request.id, () => {
+      if (request.kind === "error") {
+        this.#error(client, request.code, request.message);
+        return;
+      }
+      client.pending = undefined;
+      const cmd = request.command;
+      const prompt = client.prompt;
+      if (prompt.for === "password") {
+        this.#promptCommand(client, prompt, cmd);
+      } else if (
+        request.room !== undefined && client.room && nameKey(request.room) !== client.room.key
+      ) {
+        this.#error(
+          client,
+          "not-in-room",
+          `you are in ${client.room.name}, not ${request.room}; join it first`,
+        );
+      } else if (cmd.name === "sendall" && this.#looksLikeSecret(client, cmd.text!)) {
+        this.#error(client, "looks-like-password", "that looks like a password; it was not sent");
+      } else {
+        this.#command(client, cmd);
+      }
+    });
+  }
+
+  /** A plain line (not a JSON request): a command, a message, a name or a password. */
+  #line(client: Client, line: string): void {
     if (client.prompt.for === "password") {
       this.#atPasswordPrompt(client, client.prompt, line);
       return;
     }
+    // Before a name, a plain line is the name: no `USER:TEXT` form yet.
+    const named = client.name !== undefined;
     const input = parseInput(line, {
-      isUser: (n) => client.name !== undefined && this.#byName.has(nameKey(n)),
+      isUser: named ? (n) => this.#byName.has(nameKey(n)) : undefined,
     });
     if (input.kind === "text" && this.#looksLikeSecret(client, input.text)) {
       // A password typed again after it was taken (or typed here before): never sent.
@@ -537,7 +610,11 @@ export class Hub {
       case "empty":
         return;
       case "error":
-        this.#error(client, input.usage ? "usage" : "unknown-command", input.message);
+        this.#error(
+          client,
+          input.code ?? (input.usage ? "usage" : "unknown-command"),
+          input.message,
+        );
         return;
       case "text":
         if (client.name === undefined) {
@@ -574,8 +651,11 @@ export class Hub {
       this.#error(client, input.usage ? "usage" : "unknown-command", input.message);
       return;
     }
-    if (input.kind !== "command") return;
-    const cmd = input.command;
+    if (input.kind === "command") this.#promptCommand(client, prompt, input.command);
+  }
+
+  /** A command (typed or requested) at a password prompt: only a few work there. */
+  #promptCommand(client: Client, prompt: PasswordPrompt, cmd: Command): void {
     if (cmd.name === "pass") {
       this.#password(client, prompt, cmd.password);
     } else if (
@@ -629,6 +709,7 @@ export class Hub {
     then: (right: boolean) => void,
   ): void {
     const now = Date.now();
+    const id = client.request?.id;
     const address = sourceKey(client.peer.address);
     const locked = Math.max(
       this.#byAddress.lockedUntil(address, now) ?? 0,
@@ -665,13 +746,14 @@ export class Hub {
         );
       }
       if (client.closing) return;
-      const reply = () => {
-        client.timer = undefined;
-        if (client.closing || (!right && this.#tooManyTries(client, what))) return;
-        if (!right) this.#error(client, "wrong-password", `${what}; try again`);
-        then(right);
-        this.#release(client);
-      };
+      const reply = () =>
+        this.#answering(client, id, () => {
+          client.timer = undefined;
+          if (client.closing || (!right && this.#tooManyTries(client, what))) return;
+          if (!right) this.#error(client, "wrong-password", `${what}; try again`);
+          then(right);
+          this.#release(client);
+        });
       const wait = right && before === 0 ? 0 : this.#byAddress.delayMs(failures);
       const left = now + wait - checked;
       if (left <= 0) {
@@ -691,9 +773,11 @@ export class Hub {
       checking.then(answer, (err) => {
         this.#log(`error checking a password for ${this.#who(client)}: ${describe(err)}`);
         if (client.closing) return;
-        this.#error(client, "internal", "the server could not check that password");
-        then(false);
-        this.#release(client);
+        this.#answering(client, id, () => {
+          this.#error(client, "internal", "the server could not check that password");
+          then(false);
+          this.#release(client);
+        });
       });
     }
   }
@@ -776,8 +860,13 @@ export class Hub {
     },
     users: (client, cmd) => {
       const room = client.room!;
-      const all = cmd.everyone ? this.names : [...room.members].map((c) => c.name!);
-      const names = fitting(all, replyBudget(this.#opts.limits), (n) => encodedBytes(n) + 3);
+      const all = cmd.everyone
+        ? [...this.#clients].filter((c) => c.name !== undefined)
+        : [...room.members];
+      const shown = fitting(all, replyBudget(this.#opts.limits), (c) => encodedBytes(c.name!) + 12);
+      const names = shown.map((c) => c.name!);
+      const operators = shown.filter((c) => c.operator).map((c) => c.name!);
+      const away = shown.filter((c) => c.away !== undefined).map((c) => c.name!);
       this.#send(client, {
         type: "users",
         ts: Date.now(),
@@ -786,6 +875,8 @@ export class Hub {
         count: all.length,
         online: this.#byName.size,
         ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
+        ...(operators.length ? { operators } : {}),
+        ...(away.length ? { away } : {}),
       });
     },
     pm: (client, cmd) => this.#twoStep(client, { kind: "private", to: cmd.to }, cmd.text),
@@ -916,6 +1007,7 @@ export class Hub {
         since: target.connectedAt,
         idleSeconds: Math.floor((ts - target.lastInput) / 1000),
         away: target.away,
+        ...(client.operator ? { address: addressOf(target) } : {}),
       });
     },
     ignore: (client, cmd) => {
@@ -969,9 +1061,14 @@ export class Hub {
       if (client.name !== undefined && !this.#noisy(client, "name changes")) return;
       this.#rename(client, cmd.nick, cmd.password);
     },
-    disconnect: (client) => {
+    disconnect: (client, cmd) => {
+      // Others see the reason, unless the client may not be heard (muted) or it is too long.
+      const reason = cmd.reason === undefined || client.name === undefined || this.#muteOf(client)
+        ? ""
+        : sanitizeLabel(cmd.reason);
+      const shown = reason && encodedBytes(reason) <= this.#opts.limits.maxLineBytes;
       this.#bye(client, "goodbye");
-      this.disconnect(client, "quit");
+      this.disconnect(client, shown ? `quit: ${reason}` : "quit");
     },
     proto: (client, cmd) => {
       client.mode = cmd.mode;
@@ -1215,6 +1312,12 @@ export class Hub {
   #leaveRoom(client: Client, room: Room): void {
     room.members.delete(client);
     client.room = undefined;
+    // Everything in the room so far was delivered: a return replays only what is newer.
+    client.seen.delete(room.key);
+    if (room.lastTs > 0) client.seen.set(room.key, room.lastTs);
+    if (client.seen.size > this.#opts.limits.maxRooms) {
+      client.seen.delete(client.seen.keys().next().value!);
+    }
     if (room.members.size === 0 && room !== this.#lobby) {
       this.#rooms.delete(room.key);
       // Its history and topic may be big: collect them once room churn settles.
@@ -1269,9 +1372,10 @@ export class Hub {
   }
 
   /**
-   * Sends the room's recent history to a newcomer, marked as history: the newest lines that
-   * fit in one reply's budget (in this client's output mode), saying how many older ones
-   * were left out. The encoded lines are made once per room and shared.
+   * Sends a newcomer what it has not seen of the room's recent history, marked as history:
+   * the newest lines that fit in one reply's budget (in this client's output mode), saying
+   * how many older ones were left out, then `history-end`. Lines it saw before leaving the
+   * room are not sent again. The encoded lines are made once per room and shared.
    */
   #replay(client: Client, room: Room): void {
     const limit = this.#opts.limits.historyLines;
@@ -1295,29 +1399,49 @@ export class Hub {
         return;
       }
       room.replay = lines;
+      room.lastTs = Math.max(room.lastTs, lines.at(-1)?.event.ts ?? 0);
     }
+    const seen = client.seen.get(room.key) ?? -Infinity;
+    client.seen.delete(room.key);
+    let start = lines.length;
+    while (start > 0 && lines[start - 1].event.ts > seen) start--;
+    const shown = (out: Outgoing) =>
+      !client.ignored?.has(nameKey((out.event as { from: string }).from));
     let budget = replyBudget(this.#opts.limits);
     let first = lines.length;
-    while (first > 0) {
+    while (first > start) {
       const out = lines[first - 1];
-      const e = out.event as { from: string };
-      if (!client.ignored?.has(nameKey(e.from))) {
+      if (shown(out)) {
         const size = out.bytes(client.mode).length;
         if (size > budget) break;
         budget -= size;
       }
       first--;
     }
-    if (first > 0) {
-      this.#system(
-        client,
-        `${first} older message${first === 1 ? "" : "s"} of ${room.name} not shown ` +
+    const omitted = first - start;
+    if (omitted > 0) {
+      this.#send(client, {
+        type: "system",
+        ts: Date.now(),
+        text: `${omitted} older message${omitted === 1 ? "" : "s"} of ${room.name} not shown ` +
           `(a replay is limited to ${Math.round(replyBudget(this.#opts.limits) / 1024)} KiB)`,
-      );
+        history: true,
+      });
     }
+    let count = 0;
     for (let i = first; i < lines.length; i++) {
-      const e = lines[i].event as { from: string };
-      if (!client.ignored?.has(nameKey(e.from))) this.#write(client, lines[i], true);
+      if (!shown(lines[i])) continue;
+      this.#write(client, this.#answer(client, lines[i].event, lines[i]), true);
+      count++;
+    }
+    if (count > 0 || omitted > 0) {
+      this.#send(client, {
+        type: "history-end",
+        ts: Date.now(),
+        room: room.name,
+        count,
+        history: true,
+      });
     }
   }
 
@@ -1376,9 +1500,11 @@ export class Hub {
     if (rewritten === false) return;
     if (typeof rewritten === "string") text = sanitize(rewritten);
     if (text === "" || this.#tooLong(client, text, "message")) return;
-    const ts = Date.now();
+    let ts = Date.now();
     if (target.kind === "public" || target.kind === "action") {
       const room = client.room!;
+      // Later than the room's last message, so a replay can tell what a client has seen.
+      ts = Math.max(ts, room.lastTs + 1);
       const kind = target.kind === "public" ? "message" : "action";
       try {
         this.#store.append({ room: room.key, kind, from, text, ts });
@@ -1386,6 +1512,7 @@ export class Hub {
         this.#notStored(client, err);
         return;
       }
+      room.lastTs = ts;
       if (room.replay) {
         room.replay.push(
           new Outgoing({ type: kind, ts, from, room: room.name, text, history: true }),
@@ -1542,11 +1669,15 @@ export class Hub {
       }
     };
     switch (cmd.name) {
-      case "kick":
+      case "kick": {
+        const name = this.#byName.get(nameKey(cmd.user))?.name;
         if (!this.kick(cmd.user, cmd.reason, actor.name)) {
           reply(`no user named ${cmd.user} is online`, true);
+        } else if (actor.client) {
+          reply(`kicked ${name}${cmd.reason ? ` (${sanitizeLabel(cmd.reason)})` : ""}`);
         }
         return;
+      }
       case "ban": {
         const t = parseTarget(cmd.target, this.#opts.limits.maxNameLength);
         if (typeof t === "string") return reply(t, true);
@@ -1694,17 +1825,22 @@ export class Hub {
    */
   #async<T>(client: Client, work: Promise<T>, then: (value: T) => void): void {
     client.held ??= [];
+    const id = client.request?.id;
     work.then((value) => {
       if (client.closing) return;
-      try {
-        then(value);
-      } catch (err) {
-        this.#failed(client, err, "that");
-      }
-      this.#release(client);
+      this.#answering(client, id, () => {
+        try {
+          then(value);
+        } catch (err) {
+          this.#failed(client, err, "that");
+        }
+        this.#release(client);
+      });
     }, (err) => {
-      this.#failed(client, err, "that");
-      this.#release(client);
+      this.#answering(client, id, () => {
+        this.#failed(client, err, "that");
+        this.#release(client);
+      });
     });
   }
 
@@ -1768,9 +1904,20 @@ export class Hub {
     }
   }
 
-  /** Sends an event to one client in answer to what it did (a reply, see {@link Peer}). */
+  /**
+   * Sends an event to one client in answer to what it did (a reply, see {@link Peer}), with
+   * the id of the JSON request it answers.
+   */
   #send(client: Client, event: ServerEvent): void {
-    this.#write(client, new Outgoing(event), true);
+    this.#write(client, this.#answer(client, event), true);
+  }
+
+  /** An event for the client, carrying the id of the request being answered, if any. */
+  #answer(client: Client, event: ServerEvent, shared?: Outgoing): Outgoing {
+    const request = client.request;
+    if (!request) return shared ?? new Outgoing(event);
+    request.answered = true;
+    return new Outgoing({ ...event, id: request.id } as Reply);
   }
 
   #write(client: Client, out: Outgoing, reply = false): void {
@@ -1827,6 +1974,12 @@ function fitting<T>(list: T[], budget: number, size: (item: T) => number): T[] {
     if (budget < 0) break;
   }
   return n === list.length ? list : list.slice(0, n);
+}
+
+/** A client's address without its port (what `/ban ADDRESS` takes). */
+function addressOf(c: Client): string {
+  const ip = hostAddress(c.peer.address);
+  return ip === undefined ? c.peer.address : formatIp(ip);
 }
 
 /** Whether a ban or mute's target covers a client: its name key, or a range with its address. */

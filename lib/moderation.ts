@@ -15,14 +15,18 @@ import {
 import { nameKey, nameProblem } from "./names.ts";
 import type { ChatStore, StoredBan, StoredMute } from "./store.ts";
 
-/** When a ban or mute ends, for people: "for good" or "until 2026-11-21 15:04". */
-export function untilText(until: number | undefined): string {
+/**
+ * When a ban or mute ends, for people: "for good", "until 2026-11-21 15:04", or to the second
+ * when that is less than a day from `now` ("until 2026-11-21 15:04:30").
+ */
+export function untilText(until: number | undefined, now = Date.now()): string {
   if (until === undefined) return "for good";
   const d = new Date(until);
   const pad = (n: number) => String(n).padStart(2, "0");
+  const seconds = until - now < 86_400_000 ? `:${pad(d.getSeconds())}` : "";
   return `until ${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${
     pad(d.getHours())
-  }:${pad(d.getMinutes())}`;
+  }:${pad(d.getMinutes())}${seconds}`;
 }
 
 /** What a ban or mute is on: a name key, or an address or range in canonical form. */
