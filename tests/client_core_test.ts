@@ -500,10 +500,16 @@ const CASES: Case[] = [
     want: ["send /pm bob psst", "show sent: psst"],
   },
   {
-    name: "NAME: text to someone online is private, so not shown as public",
+    name:
+      "NAME:TEXT to someone online is private; NAME: TEXT is public; offline NAME:TEXT an error",
     joined: true,
-    steps: [["user", "bob: psst"], ["user", "nobody: hi"]],
-    want: ["send bob: psst", "send nobody: hi", "show message: nobody: hi"],
+    steps: [["user", "bob:psst"], ["user", "bob: hi"], ["user", "nobody:hi"]],
+    want: [
+      "send bob:psst",
+      "send bob: hi",
+      "show message: bob: hi",
+      "show error: no user named nobody is online (NAME:TEXT is private); // at the start sends the line to everyone as it is",
+    ],
   },
   {
     name: "/pm without text: the next line goes to that user, not to everyone",

@@ -39,9 +39,17 @@ const CASES: [string, Input][] = [
   ["/msg bob yo", cmd({ name: "pm", to: "bob", text: "yo" })],
   ["/pm bob", cmd({ name: "pm", to: "bob", text: undefined })],
   ["Bob:Hi Bob!", cmd({ name: "pm", to: "Bob", text: "Hi Bob!" })],
-  ["bob: spaced", cmd({ name: "pm", to: "bob", text: "spaced" })],
-  ["zed:not online", { kind: "text", text: "zed:not online" }],
+  ["bob: spaced", { kind: "text", text: "bob: spaced" }],
+  ["bob:", cmd({ name: "pm", to: "bob", text: undefined })],
+  ["zed:not online", {
+    kind: "error",
+    code: "unknown-user",
+    message:
+      "no user named zed is online (NAME:TEXT is private); // at the start sends the line to everyone as it is",
+  }],
   ["note: bob is away", { kind: "text", text: "note: bob is away" }],
+  ["12:30 works", { kind: "text", text: "12:30 works" }],
+  ["http://example.com", { kind: "text", text: "http://example.com" }],
   // group
   [
     "/groupmessage bob, carol hello all",
@@ -72,13 +80,14 @@ const CASES: [string, Input][] = [
   ["/rename z", cmd({ name: "changeusername", nick: "z", password: undefined })],
   ["server:register alice", cmd({ name: "changeusername", nick: "alice", password: undefined })],
   // disconnect
-  ["/disconnect", cmd({ name: "disconnect" })],
-  ["/DISCONNECT", cmd({ name: "disconnect" })],
-  ["/quit", cmd({ name: "disconnect" })],
-  ["/exit", cmd({ name: "disconnect" })],
-  ["exit", cmd({ name: "disconnect" })],
-  ["Exit", cmd({ name: "disconnect" })],
-  ["server:exit", cmd({ name: "disconnect" })],
+  ["/disconnect", cmd({ name: "disconnect", reason: undefined })],
+  ["/DISCONNECT", cmd({ name: "disconnect", reason: undefined })],
+  ["/quit", cmd({ name: "disconnect", reason: undefined })],
+  ["/exit", cmd({ name: "disconnect", reason: undefined })],
+  ["exit", cmd({ name: "disconnect", reason: undefined })],
+  ["Exit", cmd({ name: "disconnect", reason: undefined })],
+  ["server:exit", cmd({ name: "disconnect", reason: undefined })],
+  ["/quit gone fishing", cmd({ name: "disconnect", reason: "gone fishing" })],
   ["/users *", cmd({ name: "users", everyone: true })],
   ["/who #dev", { kind: "error", message: "usage: /users [*]", usage: "/users [*]" }],
   // rooms and social commands

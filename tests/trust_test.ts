@@ -322,7 +322,7 @@ Deno.test("operators: /op with a throttled password; every operator command refu
   });
   await t.step("mute and unmute; a muted user cannot rename", async () => {
     await op.send("/mute user 1h too loud");
-    await user.expect(/^\* you are muted until \d{4}-\d\d-\d\d \d\d:\d\d \(too loud\)$/);
+    await user.expect(/^\* you are muted until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(too loud\)$/);
     await op.expect(/^\* muted user until /);
     await user.send("can you hear me?");
     await user.expect(/^! you are muted until .*; nothing was sent$/);
