@@ -15,7 +15,7 @@ usage: chat-client [--host HOST] [--port PORT] [--name NAME] [--tls [--ca FILE]]
 
 options:
   --host HOST   server to connect to (default 127.0.0.1)
-  --port PORT   server port (default 8080)
+  --port PORT   server port, 1 to 65535 (default 8080)
   --name NAME   the name to take at once; without it the client asks
   --password P  the server's password, if it asks for one (or set LINECHAT_PASSWORD);
                 without it the client asks when the server does
@@ -51,7 +51,7 @@ async function main(args: string[]): Promise<number> {
     console.log(`chat-client ${VERSION}`);
     return 0;
   }
-  const { host, port } = hostAndPort(positionals, values.host, values.port);
+  const { host, port } = hostAndPort(positionals, values.host, values.port, 1);
   if (values.ca !== undefined && !values.tls) throw new UsageError("--ca goes with --tls");
   let caCerts: string[] | undefined;
   if (values.ca !== undefined) {
