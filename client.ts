@@ -5,7 +5,7 @@
 import { die, hostAndPort, parseFlags, readEnv, UsageError } from "./lib/cli.ts";
 import { runClient } from "./lib/client_app.ts";
 import { CONNECT_TIMEOUT_MS } from "./lib/client_limits.ts";
-import { ConnectError, connectTcp, startTls } from "./lib/client_net.ts";
+import { ConnectError, connectTcp, readCaFile, startTls } from "./lib/client_net.ts";
 import { VERSION } from "./lib/version.ts";
 
 const HELP = `chat-client ${VERSION}: the terminal client for linechat
@@ -15,7 +15,7 @@ usage: chat-client [--host HOST] [--port PORT] [--name NAME] [--tls [--ca FILE]]
 
 options:
   --host HOST   server to connect to (default 127.0.0.1)
-  --port PORT   server port (default 8080)
+  --port PORT   server port, 1 to 65535 (default 8080)
   --name NAME   the name to take at once; without it the client asks
   --password P  the server's password, if it asks for one (or set LINECHAT_PASSWORD);
                 without it the client asks when the server does
@@ -51,19 +51,9 @@ async function main(args: string[]): Promise<number> {
     console.log(`chat-client ${VERSION}`);
     return 0;
   }
-  const { host, port } = hostAndPort(positionals, values.host, values.port);
+  const { host, port } = hostAndPort(positionals, values.host, values.port, 1);
   if (values.ca !== undefined && !values.tls) throw new UsageError("--ca goes with --tls");
-  let caCerts: string[] | undefined;
-  if (values.ca !== undefined) {
-    try {
-      caCerts = [Deno.readTextFileSync(values.ca)];
-    } catch (err) {
-      die(
-        "chat-client",
-        `cannot read --ca ${values.ca}: ${err instanceof Error ? err.message : err}`,
-      );
-    }
-  }
+  const caCerts = values.ca === undefined ? undefined : readCaFile(values.ca);
   const tcp = await connectTcp(host, port, CONNECT_TIMEOUT_MS);
   tcp.setNoDelay(true);
   const conn = values.tls ? await startTls(tcp, host, port, caCerts, CONNECT_TIMEOUT_MS) : tcp;

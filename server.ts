@@ -234,6 +234,8 @@ options:
   --tls-cert FILE --tls-key FILE
                                serve TLS with this certificate and key (PEM)
   --tls-port PORT              serve TLS on this port, plain TCP staying on --port
+  --log-private on|off         log the text of private and group messages (default on);
+                               off logs only who wrote to whom
 ${limitHelp()}
   --help                       show this help
   --version                    show the version
@@ -312,6 +314,7 @@ function main(args: string[]): void {
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
     "tls-port": { type: "string" },
+    "log-private": { type: "string", default: "on" },
     help: { type: "boolean", default: false },
     version: { type: "boolean", default: false },
     ...Object.fromEntries(LIMIT_FLAGS.map(({ flag }) => [flag, { type: "string" as const }])),
@@ -347,6 +350,10 @@ function main(args: string[]): void {
     if (value === "") throw new UsageError(`--${flag} cannot be empty`);
   }
   const tls = readTls(values["tls-cert"], values["tls-key"], values["tls-port"]);
+  const logPrivate = values["log-private"];
+  if (logPrivate !== "on" && logPrivate !== "off") {
+    throw new UsageError(`invalid --log-private "${logPrivate}": use on or off`);
+  }
 
   let server: ChatServer;
   try {
@@ -360,6 +367,7 @@ function main(args: string[]): void {
       motd,
       password,
       opPassword,
+      hidePrivateText: logPrivate === "off",
       tls,
     });
   } catch (err) {

@@ -65,11 +65,14 @@ function negativesAsValues(
   return positionals.length === 0 ? flags : [...flags, "--", ...positionals];
 }
 
-/** A TCP port from a flag or argument: an integer 0..65535. */
-export function parsePort(text: string): number {
+/**
+ * A TCP port from a flag or argument: an integer `min`..65535. A server takes 0 (any free
+ * port, the default `min`); a client needs 1 or more.
+ */
+export function parsePort(text: string, min = 0): number {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 0 && port <= 65535)) {
-    throw new UsageError(`invalid port "${text}": use a number from 0 to 65535`);
+  if (!(port >= min && port <= 65535)) {
+    throw new UsageError(`invalid port "${text}": use a number from ${min} to 65535`);
   }
   return port;
 }
@@ -102,16 +105,18 @@ export function parseAmount(flag: string, text: string, range: AmountRange): num
   return n;
 }
 
-/** Applies the positional `HOST PORT` form (seed 000) on top of flag values. */
+/**
+ * Applies the positional `HOST PORT` form (seed 000) on top of flag values; the port is
+ * checked by {@link parsePort} with `minPort`.
+ */
 export function hostAndPort(
   positionals: string[],
   host: string,
   port: string,
+  minPort = 0,
 ): { host: string; port: number } {
-  if (positionals.length > 2) {
-    throw new UsageError(`unexpected argument "${positionals[2]}" (try --help)`);
-  }
-  return { host: positionals[0] ?? host, port: parsePort(positionals[1] ?? port) };
+  if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
+  return { host: positionals[0] ?? host, port: parsePort(positionals[1] ?? port, minPort) };
 }
 
 /** Prints `program: message` on stderr and exits with `code`, no stack trace. */
@@ -121,22 +126,31 @@ export function die(program: string, message: string, code = 1): never {
 }
 
 /**
+ * How soon after the first interrupt a second one is taken as the same Ctrl+C: `npx` forwards
+ * the signal the process also receives, 5-30 ms apart.
+ */
+export const SAME_INTERRUPT_MS = 100;
+
+/**
  * The Ctrl+C behaviour of seed 000: the first call starts `shutdown` and exits with 0
  * when it is done (1 if it fails); a second call while it runs exits at once with 130.
+ * A call within {@link SAME_INTERRUPT_MS} of the first is the same interrupt, ignored.
  */
 export function twoStageStop(
   shutdown: () => Promise<void>,
   exit: (code: number) => void,
   log: (line: string) => void,
+  now: () => number = performance.now.bind(performance),
 ): () => void {
-  let stopping = false;
+  let stoppedAt: number | undefined;
   return () => {
-    if (stopping) {
+    if (stoppedAt !== undefined) {
+      if (now() - stoppedAt < SAME_INTERRUPT_MS) return;
       log("second interrupt: exiting now");
       exit(130);
       return;
     }
-    stopping = true;
+    stoppedAt = now();
     shutdown().then(() => exit(0), (err) => {
       log(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
       exit(1);

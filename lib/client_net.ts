@@ -1,6 +1,8 @@
-// Opening the client's TCP connection with a timeout, and turning connection
-// failures into one line a person can act on. Reading and writing the connection is
-// left to client_app.ts.
+// Opening the client's TCP connection with a timeout, reading the --ca file, and turning
+// connection failures into one line a person can act on. Reading and writing the
+// connection is left to client_app.ts.
+
+import { X509Certificate } from "node:crypto";
 
 /** A connection could not be set up; `message` is one line for the user. */
 export class ConnectError extends Error {
@@ -9,6 +11,39 @@ export class ConnectError extends Error {
     this.name = "ConnectError";
   }
 }
+
+/**
+ * The certificates of a `--ca` file (PEM), read at startup: a {@link ConnectError} when it
+ * cannot be read or holds no certificate, so the mistake is named before connecting.
+ */
+export function readCaFile(path: string): string[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (err) {
+    const why = err instanceof Error ? err.message.replace(/\s*\(os error \d+\)$/, "") : err;
+    throw new ConnectError(`cannot read --ca ${path}: ${why}`, { cause: err });
+  }
+  const pems = text.match(PEM_CERTIFICATE) ?? [];
+  if (pems.length === 0) {
+    throw new ConnectError(
+      `--ca ${path} holds no certificate (a PEM file with -----BEGIN CERTIFICATE----- is needed)`,
+    );
+  }
+  for (const pem of pems) {
+    try {
+      new X509Certificate(pem);
+    } catch (err) {
+      throw new ConnectError(
+        `--ca ${path} holds a certificate that cannot be read (${(err as Error).message})`,
+        { cause: err },
+      );
+    }
+  }
+  return [text];
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g;
 
 /** Why a connection attempt failed, in a few words. */
 export function connectFailure(err: unknown, hostname: string): string {
@@ -96,6 +131,10 @@ export async function startTls(
       ? `the server's certificate does not verify (${
         message.replace(/^.*?:\s*/, "")
       }); for a private certificate pass --ca FILE`
+      : /InvalidContentType|corrupt message|wrong version number|packet length too long/i.test(
+          message,
+        )
+      ? "the server does not speak TLS on this port: drop --tls"
       : /handshake|tls|eof|reset/i.test(message)
       ? `TLS handshake failed (${message}); is the server serving TLS on that port?`
       : message;

@@ -476,22 +476,74 @@ export function parseInput(line: string, options: ParseOptions = {}): Input {
   return { kind: "text", text: trimmed };
 }
 
-/** The help list (no aliases), or one command's help with its aliases. */
+/**
+ * How wide help lines are: an 80-column screen less the client's `HH:MM ` time prefix, so
+ * help never wraps in the client or in telnet.
+ */
+export const HELP_COLUMNS = 72;
+
+/** The seed forms that are not `/` commands, typed as they are, for `/help aliases`. */
+const SEED_FORMS: Partial<Record<CommandName, string[]>> = {
+  users: ["who", "server: who"],
+  pm: ["Bob:Hi (NAME:TEXT)"],
+  changeusername: ["server: register NAME"],
+  disconnect: ["exit", "server: exit"],
+};
+
+/**
+ * Help that fits one 80x24 screen, in lines of at most {@link HELP_COLUMNS} broken between
+ * words: every command's usage, several to a line (no topic); every alias and seed form
+ * (`aliases`); or one command's usage, help and aliases (a command or alias name).
+ */
 export function helpLines(topic?: string): string[] {
   if (topic === undefined) {
-    const width = Math.max(...COMMAND_NAMES.map((n) => COMMANDS[n].usage.length));
+    const usages = (operator: boolean) =>
+      COMMAND_NAMES.filter((n) => isOperatorCommand(n) === operator).map((n) => COMMANDS[n].usage);
     return [
-      "commands (names are case-insensitive; a line without / is sent to everyone):",
-      ...COMMAND_NAMES.map((n) => `  ${COMMANDS[n].usage.padEnd(width)}  ${COMMANDS[n].help}`),
+      "commands (case-insensitive; /help COMMAND for one, /help aliases for",
+      "other names; a line without / is sent to everyone in your room):",
+      ...fill(usages(false), "  ", "   ", "  "),
+      "operators only:",
+      ...fill(usages(true), "  ", "   ", "  "),
+    ];
+  }
+  if (topic.toLowerCase() === "aliases") {
+    return [
+      "other names for the commands, and the seed forms (typed as they are):",
+      ...COMMAND_NAMES.flatMap((n) => {
+        const forms = [...COMMANDS[n].aliases.map((a) => `/${a}`), ...SEED_FORMS[n] ?? []];
+        return forms.length === 0 ? [] : fill(forms, `  /${n}: `, ", ", "      ");
+      }),
     ];
   }
   const name = lookupCommand(topic);
   if (!name) return [`unknown command /${topic} (try /help)`];
   const spec: Spec<unknown> = COMMANDS[name];
-  const lines = [`${spec.usage}: ${spec.help}`];
-  if (spec.aliases.length > 0) {
-    lines.push(`  also: ${spec.aliases.map((a) => `/${a}`).join(", ")}`);
+  const aliases = spec.aliases.map((a) => `/${a}`);
+  return [
+    ...fill(`${spec.usage}: ${spec.help}`.split(" "), "", " ", "  "),
+    ...aliases.length > 0 ? fill(aliases, "  also: ", ", ", "    ") : [],
+  ];
+}
+
+/**
+ * Packs `items` into lines of at most {@link HELP_COLUMNS}, joined by `gap`: the first line
+ * starts with `first`, the next ones with `next`. An item is never broken.
+ */
+function fill(items: string[], first: string, gap: string, next: string): string[] {
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  for (const item of items) {
+    if (!empty && line.length + gap.length + item.length > HELP_COLUMNS) {
+      lines.push(line);
+      line = next;
+      empty = true;
+    }
+    line += empty ? item : gap + item;
+    empty = false;
   }
+  lines.push(line);
   return lines;
 }
 

@@ -198,6 +198,8 @@ export interface HubOptions {
   password?: string;
   /** The password that makes a user an operator with /op. */
   opPassword?: string;
+  /** Keep the text of private and group messages out of the log (who to whom stays). */
+  hidePrivateText?: boolean;
 }
 
 type Handler<K extends CommandName> = (client: Client, cmd: CommandOf<K>) => void;
@@ -1540,7 +1542,11 @@ export class Hub {
       this.#error(client, "unknown-user", "nobody to send to");
       return;
     }
-    this.#log(`${target.kind} ${from} -> ${names.join(", ")}: ${text}`);
+    this.#log(
+      `${target.kind} ${from} -> ${names.join(", ")}${
+        this.#opts.hidePrivateText ? " (text not logged)" : `: ${text}`
+      }`,
+    );
     const out = new Outgoing(
       target.kind === "private"
         ? { type: "private", ts, from, to: names[0], text }

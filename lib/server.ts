@@ -42,6 +42,8 @@ export interface ChatServerOptions {
   password?: string;
   /** The password that makes a user an operator with /op. */
   opPassword?: string;
+  /** Keep the text of private and group messages out of the log (who to whom stays). */
+  hidePrivateText?: boolean;
   /**
    * Serve TLS with this certificate and key (PEM). Without `port`, the server's one port
    * is TLS; with it, plain TCP stays on `port` above and TLS is served on this one too.
@@ -120,6 +122,7 @@ export class ChatServer implements AsyncDisposable {
       motd: options.motd,
       password: options.password,
       opPassword: options.opPassword,
+      hidePrivateText: options.hidePrivateText,
     });
     this.#accepting = Promise.all(
       this.#listeners.map(({ listener, tls }) => this.#acceptLoop(listener, tls)),

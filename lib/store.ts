@@ -403,6 +403,7 @@ export class SqliteStore implements ChatStore {
     };
     inspect(path);
     try {
+      createPrivate(path);
       this.#db = new DatabaseSync(path);
     } catch (err) {
       throw new DataFileError(path, `cannot be used: ${storeErrorText(err)}`, { cause: err });
@@ -652,6 +653,18 @@ function inspect(path: string): void {
   if (id === APPLICATION_ID) return;
   if (id !== 0 || !onlyOurTables(path)) {
     throw new DataFileError(path, "is not a linechat data file");
+  }
+}
+
+/**
+ * Creates `path` readable by its owner only (0600), unless it exists: SQLite gives its -wal
+ * and -shm files the mode of the database file, so they are private too.
+ */
+function createPrivate(path: string): void {
+  try {
+    Deno.openSync(path, { write: true, createNew: true, mode: 0o600 }).close();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
   }
 }
 

@@ -1,7 +1,8 @@
 // TLS for the server: wraps an accepted plain Deno.Conn in node:tls, with a handshake deadline,
 // and adapts the TLS socket to the Transport a Session reads and writes. Closing closes the
 // Deno.Conn itself, whatever stage the handshake reached (Deno.listenTls cannot close a
-// connection whose handshake never finished). Accepting, caps and logging are left to server.ts.
+// connection whose handshake never finished). A client speaking plain text to it is told so in
+// plain text. Accepting, caps and logging are left to server.ts.
 
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { Duplex } from "node:stream";
@@ -31,6 +32,13 @@ export function tlsContext(cert: string, key: string): SecureContext {
   }
   return createSecureContext({ cert, key });
 }
+
+/** The first byte of a TLS handshake record: anything else opening a connection is not TLS. */
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+/** The plain-text answer to a client that does not speak TLS to a TLS port. */
+export const PLAIN_TEXT_REPLY =
+  "this port speaks TLS: connect with --tls (chat-client) or openssl s_client";
 
 /** A TLS handshake that failed or took too long; the connection is closed by then. */
 export class TlsHandshakeError extends Error {
@@ -62,6 +70,8 @@ export class TlsTransport implements Transport {
   #ended = false;
   #error: unknown;
   #secure = false;
+  /** The peer opened with plain text and was told to use TLS. */
+  #plainText = false;
   #closing = false;
   #connClosed = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -120,7 +130,12 @@ export class TlsTransport implements Transport {
         resolve();
       };
       const onError = (err: Error) => fail(`TLS handshake failed: ${err.message}`, err);
-      const onClose = () => fail("closed before the TLS handshake finished");
+      const onClose = () =>
+        fail(
+          this.#plainText
+            ? "plain text on the TLS port; told to connect with TLS"
+            : "closed before the TLS handshake finished",
+        );
       const timer = setTimeout(() => fail(`no TLS handshake within ${ms / 1000} s`), ms);
       tls.on("secure", onSecure).on("error", onError).on("close", onClose);
     });
@@ -190,17 +205,36 @@ export class TlsTransport implements Transport {
     wake?.();
   }
 
-  /** The ciphertext stream node:tls runs over: the Deno.Conn, read with backpressure. */
+  /**
+   * The ciphertext stream node:tls runs over: the Deno.Conn, read with backpressure. A first
+   * byte that does not open a TLS handshake gets {@link PLAIN_TEXT_REPLY} in plain text.
+   */
   #rawStream(): Duplex {
     const conn = this.#conn;
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     const closeConn = () => this.#closeConn();
     // node:tls does not notice the end of its stream before the handshake: close it here.
     const ended = (stream: Duplex) => this.#secure ? stream.push(null) : this.#destroy();
+    let first = true;
+    const plainText = (n: number) => {
+      const opened = first;
+      first = false;
+      return opened && n > 0 && buf[0] !== TLS_HANDSHAKE_RECORD;
+    };
+    const answerPlainText = () => {
+      this.#plainText = true;
+      const reply = new TextEncoder().encode(`${PLAIN_TEXT_REPLY}\r\n`);
+      writeAll(conn, reply).catch(() => {}).finally(() => this.#destroy());
+    };
     return new Duplex({
       read() {
         conn.read(buf).then(
-          (n) => n === null ? ended(this) : this.push(buf.slice(0, n)),
+          (n) =>
+            n === null
+              ? ended(this)
+              : plainText(n)
+              ? answerPlainText()
+              : this.push(buf.slice(0, n)),
           (err) => this.destroy(err),
         );
       },

@@ -45,7 +45,7 @@ Deno.test("server.ts rejects bad arguments with one line and exit code 1", async
     [["--port", "abc"], /^chat-server: invalid port "abc"/],
     [["--bogus"], /^chat-server: Unknown option '--bogus' \(try --help\)\n$/],
     [["--max-line", "0"], /^chat-server: invalid --max-line "0"/],
-    [["a", "1", "extra"], /^chat-server: unexpected argument "extra"/],
+    [["a", "1", "extra"], /^chat-server: unexpected argument "extra" \(try --help\)\n$/],
   ];
   for (const [args, pattern] of cases) {
     await t.step(args.join(" "), async () => {
@@ -92,14 +92,19 @@ Deno.test("server.ts and client.ts check every number they take, with one line o
       assert.equal(stderr, `chat-server: ${message} (try --help)\n`);
     });
   }
-  await t.step("client.ts --port -1", async () => {
-    const { code, stderr } = await clientProcess(["--port", "-1"]).output();
-    assert.equal(code, 1);
-    assert.equal(
-      new TextDecoder().decode(stderr),
-      'chat-client: invalid port "-1": use a number from 0 to 65535 (try --help)\n',
-    );
-  });
+  const client: [string[], string][] = [
+    [["--port", "-1"], 'invalid port "-1": use a number from 1 to 65535'],
+    [["--port", "0"], 'invalid port "0": use a number from 1 to 65535'],
+    [["127.0.0.1", "0"], 'invalid port "0": use a number from 1 to 65535'],
+    [["127.0.0.1", "1", "extra"], 'unexpected argument "extra"'],
+  ];
+  for (const [args, message] of client) {
+    await t.step(`client.ts ${args.join(" ")}`, async () => {
+      const { code, stderr } = await clientProcess(args).output();
+      assert.equal(code, 1);
+      assert.equal(new TextDecoder().decode(stderr), `chat-client: ${message} (try --help)\n`);
+    });
+  }
 });
 
 Deno.test("server.ts reports a port in use with one line and exit code 1", async () => {

@@ -4,6 +4,7 @@ import {
   parseAmount,
   parseFlags,
   parsePort,
+  SAME_INTERRUPT_MS,
   twoStageStop,
   UsageError,
 } from "../lib/cli.ts";
@@ -13,6 +14,7 @@ Deno.test("twoStageStop() shuts down once and exits 0, a second call exits 130 a
   const log: string[] = [];
   let finish!: () => void;
   let started = 0;
+  let clock = 1000;
   const stop = twoStageStop(
     () => {
       started++;
@@ -20,10 +22,12 @@ Deno.test("twoStageStop() shuts down once and exits 0, a second call exits 130 a
     },
     (code) => exits.push(code),
     (l) => log.push(l),
+    () => clock,
   );
   stop();
   assert.equal(started, 1);
   assert.deepEqual(exits, []);
+  clock += 500;
   stop();
   assert.deepEqual(exits, [130]);
   assert.deepEqual(log, ["second interrupt: exiting now"]);
@@ -32,6 +36,31 @@ Deno.test("twoStageStop() shuts down once and exits 0, a second call exits 130 a
   await Promise.resolve();
   await Promise.resolve();
   assert.deepEqual(exits, [130, 0]);
+});
+
+Deno.test("twoStageStop() takes a second interrupt within SAME_INTERRUPT_MS as the same one", () => {
+  const exits: number[] = [];
+  let clock = 1000;
+  let started = 0;
+  const stop = twoStageStop(
+    () => {
+      started++;
+      return new Promise<void>(() => {});
+    },
+    (code) => exits.push(code),
+    () => {},
+    () => clock,
+  );
+  stop();
+  clock += 5;
+  stop(); // npx forwards the same Ctrl+C 5-30 ms later
+  clock += SAME_INTERRUPT_MS - 6;
+  stop();
+  assert.deepEqual(exits, []);
+  assert.equal(started, 1);
+  clock += 1;
+  stop();
+  assert.deepEqual(exits, [130]);
 });
 
 Deno.test("twoStageStop() exits 1 when the shutdown fails", async () => {
@@ -61,6 +90,23 @@ Deno.test("parsePort() and hostAndPort() take flags or the positional form", () 
     host: "localhost",
     port: 8080,
   });
+});
+
+Deno.test("parsePort(text, 1) refuses port 0 with its own range; hostAndPort() passes minPort", () => {
+  assert.equal(parsePort("1", 1), 1);
+  assert.throws(
+    () => parsePort("0", 1),
+    (e) =>
+      e instanceof UsageError && e.message === 'invalid port "0": use a number from 1 to 65535',
+  );
+  assert.throws(() => hostAndPort(["h", "0"], "h", "8080", 1), /from 1 to 65535/);
+});
+
+Deno.test("hostAndPort() names an extra argument without its own (try --help)", () => {
+  assert.throws(
+    () => hostAndPort(["a", "1", "extra"], "h", "8080"),
+    (e) => e instanceof UsageError && e.message === 'unexpected argument "extra"',
+  );
 });
 
 Deno.test("parseAmount() takes whole numbers or seconds in range, else one line of ours", async (t) => {

@@ -482,7 +482,7 @@ const CASES: Case[] = [
     name: "/help and /help TOPIC are answered locally",
     joined: true,
     steps: [["user", "/help"], ["user", "/help pm"]],
-    want: [`show help: ${helpLines().length} lines`, "show help: 2 lines"],
+    want: [`show help: ${helpLines().length} lines`, `show help: ${helpLines("pm").length} lines`],
   },
   {
     name: "/proto is refused: the client needs JSON",

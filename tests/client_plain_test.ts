@@ -124,7 +124,7 @@ Deno.test("client.ts piped: usage errors and /help are answered locally", async 
   );
   assert.equal(code, 0);
   assert.match(stdout, /! usage: \/pm USER \[TEXT\]/);
-  assert.match(stdout, /commands \(names are case-insensitive/);
+  assert.match(stdout, /commands \(case-insensitive/);
   assert.match(stdout, /! unknown command \/frob \(try \/help\)/);
 });
 

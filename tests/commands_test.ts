@@ -214,7 +214,8 @@ Deno.test("helpLines() lists every command's usage and no aliases", () => {
 
 Deno.test("helpLines(topic) shows one command with its aliases", () => {
   assert.deepEqual(helpLines("dm"), [
-    "/pm USER [TEXT]: send a private message (no text: the next line is the message)",
+    "/pm USER [TEXT]: send a private message (no text: the next line is the",
+    "  message)",
     "  also: /dm, /private, /msg, /tell, /whisper",
   ]);
   assert.deepEqual(helpLines("nope"), ["unknown command /nope (try /help)"]);
