@@ -5,46 +5,7 @@
 import assert from "node:assert/strict";
 import { Session, type Transport } from "../lib/session.ts";
 import { joinAs, LineClient, LineQueue, pump, startServer } from "./helpers.ts";
-
-/** A self-signed certificate for 127.0.0.1 that a client can trust as it is (openssl). */
-async function selfSigned(): Promise<{ cert: string; key: string }> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const out = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "cert.pem",
-      ],
-      cwd: dir,
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!out.success) throw new Error(`openssl: ${new TextDecoder().decode(out.stderr)}`);
-    return {
-      cert: await Deno.readTextFile(`${dir}/cert.pem`),
-      key: await Deno.readTextFile(`${dir}/key.pem`),
-    };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { selfSigned } from "./tls_certs.ts";
 
 /** A line client over TLS that trusts `cert`. */
 async function tlsClient(port: number, cert: string): Promise<LineClient> {
