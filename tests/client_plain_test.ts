@@ -105,6 +105,21 @@ Deno.test("client.ts piped: lines go out in order and stdin EOF disconnects clea
   assert.match(stdout, /^\d\d:\d\d \[pm to obs\] three$/m, "the server's confirmation arrived");
 });
 
+Deno.test("client.ts piped: 200 lines under the default flood limits all arrive, in order", async () => {
+  await using server = startServer();
+  await using obs = await joinAs(server.addr.port, "obs");
+  const lines = Array.from({ length: 200 }, (_, i) => `line ${i + 1}`);
+  const started = Date.now();
+  const run = runWith(["--name", "bot", "--port", String(server.addr.port)], lines.join("\n"));
+  // 20 at once, then 5 a second: 36 s at the server's pace; the client stays a little under it.
+  const got = await obs.collectUntil("bot: line 200", 60_000);
+  const { code, stdout } = await run;
+  assert.equal(code, 0);
+  assert.deepEqual(got.filter((l) => l.startsWith("bot: ")), lines.map((l) => `bot: ${l}`));
+  assert.ok(!stdout.includes("slow down"), "the server dropped nothing");
+  assert.ok(Date.now() - started < 60_000);
+});
+
 Deno.test("client.ts piped: replies to the last lines arrive before it exits", async () => {
   await using server = startServer();
   const { code, stdout } = await runWith(
