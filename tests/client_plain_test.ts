@@ -3,7 +3,7 @@
 // server going away.
 
 import assert from "node:assert/strict";
-import { clientProcess, joinAs, LineQueue, pump, startServer } from "./helpers.ts";
+import { clientProcess, joinAs, LineClient, LineQueue, pump, startServer } from "./helpers.ts";
 import { VERSION } from "../lib/version.ts";
 
 const encoder = new TextEncoder();
@@ -207,6 +207,41 @@ Deno.test("client.ts piped: an --auto-name server's name is shown (seed 001)", a
   assert.equal(code, 0);
   assert.match(stdout, /\* you are guest-1 \(change it with \/nick NAME/);
   assert.match(stdout, /\* 1 online: guest-1/);
+});
+
+Deno.test("client.ts piped, --auto-name server: the first line is the name", async () => {
+  await using server = startServer({ autoName: true });
+  await using obs = await LineClient.connect(server.addr.port);
+  await obs.expect("* you are guest-1");
+  const { code, stdout } = await runWith(["--port", String(server.addr.port)], "alice\nhello\n");
+  assert.equal(code, 0);
+  assert.match(stdout, /\* you are guest-\d+ /);
+  assert.match(stdout, /\* you are now alice/);
+  await obs.expect(/guest-\d+ is now alice/);
+  await obs.expect("alice: hello");
+  assert.ok(!obs.received.some((l) => /guest-\d+: alice/.test(l)), "the name is not a message");
+});
+
+Deno.test("client.ts piped, --auto-name server with --name: every line is chat", async () => {
+  await using server = startServer({ autoName: true });
+  await using obs = await LineClient.connect(server.addr.port);
+  await obs.expect("* you are guest-1");
+  const { code } = await runWith(["--port", String(server.addr.port), "--name", "bob"], "hi\n");
+  assert.equal(code, 0);
+  await obs.expect(/guest-\d+ is now bob/);
+  await obs.expect("bob: hi");
+});
+
+Deno.test("client.ts piped: a wrong --password exits at once; no input line is tried", async () => {
+  await using server = startServer({ password: "right", limits: { authDelayMs: 40 } });
+  const { code, stdout, stderr } = await runWith(
+    ["--port", String(server.addr.port), "--password", "nope"],
+    "right\nalice\nhello\n",
+  );
+  assert.equal(code, 1);
+  assert.equal(stderr, "chat-client: wrong password\n");
+  assert.match(stdout, /! wrong password; try again/);
+  assert.ok(!stdout.includes("welcome, "), "the input line was not sent as a password");
 });
 
 Deno.test("client.ts piped: the server shuts down while connected", async () => {
