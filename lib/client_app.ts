@@ -4,7 +4,13 @@
 
 import { readStdin, writeStdoutSync } from "./cli.ts";
 import { ChatCore, type ClientAction } from "./client_core.ts";
-import { MAX_EVENT_LINE_BYTES, MAX_INPUT_LINE_BYTES, QUIT_TIMEOUT_MS } from "./client_limits.ts";
+import {
+  MAX_EVENT_LINE_BYTES,
+  MAX_INPUT_LINE_BYTES,
+  MAX_WAITING_INPUT_LINES,
+  QUIT_TIMEOUT_MS,
+} from "./client_limits.ts";
+import { Pacer } from "./client_pace.ts";
 import { renderEvent } from "./client_render.ts";
 import { LineFramer } from "./framing.ts";
 import { type Line, plainText } from "./terminal/ansi.ts";
@@ -34,8 +40,17 @@ interface Frontend {
 
 const encoder = new TextEncoder();
 
-/** Plain line mode: no escape sequences, one line per event, input read line by line. */
+/**
+ * Plain line mode: no escape sequences, one line per event, input read line by line; reading
+ * waits while `sent()` (lines still to be sent) says there is plenty.
+ */
 class PlainFrontend implements Frontend {
+  readonly #sent: () => Promise<void>;
+
+  constructor(sent: () => Promise<void>) {
+    this.#sent = sent;
+  }
+
   show(lines: readonly Line[]): void {
     try {
       writeStdoutSync(lines.map((l) => plainText(l) + "\n").join(""));
@@ -67,6 +82,7 @@ class PlainFrontend implements Frontend {
       const n = await readStdin(buf);
       if (n === null) break;
       framer.push(buf.subarray(0, n));
+      await this.#sent();
     }
     // A last line without a newline still counts.
     if (framer.buffered > 0) framer.push(encoder.encode("\n"));
@@ -122,17 +138,24 @@ function lostReason(err: unknown): string {
  * line, if any, has been printed on stderr.
  */
 export function runClient(conn: Deno.Conn, options: ClientAppOptions): Promise<number> {
-  const core = new ChatCore({ name: options.name, password: options.password });
+  const core = new ChatCore({
+    name: options.name,
+    password: options.password,
+    piped: !options.terminal,
+  });
   const frontend: Frontend = options.terminal
     ? new TerminalFrontend(options.color, () => core.names)
-    : new PlainFrontend();
+    : new PlainFrontend(() =>
+      pacer.waiting > MAX_WAITING_INPUT_LINES ? pacer.idle() : Promise.resolve()
+    );
   let writing: Promise<unknown> = Promise.resolve();
   let quitTimer: ReturnType<typeof setTimeout> | undefined;
+  let quitArmed = false;
   let finished = false;
   let resolveExit: (code: number) => void;
   const exited = new Promise<number>((resolve) => resolveExit = resolve);
 
-  const send = (line: string) => {
+  const write = (line: string) => {
     const bytes = encoder.encode(line + "\r\n");
     writing = writing.then(async () => {
       let offset = 0;
@@ -141,11 +164,14 @@ export function runClient(conn: Deno.Conn, options: ClientAppOptions): Promise<n
       // A failed write shows up as a lost connection on the read side.
     });
   };
+  // Lines go out no faster than the server takes them: a paste or piped file loses none.
+  const pacer = new Pacer(write);
 
   const finish = async (code: number, error?: string) => {
     if (finished) return;
     finished = true;
     clearTimeout(quitTimer);
+    pacer.close();
     for (const signal of SIGNALS) {
       try {
         Deno.removeSignalListener(signal, onQuit);
@@ -169,7 +195,10 @@ export function runClient(conn: Deno.Conn, options: ClientAppOptions): Promise<n
       if (finished) return;
       switch (a.type) {
         case "send":
-          send(a.line);
+          pacer.send(a.line);
+          break;
+        case "pace":
+          pacer.limit(a.rate, a.burst);
           break;
         case "show":
           frontend.show(renderEvent(a.event, { me: core.me }));
@@ -188,9 +217,12 @@ export function runClient(conn: Deno.Conn, options: ClientAppOptions): Promise<n
           return;
       }
     }
-    if (core.state === "quitting" && quitTimer === undefined) {
-      // A server that never closes does not keep us: leave cleanly anyway.
-      quitTimer = setTimeout(() => finish(0), QUIT_TIMEOUT_MS);
+    if (core.state === "quitting" && !quitArmed) {
+      quitArmed = true;
+      // A server that never closes does not keep us: once /quit is out, leave cleanly anyway.
+      pacer.idle().then(() => {
+        if (!finished) quitTimer = setTimeout(() => finish(0), QUIT_TIMEOUT_MS);
+      });
     }
   };
 

@@ -18,6 +18,8 @@ export type ClientAction =
   | { type: "ask-password"; text: string }
   /** The user's name is now `name`. */
   | { type: "named"; name: string }
+  /** The server's flood control: send at most `rate` lines a second after `burst` at once. */
+  | { type: "pace"; rate: number; burst: number }
   /** Leave with this exit code; `error` is the one line to print, if any. */
   | { type: "exit"; code: number; error?: string };
 
@@ -51,6 +53,12 @@ export interface ChatCoreOptions {
   name?: string;
   /** The server's password (`--password`), sent once when the server asks. */
   password?: string;
+  /**
+   * Input is piped (plain line mode): a wrong password ends the client rather than take the
+   * next line as another try, and an `--auto-name` server's client takes its first line (when
+   * there is no `name`) as its name.
+   */
+  piped?: boolean;
   /** The clock for locally made events; `Date.now` unless testing. */
   now?: () => number;
 }
@@ -97,11 +105,17 @@ export class ChatCore {
   /** Input waiting until the client can take it (while connecting or naming). */
   readonly #queue: (string | typeof END)[] = [];
   readonly #now: () => number;
+  readonly #piped: boolean;
+  /** The server's answer to the last password sent, when it was refused. */
+  #passwordRefused: string | undefined;
+  /** Auto-named with piped input: the first line of input is the name wanted instead. */
+  #nameFromInput = false;
 
   constructor(options: ChatCoreOptions = {}) {
     this.#wantedName = options.name;
     this.#password = options.password;
     this.#now = options.now ?? Date.now;
+    this.#piped = options.piped ?? false;
   }
 
   /** Where the client is. */
@@ -180,8 +194,12 @@ export class ChatCore {
 
   #event(e: ServerEvent): ClientAction[] {
     switch (e.type) {
-      case "mode":
-        return this.#modeChanged(e.name, e.password === true);
+      case "mode": {
+        const pace: ClientAction[] = typeof e.rate === "number" && typeof e.burst === "number"
+          ? [{ type: "pace", rate: e.rate, burst: e.burst }]
+          : [];
+        return [...pace, ...this.#modeChanged(e.name, e.password === true)];
+      }
       case "named":
         return this.#named(e);
       case "prompt":
@@ -201,6 +219,9 @@ export class ChatCore {
           e.code === "name-taken" || e.code === "name-invalid" || e.code === "name-banned" ||
           e.code === "wrong-password" || e.code === "locked-out" || e.code === "busy"
         ) this.#lastNameError = e.text;
+        this.#passwordRefused = e.code === "wrong-password" || e.code === "locked-out"
+          ? e.text
+          : undefined;
         return [{ type: "show", event: e }];
       case "users":
         // `/users *` is everyone online; a room's list only adds to what we know.
@@ -281,6 +302,7 @@ export class ChatCore {
     const wanted = this.#wantedName;
     this.#wantedName = undefined;
     if (wanted !== undefined && wanted !== e.name) acts.push(...this.#sendName(wanted));
+    if (e.auto && wanted === undefined && this.#piped) this.#nameFromInput = true;
     return acts;
   }
 
@@ -290,6 +312,14 @@ export class ChatCore {
    */
   #passwordPrompt(about: "server" | "name", text: string): ClientAction[] {
     if (this.#state === "quitting" || this.#state === "closing") return [];
+    const refused = this.#passwordRefused;
+    if (this.#piped && refused !== undefined) {
+      // No one to ask again, and the next input line is not a password.
+      this.#state = "closed";
+      this.#queue.length = 0;
+      const error = refused.replace(/; try again$/, "");
+      return [{ type: "send", line: "/quit" }, { type: "exit", code: 1, error }];
+    }
     this.#passwordFor = about;
     if (about === "server" && this.#password !== undefined) {
       const password = this.#password;
@@ -362,6 +392,8 @@ export class ChatCore {
       }
       if (this.#state === "password") {
         acts.push(...this.#passwordLine(item));
+      } else if (this.#nameFromInput && this.#state === "chat") {
+        acts.push(...this.#autoNamedLine(item));
       } else {
         acts.push(...(this.#state === "naming" ? this.#nameLine(item) : this.#chatLine(item)));
       }
@@ -422,6 +454,18 @@ export class ChatCore {
       default:
         return [this.#error("no-name", "choose a name first (type a name, or /nick NAME)")];
     }
+  }
+
+  /**
+   * The first line of piped input after an `--auto-name` server named us: plain text is the
+   * name wanted instead (sent as /nick); a command is taken as chat input and ends this.
+   */
+  #autoNamedLine(line: string): ClientAction[] {
+    const input = parseInput(line);
+    if (input.kind === "empty") return [];
+    this.#nameFromInput = false;
+    if (input.kind !== "text") return this.#chatLine(line);
+    return this.#looksLikeSecret(input.text) ?? this.#sendName(input.text);
   }
 
   /** A line typed while chatting. */

@@ -9,8 +9,19 @@ import { wrapLine } from "./terminal/wrap.ts";
 
 /** Every event a server sends. `ts` is milliseconds since the Unix epoch. */
 export type ServerEvent =
-  /** First line on connect. */
-  | { type: "welcome"; ts: number; server: string; version: string; text: string }
+  /**
+   * First line on connect. `rate` and `burst` are the server's flood control: lines a second
+   * after a burst of `burst` at once (`rate` 0: none); a client paces its input under them.
+   */
+  | {
+    type: "welcome";
+    ts: number;
+    server: string;
+    version: string;
+    text: string;
+    rate?: number;
+    burst?: number;
+  }
   /**
    * What the next plain line is: a name; a password, `about` the server's or a registered
    * `name`'s (asked again after a wrong one until it is right or given up); or, `ready`, chat
@@ -122,9 +133,18 @@ export type ServerEvent =
   | { type: "error"; ts: number; code: ErrorCode; text: string }
   /**
    * The connection's output mode changed; `name` is your name, if you have one;
-   * `password` when the server still waits for its password (a prompt follows).
+   * `password` when the server still waits for its password (a prompt follows); `rate` and
+   * `burst` are its flood control, as in `welcome`.
    */
-  | { type: "mode"; ts: number; mode: OutputMode; name: string | null; password?: true }
+  | {
+    type: "mode";
+    ts: number;
+    mode: OutputMode;
+    name: string | null;
+    password?: true;
+    rate?: number;
+    burst?: number;
+  }
   /** The server is closing this connection. */
   | { type: "bye"; ts: number; reason: string };
 

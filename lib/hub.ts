@@ -102,6 +102,9 @@ const RECLAIM_AFTER_CONNECTIONS = 20;
 /** Secrets typed on one connection whose digests it keeps, to refuse them as chat or names. */
 const SECRETS_REMEMBERED = 4;
 
+/** While a client keeps flooding, how often it is told how many lines were dropped. */
+const FLOOD_NOTICE_INTERVAL_MS = 1000;
+
 /**
  * What a client's next plain line is: a name, a password (the server's, or a registered
  * name's), or chat. At a password prompt no plain line is ever a message or a name.
@@ -152,8 +155,11 @@ export class Client {
   bucket: TokenBucket | undefined;
   /** Dropped lines allowed before disconnecting; made at the first drop. */
   floodBudget: TokenBucket | undefined;
-  /** Whether the client was told to slow down since its last accepted line. */
-  warned = false;
+  /** Lines dropped in the current flood (one that has gone a second without a drop is over). */
+  dropped = 0;
+  /** When the last line was dropped, and when the client was last told (ms since the epoch). */
+  lastDropAt = 0;
+  droppedToldAt = 0;
   /** What the next plain line is; the server and the client's prompt agree on it. */
   prompt: Prompt = { for: "name" };
   operator = false;
@@ -275,6 +281,7 @@ export class Hub {
       server: "linechat",
       version: this.#opts.version,
       text: `welcome to linechat ${this.#opts.version} (${this.#byName.size} online)`,
+      ...this.#floodLimits(),
     });
     if (this.#opts.password !== undefined) {
       client.prompt = { for: "password", about: "server" };
@@ -493,30 +500,30 @@ export class Hub {
 
   /**
    * Flood control: whether this line may be handled. Past the burst and rate, lines are
-   * dropped with one notice; a client that keeps flooding is disconnected.
+   * dropped with a notice saying how many; a client that keeps flooding is disconnected.
    */
   #admit(client: Client, now: number): boolean {
     client.lastInput = now;
     const bucket = client.bucket;
-    if (!bucket || bucket.take(now)) {
-      client.warned = false;
-      return true;
-    }
-    const { ratePerSecond, burst, floodDisconnectLines } = this.#opts.limits;
-    client.floodBudget ??= new TokenBucket(ratePerSecond, floodDisconnectLines, now);
+    if (!bucket || bucket.take(now)) return true;
+    const { floodDisconnectLines } = this.#opts.limits;
+    client.floodBudget ??= new TokenBucket(bucket.rate, floodDisconnectLines, now);
     if (!client.floodBudget.take(now)) {
       this.#log(`flood ${this.#who(client)}: disconnected`);
       this.#bye(client, "disconnected for flooding");
       this.disconnect(client, "flooding");
       return false;
     }
-    if (!client.warned) {
-      client.warned = true;
-      this.#error(
-        client,
-        "flood",
-        `slow down: lines are being dropped (limit ${ratePerSecond}/s after a burst of ${burst})`,
-      );
+    // A flood starts after a second without drops; the client is told how many lines it has
+    // lost when it starts, then at most once a second while it goes on.
+    const starts = now - client.lastDropAt >= FLOOD_NOTICE_INTERVAL_MS;
+    client.dropped = starts ? 1 : client.dropped + 1;
+    client.lastDropAt = now;
+    if (starts || now - client.droppedToldAt >= FLOOD_NOTICE_INTERVAL_MS) {
+      client.droppedToldAt = now;
+      const lost = client.dropped === 1 ? "1 line" : `${client.dropped} lines`;
+      const limit = `limit ${bucket.rate}/s after a burst of ${bucket.burst}`;
+      this.#error(client, "flood", `slow down: ${lost} dropped so far (${limit})`);
     }
     return false;
   }
@@ -1083,6 +1090,7 @@ export class Hub {
         ...(prompt.for === "password" && prompt.about === "server"
           ? { password: true as const }
           : {}),
+        ...this.#floodLimits(),
       });
       // The password prompt the client is answering, again in the mode it now reads.
       this.#passwordPrompt(client);
@@ -1943,6 +1951,12 @@ export class Hub {
     this.#send(client, { type: "bye", ts: Date.now(), reason });
     client.closing = true;
     client.peer.close(reason);
+  }
+
+  /** The flood control a client paces its input under, for the welcome and mode events. */
+  #floodLimits(): { rate: number; burst: number } {
+    const { ratePerSecond, burst } = this.#opts.limits;
+    return { rate: ratePerSecond, burst };
   }
 
   // --- log and hooks ---------------------------------------------------------------

@@ -41,6 +41,8 @@ function brief(a: ClientAction): string {
       return `named ${a.name}`;
     case "exit":
       return `exit ${a.code}${a.error ? `: ${a.error}` : ""}`;
+    case "pace":
+      return `pace ${a.rate}/s after ${a.burst}`;
   }
 }
 
@@ -48,8 +50,9 @@ function run(
   steps: Step[],
   name?: string,
   password?: string,
+  piped?: boolean,
 ): { core: ChatCore; actions: string[] } {
-  const core = new ChatCore({ name, password, now: () => 0 });
+  const core = new ChatCore({ name, password, piped, now: () => 0 });
   const actions = core.start().map(brief);
   for (const step of steps) {
     let acts: ClientAction[];
@@ -113,6 +116,8 @@ interface Case {
   flag?: string;
   /** The --password flag. */
   password?: string;
+  /** Input is piped (plain line mode). */
+  piped?: boolean;
   steps: Step[];
   /** Actions after the JOINED prefix (when `joined`), or all of them. */
   want: string[];
@@ -248,7 +253,78 @@ const PROMPT_CASES: Case[] = [
   },
 ];
 
+const MODE_GUEST: ServerEvent = { ...MODE, name: "guest-1" };
+const GUEST_NAMED = ["send /proto json", "show named: guest-1", "named guest-1", "send /users *"];
+
 const CASES: Case[] = [
+  {
+    name: "the mode event's rate and burst become a pace action",
+    steps: [["server", { ...MODE, rate: 5, burst: 20 } as ServerEvent]],
+    want: ["send /proto json", "pace 5/s after 20", "ask choose a name:"],
+  },
+  {
+    name: "piped: a wrong --password exits at once; the next input line is never a password",
+    password: "wrong",
+    piped: true,
+    steps: [
+      ["server", MODE_PASSWORD],
+      ["server", ASK_PASSWORD],
+      ["user", "next line"],
+      ["server", WRONG],
+      ["server", ASK_PASSWORD],
+    ],
+    want: [
+      "send /proto json",
+      "send /pass wrong",
+      "show error: wrong password; try again",
+      "send /quit",
+      "exit 1: wrong password",
+    ],
+  },
+  {
+    name: "piped: a wrong password read from input exits at once, not trying the next line",
+    piped: true,
+    steps: [
+      ["server", MODE_PASSWORD],
+      ["server", ASK_PASSWORD],
+      ["user", "guess"],
+      ["user", "another guess"],
+      ["server", WRONG],
+      ["server", ASK_PASSWORD],
+    ],
+    want: [
+      "send /proto json",
+      "ask hidden password:",
+      "send /pass guess",
+      "show error: wrong password; try again",
+      "send /quit",
+      "exit 1: wrong password",
+    ],
+  },
+  {
+    name: "piped, auto-named: the first input line is the name, sent as /nick",
+    piped: true,
+    steps: [["server", MODE_GUEST], ["user", ""], ["user", "alice"], ["user", "hello"]],
+    want: [...GUEST_NAMED, "send /nick alice", "send hello", "show message: hello"],
+  },
+  {
+    name: "piped, auto-named with --name: the first input line is chat",
+    flag: "bob",
+    piped: true,
+    steps: [["server", MODE_GUEST], ["user", "hello"]],
+    want: [...GUEST_NAMED, "send /nick bob", "send hello", "show message: hello"],
+  },
+  {
+    name: "piped, auto-named: a command first keeps the given name",
+    piped: true,
+    steps: [["server", MODE_GUEST], ["user", "/users"], ["user", "alice"]],
+    want: [...GUEST_NAMED, "send /users", "send alice", "show message: alice"],
+  },
+  {
+    name: "on a terminal, auto-named: the first line is chat",
+    steps: [["server", MODE_GUEST], ["user", "alice"]],
+    want: [...GUEST_NAMED, "send alice", "show message: alice"],
+  },
   {
     name: "--password answers the server's password prompt, then --name is taken",
     flag: "alice",
@@ -623,7 +699,12 @@ const CASES: Case[] = [
 Deno.test("ChatCore handles each situation", async (t) => {
   for (const c of CASES) {
     await t.step(c.name, () => {
-      const { actions } = run(c.joined ? [...JOINED, ...c.steps] : c.steps, c.flag, c.password);
+      const { actions } = run(
+        c.joined ? [...JOINED, ...c.steps] : c.steps,
+        c.flag,
+        c.password,
+        c.piped,
+      );
       assertEquals(c.joined ? actions.slice(JOINED_ACTIONS.length) : actions, c.want);
       if (c.joined) assertEquals(actions.slice(0, JOINED_ACTIONS.length), JOINED_ACTIONS);
     });
@@ -633,7 +714,12 @@ Deno.test("ChatCore handles each situation", async (t) => {
 Deno.test("ChatCore prompt states: hidden while the server asks for a password, chat when it says", async (t) => {
   for (const c of PROMPT_CASES) {
     await t.step(c.name, () => {
-      const { actions } = run(c.joined ? [...JOINED, ...c.steps] : c.steps, c.flag, c.password);
+      const { actions } = run(
+        c.joined ? [...JOINED, ...c.steps] : c.steps,
+        c.flag,
+        c.password,
+        c.piped,
+      );
       assertEquals(c.joined ? actions.slice(JOINED_ACTIONS.length) : actions, c.want);
       if (c.joined) assertEquals(actions.slice(0, JOINED_ACTIONS.length), JOINED_ACTIONS);
     });

@@ -3,7 +3,7 @@
 // server going away.
 
 import assert from "node:assert/strict";
-import { clientProcess, joinAs, LineQueue, pump, startServer } from "./helpers.ts";
+import { clientProcess, joinAs, LineClient, LineQueue, pump, startServer } from "./helpers.ts";
 import { VERSION } from "../lib/version.ts";
 
 const encoder = new TextEncoder();
@@ -105,6 +105,21 @@ Deno.test("client.ts piped: lines go out in order and stdin EOF disconnects clea
   assert.match(stdout, /^\d\d:\d\d \[pm to obs\] three$/m, "the server's confirmation arrived");
 });
 
+Deno.test("client.ts piped: 200 lines under the default flood limits all arrive, in order", async () => {
+  await using server = startServer();
+  await using obs = await joinAs(server.addr.port, "obs");
+  const lines = Array.from({ length: 200 }, (_, i) => `line ${i + 1}`);
+  const started = Date.now();
+  const run = runWith(["--name", "bot", "--port", String(server.addr.port)], lines.join("\n"));
+  // 20 at once, then 5 a second: 36 s at the server's pace; the client stays a little under it.
+  const got = await obs.collectUntil("bot: line 200", 60_000);
+  const { code, stdout } = await run;
+  assert.equal(code, 0);
+  assert.deepEqual(got.filter((l) => l.startsWith("bot: ")), lines.map((l) => `bot: ${l}`));
+  assert.ok(!stdout.includes("slow down"), "the server dropped nothing");
+  assert.ok(Date.now() - started < 60_000);
+});
+
 Deno.test("client.ts piped: replies to the last lines arrive before it exits", async () => {
   await using server = startServer();
   const { code, stdout } = await runWith(
@@ -192,6 +207,41 @@ Deno.test("client.ts piped: an --auto-name server's name is shown (seed 001)", a
   assert.equal(code, 0);
   assert.match(stdout, /\* you are guest-1 \(change it with \/nick NAME/);
   assert.match(stdout, /\* 1 online: guest-1/);
+});
+
+Deno.test("client.ts piped, --auto-name server: the first line is the name", async () => {
+  await using server = startServer({ autoName: true });
+  await using obs = await LineClient.connect(server.addr.port);
+  await obs.expect("* you are guest-1");
+  const { code, stdout } = await runWith(["--port", String(server.addr.port)], "alice\nhello\n");
+  assert.equal(code, 0);
+  assert.match(stdout, /\* you are guest-\d+ /);
+  assert.match(stdout, /\* you are now alice/);
+  await obs.expect(/guest-\d+ is now alice/);
+  await obs.expect("alice: hello");
+  assert.ok(!obs.received.some((l) => /guest-\d+: alice/.test(l)), "the name is not a message");
+});
+
+Deno.test("client.ts piped, --auto-name server with --name: every line is chat", async () => {
+  await using server = startServer({ autoName: true });
+  await using obs = await LineClient.connect(server.addr.port);
+  await obs.expect("* you are guest-1");
+  const { code } = await runWith(["--port", String(server.addr.port), "--name", "bob"], "hi\n");
+  assert.equal(code, 0);
+  await obs.expect(/guest-\d+ is now bob/);
+  await obs.expect("bob: hi");
+});
+
+Deno.test("client.ts piped: a wrong --password exits at once; no input line is tried", async () => {
+  await using server = startServer({ password: "right", limits: { authDelayMs: 40 } });
+  const { code, stdout, stderr } = await runWith(
+    ["--port", String(server.addr.port), "--password", "nope"],
+    "right\nalice\nhello\n",
+  );
+  assert.equal(code, 1);
+  assert.equal(stderr, "chat-client: wrong password\n");
+  assert.match(stdout, /! wrong password; try again/);
+  assert.ok(!stdout.includes("welcome, "), "the input line was not sent as a password");
 });
 
 Deno.test("client.ts piped: the server shuts down while connected", async () => {

@@ -456,6 +456,33 @@ Deno.test("client.ts on a terminal: wide characters, editing keys, long lines an
   await assertExitsRestored(alice, 0);
 });
 
+Deno.test("client.ts on a terminal: a bracketed paste of 60 lines all arrives, kept out of history", async () => {
+  await using server = startServer();
+  await using alice = new PtyClient(["--name", "alice", "--port", String(server.addr.port)]);
+  await alice.waitForText("welcome, alice!");
+  assert.ok(alice.output.includes("\x1b[?2004h"), "bracketed paste is turned on");
+  await using bob = await joinAs(server.addr.port, "bob");
+  await alice.type("typed\r");
+  await bob.expect("alice: typed");
+  // A terminal sends a paste's line ends as CR, between the paste markers.
+  const lines = Array.from({ length: 60 }, (_, i) => `pasted line ${i + 1}`);
+  await alice.type(`before: \x1b[200~${lines.join("\r")}\r/he\x1b[201~`);
+  // 18 at once, then 4.5 a second: about 9 s under the server's 5 a second after 20.
+  const got = await bob.collectUntil("alice: pasted line 60", 30_000);
+  assert.deepEqual(
+    got.filter((l) => l.startsWith("alice: ")),
+    ["alice: before: pasted line 1", ...lines.slice(1).map((l) => `alice: ${l}`)],
+  );
+  assert.ok(!alice.output.includes("slow down"), "the server dropped nothing");
+  // The text after the last line end waits in the input line, not completed.
+  await alice.waitFor("the rest of the paste", (t) => t.cursorLine === "alice> /he");
+  await alice.type("\x15\x1b[A");
+  await alice.waitFor("the last typed line in history", (t) => t.cursorLine === "alice> typed");
+  await alice.type("\x15\x03");
+  await assertExitsRestored(alice, 0);
+  assert.ok(alice.output.includes("\x1b[?2004l"), "bracketed paste is turned off");
+});
+
 Deno.test("client.ts on a terminal: asks for a name again when it is taken; Tab completes", async () => {
   await using server = startServer();
   await using bob = await joinAs(server.addr.port, "bob");

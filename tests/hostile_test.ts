@@ -104,7 +104,7 @@ Deno.test("flood control: past the burst, one notice and the extra lines are dro
   await using b = await joinAs(port, "reader");
   const lines = Array.from({ length: 40 }, (_, i) => `msg ${i}\r\n`).join("");
   await a.sendRaw(enc.encode(lines));
-  await a.expect("! slow down: lines are being dropped (limit 1/s after a burst of 20)");
+  await a.expect("! slow down: 1 line dropped so far (limit 1/s after a burst of 20)");
   const ctl = await joinAs(port, "ctl");
   await ctl.send("marker");
   const got = (await b.collectUntil("ctl: marker")).filter((l) => l.startsWith("flood: "));
@@ -112,6 +112,31 @@ Deno.test("flood control: past the burst, one notice and the extra lines are dro
   assert.deepEqual(got, got.map((_, i) => `flood: msg ${i}`), "the first lines, in order");
   assert.equal(a.received.filter((l) => l.includes("slow down")).length, 1);
   await ctl.close();
+});
+
+Deno.test("flood control: the notice counts the dropped lines, again at most once a second", async () => {
+  await using server = startServer({
+    limits: { ratePerSecond: 2, burst: 5, floodDisconnectLines: 10_000 },
+  });
+  await using a = await joinAs(server.addr.port, "flood");
+  await a.sendRaw(enc.encode("spam\r\n".repeat(20)));
+  await a.expect("! slow down: 1 line dropped so far (limit 2/s after a burst of 5)");
+  // Keep flooding, a line every 50 ms, until the next notice: it counts every drop so far.
+  const started = Date.now();
+  let count = 0;
+  while (count === 0 && Date.now() - started < 5000) {
+    await a.sendRaw(enc.encode("more\r\n"));
+    await new Promise((r) => setTimeout(r, 50));
+    const notice = a.received.map((l) => /slow down: (\d+) lines dropped so far/.exec(l))
+      .find((m) => m !== null);
+    if (notice) count = Number(notice[1]);
+  }
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed >= 900, `the second notice came after ${elapsed} ms`);
+  // 15 of the first 20, and most of the ~20 sent since (2 a second get through).
+  assert.ok(count >= 25, `counted ${count}`);
+  const notices = a.received.filter((l) => l.includes("slow down")).length;
+  assert.ok(notices <= 2 + elapsed / 1000, `${notices} notices in ${elapsed} ms`);
 });
 
 Deno.test("flood control: sustained flooding disconnects with a reason", async () => {

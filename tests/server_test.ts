@@ -200,7 +200,14 @@ Deno.test("ChatServer JSON mode: typed events with sender, recipients, text and 
   await using bot = await LineClient.connect(port);
   await bot.send("/proto json");
   const mode = await bot.expectEvent((e) => e.type === "mode");
-  assert.deepEqual({ ...mode, ts: 0 }, { type: "mode", ts: 0, mode: "json", name: null });
+  assert.deepEqual({ ...mode, ts: 0 }, {
+    type: "mode",
+    ts: 0,
+    mode: "json",
+    name: null,
+    rate: 5,
+    burst: 20,
+  });
   await bot.send("/nick taken!");
   const bad = await bot.expectEvent((e) => e.type === "error");
   assert.equal(bad.type === "error" && bad.code, "name-invalid");

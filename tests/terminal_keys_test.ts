@@ -2,9 +2,9 @@
 // split at every position.
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { type Key, KeyDecoder } from "../lib/terminal/keys.ts";
+import { type Input, KeyDecoder } from "../lib/terminal/keys.ts";
 
-const CASES: [string, string, Key[]][] = [
+const CASES: [string, string, Input[]][] = [
   ["plain text is one text key", "hello", [{ name: "text", text: "hello" }]],
   ["wide and combining characters are text", "你好e\u0301😀", [{
     name: "text",
@@ -49,7 +49,7 @@ const CASES: [string, string, Key[]][] = [
   ]],
   ["Ctrl+C and Ctrl+D", "\x03\x04", [{ name: "ctrl-c" }, { name: "ctrl-d" }]],
   ["modified arrows count as arrows", "\x1b[1;5C", [{ name: "right" }]],
-  ["unknown sequences and controls are dropped", "\x1b[2~\x1b[200~a\x07\x1b[15~", [
+  ["unknown sequences and controls are dropped", "\x1b[2~\x1b[202~a\x07\x1b[15~", [
     { name: "text", text: "a" },
   ]],
   ["Alt+key drops the ESC and keeps the key", "\x1bb", [{ name: "text", text: "b" }]],
@@ -60,15 +60,28 @@ const CASES: [string, string, Key[]][] = [
     { name: "enter" },
   ]],
   ["C1 controls are dropped", "a\u009bb", [{ name: "text", text: "ab" }]],
+  [
+    "a bracketed paste is text with \\n line ends, never keys",
+    "\x1b[200~one\r\ntwo\rthree\tx\x1b[201~\r",
+    [
+      { name: "paste", text: "one\ntwo\nthree x" },
+      { name: "enter" },
+    ],
+  ],
+  ["keys before and after a paste are keys", "\x1b[D\x1b[200~/he\x03\x1b[201~\t", [
+    { name: "left" },
+    { name: "paste", text: "/he" },
+    { name: "tab" },
+  ]],
 ];
 
-/** Merges adjacent text keys, since a split can cut one text run in two. */
-function merged(keys: Key[]): Key[] {
-  const out: Key[] = [];
+/** Merges adjacent text (and paste) keys, since a split can cut one run in two. */
+function merged(keys: Input[]): Input[] {
+  const out: Input[] = [];
   for (const k of keys) {
     const last = out.at(-1);
-    if (k.name === "text" && last?.name === "text") {
-      out[out.length - 1] = { name: "text", text: last.text + k.text };
+    if ((k.name === "text" || k.name === "paste") && last?.name === k.name) {
+      out[out.length - 1] = { name: k.name, text: last.text + k.text };
     } else {
       out.push(k);
     }

@@ -4,11 +4,16 @@
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import type { Line, ScreenOp } from "../lib/terminal/ansi.ts";
-import { KeyDecoder } from "../lib/terminal/keys.ts";
+import { type Key, KeyDecoder } from "../lib/terminal/keys.ts";
 import { Screen } from "../lib/terminal/screen.ts";
 import { LineEditor } from "../lib/terminal/editor.ts";
 import { HISTORY_SIZE } from "../lib/client_limits.ts";
 import { columns } from "../lib/terminal/width.ts";
+
+/** The keys in typed input (these tests paste nothing). */
+function keysOf(input: string): Key[] {
+  return new KeyDecoder().feed(input).filter((k): k is Key => k.name !== "paste");
+}
 
 /** What a terminal shows after screen operations: rows printed above, the cursor's row. */
 class Model {
@@ -87,7 +92,7 @@ function run(c: Case) {
   model.apply(screen.redraw());
   const submitted: string[] = [];
   let quit = false;
-  for (const key of new KeyDecoder().feed(c.keys)) {
+  for (const key of keysOf(c.keys)) {
     const r = screen.key(key);
     model.apply(r.ops);
     if (r.submit !== undefined) submitted.push(r.submit);
@@ -507,7 +512,7 @@ Deno.test("Screen.setPrompt(..., secret) shows * and keeps the text out of histo
   const model = new Model();
   model.apply(screen.setPrompt("password: ", true));
   const submitted: string[] = [];
-  for (const key of new KeyDecoder().feed(`s3 cr\x1b[D\x7fret\t\r${UP}`)) {
+  for (const key of keysOf(`s3 cr\x1b[D\x7fret\t\r${UP}`)) {
     const r = screen.key(key);
     model.apply(r.ops);
     if (r.submit !== undefined) submitted.push(r.submit);
@@ -519,7 +524,7 @@ Deno.test("Screen.setPrompt(..., secret) shows * and keeps the text out of histo
   assertEquals(model.bells, 2, "no completion, no history");
   assertEquals(screen.editor.history, []);
   model.apply(screen.setPrompt("alice> "));
-  for (const key of new KeyDecoder().feed("hi")) model.apply(screen.key(key).ops);
+  for (const key of keysOf("hi")) model.apply(screen.key(key).ops);
   assertEquals(model.row, "alice> hi");
 });
 

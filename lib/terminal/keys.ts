@@ -1,6 +1,6 @@
 // Keyboard input in raw mode -> typed keys: a pure state machine fed decoded text
-// chunks. It knows control bytes and the CSI/SS3 escape sequences terminals send for
-// the editing keys; what a key does is left to editor.ts and screen.ts.
+// chunks. It knows control bytes, the CSI/SS3 escape sequences terminals send for the
+// editing keys, and bracketed paste; what a key does is left to editor.ts and screen.ts.
 
 /** The editing keys the client understands; `text` is typed (or pasted) characters. */
 export type Key =
@@ -25,6 +25,23 @@ export type Key =
 
 /** The name of a key other than text. */
 export type KeyName = Exclude<Key["name"], "text">;
+
+/**
+ * Pasted text (bracketed paste), never keys: its lines are separated by `\n` (whatever line
+ * ends the terminal sent), tabs are spaces and other control characters are gone. A long
+ * paste may come in several pieces.
+ */
+export interface Paste {
+  name: "paste";
+  text: string;
+}
+
+/** What the terminal sent: a key, or pasted text. */
+export type Input = Key | Paste;
+
+/** What a terminal in bracketed paste mode sends around a paste. */
+const PASTE_START = "200";
+const PASTE_END = "\x1b[201~";
 
 const ESC = "\x1b";
 
@@ -66,8 +83,8 @@ const TILDES: Readonly<Record<string, KeyName>> = {
   "3": "delete",
 };
 
-/** A complete escape sequence at the start of `s`, or "incomplete", or null for none. */
-function escapeAt(s: string): { length: number; key?: KeyName } | "incomplete" {
+/** A complete escape sequence at the start of `s` (a key, a paste's start), or "incomplete". */
+function escapeAt(s: string): { length: number; key?: KeyName; paste?: true } | "incomplete" {
   if (s.length < 2) return "incomplete";
   if (s[1] === "O") {
     if (s.length < 3) return "incomplete";
@@ -80,13 +97,23 @@ function escapeAt(s: string): { length: number; key?: KeyName } | "incomplete" {
     return m[0].length === s.length ? "incomplete" : { length: m[0].length };
   }
   const params = m[1].split(";");
+  if (m[3] === "~" && params[0] === PASTE_START) return { length: m[0].length, paste: true };
   const key = m[3] === "~" ? TILDES[params[0]] : FINALS[m[3]];
   return { length: m[0].length, key };
 }
 
+/** How much of the end of `s` could be the start of `marker`. */
+function partialAt(s: string, marker: string): number {
+  for (let n = Math.min(s.length, marker.length - 1); n > 0; n--) {
+    if (marker.startsWith(s.slice(s.length - n))) return n;
+  }
+  return 0;
+}
+
 /**
  * Turns raw-mode terminal input into keys. Sequences split across chunks are held
- * until they are complete; a CR LF pair is one Enter.
+ * until they are complete; a CR LF pair is one Enter. Text between the bracketed paste
+ * markers is one {@link Paste} per chunk, never keys.
  *
  * @example
  * ```ts
@@ -98,12 +125,14 @@ function escapeAt(s: string): { length: number; key?: KeyName } | "incomplete" {
 export class KeyDecoder {
   #pending = "";
   #afterCR = false;
+  /** Inside a bracketed paste. */
+  #pasting = false;
 
-  /** Feeds decoded text; returns the keys it completes. */
-  feed(chunk: string): Key[] {
+  /** Feeds decoded text; returns the keys and pasted text it completes. */
+  feed(chunk: string): Input[] {
     const s = this.#pending + chunk;
     this.#pending = "";
-    const keys: Key[] = [];
+    const keys: Input[] = [];
     let text = "";
     const flush = () => {
       if (text !== "") keys.push({ name: "text", text });
@@ -111,6 +140,20 @@ export class KeyDecoder {
     };
     let i = 0;
     while (i < s.length) {
+      if (this.#pasting) {
+        const end = s.indexOf(PASTE_END, i);
+        // Without the end marker, keep what could be its start for the next chunk.
+        const stop = end >= 0 ? end : s.length - partialAt(s, PASTE_END);
+        const text = this.#pasted(s.slice(i, stop));
+        if (text !== "") keys.push({ name: "paste", text });
+        if (end < 0) {
+          this.#pending = s.slice(stop);
+          break;
+        }
+        this.#pasting = false;
+        i = end + PASTE_END.length;
+        continue;
+      }
       const c = s[i];
       const afterCR = this.#afterCR;
       this.#afterCR = c === "\r";
@@ -122,6 +165,7 @@ export class KeyDecoder {
         }
         flush();
         if (esc.key) keys.push({ name: esc.key });
+        if (esc.paste) this.#pasting = true;
         i += esc.length;
         continue;
       }
@@ -137,5 +181,23 @@ export class KeyDecoder {
     }
     flush();
     return keys;
+  }
+
+  /** Pasted text with `\n` line ends (a CR LF pair is one), tabs as spaces, no controls. */
+  #pasted(raw: string): string {
+    let text = "";
+    for (const c of raw) {
+      const afterCR = this.#afterCR;
+      this.#afterCR = c === "\r";
+      if (c === "\r" || c === "\n") {
+        if (!(c === "\n" && afterCR)) text += "\n";
+      } else if (c === "\t") {
+        text += " ";
+      } else {
+        const code = c.charCodeAt(0);
+        if (code >= 0x20 && !(code >= 0x7f && code <= 0x9f)) text += c;
+      }
+    }
+    return text;
   }
 }

@@ -1,15 +1,20 @@
-// The thin TTY layer: raw mode on stdin, key bytes read and decoded, screen operations
-// encoded and written to stdout, SIGWINCH turned into a resize, and the terminal
-// always restored. What keys mean and what is drawn is left to screen.ts.
+// The thin TTY layer: raw mode and bracketed paste on stdin, key bytes read and decoded,
+// pasted lines submitted as they are, screen operations encoded and written to stdout,
+// SIGWINCH turned into a resize, and the terminal always restored. What keys mean and what
+// is drawn is left to screen.ts.
 
 import { readStdin, writeStdoutSync } from "../cli.ts";
 import { encodeOps, type Line, RESET, type ScreenOp } from "./ansi.ts";
 import { KeyDecoder } from "./keys.ts";
+
+/** Turn bracketed paste on and off: the terminal then marks where a paste starts and ends. */
+const BRACKETED_PASTE_ON = "\x1b[?2004h";
+const BRACKETED_PASTE_OFF = "\x1b[?2004l";
 import { Screen } from "./screen.ts";
 
 /** What the user did at the terminal. */
 export interface TtyHandlers {
-  /** Enter: a line to handle. */
+  /** Enter, or a line end in pasted text: a line to handle. */
   line(text: string): void;
   /** Ctrl+C or Ctrl+D on an empty line. */
   quit(): void;
@@ -46,6 +51,7 @@ export class Tty {
   static open(options: { color: boolean; names: () => Iterable<string> }): Tty {
     const tty = new Tty(options.color, options.names);
     Deno.stdin.setRaw(true);
+    writeStdoutSync(BRACKETED_PASTE_ON);
     for (const event of ["unload", "error", "unhandledrejection"]) {
       globalThis.addEventListener(event, tty.#restoreOnExit);
     }
@@ -82,6 +88,10 @@ export class Tty {
       }
       for (const key of keys.feed(decoder.decode(buf.subarray(0, n), { stream: true }))) {
         if (this.#restored) return;
+        if (key.name === "paste") {
+          this.#paste(key.text, handlers);
+          continue;
+        }
         const result = this.screen.key(key);
         this.#draw(result.ops);
         if (result.submit !== undefined) handlers.line(result.submit);
@@ -103,7 +113,7 @@ export class Tty {
       // Never added.
     }
     try {
-      writeStdoutSync(encodeOps(this.screen.finish(), false) + RESET);
+      writeStdoutSync(encodeOps(this.screen.finish(), false) + RESET + BRACKETED_PASTE_OFF);
     } catch {
       // stdout is gone; raw mode still has to be turned off.
     }
@@ -112,6 +122,24 @@ export class Tty {
     } catch {
       // stdin is gone with the terminal.
     }
+  }
+
+  /**
+   * Pasted text goes into the input line; each line end in it submits the line as it stands,
+   * with no completion and no history entry: a pasted block is sent line by line.
+   */
+  #paste(text: string, handlers: TtyHandlers): void {
+    const editor = this.screen.editor;
+    const [first, ...rest] = text.split("\n");
+    editor.insert(first);
+    for (const piece of rest) {
+      const line = editor.text;
+      editor.clear();
+      handlers.line(line);
+      if (this.#restored) return;
+      editor.insert(piece);
+    }
+    this.#draw(this.screen.redraw());
   }
 
   #draw(ops: readonly ScreenOp[]): void {
