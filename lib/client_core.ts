@@ -117,8 +117,8 @@ export class ChatCore {
   /** `/users` replies the client asked for itself, not to be shown. */
   #hiddenUsers = 0;
   #byeReceived = false;
-  /** The server said bye for a reason to come back after (it shut down). */
-  #byeReconnects = false;
+  /** The server said bye for a reason to come back after (it shut down): the reason. */
+  #byeReconnects: string | undefined;
   #sawText = false;
   #wantedName: string | undefined;
   #lastNameError: string | undefined;
@@ -187,7 +187,7 @@ export class ChatCore {
       this.#state = "connecting";
       this.#sawText = false;
       this.#byeReceived = false;
-      this.#byeReconnects = false;
+      this.#byeReconnects = undefined;
       this.#admitted = false;
       this.#hiddenUsers = 0;
       this.#pending = undefined;
@@ -260,9 +260,10 @@ export class ChatCore {
    */
   closed(reason: string): ClientAction[] {
     if (this.#state === "closed") return [];
-    const quit = this.#state === "quitting" || (this.#byeReceived && !this.#byeReconnects);
+    const quit = this.#state === "quitting" ||
+      (this.#byeReceived && this.#byeReconnects === undefined);
     const named = this.#me !== undefined || this.#rejoinName !== undefined;
-    if (!quit && this.#reconnect && named) return this.#lose(reason);
+    if (!quit && this.#reconnect && named) return this.#lose(this.#byeReconnects ?? reason);
     const clean = this.#byeReceived || this.#state === "quitting";
     this.#state = "closed";
     return [clean ? { type: "exit", code: 0 } : { type: "exit", code: 1, error: reason }];
@@ -350,7 +351,7 @@ export class ChatCore {
         return [{ type: "show", event: e }];
       case "bye":
         this.#byeReceived = true;
-        this.#byeReconnects = BYE_RECONNECTS.test(e.reason);
+        this.#byeReconnects = BYE_RECONNECTS.test(e.reason) ? e.reason : undefined;
         this.#state = "closing";
         return [{ type: "show", event: e }];
       default:
