@@ -194,9 +194,15 @@ Deno.test("client.ts piped: an --auto-name server's name is shown (seed 001)", a
   assert.match(stdout, /\* 1 online: guest-1/);
 });
 
-Deno.test("client.ts piped: the server shuts down while connected", async () => {
+Deno.test("client.ts --no-reconnect piped: the server shuts down while connected", async () => {
   await using server = startServer();
-  await using client = new ClientProcess(["--name", "bot", "--port", String(server.addr.port)]);
+  await using client = new ClientProcess([
+    "--name",
+    "bot",
+    "--port",
+    String(server.addr.port),
+    "--no-reconnect",
+  ]);
   await client.expect("welcome, bot!", 10_000);
   await server.shutdown();
   const { code, stdout } = await client.exit();
