@@ -11,6 +11,7 @@ import { VERSION } from "./lib/version.ts";
 const HELP = `chat-client ${VERSION}: the terminal client for linechat
 
 usage: chat-client [--host HOST] [--port PORT] [--name NAME] [--tls [--ca FILE]] [--no-color]
+                   [--no-reconnect]
        chat-client HOST PORT
 
 options:
@@ -22,6 +23,8 @@ options:
   --tls         connect over TLS; the certificate must verify
   --ca FILE     trust this CA certificate (PEM) too, for a private certificate
   --no-color    no colours (also when NO_COLOR is set)
+  --no-reconnect  exit when the connection is lost (code 1) or the server shuts down
+                  (code 0), instead of reconnecting
   --help        show this help
   --version     show the version
 
@@ -29,7 +32,8 @@ On a terminal: Enter sends; Left/Right, Home/End (Ctrl+A/Ctrl+E), Backspace/Dele
 Ctrl+W (word), Ctrl+U (to the start), Up/Down (history), Tab (commands and names);
 Ctrl+C or Ctrl+D on an empty line quits. /help lists the chat commands.
 When stdin or stdout is not a terminal, lines are read and printed plainly; the end
-of stdin disconnects.`;
+of stdin disconnects. A lost connection is opened again after 1 s, 2 s, 4 s ... (at
+most 30 s), taking back the name and the room; lines typed meanwhile wait for it.`;
 
 async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, {
@@ -40,6 +44,7 @@ async function main(args: string[]): Promise<number> {
     tls: { type: "boolean", default: false },
     ca: { type: "string" },
     "no-color": { type: "boolean", default: false },
+    "no-reconnect": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
     version: { type: "boolean", default: false },
   });
@@ -54,14 +59,18 @@ async function main(args: string[]): Promise<number> {
   const { host, port } = hostAndPort(positionals, values.host, values.port, 1);
   if (values.ca !== undefined && !values.tls) throw new UsageError("--ca goes with --tls");
   const caCerts = values.ca === undefined ? undefined : readCaFile(values.ca);
-  const tcp = await connectTcp(host, port, CONNECT_TIMEOUT_MS);
-  tcp.setNoDelay(true);
-  const conn = values.tls ? await startTls(tcp, host, port, caCerts, CONNECT_TIMEOUT_MS) : tcp;
+  const connect = async (): Promise<Deno.Conn> => {
+    const tcp = await connectTcp(host, port, CONNECT_TIMEOUT_MS);
+    tcp.setNoDelay(true);
+    return values.tls ? await startTls(tcp, host, port, caCerts, CONNECT_TIMEOUT_MS) : tcp;
+  };
+  const conn = await connect();
   const terminal = Deno.stdin.isTerminal() && Deno.stdout.isTerminal() &&
     readEnv("TERM") !== "dumb";
   const color = !values["no-color"] && !Deno.noColor;
   const password = values.password ?? readEnv("LINECHAT_PASSWORD");
-  return await runClient(conn, { name: values.name, password, terminal, color });
+  const reconnect = values["no-reconnect"] ? undefined : connect;
+  return await runClient(conn, { name: values.name, password, terminal, color, reconnect });
 }
 
 if (import.meta.main) {

@@ -1,6 +1,7 @@
-// The chat client's edges: the TCP connection (read, framed, written in order), the
-// user's side (the terminal screen, or plain lines on a pipe) and the exit. Decisions
-// are left to ChatCore, looks to client_render.ts, the line editor to terminal/.
+// The chat client's edges: the TCP connection (read, framed, written in order, opened
+// again after a wait when ChatCore says reconnect), the user's side (the terminal screen,
+// or plain lines on a pipe) and the exit. Decisions are left to ChatCore, looks to
+// client_render.ts, the line editor to terminal/.
 
 import { readStdin, writeStdoutSync } from "./cli.ts";
 import { ChatCore, type ClientAction } from "./client_core.ts";
@@ -26,6 +27,11 @@ export interface ClientAppOptions {
   terminal: boolean;
   /** Colours on the terminal screen. */
   color: boolean;
+  /**
+   * Opens a new connection to the same server, to reconnect after one is lost; without it,
+   * a lost connection ends the client with exit code 1.
+   */
+  reconnect?: () => Promise<Deno.Conn>;
 }
 
 /** The user's side: a terminal screen or plain lines. */
@@ -33,7 +39,8 @@ interface Frontend {
   show(lines: readonly Line[]): void;
   askName(text: string): void;
   askPassword(text: string): void;
-  named(name: string): void;
+  /** Chatting in `room`: the prompt says where. */
+  chatPrompt(room: string): void;
   read(handlers: TtyHandlers): Promise<void>;
   restore(): void;
 }
@@ -69,7 +76,7 @@ class PlainFrontend implements Frontend {
     this.askName(text);
   }
 
-  named(): void {}
+  chatPrompt(): void {}
 
   async read(handlers: TtyHandlers): Promise<void> {
     const framer = new LineFramer(MAX_INPUT_LINE_BYTES, {
@@ -112,8 +119,8 @@ class TerminalFrontend implements Frontend {
     this.#tty.setPrompt(`${text} `, true);
   }
 
-  named(name: string): void {
-    this.#tty.setPrompt(`${name}> `);
+  chatPrompt(room: string): void {
+    this.#tty.setPrompt(`${room}> `);
   }
 
   read(handlers: TtyHandlers): Promise<void> {
@@ -133,33 +140,39 @@ function lostReason(err: unknown): string {
 }
 
 /**
- * Runs the chat over an open connection until it ends; resolves with the exit code.
- * The terminal (if used) is restored and the connection closed by then; an error
- * line, if any, has been printed on stderr.
+ * Runs the chat over an open connection (and the ones `options.reconnect` opens after it)
+ * until it ends; resolves with the exit code. The terminal (if used) is restored and the
+ * connection closed by then; an error line, if any, has been printed on stderr.
  */
-export function runClient(conn: Deno.Conn, options: ClientAppOptions): Promise<number> {
+export function runClient(first: Deno.Conn, options: ClientAppOptions): Promise<number> {
   const core = new ChatCore({
     name: options.name,
     password: options.password,
     piped: !options.terminal,
+    reconnect: options.reconnect !== undefined,
   });
   const frontend: Frontend = options.terminal
     ? new TerminalFrontend(options.color, () => core.names)
     : new PlainFrontend(() =>
       pacer.waiting > MAX_WAITING_INPUT_LINES ? pacer.idle() : Promise.resolve()
     );
+  /** The open connection; none while waiting to reconnect. */
+  let conn: Deno.Conn | undefined = first;
   let writing: Promise<unknown> = Promise.resolve();
   let quitTimer: ReturnType<typeof setTimeout> | undefined;
   let quitArmed = false;
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let finished = false;
   let resolveExit: (code: number) => void;
   const exited = new Promise<number>((resolve) => resolveExit = resolve);
 
   const write = (line: string) => {
+    const to = conn;
+    if (!to) return;
     const bytes = encoder.encode(line + "\r\n");
     writing = writing.then(async () => {
       let offset = 0;
-      while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+      while (offset < bytes.length) offset += await to.write(bytes.subarray(offset));
     }).catch(() => {
       // A failed write shows up as a lost connection on the read side.
     });
@@ -167,11 +180,42 @@ export function runClient(conn: Deno.Conn, options: ClientAppOptions): Promise<n
   // Lines go out no faster than the server takes them: a paste or piped file loses none.
   const pacer = new Pacer(write);
 
+  /** Closes the connection (its read loop ends unheard); the next one starts afresh. */
+  const drop = () => {
+    try {
+      conn?.close();
+    } catch {
+      // Already closed.
+    }
+    conn = undefined;
+    writing = Promise.resolve();
+  };
+
+  /** Opens the next connection, or tells the core why it could not. */
+  const reconnect = async () => {
+    reconnectTimer = undefined;
+    let next: Deno.Conn;
+    try {
+      next = await options.reconnect!();
+    } catch (err) {
+      if (!finished) apply(core.closed(err instanceof Error ? err.message : String(err)));
+      return;
+    }
+    if (finished) {
+      next.close();
+      return;
+    }
+    conn = next;
+    apply(core.start());
+    readServer(next);
+  };
+
   const finish = async (code: number, error?: string) => {
     if (finished) return;
     finished = true;
     clearTimeout(quitTimer);
     pacer.close();
+    clearTimeout(reconnectTimer);
     for (const signal of SIGNALS) {
       try {
         Deno.removeSignalListener(signal, onQuit);
@@ -180,11 +224,7 @@ export function runClient(conn: Deno.Conn, options: ClientAppOptions): Promise<n
       }
     }
     await Promise.race([writing, new Promise((r) => setTimeout(r, 500))]);
-    try {
-      conn.close();
-    } catch {
-      // Already closed.
-    }
+    drop();
     frontend.restore();
     if (error) console.error(`chat-client: ${error}`);
     resolveExit(code);
@@ -210,7 +250,12 @@ export function runClient(conn: Deno.Conn, options: ClientAppOptions): Promise<n
           frontend.askPassword(a.text);
           break;
         case "named":
-          frontend.named(a.name);
+        case "room":
+          frontend.chatPrompt(core.room);
+          break;
+        case "reconnect":
+          drop();
+          reconnectTimer = setTimeout(reconnect, a.delayMs);
           break;
         case "exit":
           finish(a.code, a.error);
@@ -239,27 +284,30 @@ export function runClient(conn: Deno.Conn, options: ClientAppOptions): Promise<n
     }
   }
 
-  const readServer = async () => {
+  /** Reads `from` until it ends; once it is no longer the open connection, unheard. */
+  const readServer = async (from: Deno.Conn) => {
     const framer = new LineFramer(MAX_EVENT_LINE_BYTES, {
-      line: (text) => apply(core.serverLine(text)),
+      line: (text) => {
+        if (from === conn) apply(core.serverLine(text));
+      },
       overlong: () => {},
     });
     const buf = new Uint8Array(16384);
     let failure: unknown;
     try {
       for (;;) {
-        const n = await conn.read(buf);
+        const n = await from.read(buf);
         if (n === null) break;
         framer.push(buf.subarray(0, n));
       }
     } catch (err) {
       failure = err;
     }
-    if (!finished) apply(core.closed(lostReason(failure)));
+    if (!finished && from === conn) apply(core.closed(lostReason(failure)));
   };
 
   apply(core.start());
-  readServer();
+  readServer(first);
   frontend.read({
     line: (text) => apply(core.userLine(text)),
     quit: onQuit,

@@ -1,10 +1,11 @@
 // The chat client's protocol as a pure state machine: server lines, user lines and
-// the end of input go in, actions (send a line, show an event, ask for a name, exit)
-// come out. It never sees a socket or a terminal; client_app.ts wires those.
+// the end of input go in, actions (send a line, show an event, ask for a name, reconnect,
+// exit) come out. It never sees a socket, a timer or a terminal; client_app.ts wires those.
 
 import { type Command, type CommandName, helpLines, parseInput } from "./commands.ts";
 import { type ErrorCode, LOBBY, type ServerEvent } from "./events.ts";
 import { sanitize } from "./sanitize.ts";
+import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "./client_limits.ts";
 
 /** What the client does next. */
 export type ClientAction =
@@ -16,10 +17,14 @@ export type ClientAction =
   | { type: "ask-name"; text: string }
   /** Ask the user for a password (typed hidden) with the server's prompt text. */
   | { type: "ask-password"; text: string }
-  /** The user's name is now `name`. */
+  /** The user's name is now `name`: chatting (again). */
   | { type: "named"; name: string }
   /** The server's flood control: send at most `rate` lines a second after `burst` at once. */
   | { type: "pace"; rate: number; burst: number }
+  /** The room the user talks in is now `room`. */
+  | { type: "room"; room: string }
+  /** Close this connection if it is still open; after `delayMs`, open a new one and call start(). */
+  | { type: "reconnect"; delayMs: number }
   /** Leave with this exit code; `error` is the one line to print, if any. */
   | { type: "exit"; code: number; error?: string };
 
@@ -44,6 +49,11 @@ export type ClientState =
   | "quitting"
   /** The server said bye; waiting for it to close. */
   | "closing"
+  /**
+   * The connection was lost (or an attempt to open a new one failed): waiting to connect
+   * again. Input waits meanwhile.
+   */
+  | "reconnecting"
   /** The connection is over. */
   | "closed";
 
@@ -61,6 +71,23 @@ export interface ChatCoreOptions {
   piped?: boolean;
   /** The clock for locally made events; `Date.now` unless testing. */
   now?: () => number;
+  /**
+   * Connect again when a named session's connection is lost or the server shuts down,
+   * instead of exiting 1 (the app can open a new connection).
+   */
+  reconnect?: boolean;
+  /** A number in [0, 1) for the reconnect delay's jitter; `Math.random` unless testing. */
+  random?: () => number;
+}
+
+/**
+ * How long to wait before reconnect attempt `attempt` (1, 2, ...): 1 s doubling up to 30 s,
+ * each within 20 % either way by `random` (in [0, 1)), so clients dropped together do not
+ * come back together.
+ */
+export function reconnectDelay(attempt: number, random: number): number {
+  const base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.min(RECONNECT_MAX_MS, Math.round(base * (0.8 + 0.4 * random)));
 }
 
 /** The line that switches a connection to JSON events. */
@@ -70,6 +97,12 @@ const END = Symbol("end of input");
 
 /** Secrets a client remembers, to refuse them as chat if typed again. */
 const SECRETS_REMEMBERED = 4;
+
+/** Room lines a client remembers having shown, to skip them when history replays them. */
+const LINES_REMEMBERED = 1000;
+
+/** A server's bye that is no reason to stay away: it is going down (and maybe coming back). */
+const BYE_RECONNECTS = /shutting down/i;
 
 /** Where a two-step command (`/pm bob` then the text) sends the next line. */
 type Pending = "public" | "private" | "group";
@@ -92,6 +125,8 @@ export class ChatCore {
   /** `/users` replies the client asked for itself, not to be shown. */
   #hiddenUsers = 0;
   #byeReceived = false;
+  /** The server said bye for a reason to come back after (it shut down): the reason. */
+  #byeReconnects: string | undefined;
   #sawText = false;
   #wantedName: string | undefined;
   #lastNameError: string | undefined;
@@ -110,12 +145,34 @@ export class ChatCore {
   #passwordRefused: string | undefined;
   /** Auto-named with piped input: the first line of input is the name wanted instead. */
   #nameFromInput = false;
+  readonly #reconnect: boolean;
+  readonly #random: () => number;
+  /** The server's password last sent, for the next connection. */
+  #serverPassword: string | undefined;
+  /** The name a name-password prompt is about. */
+  #passwordName: string | undefined;
+  /** Passwords given for names (by lower-case name), to take the name back on reconnect. */
+  readonly #namePasswords = new Map<string, string>();
+  /** Reconnect attempts since the connection was lost; 0 while connected and named. */
+  #attempt = 0;
+  /** Why the connection was lost, while reconnecting. */
+  #lost = "";
+  /** While reconnecting and until named again: the name to take back. */
+  #rejoinName: string | undefined;
+  /** From a reconnect until the server confirms the room: the room to go back to. */
+  #rejoinRoom: string | undefined;
+  /** Keys of room lines shown (ts, sender, room, text), oldest first. */
+  readonly #shown = new Set<string>();
+  /** Own room lines shown locally (the server never echoes them, so its ts is unknown). */
+  readonly #ownShown: string[] = [];
 
   constructor(options: ChatCoreOptions = {}) {
     this.#wantedName = options.name;
     this.#password = options.password;
     this.#now = options.now ?? Date.now;
     this.#piped = options.piped ?? false;
+    this.#reconnect = options.reconnect ?? false;
+    this.#random = options.random ?? Math.random;
   }
 
   /** Where the client is. */
@@ -133,14 +190,31 @@ export class ChatCore {
     return [...this.#users.values()];
   }
 
-  /** The first thing to do on a new connection. */
+  /** The room you talk in (or, while reconnecting, will be back in). */
+  get room(): string {
+    return this.#room;
+  }
+
+  /** The first thing to do on a new connection (the first, or one after a `reconnect`). */
   start(): ClientAction[] {
+    if (this.#state === "reconnecting") {
+      this.#state = "connecting";
+      this.#sawText = false;
+      this.#byeReceived = false;
+      this.#byeReconnects = undefined;
+      this.#admitted = false;
+      this.#hiddenUsers = 0;
+      this.#pending = undefined;
+      this.#users.clear();
+      this.#wantedName = this.#rejoinName;
+      this.#password = this.#serverPassword;
+    }
     return [{ type: "send", line: PROTO_JSON }];
   }
 
   /** Handles one line from the server. */
   serverLine(line: string): ClientAction[] {
-    if (this.#state === "closed") return [];
+    if (this.#state === "closed" || this.#state === "reconnecting") return [];
     let event: ServerEvent | undefined;
     if (line.startsWith("{")) {
       try {
@@ -166,14 +240,25 @@ export class ChatCore {
     return this.#drain();
   }
 
-  /** The user's input has ended (stdin EOF): leave once every earlier line is handled. */
+  /**
+   * The user's input has ended (stdin EOF): leave once every earlier line is handled. While
+   * reconnecting with nothing waiting to be sent, leave at once.
+   */
   endOfInput(): ClientAction[] {
+    if (this.#state === "reconnecting" && this.#queue.length === 0) return this.quit();
     this.#queue.push(END);
     return this.#drain();
   }
 
-  /** Leave now (Ctrl+C, Ctrl+D, a signal): send /quit and wait for the server to close. */
+  /**
+   * Leave now (Ctrl+C, Ctrl+D, a signal): send /quit and wait for the server to close.
+   * While waiting to reconnect, exit 1 at once with why the connection was lost.
+   */
   quit(): ClientAction[] {
+    if (this.#state === "reconnecting") {
+      this.#state = "closed";
+      return [{ type: "exit", code: 1, error: this.#lost }];
+    }
     if (this.#state === "quitting" || this.#state === "closing" || this.#state === "closed") {
       return [];
     }
@@ -182,12 +267,39 @@ export class ChatCore {
     return [{ type: "send", line: "/quit" }];
   }
 
-  /** The connection is over; `reason` says how, when the server did not say bye. */
+  /**
+   * The connection is over, or (while reconnecting) a new one could not be opened; `reason`
+   * says how, when the server did not say bye. A named session reconnects unless it quit or
+   * the server sent it away; otherwise the client exits.
+   */
   closed(reason: string): ClientAction[] {
     if (this.#state === "closed") return [];
+    const quit = this.#state === "quitting" ||
+      (this.#byeReceived && this.#byeReconnects === undefined);
+    const named = this.#me !== undefined || this.#rejoinName !== undefined;
+    if (!quit && this.#reconnect && named) return this.#lose(this.#byeReconnects ?? reason);
     const clean = this.#byeReceived || this.#state === "quitting";
     this.#state = "closed";
     return [clean ? { type: "exit", code: 0 } : { type: "exit", code: 1, error: reason }];
+  }
+
+  /** Waits to connect again, saying so; keeps the name, the room and the input for then. */
+  #lose(reason: string): ClientAction[] {
+    this.#state = "reconnecting";
+    this.#lost = reason;
+    this.#attempt++;
+    if (this.#me !== undefined) this.#rejoinName = this.#me;
+    this.#me = undefined;
+    this.#rejoinRoom = this.#room;
+    const delayMs = reconnectDelay(this.#attempt, this.#random());
+    const seconds = Math.max(1, Math.round(delayMs / 1000));
+    return [
+      this.#show({
+        type: "system",
+        text: `${reason}; reconnecting in ${seconds} s (attempt ${this.#attempt})`,
+      }),
+      { type: "reconnect", delayMs },
+    ];
   }
 
   // --- server events -------------------------------------------------------------
@@ -203,7 +315,9 @@ export class ChatCore {
       case "named":
         return this.#named(e);
       case "prompt":
-        if (e.for === "password") return this.#passwordPrompt(e.about, e.text);
+        if (e.for === "password") {
+          return this.#passwordPrompt(e.about, e.text, e.about === "name" ? e.name : undefined);
+        }
         if (e.for === "ready") return this.#ready(e);
         if (this.#state === "authenticating") {
           // The server took our password and now asks for a name.
@@ -218,7 +332,13 @@ export class ChatCore {
         if (
           e.code === "name-taken" || e.code === "name-invalid" || e.code === "name-banned" ||
           e.code === "wrong-password" || e.code === "locked-out" || e.code === "busy"
-        ) this.#lastNameError = e.text;
+        ) {
+          this.#lastNameError = e.text;
+          // Taking the name back failed (its old connection lingers, say): try again later.
+          if (this.#me === undefined && this.#rejoinName !== undefined) {
+            return [{ type: "show", event: e }, ...this.#lose(e.text)];
+          }
+        }
         this.#passwordRefused = e.code === "wrong-password" || e.code === "locked-out"
           ? e.text
           : undefined;
@@ -241,13 +361,18 @@ export class ChatCore {
         return [{ type: "show", event: e }];
       case "room":
         this.#room = e.room;
-        return [{ type: "show", event: e }];
+        this.#rejoinRoom = undefined;
+        return [{ type: "show", event: e }, { type: "room", room: e.room }];
+      case "message":
+      case "action":
+        return this.#roomLine(e);
       case "rename":
         this.#users.delete(e.from.toLowerCase());
         this.#users.set(e.to.toLowerCase(), e.to);
         return [{ type: "show", event: e }];
       case "bye":
         this.#byeReceived = true;
+        this.#byeReconnects = BYE_RECONNECTS.test(e.reason) ? e.reason : undefined;
         this.#state = "closing";
         return [{ type: "show", event: e }];
       default:
@@ -293,7 +418,7 @@ export class ChatCore {
       this.#state = "chat";
     }
     this.#hiddenUsers++;
-    const acts: ClientAction[] = [
+    const acts: ClientAction[] = this.#rejoinName !== undefined ? this.#rejoined(e.name) : [
       { type: "show", event: e },
       { type: "named", name: e.name },
       { type: "send", line: "/users *" },
@@ -306,11 +431,61 @@ export class ChatCore {
     return acts;
   }
 
+  /** Named again after a reconnect: back to the room we were in (its replay shows what we missed). */
+  #rejoined(name: string): ClientAction[] {
+    this.#rejoinName = undefined;
+    this.#attempt = 0;
+    const acts: ClientAction[] = [
+      this.#show({ type: "system", text: `reconnected as ${name}` }),
+      { type: "named", name },
+      { type: "send", line: "/users *" },
+    ];
+    const room = this.#rejoinRoom;
+    if (room === undefined || room.toLowerCase() === LOBBY) {
+      this.#rejoinRoom = undefined;
+      this.#room = LOBBY;
+    } else {
+      acts.push({ type: "send", line: `/join ${room}` });
+    }
+    return acts;
+  }
+
+  /**
+   * A room line, shown unless history replays one already shown (after a reconnect or a
+   * room switch), or one of the lobby's while going back to another room.
+   */
+  #roomLine(e: Extract<ServerEvent, { type: "message" | "action" }>): ClientAction[] {
+    const room = e.room.toLowerCase();
+    const key = `${e.type}\n${e.ts}\n${e.from}\n${room}\n${e.text}`;
+    if (e.history) {
+      if (this.#rejoinRoom !== undefined && room !== this.#rejoinRoom.toLowerCase()) return [];
+      if (this.#shown.has(key)) return [];
+      if (e.from === this.#me) {
+        const own = this.#ownShown.indexOf(`${e.type}\n${room}\n${e.text}`);
+        if (own >= 0) {
+          // Known by its server time from now on.
+          this.#ownShown.splice(own, 1);
+          this.#rememberShown(key);
+          return [];
+        }
+      }
+    }
+    this.#rememberShown(key);
+    return [{ type: "show", event: e }];
+  }
+
+  #rememberShown(key: string): void {
+    this.#shown.add(key);
+    if (this.#shown.size > LINES_REMEMBERED) {
+      this.#shown.delete(this.#shown.values().next().value!);
+    }
+  }
+
   /**
    * The server asks for a password: its own (before it let us in; `--password` is sent
    * once) or a registered name's, again after a wrong one. The user types it, hidden.
    */
-  #passwordPrompt(about: "server" | "name", text: string): ClientAction[] {
+  #passwordPrompt(about: "server" | "name", text: string, name?: string): ClientAction[] {
     if (this.#state === "quitting" || this.#state === "closing") return [];
     const refused = this.#passwordRefused;
     if (this.#piped && refused !== undefined) {
@@ -321,6 +496,7 @@ export class ChatCore {
       return [{ type: "send", line: "/quit" }, { type: "exit", code: 1, error }];
     }
     this.#passwordFor = about;
+    this.#passwordName = name;
     if (about === "server" && this.#password !== undefined) {
       const password = this.#password;
       this.#password = undefined;
@@ -330,9 +506,13 @@ export class ChatCore {
     return [{ type: "ask-password", text }];
   }
 
-  /** Sends a password; input waits until the server answers it. */
+  /** Sends a password (kept for the next connection); input waits until the server answers. */
   #sendPassword(password: string): ClientAction[] {
     this.#remember(password);
+    if (this.#passwordFor === "server") this.#serverPassword = password;
+    else if (this.#passwordName !== undefined) {
+      this.#namePasswords.set(this.#passwordName.toLowerCase(), password);
+    }
     this.#state = "authenticating";
     return [{ type: "send", line: `/pass ${password}` }];
   }
@@ -353,7 +533,10 @@ export class ChatCore {
     return [{ type: "ask-name", text }];
   }
 
-  /** Sends a name; a name with spaces is refused here, since /nick takes one word. */
+  /**
+   * Sends a name, with the password given for it before, if any; a name with spaces is
+   * refused here, since /nick takes one word.
+   */
   #sendName(name: string): ClientAction[] {
     const trimmed = name.trim();
     if (trimmed === "" || /\s/.test(trimmed)) {
@@ -366,7 +549,8 @@ export class ChatCore {
       return acts;
     }
     if (this.#me === undefined) this.#state = "naming-sent";
-    return [{ type: "send", line: `/nick ${trimmed}` }];
+    const password = this.#namePasswords.get(trimmed.toLowerCase());
+    return [{ type: "send", line: `/nick ${trimmed}${password ? ` ${password}` : ""}` }];
   }
 
   // --- user input ------------------------------------------------------------------
@@ -419,9 +603,19 @@ export class ChatCore {
     return [this.#error("looks-like-password", "that looks like a password; it was not sent")];
   }
 
-  /** Remembers the password of a command (/nick NAME PASSWORD, /op, /register, /pass). */
+  /**
+   * Remembers the password of a command (/nick NAME PASSWORD, /op, /register, /pass); a
+   * name's, to take the name back on reconnect.
+   */
   #rememberSecret(cmd: Command): void {
     if ("password" in cmd && cmd.password !== undefined) this.#remember(cmd.password);
+    if (cmd.name === "changeusername" && cmd.password !== undefined) {
+      this.#namePasswords.set(cmd.nick.toLowerCase(), cmd.password);
+    } else if (cmd.name === "register" && this.#me !== undefined) {
+      this.#namePasswords.set(this.#me.toLowerCase(), cmd.password);
+    } else if (cmd.name === "unregister" && this.#me !== undefined) {
+      this.#namePasswords.delete(this.#me.toLowerCase());
+    }
   }
 
   #remember(secret: string): void {
@@ -519,6 +713,8 @@ export class ChatCore {
   #own(text: string, type: "message" | "action" = "message"): ClientAction[] {
     const clean = sanitize(text);
     if (clean === "" || this.#me === undefined) return [];
+    this.#ownShown.push(`${type}\n${this.#room.toLowerCase()}\n${clean}`);
+    if (this.#ownShown.length > LINES_REMEMBERED) this.#ownShown.shift();
     return [this.#show({ type, from: this.#me, room: this.#room, text: clean })];
   }
 

@@ -39,6 +39,10 @@ function brief(a: ClientAction): string {
       return `ask hidden ${a.text}`;
     case "named":
       return `named ${a.name}`;
+    case "room":
+      return `room ${a.room}`;
+    case "reconnect":
+      return `reconnect in ${a.delayMs}`;
     case "exit":
       return `exit ${a.code}${a.error ? `: ${a.error}` : ""}`;
     case "pace":

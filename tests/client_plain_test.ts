@@ -244,9 +244,15 @@ Deno.test("client.ts piped: a wrong --password exits at once; no input line is t
   assert.ok(!stdout.includes("welcome, "), "the input line was not sent as a password");
 });
 
-Deno.test("client.ts piped: the server shuts down while connected", async () => {
+Deno.test("client.ts --no-reconnect piped: the server shuts down while connected", async () => {
   await using server = startServer();
-  await using client = new ClientProcess(["--name", "bot", "--port", String(server.addr.port)]);
+  await using client = new ClientProcess([
+    "--name",
+    "bot",
+    "--port",
+    String(server.addr.port),
+    "--no-reconnect",
+  ]);
   await client.expect("welcome, bot!", 10_000);
   await server.shutdown();
   const { code, stdout } = await client.exit();

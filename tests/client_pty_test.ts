@@ -375,16 +375,17 @@ Deno.test("client.ts on a terminal: a message arrives while the other user is mi
   await alice.waitForText("bob joined");
 
   await alice.type("hello wor");
-  await alice.waitFor("the half-typed line", (t) => t.cursorLine === "alice> hello wor");
+  await alice.waitFor("the half-typed line", (t) => t.cursorLine === "#lobby> hello wor");
   await bob.type("hi alice, how are you?\r");
   await alice.waitFor(
     "the message above the redrawn half-typed line",
-    (t) => t.screen.includes("<bob> hi alice, how are you?") && t.cursorLine === "alice> hello wor",
+    (t) =>
+      t.screen.includes("<bob> hi alice, how are you?") && t.cursorLine === "#lobby> hello wor",
   );
 
   const t = alice.term;
-  assert.equal(t.cursorLine, "alice> hello wor", "the half-typed line is intact");
-  assert.equal(t.col, "alice> hello wor".length, "the cursor is where it was");
+  assert.equal(t.cursorLine, "#lobby> hello wor", "the half-typed line is intact");
+  assert.equal(t.col, "#lobby> hello wor".length, "the cursor is where it was");
   assert.ok(rowOf(t, "<bob> hi alice") < t.row, "the message is above the input line");
   assert.equal(rowOf(t, "hello wor"), t.row, "the half-typed text is only on the input line");
   assert.match(t.screen, /^\d\d:\d\d <bob> hi alice, how are you\?$/m, "timestamped");
@@ -392,7 +393,7 @@ Deno.test("client.ts on a terminal: a message arrives while the other user is mi
   await alice.type("ld\r");
   await bob.waitForText("<alice> hello world");
   await alice.waitForText("<alice> hello world");
-  await alice.waitFor("an empty input line", (t) => t.cursorLine === "alice>");
+  await alice.waitFor("an empty input line", (t) => t.cursorLine === "#lobby>");
 
   await alice.type("\x04");
   await assertExitsRestored(alice, 0);
@@ -411,23 +412,26 @@ Deno.test("client.ts on a terminal: wide characters, editing keys, long lines an
   await using bob = await joinAs(server.addr.port, "bob");
 
   await alice.type("你好 wor😀\x1b[D");
-  // The cursor counts wide characters as two columns: 7 + 4 + 1 + 3.
-  await alice.waitFor("the wide line", (t) => t.cursorLine === "alice> 你好 wor😀" && t.col === 15);
+  // The cursor counts wide characters as two columns: 8 + 4 + 1 + 3.
+  await alice.waitFor(
+    "the wide line",
+    (t) => t.cursorLine === "#lobby> 你好 wor😀" && t.col === 16,
+  );
   await bob.send("hello 世界");
   await alice.waitFor(
     "the message above the wide line",
-    (t) => t.screen.includes("<bob> hello 世界") && t.cursorLine === "alice> 你好 wor😀",
+    (t) => t.screen.includes("<bob> hello 世界") && t.cursorLine === "#lobby> 你好 wor😀",
   );
-  assert.equal(alice.term.cursorLine, "alice> 你好 wor😀");
-  assert.equal(alice.term.col, 15);
+  assert.equal(alice.term.cursorLine, "#lobby> 你好 wor😀");
+  assert.equal(alice.term.col, 16);
 
   // Ctrl+A, Ctrl+E, Ctrl+W, Ctrl+U, backspace, delete, history.
   await alice.type("\x01\x1b[3~\x05\x7f\x17");
-  await alice.waitFor("the edited line", (t) => t.cursorLine === "alice> 好");
+  await alice.waitFor("the edited line", (t) => t.cursorLine === "#lobby> 好");
   await alice.type("\x15one two\r");
   await bob.expect("alice: one two");
   await alice.type("\x1b[A");
-  await alice.waitFor("the recalled line", (t) => t.cursorLine === "alice> one two");
+  await alice.waitFor("the recalled line", (t) => t.cursorLine === "#lobby> one two");
   await alice.type("\x15");
 
   // A line longer than the terminal scrolls; a resize lays it out again.
@@ -437,21 +441,21 @@ Deno.test("client.ts on a terminal: wide characters, editing keys, long lines an
   assert.ok(columns(alice.term.cursorLine) < 30, "the input stays on one row");
   assert.equal(alice.term.col, columns(alice.term.cursorLine));
   await alice.resize(12, 60);
-  await alice.waitFor("the whole line after a resize", (t) => t.cursorLine === `alice> ${long}`);
+  await alice.waitFor("the whole line after a resize", (t) => t.cursorLine === `#lobby> ${long}`);
   await alice.resize(12, 20);
   await alice.waitFor(
     "the line scrolled to the narrower width",
-    (t) => t.cursorLine === "alice> yz0123456789" && t.col === 19,
+    (t) => t.cursorLine === "#lobby> z0123456789" && t.col === 19,
   );
   await bob.send("ok");
   await alice.waitFor(
     "the message above the scrolled line",
-    (t) => t.screen.includes("<bob> ok") && t.cursorLine === "alice> yz0123456789",
+    (t) => t.screen.includes("<bob> ok") && t.cursorLine === "#lobby> z0123456789",
   );
   assert.equal(alice.term.col, 19);
 
   await alice.type("\x03"); // clears the line
-  await alice.waitFor("a cleared line", (t) => t.cursorLine === "alice>");
+  await alice.waitFor("a cleared line", (t) => t.cursorLine === "#lobby>");
   await alice.type("\x03"); // quits
   await assertExitsRestored(alice, 0);
 });
@@ -493,14 +497,14 @@ Deno.test("client.ts on a terminal: asks for a name again when it is taken; Tab 
   await c.waitFor("the prompt again", (t) => t.cursorLine === "choose a name:");
   await c.type("carol\r");
   await c.waitForText("welcome, carol!");
-  await c.waitFor("the chat prompt", (t) => t.cursorLine === "carol>");
+  await c.waitFor("the chat prompt", (t) => t.cursorLine === "#lobby>");
 
   await c.type("/us\t");
-  await c.waitFor("the completed command", (t) => t.cursorLine === "carol> /users");
+  await c.waitFor("the completed command", (t) => t.cursorLine === "#lobby> /users");
   await c.type("\r");
   await c.waitForText("2 online: bob, carol");
   await c.type("/pm b\t");
-  await c.waitFor("the completed name", (t) => t.cursorLine === "carol> /pm bob");
+  await c.waitFor("the completed name", (t) => t.cursorLine === "#lobby> /pm bob");
   await c.type("psst\r");
   await bob.expect("[pm from carol] psst");
   await c.waitForText("[pm to bob] psst");
@@ -514,12 +518,18 @@ Deno.test("client.ts on a terminal: asks for a name again when it is taken; Tab 
   await assertExitsRestored(c, 0);
 });
 
-Deno.test("client.ts on a terminal: the server shuts down", async () => {
+Deno.test("client.ts --no-reconnect on a terminal: the server shuts down", async () => {
   await using server = startServer();
-  await using c = new PtyClient(["--name", "alice", "--port", String(server.addr.port)]);
+  await using c = new PtyClient([
+    "--name",
+    "alice",
+    "--port",
+    String(server.addr.port),
+    "--no-reconnect",
+  ]);
   await c.waitForText("welcome, alice!");
   await c.type("half a line");
-  await c.waitFor("the half line", (t) => t.cursorLine === "alice> half a line");
+  await c.waitFor("the half line", (t) => t.cursorLine === "#lobby> half a line");
   await server.shutdown();
   await c.waitForText("server shutting down");
   await assertExitsRestored(c, 0);

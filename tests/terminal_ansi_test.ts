@@ -10,6 +10,13 @@ const SHOW = "\x1b[?25h";
 Deno.test("encodeOps() encodes each operation", async (t) => {
   const cases: [string, ScreenOp[], boolean, string][] = [
     ["clear goes to column 0 and erases the row", [{ op: "clear" }], true, "\r\x1b[2K"],
+    [
+      "clearBelow goes up, to column 0, and erases to the end of the screen",
+      [{ op: "clearBelow", up: 2 }],
+      true,
+      "\x1b[2A\r\x1b[J",
+    ],
+    ["clearBelow on the cursor's row", [{ op: "clearBelow", up: 0 }], true, "\r\x1b[J"],
     ["newline is CR LF (raw mode has no output processing)", [{ op: "newline" }], true, "\r\n"],
     ["column 0 is a carriage return", [{ op: "column", col: 0 }], true, "\r"],
     ["column n moves right from column 0", [{ op: "column", col: 7 }], true, "\r\x1b[7C"],

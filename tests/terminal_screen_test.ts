@@ -544,3 +544,84 @@ Deno.test("LineEditor.submit() keeps at most HISTORY_SIZE lines", () => {
   assertEquals(e.history.length, HISTORY_SIZE);
   assertEquals(e.history[0], "line 1");
 });
+
+/**
+ * A terminal that reflows on a resize, as tmux and most emulators do: the cursor's row, if
+ * wider than the new width, is split over several rows, the cursor on the one holding its
+ * column. Rows are plain text (one column per character).
+ */
+class ReflowingTerminal {
+  rows: string[] = ["12:00 <bob> above", ""];
+  r = 1;
+  c = 0;
+
+  resize(cols: number): void {
+    const row = this.rows[this.r];
+    if (row.length <= cols) return;
+    const pieces: string[] = [];
+    for (let i = 0; i < row.length; i += cols) pieces.push(row.slice(i, i + cols));
+    this.rows.splice(this.r, 1, ...pieces);
+    this.r += Math.floor(this.c / cols);
+    this.c %= cols;
+  }
+
+  apply(ops: ScreenOp[]): void {
+    for (const o of ops) {
+      switch (o.op) {
+        case "clearBelow":
+          this.r -= o.up;
+          this.rows.length = this.r;
+          this.rows.push("");
+          this.c = 0;
+          break;
+        case "clear":
+          this.rows[this.r] = "";
+          this.c = 0;
+          break;
+        case "write":
+          this.rows[this.r] = this.rows[this.r].slice(0, this.c) + o.text;
+          this.c += o.text.length;
+          break;
+        case "newline":
+          this.r++;
+          this.rows[this.r] ??= "";
+          this.c = 0;
+          break;
+        case "column":
+          this.c = o.col;
+          break;
+      }
+    }
+  }
+}
+
+Deno.test("Screen.resize() narrower leaves no piece of the old input row on a reflowing terminal", async (t) => {
+  const line = "x".repeat(30) + "y".repeat(30);
+  const cases = [
+    {
+      name: "cursor at the end",
+      keys: line,
+      cols: 50,
+      row: "> " + "x".repeat(17) + "y".repeat(30),
+    },
+    {
+      name: "cursor at the start",
+      keys: line + HOME,
+      cols: 40,
+      row: "> " + "x".repeat(30) + "y".repeat(7),
+    },
+    { name: "a row that still fits", keys: "short", cols: 40, row: "> short" },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      const screen = new Screen({ cols: 80, prompt: "> " });
+      const term = new ReflowingTerminal();
+      term.apply(screen.redraw());
+      for (const key of keysOf(c.keys)) term.apply(screen.key(key).ops);
+      term.resize(c.cols);
+      term.apply(screen.resize(c.cols));
+      assertEquals(term.rows, ["12:00 <bob> above", c.row]);
+      assertEquals(term.r, 1);
+    });
+  }
+});

@@ -24,6 +24,8 @@ export type Line = readonly Span[];
 export type ScreenOp =
   /** Go to column 0 and erase the cursor's row. */
   | { op: "clear" }
+  /** Go up `up` rows to column 0 and erase from there to the end of the screen. */
+  | { op: "clearBelow"; up: number }
   /** Write text at the cursor. */
   | { op: "write"; text: string; style?: Style }
   /** Move to column 0 of the next row (scrolling at the bottom). */
@@ -56,6 +58,9 @@ export function encodeOps(ops: readonly ScreenOp[], color: boolean): string {
     switch (o.op) {
       case "clear":
         out += `\r${CSI}2K`;
+        break;
+      case "clearBelow":
+        out += `${o.up > 0 ? `${CSI}${o.up}A` : ""}\r${CSI}J`;
         break;
       case "write": {
         const on = color ? sgr(o.style) : "";

@@ -45,6 +45,8 @@ export class Screen {
   #first = 0;
   /** Typing a secret: shown as `*`, kept out of history, no completion. */
   #secret = false;
+  /** The input row as last drawn: its width and the cursor's column. */
+  #drawn = { width: 0, cursor: 0 };
 
   constructor(options: ScreenOptions) {
     this.#cols = Math.max(1, options.cols);
@@ -116,10 +118,18 @@ export class Screen {
     return ops.concat(this.#input());
   }
 
-  /** Lays the input out for a new terminal width. */
+  /**
+   * Lays the input out for a new terminal width. A terminal that reflows its text on a
+   * resize (tmux, most emulators) splits an input row wider than the new width over
+   * several rows, the cursor on the one holding its column: all of them are erased first.
+   */
   resize(cols: number): ScreenOp[] {
     this.#cols = Math.max(1, cols);
-    return this.#input();
+    const { width, cursor } = this.#drawn;
+    if (width <= this.#cols) return this.#input();
+    const up = Math.floor(cursor / this.#cols);
+    const ops: ScreenOp[] = [{ op: "clearBelow", up }];
+    return ops.concat(this.#input());
   }
 
   /**
@@ -139,6 +149,7 @@ export class Screen {
 
   /** Erases the input line, leaving the cursor at column 0 for whatever comes last. */
   finish(): ScreenOp[] {
+    this.#drawn = { width: 0, cursor: 0 };
     return [{ op: "clear" }];
   }
 
@@ -204,7 +215,9 @@ export class Screen {
     const ops: ScreenOp[] = [{ op: "clear" }];
     if (promptShown !== "") ops.push({ op: "write", text: promptShown, style: { bold: true } });
     if (visible !== "") ops.push({ op: "write", text: visible });
-    ops.push({ op: "column", col: columns(promptShown) + columns(before) });
+    const cursor = columns(promptShown) + columns(before);
+    ops.push({ op: "column", col: cursor });
+    this.#drawn = { width: columns(promptShown) + columns(visible), cursor };
     return ops;
   }
 }
