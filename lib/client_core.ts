@@ -635,7 +635,9 @@ export class ChatCore {
       case "empty":
         return [];
       case "error":
-        return [this.#error(input.usage ? "usage" : "unknown-command", input.message)];
+        return [
+          this.#error(input.code ?? (input.usage ? "usage" : "unknown-command"), input.message),
+        ];
       case "text":
         return this.#sendName(input.text);
     }
@@ -686,7 +688,9 @@ export class ChatCore {
       case "empty":
         return [];
       case "error":
-        return [this.#error(input.usage ? "usage" : "unknown-command", input.message)];
+        return [
+          this.#error(input.code ?? (input.usage ? "usage" : "unknown-command"), input.message),
+        ];
       case "text":
         return [{ type: "send", line }, ...this.#own(input.text)];
     }

@@ -479,9 +479,9 @@ Deno.test("client.ts on a terminal: a bracketed paste of 60 lines all arrives, k
   );
   assert.ok(!alice.output.includes("slow down"), "the server dropped nothing");
   // The text after the last line end waits in the input line, not completed.
-  await alice.waitFor("the rest of the paste", (t) => t.cursorLine === "alice> /he");
+  await alice.waitFor("the rest of the paste", (t) => t.cursorLine === "#lobby> /he");
   await alice.type("\x15\x1b[A");
-  await alice.waitFor("the last typed line in history", (t) => t.cursorLine === "alice> typed");
+  await alice.waitFor("the last typed line in history", (t) => t.cursorLine === "#lobby> typed");
   await alice.type("\x15\x03");
   await assertExitsRestored(alice, 0);
   assert.ok(alice.output.includes("\x1b[?2004l"), "bracketed paste is turned off");
