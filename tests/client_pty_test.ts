@@ -3,7 +3,7 @@
 // from the bytes the client writes, and the tty's settings are compared after exit.
 
 import assert from "node:assert/strict";
-import { joinAs, startServer } from "./helpers.ts";
+import { joinAs, ServerProcess, startServer } from "./helpers.ts";
 import { columns, graphemes } from "../lib/terminal/width.ts";
 
 /**
@@ -595,4 +595,25 @@ Deno.test("client.ts with a terminal on stdin but stdout piped runs in plain mod
   await c.waitForText("[tty restored]");
   assert.ok(!c.output.includes("\x1b"), JSON.stringify(c.output));
   await c.exit();
+});
+
+Deno.test("client.ts on a terminal: a half-typed line survives a reconnect to a restarted server", async () => {
+  await using first = ServerProcess.onLoopback();
+  const port = String(await first.port());
+  await using alice = new PtyClient(["--name", "alice", "--port", port]);
+  await alice.waitForText("welcome, alice!");
+  await alice.type("half typed");
+  await alice.waitFor("the typed text", (t) => t.cursorLine === "#lobby> half typed");
+  first.child.kill("SIGKILL");
+  await first.exit();
+  await alice.waitForText("reconnecting");
+  await using second = new ServerProcess(["--host", "127.0.0.1", "--port", port]);
+  await second.port();
+  await alice.waitFor("the reconnect", (t) => t.screen.includes("reconnected as alice"), 15_000);
+  await alice.waitFor("the typed line intact", (t) => t.cursorLine === "#lobby> half typed");
+  await using bob = await joinAs(Number(port), "bob");
+  await alice.type(" line\r");
+  await bob.expect("alice: half typed line");
+  await alice.type("\x03");
+  await assertExitsRestored(alice, 0);
 });
