@@ -3,66 +3,14 @@
 // server going away.
 
 import assert from "node:assert/strict";
-import { clientProcess, joinAs, LineClient, LineQueue, pump, startServer } from "./helpers.ts";
+import { joinAs, LineClient, PipedClient, startServer } from "./helpers.ts";
 import { VERSION } from "../lib/version.ts";
 
 const encoder = new TextEncoder();
 
-/** client.ts as a subprocess on pipes, its stdout as lines. */
-class ClientProcess extends LineQueue implements AsyncDisposable {
-  readonly #child: Deno.ChildProcess;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #stdout: Promise<void>;
-  readonly #stderr: Promise<string>;
-
-  constructor(args: string[]) {
-    super();
-    this.#child = clientProcess(args);
-    this.#stdin = this.#child.stdin.getWriter();
-    this.#stdout = pump(this.#child.stdout, this);
-    this.#stderr = new Response(this.#child.stderr).text();
-  }
-
-  /** Writes text to the client's stdin. */
-  async write(text: string): Promise<void> {
-    await this.#stdin.write(encoder.encode(text));
-  }
-
-  /** Ends the client's stdin. */
-  async closeStdin(): Promise<void> {
-    try {
-      await this.#stdin.close();
-    } catch {
-      // Already closed, or the client has exited.
-    }
-  }
-
-  /** Waits for the client to exit. */
-  async exit(): Promise<{ code: number; stdout: string; stderr: string }> {
-    const { code } = await this.#child.status;
-    await this.#stdout;
-    return { code, stdout: this.received.join("\n"), stderr: await this.#stderr };
-  }
-
-  /** Sends the client a signal. */
-  kill(signal: Deno.Signal): void {
-    this.#child.kill(signal);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.closeStdin();
-    try {
-      this.#child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-    await this.exit();
-  }
-}
-
 /** Runs the client with `input` on stdin (then EOF) and waits for it to exit. */
 async function runWith(args: string[], input: string) {
-  await using client = new ClientProcess(args);
+  await using client = new PipedClient(args);
   await client.write(input);
   await client.closeStdin();
   return await client.exit();
@@ -147,7 +95,7 @@ Deno.test("client.ts piped: /quit, /disconnect, /exit and exit each leave with c
   await using server = startServer();
   for (const line of ["/quit", "/disconnect", "/exit", "exit"]) {
     await t.step(line, async () => {
-      await using client = new ClientProcess(["--name", "bot", "--port", String(server.addr.port)]);
+      await using client = new PipedClient(["--name", "bot", "--port", String(server.addr.port)]);
       await client.write(`${line}\n`);
       // stdin stays open: the command itself must end the session.
       await client.expect("goodbye", 10_000);
@@ -246,7 +194,7 @@ Deno.test("client.ts piped: a wrong --password exits at once; no input line is t
 
 Deno.test("client.ts --no-reconnect piped: the server shuts down while connected", async () => {
   await using server = startServer();
-  await using client = new ClientProcess([
+  await using client = new PipedClient([
     "--name",
     "bot",
     "--port",
@@ -262,7 +210,7 @@ Deno.test("client.ts --no-reconnect piped: the server shuts down while connected
 
 Deno.test("client.ts piped: kicked by the server", async () => {
   await using server = startServer();
-  await using client = new ClientProcess(["--name", "bot", "--port", String(server.addr.port)]);
+  await using client = new PipedClient(["--name", "bot", "--port", String(server.addr.port)]);
   await client.expect("welcome, bot!", 10_000);
   assert.ok(server.kick("bot", "flooding"));
   const { code, stdout } = await client.exit();
@@ -272,7 +220,7 @@ Deno.test("client.ts piped: kicked by the server", async () => {
 
 Deno.test("client.ts piped: a connection dropped without bye exits 1 with the reason", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  await using client = new ClientProcess(["--port", String((listener.addr as Deno.NetAddr).port)]);
+  await using client = new PipedClient(["--port", String((listener.addr as Deno.NetAddr).port)]);
   {
     using conn = await listener.accept();
     await conn.write(encoder.encode("welcome to a fake server\r\n"));
@@ -286,7 +234,7 @@ Deno.test("client.ts piped: a connection dropped without bye exits 1 with the re
 Deno.test("client.ts piped: SIGTERM leaves cleanly with /quit", async () => {
   await using server = startServer();
   await using obs = await joinAs(server.addr.port, "obs");
-  await using client = new ClientProcess(["--name", "bot", "--port", String(server.addr.port)]);
+  await using client = new PipedClient(["--name", "bot", "--port", String(server.addr.port)]);
   await client.expect("welcome, bot!", 10_000);
   client.kill("SIGTERM");
   await client.expect("goodbye", 10_000);
@@ -296,7 +244,7 @@ Deno.test("client.ts piped: SIGTERM leaves cleanly with /quit", async () => {
 
 Deno.test("client.ts piped: a server that never closes after /quit does not keep it", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  await using client = new ClientProcess(["--port", String((listener.addr as Deno.NetAddr).port)]);
+  await using client = new PipedClient(["--port", String((listener.addr as Deno.NetAddr).port)]);
   using conn = await listener.accept();
   await conn.write(encoder.encode('{"type":"mode","ts":0,"mode":"json","name":"bot"}\r\n'));
   await client.expect("you are bot", 10_000);

@@ -3,58 +3,7 @@
 // and on a terminal (tmux). Waits follow the client's own "reconnecting" lines.
 
 import assert from "node:assert/strict";
-import { clientProcess, joinAs, LineQueue, pump, ServerProcess, startServer } from "./helpers.ts";
-
-const encoder = new TextEncoder();
-
-/** client.ts in plain mode: its stdout as lines, its stdin written line by line. */
-class PipedClient extends LineQueue implements AsyncDisposable {
-  readonly #child: Deno.ChildProcess;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #stdout: Promise<void>;
-  readonly #stderr: Promise<string>;
-
-  constructor(args: string[]) {
-    super();
-    this.#child = clientProcess(args);
-    this.#stdin = this.#child.stdin.getWriter();
-    this.#stdout = pump(this.#child.stdout, this);
-    this.#stderr = new Response(this.#child.stderr).text();
-  }
-
-  async send(line: string): Promise<void> {
-    await this.#stdin.write(encoder.encode(line + "\n"));
-  }
-
-  async closeStdin(): Promise<void> {
-    await this.#stdin.close();
-  }
-
-  /** How many lines so far contain `text`. */
-  count(text: string): number {
-    return this.received.filter((l) => l.includes(text)).length;
-  }
-
-  async exit(): Promise<{ code: number; stderr: string }> {
-    const { code } = await this.#child.status;
-    await this.#stdout;
-    return { code, stderr: await this.#stderr };
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      this.#child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-    try {
-      await this.#stdin.close();
-    } catch {
-      // Already closed.
-    }
-    await this.exit();
-  }
-}
+import { joinAs, PipedClient, ServerProcess, startServer } from "./helpers.ts";
 
 /** A TCP relay to a port on loopback that the test can cut, as a dropped network would. */
 class Relay implements AsyncDisposable {

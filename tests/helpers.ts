@@ -217,6 +217,68 @@ export function clientProcess(args: string[], env: Record<string, string> = {}):
   return denoProcess("client.ts", ["--allow-net", "--allow-read", "--allow-env"], args, env);
 }
 
+/** client.ts as a subprocess on pipes, its stdout as lines. */
+export class PipedClient extends LineQueue implements AsyncDisposable {
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #stdout: Promise<void>;
+  readonly #stderr: Promise<string>;
+
+  constructor(args: string[]) {
+    super();
+    this.#child = clientProcess(args);
+    this.#stdin = this.#child.stdin.getWriter();
+    this.#stdout = pump(this.#child.stdout, this);
+    this.#stderr = new Response(this.#child.stderr).text();
+  }
+
+  /** Writes text to the client's stdin. */
+  async write(text: string): Promise<void> {
+    await this.#stdin.write(encoder.encode(text));
+  }
+
+  /** Writes one line (and a newline) to the client's stdin. */
+  async send(line: string): Promise<void> {
+    await this.write(line + "\n");
+  }
+
+  /** How many lines so far contain `text`. */
+  count(text: string): number {
+    return this.received.filter((l) => l.includes(text)).length;
+  }
+
+  /** Ends the client's stdin. */
+  async closeStdin(): Promise<void> {
+    try {
+      await this.#stdin.close();
+    } catch {
+      // Already closed, or the client has exited.
+    }
+  }
+
+  /** Waits for the client to exit. */
+  async exit(): Promise<{ code: number; stdout: string; stderr: string }> {
+    const { code } = await this.#child.status;
+    await this.#stdout;
+    return { code, stdout: this.received.join("\n"), stderr: await this.#stderr };
+  }
+
+  /** Sends the client a signal. */
+  kill(signal: Deno.Signal): void {
+    this.#child.kill(signal);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeStdin();
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await this.exit();
+  }
+}
+
 /** `server.ts` running as a subprocess, its stdout as lines. */
 export class ServerProcess extends LineQueue implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
