@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { LineFramer } from "../lib/framing.ts";
+import { selfSigned } from "../tests/tls_certs.ts";
 
 const { values } = parseArgs({
   options: {
@@ -44,35 +45,10 @@ const CHAT_INTERVAL_MS = 300;
 // --- the server process ----------------------------------------------------------------
 
 const dir = await Deno.makeTempDir({ prefix: "linechat-soak-" });
-const made = await new Deno.Command("openssl", {
-  args: [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-    "-addext",
-    "basicConstraints=critical,CA:FALSE",
-    "-keyout",
-    `${dir}/key.pem`,
-    "-out",
-    `${dir}/cert.pem`,
-  ],
-  stdout: "null",
-  stderr: "piped",
-}).output();
-if (!made.success) {
-  console.error(`soak: openssl failed: ${new TextDecoder().decode(made.stderr)}`);
-  Deno.exit(1);
-}
+// The TLS port's certificate: the tests' own self-signed one for 127.0.0.1.
+const pem = await selfSigned();
+await Deno.writeTextFile(`${dir}/cert.pem`, pem.cert);
+await Deno.writeTextFile(`${dir}/key.pem`, pem.key);
 
 const server = new Deno.Command(Deno.execPath(), {
   args: [
@@ -418,7 +394,7 @@ async function ask(line: string, want: string, tls = false): Promise<void> {
     ? await Deno.connectTls({
       hostname: "127.0.0.1",
       port: tlsPort,
-      caCerts: [await Deno.readTextFile(`${dir}/cert.pem`)],
+      caCerts: [pem.cert],
     })
     : await Deno.connect({ hostname: "127.0.0.1", port });
   const conn = new Conn(c as Deno.TcpConn, onLine);
