@@ -13,15 +13,7 @@ import {
   type RequestId,
   worksBeforeName,
 } from "./commands.ts";
-import {
-  encodedBytes,
-  type ErrorCode,
-  LOBBY,
-  Outgoing,
-  type OutputMode,
-  type Reply,
-  type ServerEvent,
-} from "./events.ts";
+import { encodedBytes, LOBBY, Outgoing, type OutputMode } from "./events.ts";
 import { AUTH_KEYS_TRACKED, type Limits, replyBudget, TokenBucket } from "./limits.ts";
 import { contains, formatIp, hostAddress, parseIp, sourceKey } from "./address.ts";
 import { Moderation, parseTarget, type SanctionTarget, untilText } from "./moderation.ts";
@@ -37,6 +29,7 @@ import {
   storeErrorText,
 } from "./store.ts";
 import { Throttle } from "./throttle.ts";
+import { Delivery, fitting } from "./hub/delivery.ts";
 
 /** What the hub needs from a connection. */
 export interface Peer {
@@ -235,6 +228,7 @@ export class Hub {
         `RSS ${mib(before.rss)} -> ${mib(after.rss)} MiB`,
     );
   });
+  readonly #out: Delivery;
   #motd: string[] | undefined;
   #guestCounter = 0;
 
@@ -252,6 +246,7 @@ export class Hub {
     this.#bySecret = new Throttle({ ...throttle, lockoutAfter: limits.authSecretLockoutAfter });
     this.#store = options.store ?? new MemoryStore(options.limits.historyLines, options.limits);
     this.#moderation = new Moderation(this.#store);
+    this.#out = new Delivery(limits.announceUpTo, this.#byName);
     this.#motd = options.motd;
     this.#lobby = this.#room(LOBBY)!;
   }
@@ -275,7 +270,7 @@ export class Hub {
     this.#connectionPeak = Math.max(this.#connectionPeak, this.#clients.size);
     this.#log(`connect ${peer.address} (${this.#clients.size} connections)`);
     this.#hook("connect", { address: peer.address });
-    this.#send(client, {
+    this.#out.send(client, {
       type: "welcome",
       ts: Date.now(),
       server: "linechat",
@@ -337,7 +332,7 @@ export class Hub {
   /** Tells a client its line was longer than the limit and was discarded. */
   overlong(client: Client, now = Date.now()): void {
     if (client.closing || !this.#admit(client, now)) return;
-    this.#error(
+    this.#out.error(
       client,
       "line-too-long",
       `line too long (limit ${this.#opts.limits.maxLineBytes} bytes); it was discarded`,
@@ -365,7 +360,7 @@ export class Hub {
       const count = this.#byName.size;
       this.#log(`leave ${name}${reason ? ` (${reason})` : ""} (${count} online)`);
       const members = room.members.size;
-      this.#roomNotice(room, {
+      this.#out.roomNotice(room, {
         type: "leave",
         ts: Date.now(),
         name,
@@ -387,7 +382,7 @@ export class Hub {
   /** Tells every client the server is going away and closes them. */
   shutdown(reason = "server shutting down"): void {
     this.#reclaimer.close();
-    for (const client of this.#clients) this.#bye(client, reason);
+    for (const client of this.#clients) this.#out.bye(client, reason);
   }
 
   /**
@@ -460,7 +455,7 @@ export class Hub {
     if (!target) return false;
     const clean = reason ? sanitizeLabel(reason) : "";
     this.#log(`kick ${target.name} by ${by}${clean ? ` (${clean})` : ""}`);
-    this.#bye(target, `kicked by ${by}${clean ? `: ${clean}` : ""}`);
+    this.#out.bye(target, `kicked by ${by}${clean ? `: ${clean}` : ""}`);
     this.disconnect(target, "kicked");
     return true;
   }
@@ -486,11 +481,11 @@ export class Hub {
         nameTimeoutMs > 0 && client.name === undefined && now - client.connectedAt >= nameTimeoutMs
       ) {
         this.#log(`timeout ${client.peer.address}: no name chosen`);
-        this.#bye(client, `no name chosen within ${seconds(nameTimeoutMs)}`);
+        this.#out.bye(client, `no name chosen within ${seconds(nameTimeoutMs)}`);
         this.disconnect(client, "no name chosen");
       } else if (idleTimeoutMs > 0 && now - client.lastInput >= idleTimeoutMs) {
         this.#log(`timeout ${this.#who(client)}: idle`);
-        this.#bye(client, `idle for ${seconds(idleTimeoutMs)}`);
+        this.#out.bye(client, `idle for ${seconds(idleTimeoutMs)}`);
         this.disconnect(client, "idle");
       }
     }
@@ -510,7 +505,7 @@ export class Hub {
     client.floodBudget ??= new TokenBucket(bucket.rate, floodDisconnectLines, now);
     if (!client.floodBudget.take(now)) {
       this.#log(`flood ${this.#who(client)}: disconnected`);
-      this.#bye(client, "disconnected for flooding");
+      this.#out.bye(client, "disconnected for flooding");
       this.disconnect(client, "flooding");
       return false;
     }
@@ -523,7 +518,7 @@ export class Hub {
       client.droppedToldAt = now;
       const lost = client.dropped === 1 ? "1 line" : `${client.dropped} lines`;
       const limit = `limit ${bucket.rate}/s after a burst of ${bucket.burst}`;
-      this.#error(client, "flood", `slow down: ${lost} dropped so far (${limit})`);
+      this.#out.error(client, "flood", `slow down: ${lost} dropped so far (${limit})`);
     }
     return false;
   }
@@ -547,7 +542,7 @@ export class Hub {
       fn();
       const request = client.request;
       if (request && !request.answered && !client.held && !client.closing) {
-        this.#send(client, { type: "ok", ts: Date.now() });
+        this.#out.send(client, { type: "ok", ts: Date.now() });
       }
     } finally {
       client.request = outer;
@@ -562,7 +557,7 @@ export class Hub {
     const request = parseRequest(line, sanitize);
     this.#answering(client, request.id, () => {
       if (request.kind === "error") {
-        this.#error(client, request.code, request.message);
+        this.#out.error(client, request.code, request.message);
         return;
       }
       client.pending = undefined;
@@ -573,13 +568,17 @@ export class Hub {
       } else if (
         request.room !== undefined && client.room && nameKey(request.room) !== client.room.key
       ) {
-        this.#error(
+        this.#out.error(
           client,
           "not-in-room",
           `you are in ${client.room.name}, not ${request.room}; join it first`,
         );
       } else if (cmd.name === "sendall" && this.#looksLikeSecret(client, cmd.text!)) {
-        this.#error(client, "looks-like-password", "that looks like a password; it was not sent");
+        this.#out.error(
+          client,
+          "looks-like-password",
+          "that looks like a password; it was not sent",
+        );
       } else {
         this.#command(client, cmd);
       }
@@ -600,7 +599,7 @@ export class Hub {
     if (input.kind === "text" && this.#looksLikeSecret(client, input.text)) {
       // A password typed again after it was taken (or typed here before): never sent.
       client.pending = undefined;
-      this.#error(client, "looks-like-password", "that looks like a password; it was not sent");
+      this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
       if (client.name === undefined) this.#prompt(client);
       return;
     }
@@ -608,7 +607,7 @@ export class Hub {
       const pending = client.pending;
       client.pending = undefined;
       if (input.kind === "empty") {
-        this.#system(client, "nothing sent");
+        this.#out.system(client, "nothing sent");
       } else {
         this.#deliver(client, pending, input.text);
       }
@@ -619,7 +618,7 @@ export class Hub {
       case "empty":
         return;
       case "error":
-        this.#error(
+        this.#out.error(
           client,
           input.code ?? (input.usage ? "usage" : "unknown-command"),
           input.message,
@@ -657,7 +656,7 @@ export class Hub {
     }
     const input = parseInput(text);
     if (input.kind === "error") {
-      this.#error(client, input.usage ? "usage" : "unknown-command", input.message);
+      this.#out.error(client, input.usage ? "usage" : "unknown-command", input.message);
       return;
     }
     if (input.kind === "command") this.#promptCommand(client, prompt, input.command);
@@ -673,9 +672,9 @@ export class Hub {
     ) {
       this.#command(client, cmd);
     } else if (prompt.about === "server") {
-      this.#error(client, "no-password", "give the server password first (/pass PASSWORD)");
+      this.#out.error(client, "no-password", "give the server password first (/pass PASSWORD)");
     } else {
-      this.#error(
+      this.#out.error(
         client,
         "no-password",
         `give the password for ${prompt.name}, /nick another name, or an empty line to go back`,
@@ -728,7 +727,7 @@ export class Hub {
       client.authFailures++;
       this.#log(`locked out: ${what} from ${this.#who(client)} not checked`);
       if (this.#tooManyTries(client, "locked out")) return;
-      this.#error(
+      this.#out.error(
         client,
         "locked-out",
         `too many wrong passwords; it was not checked: try again in ${inTime(locked - now)}`,
@@ -759,7 +758,7 @@ export class Hub {
         this.#answering(client, id, () => {
           client.timer = undefined;
           if (client.closing || (!right && this.#tooManyTries(client, what))) return;
-          if (!right) this.#error(client, "wrong-password", `${what}; try again`);
+          if (!right) this.#out.error(client, "wrong-password", `${what}; try again`);
           then(right);
           this.#release(client);
         });
@@ -783,7 +782,7 @@ export class Hub {
         this.#log(`error checking a password for ${this.#who(client)}: ${describe(err)}`);
         if (client.closing) return;
         this.#answering(client, id, () => {
-          this.#error(client, "internal", "the server could not check that password");
+          this.#out.error(client, "internal", "the server could not check that password");
           then(false);
           this.#release(client);
         });
@@ -794,7 +793,7 @@ export class Hub {
   /** Closes the connection after `authTries` wrong passwords on it, saying `why`; true if so. */
   #tooManyTries(client: Client, why: string): boolean {
     if (client.authFailures < this.#opts.limits.authTries) return false;
-    this.#bye(client, `${why}: too many tries`);
+    this.#out.bye(client, `${why}: too many tries`);
     this.disconnect(client, "too many wrong passwords");
     return true;
   }
@@ -808,7 +807,7 @@ export class Hub {
     const max = this.#opts.limits.maxHashes;
     if (max > 0 && this.#hashing >= max) {
       this.#log(`busy: ${this.#hashing} password hashes running, ${this.#who(client)} refused`);
-      this.#error(client, "busy", "busy, try again in a moment");
+      this.#out.error(client, "busy", "busy, try again in a moment");
       return undefined;
     }
     this.#hashing++;
@@ -851,11 +850,11 @@ export class Hub {
       : cmd;
     this.#hook("command", { name: client.name, address: client.peer.address, command: shown });
     if (isOperatorCommand(cmd.name) && !client.operator) {
-      this.#error(client, "not-allowed", `not allowed: /${cmd.name} is for operators`);
+      this.#out.error(client, "not-allowed", `not allowed: /${cmd.name} is for operators`);
       return;
     }
     if (client.name === undefined && !worksBeforeName(cmd.name)) {
-      this.#error(client, "no-name", "choose a name first (type a name, or /nick NAME)");
+      this.#out.error(client, "no-name", "choose a name first (type a name, or /nick NAME)");
       this.#prompt(client);
       return;
     }
@@ -865,7 +864,7 @@ export class Hub {
   /** One handler per command; the type makes a command without a handler a compile error. */
   readonly #handlers: { [K in CommandName]: Handler<K> } = {
     help: (client, cmd) => {
-      this.#send(client, { type: "help", ts: Date.now(), lines: helpLines(cmd.topic) });
+      this.#out.send(client, { type: "help", ts: Date.now(), lines: helpLines(cmd.topic) });
     },
     users: (client, cmd) => {
       const room = client.room!;
@@ -876,7 +875,7 @@ export class Hub {
       const names = shown.map((c) => c.name!);
       const operators = shown.filter((c) => c.operator).map((c) => c.name!);
       const away = shown.filter((c) => c.away !== undefined).map((c) => c.name!);
-      this.#send(client, {
+      this.#out.send(client, {
         type: "users",
         ts: Date.now(),
         room: cmd.everyone ? "*" : room.name,
@@ -894,7 +893,7 @@ export class Hub {
     me: (client, cmd) => this.#deliver(client, { kind: "action" }, cmd.text),
     reply: (client, cmd) => {
       if (client.lastPmFrom === undefined) {
-        this.#error(client, "unknown-user", "nobody has sent you a private message yet");
+        this.#out.error(client, "unknown-user", "nobody has sent you a private message yet");
         return;
       }
       this.#twoStep(client, { kind: "private", to: client.lastPmFrom }, cmd.text);
@@ -902,9 +901,9 @@ export class Hub {
     join: (client, cmd) => {
       const problem = roomProblem(cmd.room, this.#opts.limits.maxNameLength);
       if (problem) {
-        this.#error(client, "room-invalid", `invalid room: ${problem}`);
+        this.#out.error(client, "room-invalid", `invalid room: ${problem}`);
       } else if (nameKey(cmd.room) === client.room!.key) {
-        this.#system(client, `you are already in ${client.room!.name}`);
+        this.#out.system(client, `you are already in ${client.room!.name}`);
       } else if (
         !this.#silenced(client, `you stay in ${client.room!.name}`) &&
         this.#noisy(client, "room changes")
@@ -912,7 +911,7 @@ export class Hub {
         const room = this.#room(cmd.room);
         if (room) this.#move(client, room);
         else {
-          this.#error(
+          this.#out.error(
             client,
             "room-invalid",
             `too many rooms (limit ${this.#opts.limits.maxRooms}); join one that exists (/rooms)`,
@@ -922,7 +921,7 @@ export class Hub {
     },
     leave: (client) => {
       if (client.room === this.#lobby) {
-        this.#system(client, `you are in ${LOBBY} already`);
+        this.#out.system(client, `you are in ${LOBBY} already`);
       } else if (
         !this.#silenced(client, `you stay in ${client.room!.name}`) &&
         this.#noisy(client, "room changes")
@@ -946,19 +945,31 @@ export class Hub {
         topic: r.topic?.text,
       }));
       const omitted = all.length - shown.length;
-      this.#send(client, { type: "rooms", ts: Date.now(), rooms, ...(omitted ? { omitted } : {}) });
+      this.#out.send(client, {
+        type: "rooms",
+        ts: Date.now(),
+        rooms,
+        ...(omitted ? { omitted } : {}),
+      });
     },
     topic: (client, cmd) => {
       const room = client.room!;
       const ts = Date.now();
       if (cmd.text === undefined && !cmd.remove) {
         const { text, by } = room.topic ?? {};
-        this.#send(client, { type: "topic", ts, room: room.name, topic: text, by, changed: false });
+        this.#out.send(client, {
+          type: "topic",
+          ts,
+          room: room.name,
+          topic: text,
+          by,
+          changed: false,
+        });
         return;
       }
       if (this.#silenced(client, "the topic was not changed")) return;
       if (cmd.remove && !room.topic) {
-        this.#error(client, "usage", `${room.name} has no topic`);
+        this.#out.error(client, "usage", `${room.name} has no topic`);
         return;
       }
       if (cmd.text !== undefined && this.#tooLong(client, cmd.text, "topic")) return;
@@ -966,7 +977,7 @@ export class Hub {
       const by = client.name!;
       const topic = cmd.text === undefined ? undefined : sanitizeLabel(cmd.text);
       if (topic === "") {
-        this.#error(client, "usage", "a topic needs visible text (/topic -delete removes it)");
+        this.#out.error(client, "usage", "a topic needs visible text (/topic -delete removes it)");
         return;
       }
       try {
@@ -978,7 +989,7 @@ export class Hub {
       }
       room.topic = topic === undefined ? undefined : { text: topic, by };
       this.#log(`topic ${room.name} by ${by}: ${topic ?? "(removed)"}`);
-      this.#toRoom(room, {
+      this.#out.toRoom(room, {
         type: "topic",
         ts,
         room: room.name,
@@ -994,21 +1005,21 @@ export class Hub {
       }
       if (cmd.reason !== undefined && this.#tooLong(client, cmd.reason, "reason")) return;
       client.away = (cmd.reason === undefined ? "" : sanitizeLabel(cmd.reason)) || "away";
-      this.#system(client, `you are marked as away (${client.away}); /back when you return`);
+      this.#out.system(client, `you are marked as away (${client.away}); /back when you return`);
     },
     back: (client) => {
       const was = client.away;
       client.away = undefined;
-      this.#system(client, was === undefined ? "you were not away" : "welcome back");
+      this.#out.system(client, was === undefined ? "you were not away" : "welcome back");
     },
     whois: (client, cmd) => {
       const target = this.#byName.get(nameKey(cmd.user));
       if (!target) {
-        this.#error(client, "unknown-user", `no user named ${cmd.user} is online`);
+        this.#out.error(client, "unknown-user", `no user named ${cmd.user} is online`);
         return;
       }
       const ts = Date.now();
-      this.#send(client, {
+      this.#out.send(client, {
         type: "whois",
         ts,
         name: target.name!,
@@ -1022,26 +1033,29 @@ export class Hub {
     ignore: (client, cmd) => {
       if (cmd.user === undefined) {
         const list = [...client.ignored ?? []];
-        this.#system(client, list.length ? `you ignore: ${list.join(", ")}` : "you ignore nobody");
+        this.#out.system(
+          client,
+          list.length ? `you ignore: ${list.join(", ")}` : "you ignore nobody",
+        );
         return;
       }
       const problem = nameProblem(cmd.user, this.#opts.limits.maxNameLength);
       if (problem) {
-        this.#error(client, "name-invalid", `invalid name: ${problem}`);
+        this.#out.error(client, "name-invalid", `invalid name: ${problem}`);
       } else if (nameKey(cmd.user) === nameKey(client.name!)) {
-        this.#error(client, "usage", "you cannot ignore yourself");
+        this.#out.error(client, "usage", "you cannot ignore yourself");
       } else if (
         (client.ignored?.size ?? 0) >= this.#opts.limits.maxIgnore &&
         !client.ignored?.has(nameKey(cmd.user))
       ) {
-        this.#error(
+        this.#out.error(
           client,
           "usage",
           `you ignore ${this.#opts.limits.maxIgnore} names already (the limit); /unignore one first`,
         );
       } else {
         (client.ignored ??= new Set()).add(nameKey(cmd.user));
-        this.#system(
+        this.#out.system(
           client,
           `you no longer see messages from ${cmd.user} (/unignore ${cmd.user} to undo)`,
         );
@@ -1049,20 +1063,24 @@ export class Hub {
     },
     unignore: (client, cmd) => {
       if (client.ignored?.delete(nameKey(cmd.user))) {
-        this.#system(client, `you see messages from ${cmd.user} again`);
+        this.#out.system(client, `you see messages from ${cmd.user} again`);
       } else {
-        this.#error(client, "unknown-user", `you are not ignoring ${cmd.user}`);
+        this.#out.error(client, "unknown-user", `you are not ignoring ${cmd.user}`);
       }
     },
     motd: (client, cmd) => {
       if (cmd.text !== undefined) {
         if (client.operator) this.#setMotd({ name: client.name!, client }, cmd.text);
-        else this.#error(client, "not-allowed", "not allowed: setting the motd is for operators");
+        else {this.#out.error(
+            client,
+            "not-allowed",
+            "not allowed: setting the motd is for operators",
+          );}
         return;
       }
       const lines = this.#motd;
-      if (lines?.length) this.#send(client, { type: "motd", ts: Date.now(), lines });
-      else this.#system(client, "there is no message of the day");
+      if (lines?.length) this.#out.send(client, { type: "motd", ts: Date.now(), lines });
+      else this.#out.system(client, "there is no message of the day");
     },
     changeusername: (client, cmd) => {
       // Everyone sees a rename; choosing a first name is not one.
@@ -1076,13 +1094,13 @@ export class Hub {
         ? ""
         : sanitizeLabel(cmd.reason);
       const shown = reason && encodedBytes(reason) <= this.#opts.limits.maxLineBytes;
-      this.#bye(client, "goodbye");
+      this.#out.bye(client, "goodbye");
       this.disconnect(client, shown ? `quit: ${reason}` : "quit");
     },
     proto: (client, cmd) => {
       client.mode = cmd.mode;
       const prompt = client.prompt;
-      this.#send(client, {
+      this.#out.send(client, {
         type: "mode",
         ts: Date.now(),
         mode: cmd.mode,
@@ -1095,21 +1113,21 @@ export class Hub {
       // The password prompt the client is answering, again in the mode it now reads.
       this.#passwordPrompt(client);
     },
-    pass: (client) => this.#system(client, "no password is needed now"),
+    pass: (client) => this.#out.system(client, "no password is needed now"),
     op: (client, cmd) => {
       const expected = this.#opts.opPassword;
       this.#remember(client, cmd.password);
       if (expected === undefined) {
-        this.#error(client, "not-allowed", "this server has no operator password");
+        this.#out.error(client, "not-allowed", "this server has no operator password");
       } else if (client.operator) {
-        this.#system(client, "you are an operator already");
+        this.#out.system(client, "you are an operator already");
       } else {
         const check = () => sameSecret(cmd.password, expected);
         this.#guess(client, "op", "wrong operator password", check, (right) => {
           if (!right) return;
           client.operator = true;
           this.#log(`op ${client.name}`);
-          this.#system(client, "you are now an operator");
+          this.#out.system(client, "you are now an operator");
         });
       }
     },
@@ -1117,16 +1135,20 @@ export class Hub {
       const name = client.name!;
       this.#remember(client, cmd.password);
       if (!this.#store.persistent) {
-        this.#error(client, "not-allowed", "registering names needs a server started with --data");
+        this.#out.error(
+          client,
+          "not-allowed",
+          "registering names needs a server started with --data",
+        );
       } else if (this.#store.account(nameKey(name))) {
-        this.#error(client, "usage", `${name} is registered already (/unregister first)`);
+        this.#out.error(client, "usage", `${name} is registered already (/unregister first)`);
       } else {
         const hashing = this.#hash(client, () => hashPassword(cmd.password));
         if (hashing) {
           this.#async(client, hashing, (hash) => {
             this.#store.setAccount({ key: nameKey(name), name, hash, ts: Date.now() });
             this.#log(`register ${name}`);
-            this.#system(client, `${name} is yours now: taking it needs this password`);
+            this.#out.system(client, `${name} is yours now: taking it needs this password`);
           });
         }
       }
@@ -1135,9 +1157,9 @@ export class Hub {
       const name = client.name!;
       if (this.#store.removeAccount(nameKey(name))) {
         this.#log(`unregister ${name}`);
-        this.#system(client, `${name} is no longer registered`);
+        this.#out.system(client, `${name} is no longer registered`);
       } else {
-        this.#error(client, "usage", `${name} is not registered`);
+        this.#out.error(client, "usage", `${name} is not registered`);
       }
     },
     purge: (client, cmd) => this.#purge({ name: client.name!, client }, cmd),
@@ -1157,12 +1179,12 @@ export class Hub {
     const holder = this.#byName.get(key);
     const ban = problem ? undefined : this.#moderation.banned("name", key, Date.now());
     if (this.#looksLikeSecret(client, name)) {
-      this.#error(client, "looks-like-password", "that looks like a password; it was not sent");
+      this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
       this.#back(client);
       return;
     }
     if (problem || (holder && holder !== client) || ban) {
-      this.#error(
+      this.#out.error(
         client,
         problem ? "name-invalid" : ban ? "name-banned" : "name-taken",
         problem
@@ -1180,7 +1202,7 @@ export class Hub {
       ? undefined // renaming within your own name (case, look-alike): already proven
       : this.#store.account(key);
     if (account && looksAlike(name, account.name)) {
-      this.#error(
+      this.#out.error(
         client,
         "name-taken",
         `the name ${name} looks too much like ${account.name} (registered); choose another`,
@@ -1195,7 +1217,7 @@ export class Hub {
     const prompt: Prompt = { for: "password", about: "name", name };
     if (password === undefined) {
       client.prompt = prompt;
-      this.#error(client, "name-registered", `${name} is registered: give its password`);
+      this.#out.error(client, "name-registered", `${name} is registered: give its password`);
       this.#passwordPrompt(client);
       return;
     }
@@ -1208,7 +1230,7 @@ export class Hub {
         this.#passwordPrompt(client);
       } else if (this.#byName.has(key)) {
         // Someone took it while the password was being checked.
-        this.#error(client, "name-taken", `the name ${name} is taken; choose another`);
+        this.#out.error(client, "name-taken", `the name ${name} is taken; choose another`);
         this.#back(client);
       } else {
         this.#takeName(client, name);
@@ -1227,7 +1249,7 @@ export class Hub {
     } else if (client.prompt.for !== "ready") {
       client.prompt = { for: "ready" };
       const text = `back to chat as ${client.name}`;
-      this.#send(client, { type: "prompt", ts: Date.now(), for: "ready", text });
+      this.#out.send(client, { type: "prompt", ts: Date.now(), for: "ready", text });
     }
   }
 
@@ -1240,7 +1262,7 @@ export class Hub {
       return;
     }
     if (previous === name) {
-      this.#system(client, `you are already ${name}`);
+      this.#out.system(client, `you are already ${name}`);
       return;
     }
     this.#byName.delete(nameKey(previous));
@@ -1253,8 +1275,8 @@ export class Hub {
     }
     this.#moderation.renamed(nameKey(previous), nameKey(name));
     this.#log(`rename ${previous} -> ${name}`);
-    this.#send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
-    this.#renameNotice(client, previous, name);
+    this.#out.send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
+    this.#out.renameNotice(client, previous, name);
     this.#hook("rename", { from: previous, to: name });
   }
 
@@ -1267,21 +1289,21 @@ export class Hub {
     this.#byName.set(nameKey(name), client);
     const count = this.#byName.size;
     this.#log(`join ${name} from ${client.peer.address} (${count} online)`);
-    this.#send(client, { type: "named", ts: Date.now(), name, auto });
+    this.#out.send(client, { type: "named", ts: Date.now(), name, auto });
     const motd = this.#motd;
-    if (motd?.length) this.#send(client, { type: "motd", ts: Date.now(), lines: motd });
+    if (motd?.length) this.#out.send(client, { type: "motd", ts: Date.now(), lines: motd });
     const lobby = this.#lobby;
     lobby.members.add(client);
     client.room = lobby;
     const members = lobby.members.size;
-    this.#roomNotice(
+    this.#out.roomNotice(
       lobby,
       { type: "join", ts: Date.now(), name, room: LOBBY, count, members },
       client,
     );
     if (lobby.topic) {
       const { text, by } = lobby.topic;
-      this.#send(client, {
+      this.#out.send(client, {
         type: "topic",
         ts: Date.now(),
         room: LOBBY,
@@ -1346,7 +1368,7 @@ export class Hub {
     const from = client.room!;
     const count = this.#byName.size;
     this.#leaveRoom(client, from);
-    this.#roomNotice(from, {
+    this.#out.roomNotice(from, {
       type: "leave",
       ts: Date.now(),
       name,
@@ -1359,7 +1381,7 @@ export class Hub {
     client.room = to;
     this.#log(`move ${name}: ${from.name} -> ${to.name}`);
     const ts = Date.now();
-    this.#roomNotice(to, {
+    this.#out.roomNotice(to, {
       type: "join",
       ts,
       name,
@@ -1370,7 +1392,7 @@ export class Hub {
     }, client);
     const all = [...to.members].map((c) => c.name!);
     const names = fitting(all, replyBudget(this.#opts.limits) / 2, (n) => encodedBytes(n) + 3);
-    this.#send(client, {
+    this.#out.send(client, {
       type: "room",
       ts,
       room: to.name,
@@ -1405,7 +1427,7 @@ export class Hub {
         );
       } catch (err) {
         this.#log(`store failed reading the history of ${room.name}: ${describe(err)}`);
-        this.#error(client, "not-stored", "the history of this room cannot be read right now");
+        this.#out.error(client, "not-stored", "the history of this room cannot be read right now");
         return;
       }
       room.replay = lines;
@@ -1430,7 +1452,7 @@ export class Hub {
     }
     const omitted = first - start;
     if (omitted > 0) {
-      this.#send(client, {
+      this.#out.send(client, {
         type: "system",
         ts: Date.now(),
         text: `${omitted} older message${omitted === 1 ? "" : "s"} of ${room.name} not shown ` +
@@ -1441,11 +1463,11 @@ export class Hub {
     let count = 0;
     for (let i = first; i < lines.length; i++) {
       if (!shown(lines[i])) continue;
-      this.#write(client, this.#answer(client, lines[i].event, lines[i]), true);
+      this.#out.write(client, this.#out.answer(client, lines[i].event, lines[i]), true);
       count++;
     }
     if (count > 0 || omitted > 0) {
-      this.#send(client, {
+      this.#out.send(client, {
         type: "history-end",
         ts: Date.now(),
         room: room.name,
@@ -1463,7 +1485,7 @@ export class Hub {
   }
 
   #prompt(client: Client): void {
-    this.#send(client, { type: "prompt", ts: Date.now(), for: "name", text: "choose a name:" });
+    this.#out.send(client, { type: "prompt", ts: Date.now(), for: "name", text: "choose a name:" });
   }
 
   /** Asks for the password the client's prompt is for (nothing when it is not one). */
@@ -1471,7 +1493,7 @@ export class Hub {
     const prompt = client.prompt;
     if (prompt.for !== "password") return;
     const ts = Date.now();
-    this.#send(
+    this.#out.send(
       client,
       prompt.about === "server"
         ? { type: "prompt", ts, for: "password", about: "server", text: "password:" }
@@ -1499,7 +1521,7 @@ export class Hub {
       : target.kind === "group"
       ? target.to.join(", ")
       : client.room!.name;
-    this.#system(client, `type your message to ${to} on the next line`);
+    this.#out.system(client, `type your message to ${to} on the next line`);
   }
 
   #deliver(client: Client, target: Target, text: string): void {
@@ -1530,16 +1552,16 @@ export class Hub {
         if (room.replay.length > this.#opts.limits.historyLines) room.replay.shift();
       }
       this.#log(`${kind} ${room.name} ${from}: ${text}`);
-      this.#toRoom(room, { type: kind, ts, from, room: room.name, text }, client);
+      this.#out.toRoom(room, { type: kind, ts, from, room: room.name, text }, client);
       return;
     }
     const found: Client[] = [];
     for (const name of to) {
       const c = this.#byName.get(nameKey(name));
       if (!c) {
-        this.#error(client, "unknown-user", `no user named ${name} is online`);
+        this.#out.error(client, "unknown-user", `no user named ${name} is online`);
       } else if (c === client) {
-        if (target.kind === "private") this.#error(client, "usage", "that is you");
+        if (target.kind === "private") this.#out.error(client, "usage", "that is you");
       } else if (!found.includes(c)) {
         found.push(c);
       }
@@ -1547,7 +1569,7 @@ export class Hub {
     if (target.kind === "private" && found.length === 0) return;
     const names = found.map((c) => c.name!);
     if (found.length === 0) {
-      this.#error(client, "unknown-user", "nobody to send to");
+      this.#out.error(client, "unknown-user", "nobody to send to");
       return;
     }
     this.#log(
@@ -1564,12 +1586,12 @@ export class Hub {
     for (const c of found) {
       // Someone ignoring the sender gets nothing; the sender is not told.
       if (c.ignored?.has(fromKey)) continue;
-      this.#write(c, out);
+      this.#out.write(c, out);
       if (target.kind === "private") c.lastPmFrom = from;
     }
-    this.#send(client, { type: "sent", ts, kind: target.kind, to: names, text });
+    this.#out.send(client, { type: "sent", ts, kind: target.kind, to: names, text });
     for (const c of found) {
-      if (c.away !== undefined) this.#system(client, `${c.name} is away: ${c.away}`);
+      if (c.away !== undefined) this.#out.system(client, `${c.name} is away: ${c.away}`);
     }
   }
 
@@ -1581,7 +1603,7 @@ export class Hub {
     const max = this.#opts.limits.maxLineBytes;
     const bytes = text.length * 6 <= max ? 0 : encodedBytes(text);
     if (bytes <= max) return false;
-    this.#error(
+    this.#out.error(
       client,
       "line-too-long",
       `${what} too long once encoded (${bytes} bytes, limit ${max}); it was not sent`,
@@ -1598,7 +1620,7 @@ export class Hub {
     const extra = this.#opts.limits.noticeCost - 1;
     if (!client.bucket || extra <= 0 || client.bucket.take(now, extra)) return true;
     const { ratePerSecond, noticeCost } = this.#opts.limits;
-    this.#error(
+    this.#out.error(
       client,
       "flood",
       `slow down: ${what} are limited (each counts as ${noticeCost} lines of ${ratePerSecond}/s)`,
@@ -1614,7 +1636,7 @@ export class Hub {
     const mute = this.#muteOf(client);
     if (!mute) return false;
     const why = mute.reason ? ` (${mute.reason})` : "";
-    this.#error(client, "muted", `you are muted ${untilText(mute.until)}${why}; ${outcome}`);
+    this.#out.error(client, "muted", `you are muted ${untilText(mute.until)}${why}; ${outcome}`);
     return true;
   }
 
@@ -1627,7 +1649,7 @@ export class Hub {
 
   #notStored(client: Client, err: unknown): void {
     this.#log(`store failed: ${describe(err)}`);
-    this.#error(
+    this.#out.error(
       client,
       "not-stored",
       `the server could not store that (${storeErrorText(err)}); it was not sent`,
@@ -1642,20 +1664,20 @@ export class Hub {
   #failed(client: Client, err: unknown, what: string): void {
     if (isStoreError(err)) {
       this.#log(`store failed for ${this.#who(client)}: ${describe(err)}`);
-      this.#error(
+      this.#out.error(
         client,
         "not-stored",
         `the server could not do ${what}: ${storeErrorText(err)}; try again later`,
       );
     } else {
       this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
-      this.#error(client, "internal", `the server could not handle ${what}`);
+      this.#out.error(client, "internal", `the server could not handle ${what}`);
     }
   }
 
   #announce(text: string): void {
     this.#log(`announce: ${text}`);
-    this.#broadcast({ type: "announce", ts: Date.now(), from: "server", text });
+    this.#out.broadcast({ type: "announce", ts: Date.now(), from: "server", text });
   }
 
   // --- operators -------------------------------------------------------------------
@@ -1668,8 +1690,8 @@ export class Hub {
     const now = Date.now();
     const reply = (text: string, error = false) => {
       if (!actor.client) this.#log(`console: ${text}`);
-      else if (error) this.#error(actor.client, "usage", text);
-      else this.#system(actor.client, text);
+      else if (error) this.#out.error(actor.client, "usage", text);
+      else this.#out.system(actor.client, text);
     };
     /** Runs a ban or mute's store write; false, with the reason told, when the store fails. */
     const stored = (write: () => void): boolean => {
@@ -1705,7 +1727,7 @@ export class Hub {
         // Everyone the ban covers goes, but the operator who typed it.
         for (const c of [...this.#clients]) {
           if (c !== actor.client && covers(t, c)) {
-            this.#bye(c, why);
+            this.#out.bye(c, why);
             this.disconnect(c, "banned");
           }
         }
@@ -1756,7 +1778,7 @@ export class Hub {
         const why = cmd.reason ? ` (${cmd.reason})` : "";
         for (const c of this.#byName.values()) {
           if (c === online || (t.kind === "ip" && covers(t, c))) {
-            this.#system(c, `you are muted ${untilText(until)}${why}`);
+            this.#out.system(c, `you are muted ${untilText(until)}${why}`);
           }
         }
         reply(
@@ -1776,7 +1798,7 @@ export class Hub {
         if (!lifted) return reply(`${shown} is not muted`, true);
         this.#log(`unmute ${t.kind} ${t.target} by ${actor.name}`);
         reply(`${shown} may speak again`);
-        for (const c of muted) if (!this.#muteOf(c)) this.#system(c, "you may speak again");
+        for (const c of muted) if (!this.#muteOf(c)) this.#out.system(c, "you may speak again");
         return;
       }
     }
@@ -1786,8 +1808,8 @@ export class Hub {
   #purge(actor: Actor, cmd: CommandOf<"purge">): void {
     const reply = (text: string, error = false) => {
       if (!actor.client) this.#log(`console: ${text}`);
-      else if (error) this.#error(actor.client, "usage", text);
-      else this.#system(actor.client, text);
+      else if (error) this.#out.error(actor.client, "usage", text);
+      else this.#out.system(actor.client, text);
     };
     const name = cmd.room ?? actor.client?.room?.name;
     if (name === undefined) {
@@ -1816,7 +1838,7 @@ export class Hub {
     this.#log(`purge ${name} ${what} by ${actor.name}`);
     reply(`the ${what} of ${name} ${cmd.what === "all" ? "are" : "is"} gone`);
     if (room && hadTopic && cmd.what !== "history") {
-      this.#toRoom(room, {
+      this.#out.toRoom(room, {
         type: "topic",
         ts: Date.now(),
         room: room.name,
@@ -1829,7 +1851,7 @@ export class Hub {
   #setMotd(actor: Actor, text: string): void {
     this.#motd = [text];
     this.#log(`motd set by ${actor.name}: ${text}`);
-    if (actor.client) this.#system(actor.client, "the message of the day is set");
+    if (actor.client) this.#out.system(actor.client, "the message of the day is set");
     else this.#log("console: the message of the day is set");
   }
 
@@ -1859,99 +1881,6 @@ export class Hub {
   }
 
   // --- output ----------------------------------------------------------------------
-
-  /** Sends to every named client except `except`, encoding once per output mode. */
-  #broadcast(event: ServerEvent, except?: Client): void {
-    const out = new Outgoing(event);
-    for (const c of this.#byName.values()) if (c !== except) this.#write(c, out);
-  }
-
-  /**
-   * Tells who knows `client` that it is now `name`: its room (as joins and leaves are told,
-   * up to `announceUpTo` members) and whoever it last had a private conversation with.
-   */
-  #renameNotice(client: Client, previous: string, name: string): void {
-    const out = new Outgoing({ type: "rename", ts: Date.now(), from: previous, to: name });
-    const room = client.room!;
-    const max = this.#opts.limits.announceUpTo;
-    const told = new Set<Client>([client]);
-    if (max === 0 || room.members.size <= max) {
-      for (const c of room.members) {
-        told.add(c);
-        if (c !== client) this.#write(c, out);
-      }
-    }
-    const partner = client.lastPmFrom === undefined
-      ? undefined
-      : this.#byName.get(nameKey(client.lastPmFrom));
-    for (const c of this.#byName.values()) {
-      if (!told.has(c) && (c === partner || c.lastPmFrom === previous)) this.#write(c, out);
-    }
-  }
-
-  /**
-   * A join or leave notice for the room, unless the room (counting the one coming or going)
-   * is bigger than `announceUpTo`: in a crowd, every arrival told to everyone is noise, and
-   * it makes filling a room quadratic.
-   */
-  #roomNotice(
-    room: Room,
-    event: Extract<ServerEvent, { type: "join" | "leave" }>,
-    except?: Client,
-  ): void {
-    const max = this.#opts.limits.announceUpTo;
-    const crowd = event.type === "join" ? event.members : event.members + 1;
-    if (max === 0 || crowd <= max) this.#toRoom(room, event, except);
-  }
-
-  /**
-   * Sends to a room's members except `except`, encoding once per output mode; a message
-   * or action skips members who ignore its sender.
-   */
-  #toRoom(room: Room, event: ServerEvent, except?: Client): void {
-    const out = new Outgoing(event);
-    const from = event.type === "message" || event.type === "action"
-      ? nameKey(event.from)
-      : undefined;
-    for (const c of room.members) {
-      if (c !== except && (from === undefined || !c.ignored?.has(from))) this.#write(c, out);
-    }
-  }
-
-  /**
-   * Sends an event to one client in answer to what it did (a reply, see {@link Peer}), with
-   * the id of the JSON request it answers.
-   */
-  #send(client: Client, event: ServerEvent): void {
-    this.#write(client, this.#answer(client, event), true);
-  }
-
-  /** An event for the client, carrying the id of the request being answered, if any. */
-  #answer(client: Client, event: ServerEvent, shared?: Outgoing): Outgoing {
-    const request = client.request;
-    if (!request) return shared ?? new Outgoing(event);
-    request.answered = true;
-    return new Outgoing({ ...event, id: request.id } as Reply);
-  }
-
-  #write(client: Client, out: Outgoing, reply = false): void {
-    if (!client.closing) client.peer.write(out.bytes(client.mode), reply);
-  }
-
-  #system(client: Client, text: string): void {
-    this.#send(client, { type: "system", ts: Date.now(), text });
-  }
-
-  #error(client: Client, code: ErrorCode, text: string): void {
-    this.#send(client, { type: "error", ts: Date.now(), code, text });
-  }
-
-  /** Sends a last line and closes the connection after it is flushed. */
-  #bye(client: Client, reason: string): void {
-    this.#send(client, { type: "bye", ts: Date.now(), reason });
-    client.closing = true;
-    client.peer.close(reason);
-  }
 
   /** The flood control a client paces its input under, for the welcome and mode events. */
   #floodLimits(): { rate: number; burst: number } {
@@ -1984,16 +1913,6 @@ export class Hub {
       return undefined;
     }
   }
-}
-
-/** The first items of `list` whose sizes add up to at most `budget`. */
-function fitting<T>(list: T[], budget: number, size: (item: T) => number): T[] {
-  let n = 0;
-  for (; n < list.length; n++) {
-    budget -= size(list[n]);
-    if (budget < 0) break;
-  }
-  return n === list.length ? list : list.slice(0, n);
 }
 
 /** A client's address without its port (what `/ban ADDRESS` takes). */
