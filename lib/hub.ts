@@ -30,6 +30,7 @@ import {
 } from "./store.ts";
 import { Throttle } from "./throttle.ts";
 import { Delivery, fitting } from "./hub/delivery.ts";
+import { type Room, Rooms } from "./hub/rooms.ts";
 
 /** What the hub needs from a connection. */
 export interface Peer {
@@ -110,22 +111,6 @@ export type Prompt =
 
 /** A password prompt. */
 type PasswordPrompt = Extract<Prompt, { for: "password" }>;
-
-/** A room: its members and topic. Everyone named is in exactly one room. */
-class Room {
-  readonly members = new Set<Client>();
-  topic: { text: string; by: string } | undefined;
-  /** The history replay, encoded once and shared by everyone joining; dropped on change. */
-  replay: Outgoing[] | undefined;
-  /** The `ts` of the newest message; each new one gets a later `ts`, so `ts` orders them. */
-  lastTs = 0;
-  /** The key the room is stored and found under. */
-  readonly key: string;
-
-  constructor(readonly name: string) {
-    this.key = nameKey(name);
-  }
-}
 
 /** The hub's state for one connection. */
 export class Client {
@@ -210,9 +195,7 @@ export class Hub {
   readonly #clients = new Set<Client>();
   /** Named clients by name key, in join order. */
   readonly #byName = new Map<string, Client>();
-  /** Rooms by name key: #lobby always, others while they have members. */
-  readonly #rooms = new Map<string, Room>();
-  readonly #lobby: Room;
+  readonly #rooms: Rooms;
   readonly #moderation: Moderation;
   /** Wrong passwords by source address, and by secret (`server`, `op`, `name:KEY`). */
   readonly #byAddress: Throttle;
@@ -248,7 +231,12 @@ export class Hub {
     this.#moderation = new Moderation(this.#store);
     this.#out = new Delivery(limits.announceUpTo, this.#byName);
     this.#motd = options.motd;
-    this.#lobby = this.#room(LOBBY)!;
+    this.#rooms = new Rooms(
+      this.#store,
+      limits,
+      (what, err) => this.#log(`store failed ${what}: ${describe(err)}`),
+      () => this.#reclaimer.schedule(),
+    );
   }
 
   /** Names online, in the order they connected (a rename keeps the place). */
@@ -356,7 +344,7 @@ export class Hub {
     const room = client.room;
     if (name !== undefined && room !== undefined) {
       this.#byName.delete(nameKey(name));
-      this.#leaveRoom(client, room);
+      this.#rooms.leave(client, room);
       const count = this.#byName.size;
       this.#log(`leave ${name}${reason ? ` (${reason})` : ""} (${count} online)`);
       const members = room.members.size;
@@ -908,7 +896,7 @@ export class Hub {
         !this.#silenced(client, `you stay in ${client.room!.name}`) &&
         this.#noisy(client, "room changes")
       ) {
-        const room = this.#room(cmd.room);
+        const room = this.#rooms.open(cmd.room);
         if (room) this.#move(client, room);
         else {
           this.#out.error(
@@ -920,20 +908,17 @@ export class Hub {
       }
     },
     leave: (client) => {
-      if (client.room === this.#lobby) {
+      if (client.room === this.#rooms.lobby) {
         this.#out.system(client, `you are in ${LOBBY} already`);
       } else if (
         !this.#silenced(client, `you stay in ${client.room!.name}`) &&
         this.#noisy(client, "room changes")
       ) {
-        this.#move(client, this.#lobby);
+        this.#move(client, this.#rooms.lobby);
       }
     },
     rooms: (client) => {
-      const all = [...this.#rooms.values()]
-        .sort((a, b) =>
-          a === this.#lobby ? -1 : b === this.#lobby ? 1 : a.name.localeCompare(b.name)
-        );
+      const all = this.#rooms.sorted();
       const shown = fitting(
         all,
         replyBudget(this.#opts.limits),
@@ -981,13 +966,11 @@ export class Hub {
         return;
       }
       try {
-        if (topic === undefined) this.#store.removeTopic(room.key);
-        else this.#store.setTopic({ room: room.key, topic, by, ts });
+        this.#rooms.setTopic(room, topic, by, ts);
       } catch (err) {
         this.#notStored(client, err);
         return;
       }
-      room.topic = topic === undefined ? undefined : { text: topic, by };
       this.#log(`topic ${room.name} by ${by}: ${topic ?? "(removed)"}`);
       this.#out.toRoom(room, {
         type: "topic",
@@ -1292,9 +1275,8 @@ export class Hub {
     this.#out.send(client, { type: "named", ts: Date.now(), name, auto });
     const motd = this.#motd;
     if (motd?.length) this.#out.send(client, { type: "motd", ts: Date.now(), lines: motd });
-    const lobby = this.#lobby;
-    lobby.members.add(client);
-    client.room = lobby;
+    const lobby = this.#rooms.lobby;
+    this.#rooms.enter(client, lobby);
     const members = lobby.members.size;
     this.#out.roomNotice(
       lobby,
@@ -1318,56 +1300,12 @@ export class Hub {
 
   // --- rooms -----------------------------------------------------------------------
 
-  /**
-   * The room named `name`, made if it does not exist (with its topic from the store), or
-   * undefined when `maxRooms` rooms exist already.
-   */
-  #room(name: string): Room | undefined {
-    const key = nameKey(name);
-    let room = this.#rooms.get(key);
-    if (room) return room;
-    if (this.#rooms.size >= this.#opts.limits.maxRooms) return undefined;
-    this.#rooms.set(key, room = new Room(name));
-    try {
-      const t = this.#store.topic(key);
-      if (t) room.topic = { text: t.topic, by: t.by };
-    } catch (err) {
-      this.#log(`store failed reading the topic of ${name}: ${describe(err)}`);
-    }
-    return room;
-  }
-
-  /**
-   * Takes a client out of its room. A room left empty is forgotten (not #lobby), with what
-   * is kept of it in memory; with --data its topic and history stay on disk for its return.
-   */
-  #leaveRoom(client: Client, room: Room): void {
-    room.members.delete(client);
-    client.room = undefined;
-    // Everything in the room so far was delivered: a return replays only what is newer.
-    client.seen.delete(room.key);
-    if (room.lastTs > 0) client.seen.set(room.key, room.lastTs);
-    if (client.seen.size > this.#opts.limits.maxRooms) {
-      client.seen.delete(client.seen.keys().next().value!);
-    }
-    if (room.members.size === 0 && room !== this.#lobby) {
-      this.#rooms.delete(room.key);
-      // Its history and topic may be big: collect them once room churn settles.
-      this.#reclaimer.schedule();
-      try {
-        this.#store.forget(room.key);
-      } catch (err) {
-        this.#log(`store failed forgetting ${room.name}: ${describe(err)}`);
-      }
-    }
-  }
-
   /** Moves a named client to another room, telling both rooms and replaying history. */
   #move(client: Client, to: Room): void {
     const name = client.name!;
     const from = client.room!;
     const count = this.#byName.size;
-    this.#leaveRoom(client, from);
+    this.#rooms.leave(client, from);
     this.#out.roomNotice(from, {
       type: "leave",
       ts: Date.now(),
@@ -1377,8 +1315,7 @@ export class Hub {
       members: from.members.size,
       to: to.name,
     });
-    to.members.add(client);
-    client.room = to;
+    this.#rooms.enter(client, to);
     this.#log(`move ${name}: ${from.name} -> ${to.name}`);
     const ts = Date.now();
     this.#out.roomNotice(to, {
@@ -1410,68 +1347,35 @@ export class Hub {
    * room are not sent again. The encoded lines are made once per room and shared.
    */
   #replay(client: Client, room: Room): void {
-    const limit = this.#opts.limits.historyLines;
-    if (limit <= 0) return;
-    let lines = room.replay;
-    if (!lines) {
-      try {
-        lines = this.#store.recent(room.key, limit).map((m) =>
-          new Outgoing({
-            type: m.kind,
-            ts: m.ts,
-            from: m.from,
-            room: room.name,
-            text: m.text,
-            history: true,
-          })
-        );
-      } catch (err) {
-        this.#log(`store failed reading the history of ${room.name}: ${describe(err)}`);
-        this.#out.error(client, "not-stored", "the history of this room cannot be read right now");
-        return;
-      }
-      room.replay = lines;
-      room.lastTs = Math.max(room.lastTs, lines.at(-1)?.event.ts ?? 0);
+    if (this.#opts.limits.historyLines <= 0) return;
+    const budget = replyBudget(this.#opts.limits);
+    let replay;
+    try {
+      replay = this.#rooms.replay(client, room, budget);
+    } catch (err) {
+      this.#log(`store failed reading the history of ${room.name}: ${describe(err)}`);
+      this.#out.error(client, "not-stored", "the history of this room cannot be read right now");
+      return;
     }
-    const seen = client.seen.get(room.key) ?? -Infinity;
-    client.seen.delete(room.key);
-    let start = lines.length;
-    while (start > 0 && lines[start - 1].event.ts > seen) start--;
-    const shown = (out: Outgoing) =>
-      !client.ignored?.has(nameKey((out.event as { from: string }).from));
-    let budget = replyBudget(this.#opts.limits);
-    let first = lines.length;
-    while (first > start) {
-      const out = lines[first - 1];
-      if (shown(out)) {
-        const size = out.bytes(client.mode).length;
-        if (size > budget) break;
-        budget -= size;
-      }
-      first--;
-    }
-    const omitted = first - start;
+    const { lines, omitted } = replay;
     if (omitted > 0) {
       this.#out.send(client, {
         type: "system",
         ts: Date.now(),
         text: `${omitted} older message${omitted === 1 ? "" : "s"} of ${room.name} not shown ` +
-          `(a replay is limited to ${Math.round(replyBudget(this.#opts.limits) / 1024)} KiB)`,
+          `(a replay is limited to ${Math.round(budget / 1024)} KiB)`,
         history: true,
       });
     }
-    let count = 0;
-    for (let i = first; i < lines.length; i++) {
-      if (!shown(lines[i])) continue;
-      this.#out.write(client, this.#out.answer(client, lines[i].event, lines[i]), true);
-      count++;
+    for (const out of lines) {
+      this.#out.write(client, this.#out.answer(client, out.event, out), true);
     }
-    if (count > 0 || omitted > 0) {
+    if (lines.length > 0 || omitted > 0) {
       this.#out.send(client, {
         type: "history-end",
         ts: Date.now(),
         room: room.name,
-        count,
+        count: lines.length,
         history: true,
       });
     }
@@ -1535,21 +1439,12 @@ export class Hub {
     let ts = Date.now();
     if (target.kind === "public" || target.kind === "action") {
       const room = client.room!;
-      // Later than the room's last message, so a replay can tell what a client has seen.
-      ts = Math.max(ts, room.lastTs + 1);
       const kind = target.kind === "public" ? "message" : "action";
       try {
-        this.#store.append({ room: room.key, kind, from, text, ts });
+        ts = this.#rooms.say(room, kind, from, text, ts);
       } catch (err) {
         this.#notStored(client, err);
         return;
-      }
-      room.lastTs = ts;
-      if (room.replay) {
-        room.replay.push(
-          new Outgoing({ type: kind, ts, from, room: room.name, text, history: true }),
-        );
-        if (room.replay.length > this.#opts.limits.historyLines) room.replay.shift();
       }
       this.#log(`${kind} ${room.name} ${from}: ${text}`);
       this.#out.toRoom(room, { type: kind, ts, from, room: room.name, text }, client);
@@ -1821,19 +1716,15 @@ export class Hub {
       reply(`invalid room: ${problem}`, true);
       return;
     }
-    const key = nameKey(name);
-    const room = this.#rooms.get(key);
+    let purged;
     try {
-      if (cmd.what !== "topic") this.#store.clearHistory(key);
-      if (cmd.what !== "history") this.#store.removeTopic(key);
+      purged = this.#rooms.purge(nameKey(name), cmd.what);
     } catch (err) {
       this.#log(`store failed: ${describe(err)}`);
       reply(`${name} could not be purged: the data file failed`, true);
       return;
     }
-    if (room && cmd.what !== "topic") room.replay = undefined;
-    const hadTopic = room?.topic !== undefined;
-    if (room && cmd.what !== "history") room.topic = undefined;
+    const { room, hadTopic } = purged;
     const what = cmd.what === "all" ? "history and topic" : cmd.what;
     this.#log(`purge ${name} ${what} by ${actor.name}`);
     reply(`the ${what} of ${name} ${cmd.what === "all" ? "are" : "is"} gone`);
