@@ -30,6 +30,7 @@ import {
 } from "./store.ts";
 import { Throttle } from "./throttle.ts";
 import { Delivery, fitting } from "./hub/delivery.ts";
+import { Directory } from "./hub/directory.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
 
 /** What the hub needs from a connection. */
@@ -193,8 +194,7 @@ export class Hub {
   readonly #opts: HubOptions;
   readonly #store: ChatStore;
   readonly #clients = new Set<Client>();
-  /** Named clients by name key, in join order. */
-  readonly #byName = new Map<string, Client>();
+  readonly #names = new Directory();
   readonly #rooms: Rooms;
   readonly #moderation: Moderation;
   /** Wrong passwords by source address, and by secret (`server`, `op`, `name:KEY`). */
@@ -213,7 +213,6 @@ export class Hub {
   });
   readonly #out: Delivery;
   #motd: string[] | undefined;
-  #guestCounter = 0;
 
   constructor(options: HubOptions) {
     this.#opts = options;
@@ -229,7 +228,7 @@ export class Hub {
     this.#bySecret = new Throttle({ ...throttle, lockoutAfter: limits.authSecretLockoutAfter });
     this.#store = options.store ?? new MemoryStore(options.limits.historyLines, options.limits);
     this.#moderation = new Moderation(this.#store);
-    this.#out = new Delivery(limits.announceUpTo, this.#byName);
+    this.#out = new Delivery(limits.announceUpTo, this.#names.byKey);
     this.#motd = options.motd;
     this.#rooms = new Rooms(
       this.#store,
@@ -263,7 +262,7 @@ export class Hub {
       ts: Date.now(),
       server: "linechat",
       version: this.#opts.version,
-      text: `welcome to linechat ${this.#opts.version} (${this.#byName.size} online)`,
+      text: `welcome to linechat ${this.#opts.version} (${this.#names.size} online)`,
       ...this.#floodLimits(),
     });
     if (this.#opts.password !== undefined) {
@@ -291,7 +290,7 @@ export class Hub {
   #admitted(client: Client): void {
     if (this.#opts.autoName) {
       client.prompt = { for: "ready" };
-      this.#join(client, this.#freeGuestName(), true);
+      this.#join(client, this.#names.freeGuestName(), true);
     } else {
       client.prompt = { for: "name" };
       this.#prompt(client);
@@ -343,9 +342,9 @@ export class Hub {
     const name = client.name;
     const room = client.room;
     if (name !== undefined && room !== undefined) {
-      this.#byName.delete(nameKey(name));
+      this.#names.remove(name);
       this.#rooms.leave(client, room);
-      const count = this.#byName.size;
+      const count = this.#names.size;
       this.#log(`leave ${name}${reason ? ` (${reason})` : ""} (${count} online)`);
       const members = room.members.size;
       this.#out.roomNotice(room, {
@@ -405,7 +404,7 @@ export class Hub {
       case "disconnect":
         return "stop";
       case "users":
-        this.#log(`console: ${this.#byName.size} online: ${this.names.join(", ")}`);
+        this.#log(`console: ${this.#names.size} online: ${this.names.join(", ")}`);
         return;
       case "sendall":
         if (cmd.text) this.#announce(cmd.text);
@@ -439,7 +438,7 @@ export class Hub {
 
   /** Disconnects the named user with a reason; false when nobody has that name. */
   kick(name: string, reason?: string, by = "the server"): boolean {
-    const target = this.#byName.get(nameKey(name));
+    const target = this.#names.get(name);
     if (!target) return false;
     const clean = reason ? sanitizeLabel(reason) : "";
     this.#log(`kick ${target.name} by ${by}${clean ? ` (${clean})` : ""}`);
@@ -582,7 +581,7 @@ export class Hub {
     // Before a name, a plain line is the name: no `USER:TEXT` form yet.
     const named = client.name !== undefined;
     const input = parseInput(line, {
-      isUser: named ? (n) => this.#byName.has(nameKey(n)) : undefined,
+      isUser: named ? (n) => this.#names.has(n) : undefined,
     });
     if (input.kind === "text" && this.#looksLikeSecret(client, input.text)) {
       // A password typed again after it was taken (or typed here before): never sent.
@@ -869,7 +868,7 @@ export class Hub {
         room: cmd.everyone ? "*" : room.name,
         names,
         count: all.length,
-        online: this.#byName.size,
+        online: this.#names.size,
         ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
         ...(operators.length ? { operators } : {}),
         ...(away.length ? { away } : {}),
@@ -996,7 +995,7 @@ export class Hub {
       this.#out.system(client, was === undefined ? "you were not away" : "welcome back");
     },
     whois: (client, cmd) => {
-      const target = this.#byName.get(nameKey(cmd.user));
+      const target = this.#names.get(cmd.user);
       if (!target) {
         this.#out.error(client, "unknown-user", `no user named ${cmd.user} is online`);
         return;
@@ -1159,14 +1158,14 @@ export class Hub {
   #rename(client: Client, name: string, password?: string): void {
     const key = nameKey(name);
     const problem = nameProblem(name, this.#opts.limits.maxNameLength);
-    const holder = this.#byName.get(key);
+    const taken = this.#names.taken(name, client);
     const ban = problem ? undefined : this.#moderation.banned("name", key, Date.now());
     if (this.#looksLikeSecret(client, name)) {
       this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
       this.#back(client);
       return;
     }
-    if (problem || (holder && holder !== client) || ban) {
+    if (problem || taken || ban) {
       this.#out.error(
         client,
         problem ? "name-invalid" : ban ? "name-banned" : "name-taken",
@@ -1174,9 +1173,7 @@ export class Hub {
           ? `invalid name: ${problem}`
           : ban
           ? `the name ${name} is banned ${untilText(ban.until)}; choose another`
-          : looksAlike(name, holder!.name!)
-          ? `the name ${name} looks too much like ${holder!.name} (online); choose another`
-          : `the name ${name} is taken; choose another`,
+          : taken!,
       );
       this.#back(client);
       return;
@@ -1211,7 +1208,7 @@ export class Hub {
         // The prompt stays until the right password, another name, or an empty line.
         client.prompt = prompt;
         this.#passwordPrompt(client);
-      } else if (this.#byName.has(key)) {
+      } else if (this.#names.has(name)) {
         // Someone took it while the password was being checked.
         this.#out.error(client, "name-taken", `the name ${name} is taken; choose another`);
         this.#back(client);
@@ -1248,14 +1245,7 @@ export class Hub {
       this.#out.system(client, `you are already ${name}`);
       return;
     }
-    this.#byName.delete(nameKey(previous));
-    client.name = name;
-    this.#byName.set(nameKey(name), client);
-    // Ignoring and replying follow the person, not the old name.
-    for (const c of this.#byName.values()) {
-      if (c.ignored?.delete(nameKey(previous))) c.ignored.add(nameKey(name));
-      if (c.lastPmFrom === previous) c.lastPmFrom = name;
-    }
+    this.#names.rename(client, name);
     this.#moderation.renamed(nameKey(previous), nameKey(name));
     this.#log(`rename ${previous} -> ${name}`);
     this.#out.send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
@@ -1269,8 +1259,8 @@ export class Hub {
     if (client.bucket) {
       client.bucket = new TokenBucket(client.bucket.rate, client.bucket.burst, Date.now());
     }
-    this.#byName.set(nameKey(name), client);
-    const count = this.#byName.size;
+    this.#names.add(client);
+    const count = this.#names.size;
     this.#log(`join ${name} from ${client.peer.address} (${count} online)`);
     this.#out.send(client, { type: "named", ts: Date.now(), name, auto });
     const motd = this.#motd;
@@ -1304,7 +1294,7 @@ export class Hub {
   #move(client: Client, to: Room): void {
     const name = client.name!;
     const from = client.room!;
-    const count = this.#byName.size;
+    const count = this.#names.size;
     this.#rooms.leave(client, from);
     this.#out.roomNotice(from, {
       type: "leave",
@@ -1381,13 +1371,6 @@ export class Hub {
     }
   }
 
-  #freeGuestName(): string {
-    for (;;) {
-      const name = `guest-${++this.#guestCounter}`;
-      if (!this.#byName.has(name)) return name;
-    }
-  }
-
   #prompt(client: Client): void {
     this.#out.send(client, { type: "prompt", ts: Date.now(), for: "name", text: "choose a name:" });
   }
@@ -1452,7 +1435,7 @@ export class Hub {
     }
     const found: Client[] = [];
     for (const name of to) {
-      const c = this.#byName.get(nameKey(name));
+      const c = this.#names.get(name);
       if (!c) {
         this.#out.error(client, "unknown-user", `no user named ${name} is online`);
       } else if (c === client) {
@@ -1601,7 +1584,7 @@ export class Hub {
     };
     switch (cmd.name) {
       case "kick": {
-        const name = this.#byName.get(nameKey(cmd.user))?.name;
+        const name = this.#names.get(cmd.user)?.name;
         if (!this.kick(cmd.user, cmd.reason, actor.name)) {
           reply(`no user named ${cmd.user} is online`, true);
         } else if (actor.client) {
@@ -1661,7 +1644,7 @@ export class Hub {
       case "mute": {
         const t = parseTarget(cmd.target, this.#opts.limits.maxNameLength);
         if (typeof t === "string") return reply(t, true);
-        const online = t.kind === "name" ? this.#byName.get(t.target) : undefined;
+        const online = t.kind === "name" ? this.#names.byKey.get(t.target) : undefined;
         const ip = online && hostAddress(online.peer.address);
         // A name mute keeps the user's address too: a new name from there is still muted.
         const address = ip && formatIp(ip);
@@ -1671,7 +1654,7 @@ export class Hub {
         const who = online?.name ?? (t.kind === "name" ? cmd.target : t.target);
         this.#log(`mute ${t.kind} ${who}${address ? ` at ${address}` : ""} by ${actor.name}`);
         const why = cmd.reason ? ` (${cmd.reason})` : "";
-        for (const c of this.#byName.values()) {
+        for (const c of this.#names.values()) {
           if (c === online || (t.kind === "ip" && covers(t, c))) {
             this.#out.system(c, `you are muted ${untilText(until)}${why}`);
           }
@@ -1687,7 +1670,7 @@ export class Hub {
         const t = parseTarget(cmd.target);
         if (typeof t === "string") return reply(t, true);
         const shown = t.kind === "ip" ? t.target : cmd.target;
-        const muted = [...this.#byName.values()].filter((c) => this.#muteOf(c));
+        const muted = [...this.#names.values()].filter((c) => this.#muteOf(c));
         let lifted = false;
         if (!stored(() => lifted = this.#moderation.unmute(t.kind, t.target, now))) return;
         if (!lifted) return reply(`${shown} is not muted`, true);
