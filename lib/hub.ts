@@ -14,11 +14,11 @@ import {
   worksBeforeName,
 } from "./commands.ts";
 import { encodedBytes, LOBBY, Outgoing, type OutputMode } from "./events.ts";
-import { AUTH_KEYS_TRACKED, type Limits, replyBudget, TokenBucket } from "./limits.ts";
+import { type Limits, replyBudget, TokenBucket } from "./limits.ts";
 import { contains, formatIp, hostAddress, parseIp, sourceKey } from "./address.ts";
 import { Moderation, parseTarget, type SanctionTarget, untilText } from "./moderation.ts";
 import { looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
-import { hashPassword, sameSecret, secretDigest, verifyPassword } from "./passwords.ts";
+import { hashPassword, sameSecret, verifyPassword } from "./passwords.ts";
 import { Reclaimer } from "./reclaim.ts";
 import { sanitize, sanitizeLabel } from "./sanitize.ts";
 import {
@@ -28,10 +28,22 @@ import {
   type StoredMute,
   storeErrorText,
 } from "./store.ts";
-import { Throttle } from "./throttle.ts";
 import { Delivery, fitting } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";
+import {
+  atPasswordPrompt,
+  Guesses,
+  Hashes,
+  hold,
+  looksLikeSecret,
+  type PasswordPrompt,
+  passwordPromptEvent,
+  type Prompt,
+  remember,
+} from "./hub/prompts.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
+
+export type { Prompt };
 
 /** What the hub needs from a connection. */
 export interface Peer {
@@ -88,30 +100,11 @@ interface Actor {
   client?: Client;
 }
 
-/** Lines held while a password is being checked, at most; more are dropped. */
-const MAX_HELD_LINES = 64;
-
 /** Connections open at a peak that, once half of them have closed, make a burst worth reclaiming. */
 const RECLAIM_AFTER_CONNECTIONS = 20;
 
-/** Secrets typed on one connection whose digests it keeps, to refuse them as chat or names. */
-const SECRETS_REMEMBERED = 4;
-
 /** While a client keeps flooding, how often it is told how many lines were dropped. */
 const FLOOD_NOTICE_INTERVAL_MS = 1000;
-
-/**
- * What a client's next plain line is: a name, a password (the server's, or a registered
- * name's), or chat. At a password prompt no plain line is ever a message or a name.
- */
-export type Prompt =
-  | { for: "name" }
-  | { for: "password"; about: "server" }
-  | { for: "password"; about: "name"; name: string }
-  | { for: "ready" };
-
-/** A password prompt. */
-type PasswordPrompt = Extract<Prompt, { for: "password" }>;
 
 /** The hub's state for one connection. */
 export class Client {
@@ -144,7 +137,7 @@ export class Client {
   operator = false;
   /** Wrong passwords so far on this connection (server, operator or name); never reset. */
   authFailures = 0;
-  /** Digests of the last secrets typed on this connection (see {@link secretDigest}). */
+  /** Digests of the last secrets typed on this connection (see prompts.ts). */
   secrets: string[] | undefined;
   /** Lines that came in while a password was being checked; handled in order after. */
   held: string[] | undefined;
@@ -197,11 +190,8 @@ export class Hub {
   readonly #names = new Directory();
   readonly #rooms: Rooms;
   readonly #moderation: Moderation;
-  /** Wrong passwords by source address, and by secret (`server`, `op`, `name:KEY`). */
-  readonly #byAddress: Throttle;
-  readonly #bySecret: Throttle;
-  /** Password hashes running now, server-wide. */
-  #hashing = 0;
+  readonly #guesses: Guesses;
+  readonly #hashes: Hashes;
   /** Most connections open since memory was last reclaimed. */
   #connectionPeak = 0;
   readonly #reclaimer = new Reclaimer(undefined, (before, after) => {
@@ -217,15 +207,9 @@ export class Hub {
   constructor(options: HubOptions) {
     this.#opts = options;
     const limits = options.limits;
-    const throttle = {
-      delayMs: limits.authDelayMs,
-      maxDelayMs: limits.authMaxDelayMs,
-      lockoutMs: limits.authLockoutMs,
-      forgetMs: limits.authForgetMs,
-      maxKeys: AUTH_KEYS_TRACKED,
-    };
-    this.#byAddress = new Throttle({ ...throttle, lockoutAfter: limits.authLockoutAfter });
-    this.#bySecret = new Throttle({ ...throttle, lockoutAfter: limits.authSecretLockoutAfter });
+    this.#guesses = new Guesses(limits);
+    // When the last hash running finishes, memory is reclaimed.
+    this.#hashes = new Hashes(limits.maxHashes, () => this.#reclaimer.schedule());
     this.#store = options.store ?? new MemoryStore(options.limits.historyLines, options.limits);
     this.#moderation = new Moderation(this.#store);
     this.#out = new Delivery(limits.announceUpTo, this.#names.byKey);
@@ -305,10 +289,7 @@ export class Hub {
 
   /** Handles an admitted line, or holds it while a password is being checked. */
   #handle(client: Client, line: string): void {
-    if (client.held) {
-      if (client.held.length < MAX_HELD_LINES) client.held.push(line);
-      return;
-    }
+    if (hold(client, line)) return;
     try {
       this.#input(client, sanitize(line));
     } catch (err) {
@@ -560,7 +541,7 @@ export class Hub {
           "not-in-room",
           `you are in ${client.room.name}, not ${request.room}; join it first`,
         );
-      } else if (cmd.name === "sendall" && this.#looksLikeSecret(client, cmd.text!)) {
+      } else if (cmd.name === "sendall" && looksLikeSecret(client, cmd.text!)) {
         this.#out.error(
           client,
           "looks-like-password",
@@ -583,7 +564,7 @@ export class Hub {
     const input = parseInput(line, {
       isUser: named ? (n) => this.#names.has(n) : undefined,
     });
-    if (input.kind === "text" && this.#looksLikeSecret(client, input.text)) {
+    if (input.kind === "text" && looksLikeSecret(client, input.text)) {
       // A password typed again after it was taken (or typed here before): never sent.
       client.pending = undefined;
       this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
@@ -651,22 +632,10 @@ export class Hub {
 
   /** A command (typed or requested) at a password prompt: only a few work there. */
   #promptCommand(client: Client, prompt: PasswordPrompt, cmd: Command): void {
-    if (cmd.name === "pass") {
-      this.#password(client, prompt, cmd.password);
-    } else if (
-      cmd.name === "help" || cmd.name === "proto" || cmd.name === "disconnect" ||
-      (cmd.name === "changeusername" && prompt.about === "name")
-    ) {
-      this.#command(client, cmd);
-    } else if (prompt.about === "server") {
-      this.#out.error(client, "no-password", "give the server password first (/pass PASSWORD)");
-    } else {
-      this.#out.error(
-        client,
-        "no-password",
-        `give the password for ${prompt.name}, /nick another name, or an empty line to go back`,
-      );
-    }
+    const action = atPasswordPrompt(prompt, cmd);
+    if (action.do === "password") this.#password(client, prompt, action.password);
+    else if (action.do === "run") this.#command(client, cmd);
+    else this.#out.error(client, "no-password", action.text);
   }
 
   /** A password given at a prompt: the server's, or a registered name's. */
@@ -675,7 +644,7 @@ export class Hub {
       this.#rename(client, prompt.name, given);
       return;
     }
-    this.#remember(client, given);
+    remember(client, given);
     const expected = this.#opts.password!;
     this.#guess(client, "server", "wrong password", () => sameSecret(given, expected), (right) => {
       if (!right) {
@@ -706,10 +675,7 @@ export class Hub {
     const now = Date.now();
     const id = client.request?.id;
     const address = sourceKey(client.peer.address);
-    const locked = Math.max(
-      this.#byAddress.lockedUntil(address, now) ?? 0,
-      this.#bySecret.lockedUntil(secret, now) ?? 0,
-    );
+    const locked = this.#guesses.lockedUntil(address, secret, now);
     if (locked > 0) {
       client.authFailures++;
       this.#log(`locked out: ${what} from ${this.#who(client)} not checked`);
@@ -722,19 +688,13 @@ export class Hub {
       then(false);
       return;
     }
-    const before = Math.max(
-      this.#byAddress.failures(address, now),
-      this.#bySecret.failures(secret, now),
-    );
+    const before = this.#guesses.failures(address, secret, now);
     const answer = (right: boolean) => {
       const checked = Date.now();
       // A right answer waits as long as a wrong one would: the count a failure would make.
       let failures = before + 1;
       if (!right) {
-        failures = Math.max(
-          this.#byAddress.fail(address, checked),
-          this.#bySecret.fail(secret, checked),
-        );
+        failures = this.#guesses.fail(address, secret, checked);
         client.authFailures++;
         this.#log(
           `${what} from ${this.#who(client)} (${client.authFailures} here, ${failures} counted)`,
@@ -749,7 +709,7 @@ export class Hub {
           then(right);
           this.#release(client);
         });
-      const wait = right && before === 0 ? 0 : this.#byAddress.delayMs(failures);
+      const wait = right && before === 0 ? 0 : this.#guesses.delayMs(failures);
       const left = now + wait - checked;
       if (left <= 0) {
         reply();
@@ -791,28 +751,13 @@ export class Hub {
    * one running finishes, memory is reclaimed.
    */
   #hash<T>(client: Client, work: () => Promise<T>): Promise<T> | undefined {
-    const max = this.#opts.limits.maxHashes;
-    if (max > 0 && this.#hashing >= max) {
-      this.#log(`busy: ${this.#hashing} password hashes running, ${this.#who(client)} refused`);
+    const hashing = this.#hashes.start(work);
+    if (!hashing) {
+      const running = this.#hashes.running;
+      this.#log(`busy: ${running} password hashes running, ${this.#who(client)} refused`);
       this.#out.error(client, "busy", "busy, try again in a moment");
-      return undefined;
     }
-    this.#hashing++;
-    return work().finally(() => {
-      if (--this.#hashing === 0) this.#reclaimer.schedule();
-    });
-  }
-
-  /** Keeps the digest of a secret typed on this connection (the last few). */
-  #remember(client: Client, secret: string): void {
-    const secrets = client.secrets ??= [];
-    secrets.push(secretDigest(secret));
-    if (secrets.length > SECRETS_REMEMBERED) secrets.shift();
-  }
-
-  /** Whether `text` is a secret typed on this connection. */
-  #looksLikeSecret(client: Client, text: string): boolean {
-    return client.secrets !== undefined && client.secrets.includes(secretDigest(text));
+    return hashing;
   }
 
   /** Handles the lines held while a password was checked, in order. */
@@ -1098,7 +1043,7 @@ export class Hub {
     pass: (client) => this.#out.system(client, "no password is needed now"),
     op: (client, cmd) => {
       const expected = this.#opts.opPassword;
-      this.#remember(client, cmd.password);
+      remember(client, cmd.password);
       if (expected === undefined) {
         this.#out.error(client, "not-allowed", "this server has no operator password");
       } else if (client.operator) {
@@ -1115,7 +1060,7 @@ export class Hub {
     },
     register: (client, cmd) => {
       const name = client.name!;
-      this.#remember(client, cmd.password);
+      remember(client, cmd.password);
       if (!this.#store.persistent) {
         this.#out.error(
           client,
@@ -1160,7 +1105,7 @@ export class Hub {
     const problem = nameProblem(name, this.#opts.limits.maxNameLength);
     const taken = this.#names.taken(name, client);
     const ban = problem ? undefined : this.#moderation.banned("name", key, Date.now());
-    if (this.#looksLikeSecret(client, name)) {
+    if (looksLikeSecret(client, name)) {
       this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
       this.#back(client);
       return;
@@ -1201,7 +1146,7 @@ export class Hub {
       this.#passwordPrompt(client);
       return;
     }
-    this.#remember(client, password);
+    remember(client, password);
     const check = () => this.#hash(client, () => verifyPassword(password, account.hash));
     this.#guess(client, `name:${key}`, `wrong password for ${name}`, check, (right) => {
       if (!right) {
@@ -1378,21 +1323,7 @@ export class Hub {
   /** Asks for the password the client's prompt is for (nothing when it is not one). */
   #passwordPrompt(client: Client): void {
     const prompt = client.prompt;
-    if (prompt.for !== "password") return;
-    const ts = Date.now();
-    this.#out.send(
-      client,
-      prompt.about === "server"
-        ? { type: "prompt", ts, for: "password", about: "server", text: "password:" }
-        : {
-          type: "prompt",
-          ts,
-          for: "password",
-          about: "name",
-          name: prompt.name,
-          text: `password for ${prompt.name}:`,
-        },
-    );
+    if (prompt.for === "password") this.#out.send(client, passwordPromptEvent(prompt, Date.now()));
   }
 
   // --- messages --------------------------------------------------------------------
