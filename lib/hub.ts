@@ -15,21 +15,16 @@ import {
 } from "./commands.ts";
 import { encodedBytes, LOBBY, Outgoing, type OutputMode } from "./events.ts";
 import { type Limits, replyBudget, TokenBucket } from "./limits.ts";
-import { contains, formatIp, hostAddress, parseIp, sourceKey } from "./address.ts";
-import { Moderation, parseTarget, type SanctionTarget, untilText } from "./moderation.ts";
+import { sourceKey } from "./address.ts";
+import { Moderation, untilText } from "./moderation.ts";
 import { looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
 import { hashPassword, sameSecret, verifyPassword } from "./passwords.ts";
 import { Reclaimer } from "./reclaim.ts";
 import { sanitize, sanitizeLabel } from "./sanitize.ts";
-import {
-  type ChatStore,
-  isStoreError,
-  MemoryStore,
-  type StoredMute,
-  storeErrorText,
-} from "./store.ts";
+import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./store.ts";
 import { Delivery, fitting } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";
+import { type Actor, addressOf, Operators } from "./hub/operators.ts";
 import {
   atPasswordPrompt,
   Guesses,
@@ -93,12 +88,6 @@ type Target =
   | { kind: "group"; to: string[] }
   | { kind: "public" }
   | { kind: "action" };
-
-/** Who runs an operator command: a client, or the console (`client` absent). */
-interface Actor {
-  name: string;
-  client?: Client;
-}
 
 /** Connections open at a peak that, once half of them have closed, make a burst worth reclaiming. */
 const RECLAIM_AFTER_CONNECTIONS = 20;
@@ -202,7 +191,7 @@ export class Hub {
     );
   });
   readonly #out: Delivery;
-  #motd: string[] | undefined;
+  readonly #ops: Operators;
 
   constructor(options: HubOptions) {
     this.#opts = options;
@@ -213,13 +202,24 @@ export class Hub {
     this.#store = options.store ?? new MemoryStore(options.limits.historyLines, options.limits);
     this.#moderation = new Moderation(this.#store);
     this.#out = new Delivery(limits.announceUpTo, this.#names.byKey);
-    this.#motd = options.motd;
     this.#rooms = new Rooms(
       this.#store,
       limits,
       (what, err) => this.#log(`store failed ${what}: ${describe(err)}`),
       () => this.#reclaimer.schedule(),
     );
+    this.#ops = new Operators({
+      limits,
+      clients: this.#clients,
+      names: this.#names,
+      rooms: this.#rooms,
+      moderation: this.#moderation,
+      out: this.#out,
+      log: (line) => this.#log(line),
+      storeFailed: (err) => this.#log(`store failed: ${describe(err)}`),
+      kick: (name, reason, by) => this.kick(name, reason, by),
+      disconnect: (client, reason) => this.disconnect(client, reason),
+    }, options.motd);
   }
 
   /** Names online, in the order they connected (a rename keeps the place). */
@@ -263,11 +263,7 @@ export class Hub {
    * address or a range holding it, or undefined. Never throws.
    */
   bannedAddress(ip: string, now = Date.now()): string | undefined {
-    const ban = this.#moderation.banned("ip", ip, now);
-    return ban &&
-      `you are banned from this server ${untilText(ban.until)}${
-        ban.reason ? ` (${ban.reason})` : ""
-      }`;
+    return this.#ops.bannedAddress(ip, now);
   }
 
   /** A client is in (no password needed, or it gave it): it gets a name or is asked for one. */
@@ -391,8 +387,8 @@ export class Hub {
         if (cmd.text) this.#announce(cmd.text);
         return;
       case "motd":
-        if (cmd.text) this.#setMotd(server, cmd.text);
-        else this.#log(`console: motd: ${(this.#motd ?? ["(none)"]).join(" / ")}`);
+        if (cmd.text) this.#ops.setMotd(server, cmd.text);
+        else this.#log(`console: motd: ${(this.#ops.motd ?? ["(none)"]).join(" / ")}`);
         return;
       case "help":
         this.#log(
@@ -402,7 +398,7 @@ export class Hub {
         );
         return;
       case "purge":
-        this.#purge(server, cmd);
+        this.#ops.purge(server, cmd);
         return;
       case "kick":
       case "ban":
@@ -410,7 +406,7 @@ export class Hub {
       case "banned":
       case "mute":
       case "unmute":
-        this.#operatorCommand(server, cmd);
+        this.#ops.command(server, cmd);
         return;
       default:
         this.#log(`console: /${cmd.name} is not available on the console`);
@@ -837,7 +833,7 @@ export class Hub {
       } else if (nameKey(cmd.room) === client.room!.key) {
         this.#out.system(client, `you are already in ${client.room!.name}`);
       } else if (
-        !this.#silenced(client, `you stay in ${client.room!.name}`) &&
+        !this.#ops.silenced(client, `you stay in ${client.room!.name}`) &&
         this.#noisy(client, "room changes")
       ) {
         const room = this.#rooms.open(cmd.room);
@@ -855,7 +851,7 @@ export class Hub {
       if (client.room === this.#rooms.lobby) {
         this.#out.system(client, `you are in ${LOBBY} already`);
       } else if (
-        !this.#silenced(client, `you stay in ${client.room!.name}`) &&
+        !this.#ops.silenced(client, `you stay in ${client.room!.name}`) &&
         this.#noisy(client, "room changes")
       ) {
         this.#move(client, this.#rooms.lobby);
@@ -896,7 +892,7 @@ export class Hub {
         });
         return;
       }
-      if (this.#silenced(client, "the topic was not changed")) return;
+      if (this.#ops.silenced(client, "the topic was not changed")) return;
       if (cmd.remove && !room.topic) {
         this.#out.error(client, "usage", `${room.name} has no topic`);
         return;
@@ -927,7 +923,7 @@ export class Hub {
     },
     away: (client, cmd) => {
       // The reason is shown to others (/whois, private messages); plain /away is not.
-      if (cmd.reason !== undefined && this.#silenced(client, "use /away without a reason")) {
+      if (cmd.reason !== undefined && this.#ops.silenced(client, "use /away without a reason")) {
         return;
       }
       if (cmd.reason !== undefined && this.#tooLong(client, cmd.reason, "reason")) return;
@@ -997,7 +993,7 @@ export class Hub {
     },
     motd: (client, cmd) => {
       if (cmd.text !== undefined) {
-        if (client.operator) this.#setMotd({ name: client.name!, client }, cmd.text);
+        if (client.operator) this.#ops.setMotd({ name: client.name!, client }, cmd.text);
         else {this.#out.error(
             client,
             "not-allowed",
@@ -1005,21 +1001,24 @@ export class Hub {
           );}
         return;
       }
-      const lines = this.#motd;
+      const lines = this.#ops.motd;
       if (lines?.length) this.#out.send(client, { type: "motd", ts: Date.now(), lines });
       else this.#out.system(client, "there is no message of the day");
     },
     changeusername: (client, cmd) => {
       // Everyone sees a rename; choosing a first name is not one.
-      if (client.name !== undefined && this.#silenced(client, "your name was not changed")) return;
+      if (client.name !== undefined && this.#ops.silenced(client, "your name was not changed")) {
+        return;
+      }
       if (client.name !== undefined && !this.#noisy(client, "name changes")) return;
       this.#rename(client, cmd.nick, cmd.password);
     },
     disconnect: (client, cmd) => {
       // Others see the reason, unless the client may not be heard (muted) or it is too long.
-      const reason = cmd.reason === undefined || client.name === undefined || this.#muteOf(client)
-        ? ""
-        : sanitizeLabel(cmd.reason);
+      const reason =
+        cmd.reason === undefined || client.name === undefined || this.#ops.muteOf(client)
+          ? ""
+          : sanitizeLabel(cmd.reason);
       const shown = reason && encodedBytes(reason) <= this.#opts.limits.maxLineBytes;
       this.#out.bye(client, "goodbye");
       this.disconnect(client, shown ? `quit: ${reason}` : "quit");
@@ -1089,13 +1088,13 @@ export class Hub {
         this.#out.error(client, "usage", `${name} is not registered`);
       }
     },
-    purge: (client, cmd) => this.#purge({ name: client.name!, client }, cmd),
-    kick: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
-    ban: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
-    unban: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
-    banned: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
-    mute: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
-    unmute: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
+    purge: (client, cmd) => this.#ops.purge({ name: client.name!, client }, cmd),
+    kick: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
+    ban: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
+    unban: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
+    banned: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
+    mute: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
+    unmute: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
   };
 
   // --- naming ----------------------------------------------------------------------
@@ -1208,7 +1207,7 @@ export class Hub {
     const count = this.#names.size;
     this.#log(`join ${name} from ${client.peer.address} (${count} online)`);
     this.#out.send(client, { type: "named", ts: Date.now(), name, auto });
-    const motd = this.#motd;
+    const motd = this.#ops.motd;
     if (motd?.length) this.#out.send(client, { type: "motd", ts: Date.now(), lines: motd });
     const lobby = this.#rooms.lobby;
     this.#rooms.enter(client, lobby);
@@ -1344,7 +1343,7 @@ export class Hub {
 
   #deliver(client: Client, target: Target, text: string): void {
     const from = client.name!;
-    if (this.#silenced(client, "nothing was sent")) return;
+    if (this.#ops.silenced(client, "nothing was sent")) return;
     const to = target.kind === "private" ? [target.to] : target.kind === "group" ? target.to : [];
     const rewritten = this.#hook("message", { from, kind: target.kind, to: [...to], text });
     if (rewritten === false) return;
@@ -1437,25 +1436,6 @@ export class Hub {
     return false;
   }
 
-  /**
-   * Whether a mute (on the client's name, or on a range holding its address) keeps it from
-   * being heard; if so it is told, with `outcome`. Operators are never muted.
-   */
-  #silenced(client: Client, outcome: string): boolean {
-    const mute = this.#muteOf(client);
-    if (!mute) return false;
-    const why = mute.reason ? ` (${mute.reason})` : "";
-    this.#out.error(client, "muted", `you are muted ${untilText(mute.until)}${why}; ${outcome}`);
-    return true;
-  }
-
-  /** The mute on the client's name or on a range holding its address, if any. */
-  #muteOf(client: Client): StoredMute | undefined {
-    if (client.operator) return undefined;
-    const key = client.name === undefined ? undefined : nameKey(client.name);
-    return this.#moderation.muted(key, client.peer.address, Date.now());
-  }
-
   #notStored(client: Client, err: unknown): void {
     this.#log(`store failed: ${describe(err)}`);
     this.#out.error(
@@ -1487,177 +1467,6 @@ export class Hub {
   #announce(text: string): void {
     this.#log(`announce: ${text}`);
     this.#out.broadcast({ type: "announce", ts: Date.now(), from: "server", text });
-  }
-
-  // --- operators -------------------------------------------------------------------
-
-  /** An operator command from a client or the console; replies go back to whoever asked. */
-  #operatorCommand(
-    actor: Actor,
-    cmd: CommandOf<"kick" | "ban" | "unban" | "banned" | "mute" | "unmute">,
-  ): void {
-    const now = Date.now();
-    const reply = (text: string, error = false) => {
-      if (!actor.client) this.#log(`console: ${text}`);
-      else if (error) this.#out.error(actor.client, "usage", text);
-      else this.#out.system(actor.client, text);
-    };
-    /** Runs a ban or mute's store write; false, with the reason told, when the store fails. */
-    const stored = (write: () => void): boolean => {
-      try {
-        write();
-        return true;
-      } catch (err) {
-        this.#log(`store failed: ${describe(err)}`);
-        reply(`/${cmd.name} could not be stored: ${storeErrorText(err)}`, true);
-        return false;
-      }
-    };
-    switch (cmd.name) {
-      case "kick": {
-        const name = this.#names.get(cmd.user)?.name;
-        if (!this.kick(cmd.user, cmd.reason, actor.name)) {
-          reply(`no user named ${cmd.user} is online`, true);
-        } else if (actor.client) {
-          reply(`kicked ${name}${cmd.reason ? ` (${sanitizeLabel(cmd.reason)})` : ""}`);
-        }
-        return;
-      }
-      case "ban": {
-        const t = parseTarget(cmd.target, this.#opts.limits.maxNameLength);
-        if (typeof t === "string") return reply(t, true);
-        const until = cmd.ms === undefined ? undefined : now + cmd.ms;
-        const ban = { ...t, until, reason: cmd.reason, by: actor.name, ts: now };
-        if (!stored(() => this.#moderation.ban(ban))) return;
-        this.#log(`ban ${t.kind} ${t.target} ${untilText(until)} by ${actor.name}`);
-        // A name is kept as its look-alike key; the operator reads it as typed.
-        reply(`banned ${t.kind === "name" ? cmd.target : t.target} ${untilText(until)}`);
-        const why = `banned by ${actor.name}${cmd.reason ? `: ${cmd.reason}` : ""}`;
-        // Everyone the ban covers goes, but the operator who typed it.
-        for (const c of [...this.#clients]) {
-          if (c !== actor.client && covers(t, c)) {
-            this.#out.bye(c, why);
-            this.disconnect(c, "banned");
-          }
-        }
-        return;
-      }
-      case "unban": {
-        const t = parseTarget(cmd.target);
-        if (typeof t === "string") return reply(t, true);
-        const shown = t.kind === "ip" ? t.target : cmd.target;
-        let lifted = false;
-        if (!stored(() => lifted = this.#moderation.unban(t.kind, t.target, now))) return;
-        if (lifted) {
-          this.#log(`unban ${t.kind} ${t.target} by ${actor.name}`);
-          reply(`${shown} is no longer banned`);
-        } else {
-          reply(`${shown} is not banned`, true);
-        }
-        return;
-      }
-      case "banned": {
-        const bans = this.#moderation.bans(now);
-        reply(bans.length === 0 ? "nobody is banned" : `${bans.length} banned:`);
-        // One reply's worth, newest first: a long list must not look like a slow reader.
-        const lines = bans.reverse().map((b) =>
-          `  ${b.kind} ${b.target} ${untilText(b.until)} by ${b.by}${
-            b.reason ? ` (${b.reason})` : ""
-          }`
-        );
-        const shown = actor.client
-          ? fitting(lines, replyBudget(this.#opts.limits), (l) => encodedBytes(l) + 60)
-          : lines;
-        for (const line of shown) reply(line);
-        if (shown.length < lines.length) reply(`  ... and ${lines.length - shown.length} older`);
-        return;
-      }
-      case "mute": {
-        const t = parseTarget(cmd.target, this.#opts.limits.maxNameLength);
-        if (typeof t === "string") return reply(t, true);
-        const online = t.kind === "name" ? this.#names.byKey.get(t.target) : undefined;
-        const ip = online && hostAddress(online.peer.address);
-        // A name mute keeps the user's address too: a new name from there is still muted.
-        const address = ip && formatIp(ip);
-        const until = cmd.ms === undefined ? undefined : now + cmd.ms;
-        const mute = { ...t, address, until, reason: cmd.reason, by: actor.name, ts: now };
-        if (!stored(() => this.#moderation.mute(mute))) return;
-        const who = online?.name ?? (t.kind === "name" ? cmd.target : t.target);
-        this.#log(`mute ${t.kind} ${who}${address ? ` at ${address}` : ""} by ${actor.name}`);
-        const why = cmd.reason ? ` (${cmd.reason})` : "";
-        for (const c of this.#names.values()) {
-          if (c === online || (t.kind === "ip" && covers(t, c))) {
-            this.#out.system(c, `you are muted ${untilText(until)}${why}`);
-          }
-        }
-        reply(
-          `muted ${who} ${untilText(until)}${
-            address ? ` (the name and ${address})` : t.kind === "name" ? " (the name)" : ""
-          }`,
-        );
-        return;
-      }
-      case "unmute": {
-        const t = parseTarget(cmd.target);
-        if (typeof t === "string") return reply(t, true);
-        const shown = t.kind === "ip" ? t.target : cmd.target;
-        const muted = [...this.#names.values()].filter((c) => this.#muteOf(c));
-        let lifted = false;
-        if (!stored(() => lifted = this.#moderation.unmute(t.kind, t.target, now))) return;
-        if (!lifted) return reply(`${shown} is not muted`, true);
-        this.#log(`unmute ${t.kind} ${t.target} by ${actor.name}`);
-        reply(`${shown} may speak again`);
-        for (const c of muted) if (!this.#muteOf(c)) this.#out.system(c, "you may speak again");
-        return;
-      }
-    }
-  }
-
-  /** Forgets a room's history, topic or both, in memory and in the store. */
-  #purge(actor: Actor, cmd: CommandOf<"purge">): void {
-    const reply = (text: string, error = false) => {
-      if (!actor.client) this.#log(`console: ${text}`);
-      else if (error) this.#out.error(actor.client, "usage", text);
-      else this.#out.system(actor.client, text);
-    };
-    const name = cmd.room ?? actor.client?.room?.name;
-    if (name === undefined) {
-      reply("name the room: /purge #ROOM [history|topic]", true);
-      return;
-    }
-    const problem = roomProblem(name, this.#opts.limits.maxNameLength);
-    if (problem) {
-      reply(`invalid room: ${problem}`, true);
-      return;
-    }
-    let purged;
-    try {
-      purged = this.#rooms.purge(nameKey(name), cmd.what);
-    } catch (err) {
-      this.#log(`store failed: ${describe(err)}`);
-      reply(`${name} could not be purged: the data file failed`, true);
-      return;
-    }
-    const { room, hadTopic } = purged;
-    const what = cmd.what === "all" ? "history and topic" : cmd.what;
-    this.#log(`purge ${name} ${what} by ${actor.name}`);
-    reply(`the ${what} of ${name} ${cmd.what === "all" ? "are" : "is"} gone`);
-    if (room && hadTopic && cmd.what !== "history") {
-      this.#out.toRoom(room, {
-        type: "topic",
-        ts: Date.now(),
-        room: room.name,
-        by: actor.name,
-        changed: true,
-      });
-    }
-  }
-
-  #setMotd(actor: Actor, text: string): void {
-    this.#motd = [text];
-    this.#log(`motd set by ${actor.name}: ${text}`);
-    if (actor.client) this.#out.system(actor.client, "the message of the day is set");
-    else this.#log("console: the message of the day is set");
   }
 
   /**
@@ -1718,19 +1527,6 @@ export class Hub {
       return undefined;
     }
   }
-}
-
-/** A client's address without its port (what `/ban ADDRESS` takes). */
-function addressOf(c: Client): string {
-  const ip = hostAddress(c.peer.address);
-  return ip === undefined ? c.peer.address : formatIp(ip);
-}
-
-/** Whether a ban or mute's target covers a client: its name key, or a range with its address. */
-function covers(t: SanctionTarget, c: Client): boolean {
-  if (t.kind === "name") return c.name !== undefined && nameKey(c.name) === t.target;
-  const ip = hostAddress(c.peer.address);
-  return ip !== undefined && contains(parseIp(t.target), ip);
 }
 
 function seconds(ms: number): string {
