@@ -1,6 +1,6 @@
-// The chat itself: names, rooms, routing, commands and the operator console, over plain data.
-// It never sees a socket: each connection is a Peer that takes bytes and can be closed;
-// reading, framing and output queues belong to session.ts.
+// The chat over plain data: Hub wires the parts in lib/hub/ (directory, rooms, prompts,
+// operators, delivery) and keeps input, flood control, the command handlers and the console.
+// It never sees a socket: a Peer takes bytes and can be closed; session.ts does the rest.
 
 import {
   type Command,
