@@ -1,6 +1,6 @@
-// The chat itself: names, rooms, routing, commands and the operator console, over plain data.
-// It never sees a socket: each connection is a Peer that takes bytes and can be closed;
-// reading, framing and output queues belong to session.ts.
+// The chat over plain data: Hub wires the parts in lib/hub/ (directory, rooms, prompts,
+// operators, delivery) and keeps input, flood control, the command handlers and the console.
+// It never sees a socket: a Peer takes bytes and can be closed; session.ts does the rest.
 
 import {
   type Command,
@@ -13,30 +13,32 @@ import {
   type RequestId,
   worksBeforeName,
 } from "./commands.ts";
-import {
-  encodedBytes,
-  type ErrorCode,
-  LOBBY,
-  Outgoing,
-  type OutputMode,
-  type Reply,
-  type ServerEvent,
-} from "./events.ts";
-import { AUTH_KEYS_TRACKED, type Limits, replyBudget, TokenBucket } from "./limits.ts";
-import { contains, formatIp, hostAddress, parseIp, sourceKey } from "./address.ts";
-import { Moderation, parseTarget, type SanctionTarget, untilText } from "./moderation.ts";
+import { encodedBytes, LOBBY, Outgoing, type OutputMode } from "./events.ts";
+import { type Limits, replyBudget, TokenBucket } from "./limits.ts";
+import { sourceKey } from "./address.ts";
+import { Moderation, untilText } from "./moderation.ts";
 import { looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
-import { hashPassword, sameSecret, secretDigest, verifyPassword } from "./passwords.ts";
+import { hashPassword, sameSecret, verifyPassword } from "./passwords.ts";
 import { Reclaimer } from "./reclaim.ts";
 import { sanitize, sanitizeLabel } from "./sanitize.ts";
+import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./store.ts";
+import { Delivery, fitting } from "./hub/delivery.ts";
+import { Directory } from "./hub/directory.ts";
+import { type Actor, addressOf, Operators } from "./hub/operators.ts";
 import {
-  type ChatStore,
-  isStoreError,
-  MemoryStore,
-  type StoredMute,
-  storeErrorText,
-} from "./store.ts";
-import { Throttle } from "./throttle.ts";
+  atPasswordPrompt,
+  Guesses,
+  Hashes,
+  hold,
+  looksLikeSecret,
+  type PasswordPrompt,
+  passwordPromptEvent,
+  type Prompt,
+  remember,
+} from "./hub/prompts.ts";
+import { type Room, Rooms } from "./hub/rooms.ts";
+
+export type { Prompt };
 
 /** What the hub needs from a connection. */
 export interface Peer {
@@ -87,52 +89,11 @@ type Target =
   | { kind: "public" }
   | { kind: "action" };
 
-/** Who runs an operator command: a client, or the console (`client` absent). */
-interface Actor {
-  name: string;
-  client?: Client;
-}
-
-/** Lines held while a password is being checked, at most; more are dropped. */
-const MAX_HELD_LINES = 64;
-
 /** Connections open at a peak that, once half of them have closed, make a burst worth reclaiming. */
 const RECLAIM_AFTER_CONNECTIONS = 20;
 
-/** Secrets typed on one connection whose digests it keeps, to refuse them as chat or names. */
-const SECRETS_REMEMBERED = 4;
-
 /** While a client keeps flooding, how often it is told how many lines were dropped. */
 const FLOOD_NOTICE_INTERVAL_MS = 1000;
-
-/**
- * What a client's next plain line is: a name, a password (the server's, or a registered
- * name's), or chat. At a password prompt no plain line is ever a message or a name.
- */
-export type Prompt =
-  | { for: "name" }
-  | { for: "password"; about: "server" }
-  | { for: "password"; about: "name"; name: string }
-  | { for: "ready" };
-
-/** A password prompt. */
-type PasswordPrompt = Extract<Prompt, { for: "password" }>;
-
-/** A room: its members and topic. Everyone named is in exactly one room. */
-class Room {
-  readonly members = new Set<Client>();
-  topic: { text: string; by: string } | undefined;
-  /** The history replay, encoded once and shared by everyone joining; dropped on change. */
-  replay: Outgoing[] | undefined;
-  /** The `ts` of the newest message; each new one gets a later `ts`, so `ts` orders them. */
-  lastTs = 0;
-  /** The key the room is stored and found under. */
-  readonly key: string;
-
-  constructor(readonly name: string) {
-    this.key = nameKey(name);
-  }
-}
 
 /** The hub's state for one connection. */
 export class Client {
@@ -165,7 +126,7 @@ export class Client {
   operator = false;
   /** Wrong passwords so far on this connection (server, operator or name); never reset. */
   authFailures = 0;
-  /** Digests of the last secrets typed on this connection (see {@link secretDigest}). */
+  /** Digests of the last secrets typed on this connection (see prompts.ts). */
   secrets: string[] | undefined;
   /** Lines that came in while a password was being checked; handled in order after. */
   held: string[] | undefined;
@@ -215,17 +176,11 @@ export class Hub {
   readonly #opts: HubOptions;
   readonly #store: ChatStore;
   readonly #clients = new Set<Client>();
-  /** Named clients by name key, in join order. */
-  readonly #byName = new Map<string, Client>();
-  /** Rooms by name key: #lobby always, others while they have members. */
-  readonly #rooms = new Map<string, Room>();
-  readonly #lobby: Room;
+  readonly #names = new Directory();
+  readonly #rooms: Rooms;
   readonly #moderation: Moderation;
-  /** Wrong passwords by source address, and by secret (`server`, `op`, `name:KEY`). */
-  readonly #byAddress: Throttle;
-  readonly #bySecret: Throttle;
-  /** Password hashes running now, server-wide. */
-  #hashing = 0;
+  readonly #guesses: Guesses;
+  readonly #hashes: Hashes;
   /** Most connections open since memory was last reclaimed. */
   #connectionPeak = 0;
   readonly #reclaimer = new Reclaimer(undefined, (before, after) => {
@@ -235,25 +190,36 @@ export class Hub {
         `RSS ${mib(before.rss)} -> ${mib(after.rss)} MiB`,
     );
   });
-  #motd: string[] | undefined;
-  #guestCounter = 0;
+  readonly #out: Delivery;
+  readonly #ops: Operators;
 
   constructor(options: HubOptions) {
     this.#opts = options;
     const limits = options.limits;
-    const throttle = {
-      delayMs: limits.authDelayMs,
-      maxDelayMs: limits.authMaxDelayMs,
-      lockoutMs: limits.authLockoutMs,
-      forgetMs: limits.authForgetMs,
-      maxKeys: AUTH_KEYS_TRACKED,
-    };
-    this.#byAddress = new Throttle({ ...throttle, lockoutAfter: limits.authLockoutAfter });
-    this.#bySecret = new Throttle({ ...throttle, lockoutAfter: limits.authSecretLockoutAfter });
+    this.#guesses = new Guesses(limits);
+    // When the last hash running finishes, memory is reclaimed.
+    this.#hashes = new Hashes(limits.maxHashes, () => this.#reclaimer.schedule());
     this.#store = options.store ?? new MemoryStore(options.limits.historyLines, options.limits);
     this.#moderation = new Moderation(this.#store);
-    this.#motd = options.motd;
-    this.#lobby = this.#room(LOBBY)!;
+    this.#out = new Delivery(limits.announceUpTo, this.#names.byKey);
+    this.#rooms = new Rooms(
+      this.#store,
+      limits,
+      (what, err) => this.#log(`store failed ${what}: ${describe(err)}`),
+      () => this.#reclaimer.schedule(),
+    );
+    this.#ops = new Operators({
+      limits,
+      clients: this.#clients,
+      names: this.#names,
+      rooms: this.#rooms,
+      moderation: this.#moderation,
+      out: this.#out,
+      log: (line) => this.#log(line),
+      storeFailed: (err) => this.#log(`store failed: ${describe(err)}`),
+      kick: (name, reason, by) => this.kick(name, reason, by),
+      disconnect: (client, reason) => this.disconnect(client, reason),
+    }, options.motd);
   }
 
   /** Names online, in the order they connected (a rename keeps the place). */
@@ -275,12 +241,12 @@ export class Hub {
     this.#connectionPeak = Math.max(this.#connectionPeak, this.#clients.size);
     this.#log(`connect ${peer.address} (${this.#clients.size} connections)`);
     this.#hook("connect", { address: peer.address });
-    this.#send(client, {
+    this.#out.send(client, {
       type: "welcome",
       ts: Date.now(),
       server: "linechat",
       version: this.#opts.version,
-      text: `welcome to linechat ${this.#opts.version} (${this.#byName.size} online)`,
+      text: `welcome to linechat ${this.#opts.version} (${this.#names.size} online)`,
       ...this.#floodLimits(),
     });
     if (this.#opts.password !== undefined) {
@@ -297,18 +263,14 @@ export class Hub {
    * address or a range holding it, or undefined. Never throws.
    */
   bannedAddress(ip: string, now = Date.now()): string | undefined {
-    const ban = this.#moderation.banned("ip", ip, now);
-    return ban &&
-      `you are banned from this server ${untilText(ban.until)}${
-        ban.reason ? ` (${ban.reason})` : ""
-      }`;
+    return this.#ops.bannedAddress(ip, now);
   }
 
   /** A client is in (no password needed, or it gave it): it gets a name or is asked for one. */
   #admitted(client: Client): void {
     if (this.#opts.autoName) {
       client.prompt = { for: "ready" };
-      this.#join(client, this.#freeGuestName(), true);
+      this.#join(client, this.#names.freeGuestName(), true);
     } else {
       client.prompt = { for: "name" };
       this.#prompt(client);
@@ -323,10 +285,7 @@ export class Hub {
 
   /** Handles an admitted line, or holds it while a password is being checked. */
   #handle(client: Client, line: string): void {
-    if (client.held) {
-      if (client.held.length < MAX_HELD_LINES) client.held.push(line);
-      return;
-    }
+    if (hold(client, line)) return;
     try {
       this.#input(client, sanitize(line));
     } catch (err) {
@@ -337,7 +296,7 @@ export class Hub {
   /** Tells a client its line was longer than the limit and was discarded. */
   overlong(client: Client, now = Date.now()): void {
     if (client.closing || !this.#admit(client, now)) return;
-    this.#error(
+    this.#out.error(
       client,
       "line-too-long",
       `line too long (limit ${this.#opts.limits.maxLineBytes} bytes); it was discarded`,
@@ -360,12 +319,12 @@ export class Hub {
     const name = client.name;
     const room = client.room;
     if (name !== undefined && room !== undefined) {
-      this.#byName.delete(nameKey(name));
-      this.#leaveRoom(client, room);
-      const count = this.#byName.size;
+      this.#names.remove(name);
+      this.#rooms.leave(client, room);
+      const count = this.#names.size;
       this.#log(`leave ${name}${reason ? ` (${reason})` : ""} (${count} online)`);
       const members = room.members.size;
-      this.#roomNotice(room, {
+      this.#out.roomNotice(room, {
         type: "leave",
         ts: Date.now(),
         name,
@@ -387,7 +346,7 @@ export class Hub {
   /** Tells every client the server is going away and closes them. */
   shutdown(reason = "server shutting down"): void {
     this.#reclaimer.close();
-    for (const client of this.#clients) this.#bye(client, reason);
+    for (const client of this.#clients) this.#out.bye(client, reason);
   }
 
   /**
@@ -422,14 +381,14 @@ export class Hub {
       case "disconnect":
         return "stop";
       case "users":
-        this.#log(`console: ${this.#byName.size} online: ${this.names.join(", ")}`);
+        this.#log(`console: ${this.#names.size} online: ${this.names.join(", ")}`);
         return;
       case "sendall":
         if (cmd.text) this.#announce(cmd.text);
         return;
       case "motd":
-        if (cmd.text) this.#setMotd(server, cmd.text);
-        else this.#log(`console: motd: ${(this.#motd ?? ["(none)"]).join(" / ")}`);
+        if (cmd.text) this.#ops.setMotd(server, cmd.text);
+        else this.#log(`console: motd: ${(this.#ops.motd ?? ["(none)"]).join(" / ")}`);
         return;
       case "help":
         this.#log(
@@ -439,7 +398,7 @@ export class Hub {
         );
         return;
       case "purge":
-        this.#purge(server, cmd);
+        this.#ops.purge(server, cmd);
         return;
       case "kick":
       case "ban":
@@ -447,7 +406,7 @@ export class Hub {
       case "banned":
       case "mute":
       case "unmute":
-        this.#operatorCommand(server, cmd);
+        this.#ops.command(server, cmd);
         return;
       default:
         this.#log(`console: /${cmd.name} is not available on the console`);
@@ -456,11 +415,11 @@ export class Hub {
 
   /** Disconnects the named user with a reason; false when nobody has that name. */
   kick(name: string, reason?: string, by = "the server"): boolean {
-    const target = this.#byName.get(nameKey(name));
+    const target = this.#names.get(name);
     if (!target) return false;
     const clean = reason ? sanitizeLabel(reason) : "";
     this.#log(`kick ${target.name} by ${by}${clean ? ` (${clean})` : ""}`);
-    this.#bye(target, `kicked by ${by}${clean ? `: ${clean}` : ""}`);
+    this.#out.bye(target, `kicked by ${by}${clean ? `: ${clean}` : ""}`);
     this.disconnect(target, "kicked");
     return true;
   }
@@ -486,11 +445,11 @@ export class Hub {
         nameTimeoutMs > 0 && client.name === undefined && now - client.connectedAt >= nameTimeoutMs
       ) {
         this.#log(`timeout ${client.peer.address}: no name chosen`);
-        this.#bye(client, `no name chosen within ${seconds(nameTimeoutMs)}`);
+        this.#out.bye(client, `no name chosen within ${seconds(nameTimeoutMs)}`);
         this.disconnect(client, "no name chosen");
       } else if (idleTimeoutMs > 0 && now - client.lastInput >= idleTimeoutMs) {
         this.#log(`timeout ${this.#who(client)}: idle`);
-        this.#bye(client, `idle for ${seconds(idleTimeoutMs)}`);
+        this.#out.bye(client, `idle for ${seconds(idleTimeoutMs)}`);
         this.disconnect(client, "idle");
       }
     }
@@ -510,7 +469,7 @@ export class Hub {
     client.floodBudget ??= new TokenBucket(bucket.rate, floodDisconnectLines, now);
     if (!client.floodBudget.take(now)) {
       this.#log(`flood ${this.#who(client)}: disconnected`);
-      this.#bye(client, "disconnected for flooding");
+      this.#out.bye(client, "disconnected for flooding");
       this.disconnect(client, "flooding");
       return false;
     }
@@ -523,7 +482,7 @@ export class Hub {
       client.droppedToldAt = now;
       const lost = client.dropped === 1 ? "1 line" : `${client.dropped} lines`;
       const limit = `limit ${bucket.rate}/s after a burst of ${bucket.burst}`;
-      this.#error(client, "flood", `slow down: ${lost} dropped so far (${limit})`);
+      this.#out.error(client, "flood", `slow down: ${lost} dropped so far (${limit})`);
     }
     return false;
   }
@@ -547,7 +506,7 @@ export class Hub {
       fn();
       const request = client.request;
       if (request && !request.answered && !client.held && !client.closing) {
-        this.#send(client, { type: "ok", ts: Date.now() });
+        this.#out.send(client, { type: "ok", ts: Date.now() });
       }
     } finally {
       client.request = outer;
@@ -562,7 +521,7 @@ export class Hub {
     const request = parseRequest(line, sanitize);
     this.#answering(client, request.id, () => {
       if (request.kind === "error") {
-        this.#error(client, request.code, request.message);
+        this.#out.error(client, request.code, request.message);
         return;
       }
       client.pending = undefined;
@@ -573,13 +532,17 @@ export class Hub {
       } else if (
         request.room !== undefined && client.room && nameKey(request.room) !== client.room.key
       ) {
-        this.#error(
+        this.#out.error(
           client,
           "not-in-room",
           `you are in ${client.room.name}, not ${request.room}; join it first`,
         );
-      } else if (cmd.name === "sendall" && this.#looksLikeSecret(client, cmd.text!)) {
-        this.#error(client, "looks-like-password", "that looks like a password; it was not sent");
+      } else if (cmd.name === "sendall" && looksLikeSecret(client, cmd.text!)) {
+        this.#out.error(
+          client,
+          "looks-like-password",
+          "that looks like a password; it was not sent",
+        );
       } else {
         this.#command(client, cmd);
       }
@@ -595,12 +558,12 @@ export class Hub {
     // Before a name, a plain line is the name: no `USER:TEXT` form yet.
     const named = client.name !== undefined;
     const input = parseInput(line, {
-      isUser: named ? (n) => this.#byName.has(nameKey(n)) : undefined,
+      isUser: named ? (n) => this.#names.has(n) : undefined,
     });
-    if (input.kind === "text" && this.#looksLikeSecret(client, input.text)) {
+    if (input.kind === "text" && looksLikeSecret(client, input.text)) {
       // A password typed again after it was taken (or typed here before): never sent.
       client.pending = undefined;
-      this.#error(client, "looks-like-password", "that looks like a password; it was not sent");
+      this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
       if (client.name === undefined) this.#prompt(client);
       return;
     }
@@ -608,7 +571,7 @@ export class Hub {
       const pending = client.pending;
       client.pending = undefined;
       if (input.kind === "empty") {
-        this.#system(client, "nothing sent");
+        this.#out.system(client, "nothing sent");
       } else {
         this.#deliver(client, pending, input.text);
       }
@@ -619,7 +582,7 @@ export class Hub {
       case "empty":
         return;
       case "error":
-        this.#error(
+        this.#out.error(
           client,
           input.code ?? (input.usage ? "usage" : "unknown-command"),
           input.message,
@@ -657,7 +620,7 @@ export class Hub {
     }
     const input = parseInput(text);
     if (input.kind === "error") {
-      this.#error(client, input.usage ? "usage" : "unknown-command", input.message);
+      this.#out.error(client, input.usage ? "usage" : "unknown-command", input.message);
       return;
     }
     if (input.kind === "command") this.#promptCommand(client, prompt, input.command);
@@ -665,22 +628,10 @@ export class Hub {
 
   /** A command (typed or requested) at a password prompt: only a few work there. */
   #promptCommand(client: Client, prompt: PasswordPrompt, cmd: Command): void {
-    if (cmd.name === "pass") {
-      this.#password(client, prompt, cmd.password);
-    } else if (
-      cmd.name === "help" || cmd.name === "proto" || cmd.name === "disconnect" ||
-      (cmd.name === "changeusername" && prompt.about === "name")
-    ) {
-      this.#command(client, cmd);
-    } else if (prompt.about === "server") {
-      this.#error(client, "no-password", "give the server password first (/pass PASSWORD)");
-    } else {
-      this.#error(
-        client,
-        "no-password",
-        `give the password for ${prompt.name}, /nick another name, or an empty line to go back`,
-      );
-    }
+    const action = atPasswordPrompt(prompt, cmd);
+    if (action.do === "password") this.#password(client, prompt, action.password);
+    else if (action.do === "run") this.#command(client, cmd);
+    else this.#out.error(client, "no-password", action.text);
   }
 
   /** A password given at a prompt: the server's, or a registered name's. */
@@ -689,7 +640,7 @@ export class Hub {
       this.#rename(client, prompt.name, given);
       return;
     }
-    this.#remember(client, given);
+    remember(client, given);
     const expected = this.#opts.password!;
     this.#guess(client, "server", "wrong password", () => sameSecret(given, expected), (right) => {
       if (!right) {
@@ -720,15 +671,12 @@ export class Hub {
     const now = Date.now();
     const id = client.request?.id;
     const address = sourceKey(client.peer.address);
-    const locked = Math.max(
-      this.#byAddress.lockedUntil(address, now) ?? 0,
-      this.#bySecret.lockedUntil(secret, now) ?? 0,
-    );
+    const locked = this.#guesses.lockedUntil(address, secret, now);
     if (locked > 0) {
       client.authFailures++;
       this.#log(`locked out: ${what} from ${this.#who(client)} not checked`);
       if (this.#tooManyTries(client, "locked out")) return;
-      this.#error(
+      this.#out.error(
         client,
         "locked-out",
         `too many wrong passwords; it was not checked: try again in ${inTime(locked - now)}`,
@@ -736,19 +684,13 @@ export class Hub {
       then(false);
       return;
     }
-    const before = Math.max(
-      this.#byAddress.failures(address, now),
-      this.#bySecret.failures(secret, now),
-    );
+    const before = this.#guesses.failures(address, secret, now);
     const answer = (right: boolean) => {
       const checked = Date.now();
       // A right answer waits as long as a wrong one would: the count a failure would make.
       let failures = before + 1;
       if (!right) {
-        failures = Math.max(
-          this.#byAddress.fail(address, checked),
-          this.#bySecret.fail(secret, checked),
-        );
+        failures = this.#guesses.fail(address, secret, checked);
         client.authFailures++;
         this.#log(
           `${what} from ${this.#who(client)} (${client.authFailures} here, ${failures} counted)`,
@@ -759,11 +701,11 @@ export class Hub {
         this.#answering(client, id, () => {
           client.timer = undefined;
           if (client.closing || (!right && this.#tooManyTries(client, what))) return;
-          if (!right) this.#error(client, "wrong-password", `${what}; try again`);
+          if (!right) this.#out.error(client, "wrong-password", `${what}; try again`);
           then(right);
           this.#release(client);
         });
-      const wait = right && before === 0 ? 0 : this.#byAddress.delayMs(failures);
+      const wait = right && before === 0 ? 0 : this.#guesses.delayMs(failures);
       const left = now + wait - checked;
       if (left <= 0) {
         reply();
@@ -783,7 +725,7 @@ export class Hub {
         this.#log(`error checking a password for ${this.#who(client)}: ${describe(err)}`);
         if (client.closing) return;
         this.#answering(client, id, () => {
-          this.#error(client, "internal", "the server could not check that password");
+          this.#out.error(client, "internal", "the server could not check that password");
           then(false);
           this.#release(client);
         });
@@ -794,7 +736,7 @@ export class Hub {
   /** Closes the connection after `authTries` wrong passwords on it, saying `why`; true if so. */
   #tooManyTries(client: Client, why: string): boolean {
     if (client.authFailures < this.#opts.limits.authTries) return false;
-    this.#bye(client, `${why}: too many tries`);
+    this.#out.bye(client, `${why}: too many tries`);
     this.disconnect(client, "too many wrong passwords");
     return true;
   }
@@ -805,28 +747,13 @@ export class Hub {
    * one running finishes, memory is reclaimed.
    */
   #hash<T>(client: Client, work: () => Promise<T>): Promise<T> | undefined {
-    const max = this.#opts.limits.maxHashes;
-    if (max > 0 && this.#hashing >= max) {
-      this.#log(`busy: ${this.#hashing} password hashes running, ${this.#who(client)} refused`);
-      this.#error(client, "busy", "busy, try again in a moment");
-      return undefined;
+    const hashing = this.#hashes.start(work);
+    if (!hashing) {
+      const running = this.#hashes.running;
+      this.#log(`busy: ${running} password hashes running, ${this.#who(client)} refused`);
+      this.#out.error(client, "busy", "busy, try again in a moment");
     }
-    this.#hashing++;
-    return work().finally(() => {
-      if (--this.#hashing === 0) this.#reclaimer.schedule();
-    });
-  }
-
-  /** Keeps the digest of a secret typed on this connection (the last few). */
-  #remember(client: Client, secret: string): void {
-    const secrets = client.secrets ??= [];
-    secrets.push(secretDigest(secret));
-    if (secrets.length > SECRETS_REMEMBERED) secrets.shift();
-  }
-
-  /** Whether `text` is a secret typed on this connection. */
-  #looksLikeSecret(client: Client, text: string): boolean {
-    return client.secrets !== undefined && client.secrets.includes(secretDigest(text));
+    return hashing;
   }
 
   /** Handles the lines held while a password was checked, in order. */
@@ -851,11 +778,11 @@ export class Hub {
       : cmd;
     this.#hook("command", { name: client.name, address: client.peer.address, command: shown });
     if (isOperatorCommand(cmd.name) && !client.operator) {
-      this.#error(client, "not-allowed", `not allowed: /${cmd.name} is for operators`);
+      this.#out.error(client, "not-allowed", `not allowed: /${cmd.name} is for operators`);
       return;
     }
     if (client.name === undefined && !worksBeforeName(cmd.name)) {
-      this.#error(client, "no-name", "choose a name first (type a name, or /nick NAME)");
+      this.#out.error(client, "no-name", "choose a name first (type a name, or /nick NAME)");
       this.#prompt(client);
       return;
     }
@@ -865,7 +792,7 @@ export class Hub {
   /** One handler per command; the type makes a command without a handler a compile error. */
   readonly #handlers: { [K in CommandName]: Handler<K> } = {
     help: (client, cmd) => {
-      this.#send(client, { type: "help", ts: Date.now(), lines: helpLines(cmd.topic) });
+      this.#out.send(client, { type: "help", ts: Date.now(), lines: helpLines(cmd.topic) });
     },
     users: (client, cmd) => {
       const room = client.room!;
@@ -876,13 +803,13 @@ export class Hub {
       const names = shown.map((c) => c.name!);
       const operators = shown.filter((c) => c.operator).map((c) => c.name!);
       const away = shown.filter((c) => c.away !== undefined).map((c) => c.name!);
-      this.#send(client, {
+      this.#out.send(client, {
         type: "users",
         ts: Date.now(),
         room: cmd.everyone ? "*" : room.name,
         names,
         count: all.length,
-        online: this.#byName.size,
+        online: this.#names.size,
         ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
         ...(operators.length ? { operators } : {}),
         ...(away.length ? { away } : {}),
@@ -894,7 +821,7 @@ export class Hub {
     me: (client, cmd) => this.#deliver(client, { kind: "action" }, cmd.text),
     reply: (client, cmd) => {
       if (client.lastPmFrom === undefined) {
-        this.#error(client, "unknown-user", "nobody has sent you a private message yet");
+        this.#out.error(client, "unknown-user", "nobody has sent you a private message yet");
         return;
       }
       this.#twoStep(client, { kind: "private", to: client.lastPmFrom }, cmd.text);
@@ -902,17 +829,17 @@ export class Hub {
     join: (client, cmd) => {
       const problem = roomProblem(cmd.room, this.#opts.limits.maxNameLength);
       if (problem) {
-        this.#error(client, "room-invalid", `invalid room: ${problem}`);
+        this.#out.error(client, "room-invalid", `invalid room: ${problem}`);
       } else if (nameKey(cmd.room) === client.room!.key) {
-        this.#system(client, `you are already in ${client.room!.name}`);
+        this.#out.system(client, `you are already in ${client.room!.name}`);
       } else if (
-        !this.#silenced(client, `you stay in ${client.room!.name}`) &&
+        !this.#ops.silenced(client, `you stay in ${client.room!.name}`) &&
         this.#noisy(client, "room changes")
       ) {
-        const room = this.#room(cmd.room);
+        const room = this.#rooms.open(cmd.room);
         if (room) this.#move(client, room);
         else {
-          this.#error(
+          this.#out.error(
             client,
             "room-invalid",
             `too many rooms (limit ${this.#opts.limits.maxRooms}); join one that exists (/rooms)`,
@@ -921,20 +848,17 @@ export class Hub {
       }
     },
     leave: (client) => {
-      if (client.room === this.#lobby) {
-        this.#system(client, `you are in ${LOBBY} already`);
+      if (client.room === this.#rooms.lobby) {
+        this.#out.system(client, `you are in ${LOBBY} already`);
       } else if (
-        !this.#silenced(client, `you stay in ${client.room!.name}`) &&
+        !this.#ops.silenced(client, `you stay in ${client.room!.name}`) &&
         this.#noisy(client, "room changes")
       ) {
-        this.#move(client, this.#lobby);
+        this.#move(client, this.#rooms.lobby);
       }
     },
     rooms: (client) => {
-      const all = [...this.#rooms.values()]
-        .sort((a, b) =>
-          a === this.#lobby ? -1 : b === this.#lobby ? 1 : a.name.localeCompare(b.name)
-        );
+      const all = this.#rooms.sorted();
       const shown = fitting(
         all,
         replyBudget(this.#opts.limits),
@@ -946,19 +870,31 @@ export class Hub {
         topic: r.topic?.text,
       }));
       const omitted = all.length - shown.length;
-      this.#send(client, { type: "rooms", ts: Date.now(), rooms, ...(omitted ? { omitted } : {}) });
+      this.#out.send(client, {
+        type: "rooms",
+        ts: Date.now(),
+        rooms,
+        ...(omitted ? { omitted } : {}),
+      });
     },
     topic: (client, cmd) => {
       const room = client.room!;
       const ts = Date.now();
       if (cmd.text === undefined && !cmd.remove) {
         const { text, by } = room.topic ?? {};
-        this.#send(client, { type: "topic", ts, room: room.name, topic: text, by, changed: false });
+        this.#out.send(client, {
+          type: "topic",
+          ts,
+          room: room.name,
+          topic: text,
+          by,
+          changed: false,
+        });
         return;
       }
-      if (this.#silenced(client, "the topic was not changed")) return;
+      if (this.#ops.silenced(client, "the topic was not changed")) return;
       if (cmd.remove && !room.topic) {
-        this.#error(client, "usage", `${room.name} has no topic`);
+        this.#out.error(client, "usage", `${room.name} has no topic`);
         return;
       }
       if (cmd.text !== undefined && this.#tooLong(client, cmd.text, "topic")) return;
@@ -966,19 +902,17 @@ export class Hub {
       const by = client.name!;
       const topic = cmd.text === undefined ? undefined : sanitizeLabel(cmd.text);
       if (topic === "") {
-        this.#error(client, "usage", "a topic needs visible text (/topic -delete removes it)");
+        this.#out.error(client, "usage", "a topic needs visible text (/topic -delete removes it)");
         return;
       }
       try {
-        if (topic === undefined) this.#store.removeTopic(room.key);
-        else this.#store.setTopic({ room: room.key, topic, by, ts });
+        this.#rooms.setTopic(room, topic, by, ts);
       } catch (err) {
         this.#notStored(client, err);
         return;
       }
-      room.topic = topic === undefined ? undefined : { text: topic, by };
       this.#log(`topic ${room.name} by ${by}: ${topic ?? "(removed)"}`);
-      this.#toRoom(room, {
+      this.#out.toRoom(room, {
         type: "topic",
         ts,
         room: room.name,
@@ -989,26 +923,26 @@ export class Hub {
     },
     away: (client, cmd) => {
       // The reason is shown to others (/whois, private messages); plain /away is not.
-      if (cmd.reason !== undefined && this.#silenced(client, "use /away without a reason")) {
+      if (cmd.reason !== undefined && this.#ops.silenced(client, "use /away without a reason")) {
         return;
       }
       if (cmd.reason !== undefined && this.#tooLong(client, cmd.reason, "reason")) return;
       client.away = (cmd.reason === undefined ? "" : sanitizeLabel(cmd.reason)) || "away";
-      this.#system(client, `you are marked as away (${client.away}); /back when you return`);
+      this.#out.system(client, `you are marked as away (${client.away}); /back when you return`);
     },
     back: (client) => {
       const was = client.away;
       client.away = undefined;
-      this.#system(client, was === undefined ? "you were not away" : "welcome back");
+      this.#out.system(client, was === undefined ? "you were not away" : "welcome back");
     },
     whois: (client, cmd) => {
-      const target = this.#byName.get(nameKey(cmd.user));
+      const target = this.#names.get(cmd.user);
       if (!target) {
-        this.#error(client, "unknown-user", `no user named ${cmd.user} is online`);
+        this.#out.error(client, "unknown-user", `no user named ${cmd.user} is online`);
         return;
       }
       const ts = Date.now();
-      this.#send(client, {
+      this.#out.send(client, {
         type: "whois",
         ts,
         name: target.name!,
@@ -1022,26 +956,29 @@ export class Hub {
     ignore: (client, cmd) => {
       if (cmd.user === undefined) {
         const list = [...client.ignored ?? []];
-        this.#system(client, list.length ? `you ignore: ${list.join(", ")}` : "you ignore nobody");
+        this.#out.system(
+          client,
+          list.length ? `you ignore: ${list.join(", ")}` : "you ignore nobody",
+        );
         return;
       }
       const problem = nameProblem(cmd.user, this.#opts.limits.maxNameLength);
       if (problem) {
-        this.#error(client, "name-invalid", `invalid name: ${problem}`);
+        this.#out.error(client, "name-invalid", `invalid name: ${problem}`);
       } else if (nameKey(cmd.user) === nameKey(client.name!)) {
-        this.#error(client, "usage", "you cannot ignore yourself");
+        this.#out.error(client, "usage", "you cannot ignore yourself");
       } else if (
         (client.ignored?.size ?? 0) >= this.#opts.limits.maxIgnore &&
         !client.ignored?.has(nameKey(cmd.user))
       ) {
-        this.#error(
+        this.#out.error(
           client,
           "usage",
           `you ignore ${this.#opts.limits.maxIgnore} names already (the limit); /unignore one first`,
         );
       } else {
         (client.ignored ??= new Set()).add(nameKey(cmd.user));
-        this.#system(
+        this.#out.system(
           client,
           `you no longer see messages from ${cmd.user} (/unignore ${cmd.user} to undo)`,
         );
@@ -1049,40 +986,47 @@ export class Hub {
     },
     unignore: (client, cmd) => {
       if (client.ignored?.delete(nameKey(cmd.user))) {
-        this.#system(client, `you see messages from ${cmd.user} again`);
+        this.#out.system(client, `you see messages from ${cmd.user} again`);
       } else {
-        this.#error(client, "unknown-user", `you are not ignoring ${cmd.user}`);
+        this.#out.error(client, "unknown-user", `you are not ignoring ${cmd.user}`);
       }
     },
     motd: (client, cmd) => {
       if (cmd.text !== undefined) {
-        if (client.operator) this.#setMotd({ name: client.name!, client }, cmd.text);
-        else this.#error(client, "not-allowed", "not allowed: setting the motd is for operators");
+        if (client.operator) this.#ops.setMotd({ name: client.name!, client }, cmd.text);
+        else {this.#out.error(
+            client,
+            "not-allowed",
+            "not allowed: setting the motd is for operators",
+          );}
         return;
       }
-      const lines = this.#motd;
-      if (lines?.length) this.#send(client, { type: "motd", ts: Date.now(), lines });
-      else this.#system(client, "there is no message of the day");
+      const lines = this.#ops.motd;
+      if (lines?.length) this.#out.send(client, { type: "motd", ts: Date.now(), lines });
+      else this.#out.system(client, "there is no message of the day");
     },
     changeusername: (client, cmd) => {
       // Everyone sees a rename; choosing a first name is not one.
-      if (client.name !== undefined && this.#silenced(client, "your name was not changed")) return;
+      if (client.name !== undefined && this.#ops.silenced(client, "your name was not changed")) {
+        return;
+      }
       if (client.name !== undefined && !this.#noisy(client, "name changes")) return;
       this.#rename(client, cmd.nick, cmd.password);
     },
     disconnect: (client, cmd) => {
       // Others see the reason, unless the client may not be heard (muted) or it is too long.
-      const reason = cmd.reason === undefined || client.name === undefined || this.#muteOf(client)
-        ? ""
-        : sanitizeLabel(cmd.reason);
+      const reason =
+        cmd.reason === undefined || client.name === undefined || this.#ops.muteOf(client)
+          ? ""
+          : sanitizeLabel(cmd.reason);
       const shown = reason && encodedBytes(reason) <= this.#opts.limits.maxLineBytes;
-      this.#bye(client, "goodbye");
+      this.#out.bye(client, "goodbye");
       this.disconnect(client, shown ? `quit: ${reason}` : "quit");
     },
     proto: (client, cmd) => {
       client.mode = cmd.mode;
       const prompt = client.prompt;
-      this.#send(client, {
+      this.#out.send(client, {
         type: "mode",
         ts: Date.now(),
         mode: cmd.mode,
@@ -1095,38 +1039,42 @@ export class Hub {
       // The password prompt the client is answering, again in the mode it now reads.
       this.#passwordPrompt(client);
     },
-    pass: (client) => this.#system(client, "no password is needed now"),
+    pass: (client) => this.#out.system(client, "no password is needed now"),
     op: (client, cmd) => {
       const expected = this.#opts.opPassword;
-      this.#remember(client, cmd.password);
+      remember(client, cmd.password);
       if (expected === undefined) {
-        this.#error(client, "not-allowed", "this server has no operator password");
+        this.#out.error(client, "not-allowed", "this server has no operator password");
       } else if (client.operator) {
-        this.#system(client, "you are an operator already");
+        this.#out.system(client, "you are an operator already");
       } else {
         const check = () => sameSecret(cmd.password, expected);
         this.#guess(client, "op", "wrong operator password", check, (right) => {
           if (!right) return;
           client.operator = true;
           this.#log(`op ${client.name}`);
-          this.#system(client, "you are now an operator");
+          this.#out.system(client, "you are now an operator");
         });
       }
     },
     register: (client, cmd) => {
       const name = client.name!;
-      this.#remember(client, cmd.password);
+      remember(client, cmd.password);
       if (!this.#store.persistent) {
-        this.#error(client, "not-allowed", "registering names needs a server started with --data");
+        this.#out.error(
+          client,
+          "not-allowed",
+          "registering names needs a server started with --data",
+        );
       } else if (this.#store.account(nameKey(name))) {
-        this.#error(client, "usage", `${name} is registered already (/unregister first)`);
+        this.#out.error(client, "usage", `${name} is registered already (/unregister first)`);
       } else {
         const hashing = this.#hash(client, () => hashPassword(cmd.password));
         if (hashing) {
           this.#async(client, hashing, (hash) => {
             this.#store.setAccount({ key: nameKey(name), name, hash, ts: Date.now() });
             this.#log(`register ${name}`);
-            this.#system(client, `${name} is yours now: taking it needs this password`);
+            this.#out.system(client, `${name} is yours now: taking it needs this password`);
           });
         }
       }
@@ -1135,18 +1083,18 @@ export class Hub {
       const name = client.name!;
       if (this.#store.removeAccount(nameKey(name))) {
         this.#log(`unregister ${name}`);
-        this.#system(client, `${name} is no longer registered`);
+        this.#out.system(client, `${name} is no longer registered`);
       } else {
-        this.#error(client, "usage", `${name} is not registered`);
+        this.#out.error(client, "usage", `${name} is not registered`);
       }
     },
-    purge: (client, cmd) => this.#purge({ name: client.name!, client }, cmd),
-    kick: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
-    ban: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
-    unban: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
-    banned: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
-    mute: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
-    unmute: (client, cmd) => this.#operatorCommand({ name: client.name!, client }, cmd),
+    purge: (client, cmd) => this.#ops.purge({ name: client.name!, client }, cmd),
+    kick: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
+    ban: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
+    unban: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
+    banned: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
+    mute: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
+    unmute: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
   };
 
   // --- naming ----------------------------------------------------------------------
@@ -1154,24 +1102,22 @@ export class Hub {
   #rename(client: Client, name: string, password?: string): void {
     const key = nameKey(name);
     const problem = nameProblem(name, this.#opts.limits.maxNameLength);
-    const holder = this.#byName.get(key);
+    const taken = this.#names.taken(name, client);
     const ban = problem ? undefined : this.#moderation.banned("name", key, Date.now());
-    if (this.#looksLikeSecret(client, name)) {
-      this.#error(client, "looks-like-password", "that looks like a password; it was not sent");
+    if (looksLikeSecret(client, name)) {
+      this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
       this.#back(client);
       return;
     }
-    if (problem || (holder && holder !== client) || ban) {
-      this.#error(
+    if (problem || taken || ban) {
+      this.#out.error(
         client,
         problem ? "name-invalid" : ban ? "name-banned" : "name-taken",
         problem
           ? `invalid name: ${problem}`
           : ban
           ? `the name ${name} is banned ${untilText(ban.until)}; choose another`
-          : looksAlike(name, holder!.name!)
-          ? `the name ${name} looks too much like ${holder!.name} (online); choose another`
-          : `the name ${name} is taken; choose another`,
+          : taken!,
       );
       this.#back(client);
       return;
@@ -1180,7 +1126,7 @@ export class Hub {
       ? undefined // renaming within your own name (case, look-alike): already proven
       : this.#store.account(key);
     if (account && looksAlike(name, account.name)) {
-      this.#error(
+      this.#out.error(
         client,
         "name-taken",
         `the name ${name} looks too much like ${account.name} (registered); choose another`,
@@ -1195,20 +1141,20 @@ export class Hub {
     const prompt: Prompt = { for: "password", about: "name", name };
     if (password === undefined) {
       client.prompt = prompt;
-      this.#error(client, "name-registered", `${name} is registered: give its password`);
+      this.#out.error(client, "name-registered", `${name} is registered: give its password`);
       this.#passwordPrompt(client);
       return;
     }
-    this.#remember(client, password);
+    remember(client, password);
     const check = () => this.#hash(client, () => verifyPassword(password, account.hash));
     this.#guess(client, `name:${key}`, `wrong password for ${name}`, check, (right) => {
       if (!right) {
         // The prompt stays until the right password, another name, or an empty line.
         client.prompt = prompt;
         this.#passwordPrompt(client);
-      } else if (this.#byName.has(key)) {
+      } else if (this.#names.has(name)) {
         // Someone took it while the password was being checked.
-        this.#error(client, "name-taken", `the name ${name} is taken; choose another`);
+        this.#out.error(client, "name-taken", `the name ${name} is taken; choose another`);
         this.#back(client);
       } else {
         this.#takeName(client, name);
@@ -1227,7 +1173,7 @@ export class Hub {
     } else if (client.prompt.for !== "ready") {
       client.prompt = { for: "ready" };
       const text = `back to chat as ${client.name}`;
-      this.#send(client, { type: "prompt", ts: Date.now(), for: "ready", text });
+      this.#out.send(client, { type: "prompt", ts: Date.now(), for: "ready", text });
     }
   }
 
@@ -1240,21 +1186,14 @@ export class Hub {
       return;
     }
     if (previous === name) {
-      this.#system(client, `you are already ${name}`);
+      this.#out.system(client, `you are already ${name}`);
       return;
     }
-    this.#byName.delete(nameKey(previous));
-    client.name = name;
-    this.#byName.set(nameKey(name), client);
-    // Ignoring and replying follow the person, not the old name.
-    for (const c of this.#byName.values()) {
-      if (c.ignored?.delete(nameKey(previous))) c.ignored.add(nameKey(name));
-      if (c.lastPmFrom === previous) c.lastPmFrom = name;
-    }
+    this.#names.rename(client, name);
     this.#moderation.renamed(nameKey(previous), nameKey(name));
     this.#log(`rename ${previous} -> ${name}`);
-    this.#send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
-    this.#renameNotice(client, previous, name);
+    this.#out.send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
+    this.#out.renameNotice(client, previous, name);
     this.#hook("rename", { from: previous, to: name });
   }
 
@@ -1264,24 +1203,23 @@ export class Hub {
     if (client.bucket) {
       client.bucket = new TokenBucket(client.bucket.rate, client.bucket.burst, Date.now());
     }
-    this.#byName.set(nameKey(name), client);
-    const count = this.#byName.size;
+    this.#names.add(client);
+    const count = this.#names.size;
     this.#log(`join ${name} from ${client.peer.address} (${count} online)`);
-    this.#send(client, { type: "named", ts: Date.now(), name, auto });
-    const motd = this.#motd;
-    if (motd?.length) this.#send(client, { type: "motd", ts: Date.now(), lines: motd });
-    const lobby = this.#lobby;
-    lobby.members.add(client);
-    client.room = lobby;
+    this.#out.send(client, { type: "named", ts: Date.now(), name, auto });
+    const motd = this.#ops.motd;
+    if (motd?.length) this.#out.send(client, { type: "motd", ts: Date.now(), lines: motd });
+    const lobby = this.#rooms.lobby;
+    this.#rooms.enter(client, lobby);
     const members = lobby.members.size;
-    this.#roomNotice(
+    this.#out.roomNotice(
       lobby,
       { type: "join", ts: Date.now(), name, room: LOBBY, count, members },
       client,
     );
     if (lobby.topic) {
       const { text, by } = lobby.topic;
-      this.#send(client, {
+      this.#out.send(client, {
         type: "topic",
         ts: Date.now(),
         room: LOBBY,
@@ -1296,57 +1234,13 @@ export class Hub {
 
   // --- rooms -----------------------------------------------------------------------
 
-  /**
-   * The room named `name`, made if it does not exist (with its topic from the store), or
-   * undefined when `maxRooms` rooms exist already.
-   */
-  #room(name: string): Room | undefined {
-    const key = nameKey(name);
-    let room = this.#rooms.get(key);
-    if (room) return room;
-    if (this.#rooms.size >= this.#opts.limits.maxRooms) return undefined;
-    this.#rooms.set(key, room = new Room(name));
-    try {
-      const t = this.#store.topic(key);
-      if (t) room.topic = { text: t.topic, by: t.by };
-    } catch (err) {
-      this.#log(`store failed reading the topic of ${name}: ${describe(err)}`);
-    }
-    return room;
-  }
-
-  /**
-   * Takes a client out of its room. A room left empty is forgotten (not #lobby), with what
-   * is kept of it in memory; with --data its topic and history stay on disk for its return.
-   */
-  #leaveRoom(client: Client, room: Room): void {
-    room.members.delete(client);
-    client.room = undefined;
-    // Everything in the room so far was delivered: a return replays only what is newer.
-    client.seen.delete(room.key);
-    if (room.lastTs > 0) client.seen.set(room.key, room.lastTs);
-    if (client.seen.size > this.#opts.limits.maxRooms) {
-      client.seen.delete(client.seen.keys().next().value!);
-    }
-    if (room.members.size === 0 && room !== this.#lobby) {
-      this.#rooms.delete(room.key);
-      // Its history and topic may be big: collect them once room churn settles.
-      this.#reclaimer.schedule();
-      try {
-        this.#store.forget(room.key);
-      } catch (err) {
-        this.#log(`store failed forgetting ${room.name}: ${describe(err)}`);
-      }
-    }
-  }
-
   /** Moves a named client to another room, telling both rooms and replaying history. */
   #move(client: Client, to: Room): void {
     const name = client.name!;
     const from = client.room!;
-    const count = this.#byName.size;
-    this.#leaveRoom(client, from);
-    this.#roomNotice(from, {
+    const count = this.#names.size;
+    this.#rooms.leave(client, from);
+    this.#out.roomNotice(from, {
       type: "leave",
       ts: Date.now(),
       name,
@@ -1355,11 +1249,10 @@ export class Hub {
       members: from.members.size,
       to: to.name,
     });
-    to.members.add(client);
-    client.room = to;
+    this.#rooms.enter(client, to);
     this.#log(`move ${name}: ${from.name} -> ${to.name}`);
     const ts = Date.now();
-    this.#roomNotice(to, {
+    this.#out.roomNotice(to, {
       type: "join",
       ts,
       name,
@@ -1370,7 +1263,7 @@ export class Hub {
     }, client);
     const all = [...to.members].map((c) => c.name!);
     const names = fitting(all, replyBudget(this.#opts.limits) / 2, (n) => encodedBytes(n) + 3);
-    this.#send(client, {
+    this.#out.send(client, {
       type: "room",
       ts,
       room: to.name,
@@ -1388,102 +1281,48 @@ export class Hub {
    * room are not sent again. The encoded lines are made once per room and shared.
    */
   #replay(client: Client, room: Room): void {
-    const limit = this.#opts.limits.historyLines;
-    if (limit <= 0) return;
-    let lines = room.replay;
-    if (!lines) {
-      try {
-        lines = this.#store.recent(room.key, limit).map((m) =>
-          new Outgoing({
-            type: m.kind,
-            ts: m.ts,
-            from: m.from,
-            room: room.name,
-            text: m.text,
-            history: true,
-          })
-        );
-      } catch (err) {
-        this.#log(`store failed reading the history of ${room.name}: ${describe(err)}`);
-        this.#error(client, "not-stored", "the history of this room cannot be read right now");
-        return;
-      }
-      room.replay = lines;
-      room.lastTs = Math.max(room.lastTs, lines.at(-1)?.event.ts ?? 0);
+    if (this.#opts.limits.historyLines <= 0) return;
+    const budget = replyBudget(this.#opts.limits);
+    let replay;
+    try {
+      replay = this.#rooms.replay(client, room, budget);
+    } catch (err) {
+      this.#log(`store failed reading the history of ${room.name}: ${describe(err)}`);
+      this.#out.error(client, "not-stored", "the history of this room cannot be read right now");
+      return;
     }
-    const seen = client.seen.get(room.key) ?? -Infinity;
-    client.seen.delete(room.key);
-    let start = lines.length;
-    while (start > 0 && lines[start - 1].event.ts > seen) start--;
-    const shown = (out: Outgoing) =>
-      !client.ignored?.has(nameKey((out.event as { from: string }).from));
-    let budget = replyBudget(this.#opts.limits);
-    let first = lines.length;
-    while (first > start) {
-      const out = lines[first - 1];
-      if (shown(out)) {
-        const size = out.bytes(client.mode).length;
-        if (size > budget) break;
-        budget -= size;
-      }
-      first--;
-    }
-    const omitted = first - start;
+    const { lines, omitted } = replay;
     if (omitted > 0) {
-      this.#send(client, {
+      this.#out.send(client, {
         type: "system",
         ts: Date.now(),
         text: `${omitted} older message${omitted === 1 ? "" : "s"} of ${room.name} not shown ` +
-          `(a replay is limited to ${Math.round(replyBudget(this.#opts.limits) / 1024)} KiB)`,
+          `(a replay is limited to ${Math.round(budget / 1024)} KiB)`,
         history: true,
       });
     }
-    let count = 0;
-    for (let i = first; i < lines.length; i++) {
-      if (!shown(lines[i])) continue;
-      this.#write(client, this.#answer(client, lines[i].event, lines[i]), true);
-      count++;
+    for (const out of lines) {
+      this.#out.write(client, this.#out.answer(client, out.event, out), true);
     }
-    if (count > 0 || omitted > 0) {
-      this.#send(client, {
+    if (lines.length > 0 || omitted > 0) {
+      this.#out.send(client, {
         type: "history-end",
         ts: Date.now(),
         room: room.name,
-        count,
+        count: lines.length,
         history: true,
       });
-    }
-  }
-
-  #freeGuestName(): string {
-    for (;;) {
-      const name = `guest-${++this.#guestCounter}`;
-      if (!this.#byName.has(name)) return name;
     }
   }
 
   #prompt(client: Client): void {
-    this.#send(client, { type: "prompt", ts: Date.now(), for: "name", text: "choose a name:" });
+    this.#out.send(client, { type: "prompt", ts: Date.now(), for: "name", text: "choose a name:" });
   }
 
   /** Asks for the password the client's prompt is for (nothing when it is not one). */
   #passwordPrompt(client: Client): void {
     const prompt = client.prompt;
-    if (prompt.for !== "password") return;
-    const ts = Date.now();
-    this.#send(
-      client,
-      prompt.about === "server"
-        ? { type: "prompt", ts, for: "password", about: "server", text: "password:" }
-        : {
-          type: "prompt",
-          ts,
-          for: "password",
-          about: "name",
-          name: prompt.name,
-          text: `password for ${prompt.name}:`,
-        },
-    );
+    if (prompt.for === "password") this.#out.send(client, passwordPromptEvent(prompt, Date.now()));
   }
 
   // --- messages --------------------------------------------------------------------
@@ -1499,12 +1338,12 @@ export class Hub {
       : target.kind === "group"
       ? target.to.join(", ")
       : client.room!.name;
-    this.#system(client, `type your message to ${to} on the next line`);
+    this.#out.system(client, `type your message to ${to} on the next line`);
   }
 
   #deliver(client: Client, target: Target, text: string): void {
     const from = client.name!;
-    if (this.#silenced(client, "nothing was sent")) return;
+    if (this.#ops.silenced(client, "nothing was sent")) return;
     const to = target.kind === "private" ? [target.to] : target.kind === "group" ? target.to : [];
     const rewritten = this.#hook("message", { from, kind: target.kind, to: [...to], text });
     if (rewritten === false) return;
@@ -1513,33 +1352,24 @@ export class Hub {
     let ts = Date.now();
     if (target.kind === "public" || target.kind === "action") {
       const room = client.room!;
-      // Later than the room's last message, so a replay can tell what a client has seen.
-      ts = Math.max(ts, room.lastTs + 1);
       const kind = target.kind === "public" ? "message" : "action";
       try {
-        this.#store.append({ room: room.key, kind, from, text, ts });
+        ts = this.#rooms.say(room, kind, from, text, ts);
       } catch (err) {
         this.#notStored(client, err);
         return;
       }
-      room.lastTs = ts;
-      if (room.replay) {
-        room.replay.push(
-          new Outgoing({ type: kind, ts, from, room: room.name, text, history: true }),
-        );
-        if (room.replay.length > this.#opts.limits.historyLines) room.replay.shift();
-      }
       this.#log(`${kind} ${room.name} ${from}: ${text}`);
-      this.#toRoom(room, { type: kind, ts, from, room: room.name, text }, client);
+      this.#out.toRoom(room, { type: kind, ts, from, room: room.name, text }, client);
       return;
     }
     const found: Client[] = [];
     for (const name of to) {
-      const c = this.#byName.get(nameKey(name));
+      const c = this.#names.get(name);
       if (!c) {
-        this.#error(client, "unknown-user", `no user named ${name} is online`);
+        this.#out.error(client, "unknown-user", `no user named ${name} is online`);
       } else if (c === client) {
-        if (target.kind === "private") this.#error(client, "usage", "that is you");
+        if (target.kind === "private") this.#out.error(client, "usage", "that is you");
       } else if (!found.includes(c)) {
         found.push(c);
       }
@@ -1547,7 +1377,7 @@ export class Hub {
     if (target.kind === "private" && found.length === 0) return;
     const names = found.map((c) => c.name!);
     if (found.length === 0) {
-      this.#error(client, "unknown-user", "nobody to send to");
+      this.#out.error(client, "unknown-user", "nobody to send to");
       return;
     }
     this.#log(
@@ -1564,12 +1394,12 @@ export class Hub {
     for (const c of found) {
       // Someone ignoring the sender gets nothing; the sender is not told.
       if (c.ignored?.has(fromKey)) continue;
-      this.#write(c, out);
+      this.#out.write(c, out);
       if (target.kind === "private") c.lastPmFrom = from;
     }
-    this.#send(client, { type: "sent", ts, kind: target.kind, to: names, text });
+    this.#out.send(client, { type: "sent", ts, kind: target.kind, to: names, text });
     for (const c of found) {
-      if (c.away !== undefined) this.#system(client, `${c.name} is away: ${c.away}`);
+      if (c.away !== undefined) this.#out.system(client, `${c.name} is away: ${c.away}`);
     }
   }
 
@@ -1581,7 +1411,7 @@ export class Hub {
     const max = this.#opts.limits.maxLineBytes;
     const bytes = text.length * 6 <= max ? 0 : encodedBytes(text);
     if (bytes <= max) return false;
-    this.#error(
+    this.#out.error(
       client,
       "line-too-long",
       `${what} too long once encoded (${bytes} bytes, limit ${max}); it was not sent`,
@@ -1598,7 +1428,7 @@ export class Hub {
     const extra = this.#opts.limits.noticeCost - 1;
     if (!client.bucket || extra <= 0 || client.bucket.take(now, extra)) return true;
     const { ratePerSecond, noticeCost } = this.#opts.limits;
-    this.#error(
+    this.#out.error(
       client,
       "flood",
       `slow down: ${what} are limited (each counts as ${noticeCost} lines of ${ratePerSecond}/s)`,
@@ -1606,28 +1436,9 @@ export class Hub {
     return false;
   }
 
-  /**
-   * Whether a mute (on the client's name, or on a range holding its address) keeps it from
-   * being heard; if so it is told, with `outcome`. Operators are never muted.
-   */
-  #silenced(client: Client, outcome: string): boolean {
-    const mute = this.#muteOf(client);
-    if (!mute) return false;
-    const why = mute.reason ? ` (${mute.reason})` : "";
-    this.#error(client, "muted", `you are muted ${untilText(mute.until)}${why}; ${outcome}`);
-    return true;
-  }
-
-  /** The mute on the client's name or on a range holding its address, if any. */
-  #muteOf(client: Client): StoredMute | undefined {
-    if (client.operator) return undefined;
-    const key = client.name === undefined ? undefined : nameKey(client.name);
-    return this.#moderation.muted(key, client.peer.address, Date.now());
-  }
-
   #notStored(client: Client, err: unknown): void {
     this.#log(`store failed: ${describe(err)}`);
-    this.#error(
+    this.#out.error(
       client,
       "not-stored",
       `the server could not store that (${storeErrorText(err)}); it was not sent`,
@@ -1642,195 +1453,20 @@ export class Hub {
   #failed(client: Client, err: unknown, what: string): void {
     if (isStoreError(err)) {
       this.#log(`store failed for ${this.#who(client)}: ${describe(err)}`);
-      this.#error(
+      this.#out.error(
         client,
         "not-stored",
         `the server could not do ${what}: ${storeErrorText(err)}; try again later`,
       );
     } else {
       this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
-      this.#error(client, "internal", `the server could not handle ${what}`);
+      this.#out.error(client, "internal", `the server could not handle ${what}`);
     }
   }
 
   #announce(text: string): void {
     this.#log(`announce: ${text}`);
-    this.#broadcast({ type: "announce", ts: Date.now(), from: "server", text });
-  }
-
-  // --- operators -------------------------------------------------------------------
-
-  /** An operator command from a client or the console; replies go back to whoever asked. */
-  #operatorCommand(
-    actor: Actor,
-    cmd: CommandOf<"kick" | "ban" | "unban" | "banned" | "mute" | "unmute">,
-  ): void {
-    const now = Date.now();
-    const reply = (text: string, error = false) => {
-      if (!actor.client) this.#log(`console: ${text}`);
-      else if (error) this.#error(actor.client, "usage", text);
-      else this.#system(actor.client, text);
-    };
-    /** Runs a ban or mute's store write; false, with the reason told, when the store fails. */
-    const stored = (write: () => void): boolean => {
-      try {
-        write();
-        return true;
-      } catch (err) {
-        this.#log(`store failed: ${describe(err)}`);
-        reply(`/${cmd.name} could not be stored: ${storeErrorText(err)}`, true);
-        return false;
-      }
-    };
-    switch (cmd.name) {
-      case "kick": {
-        const name = this.#byName.get(nameKey(cmd.user))?.name;
-        if (!this.kick(cmd.user, cmd.reason, actor.name)) {
-          reply(`no user named ${cmd.user} is online`, true);
-        } else if (actor.client) {
-          reply(`kicked ${name}${cmd.reason ? ` (${sanitizeLabel(cmd.reason)})` : ""}`);
-        }
-        return;
-      }
-      case "ban": {
-        const t = parseTarget(cmd.target, this.#opts.limits.maxNameLength);
-        if (typeof t === "string") return reply(t, true);
-        const until = cmd.ms === undefined ? undefined : now + cmd.ms;
-        const ban = { ...t, until, reason: cmd.reason, by: actor.name, ts: now };
-        if (!stored(() => this.#moderation.ban(ban))) return;
-        this.#log(`ban ${t.kind} ${t.target} ${untilText(until)} by ${actor.name}`);
-        // A name is kept as its look-alike key; the operator reads it as typed.
-        reply(`banned ${t.kind === "name" ? cmd.target : t.target} ${untilText(until)}`);
-        const why = `banned by ${actor.name}${cmd.reason ? `: ${cmd.reason}` : ""}`;
-        // Everyone the ban covers goes, but the operator who typed it.
-        for (const c of [...this.#clients]) {
-          if (c !== actor.client && covers(t, c)) {
-            this.#bye(c, why);
-            this.disconnect(c, "banned");
-          }
-        }
-        return;
-      }
-      case "unban": {
-        const t = parseTarget(cmd.target);
-        if (typeof t === "string") return reply(t, true);
-        const shown = t.kind === "ip" ? t.target : cmd.target;
-        let lifted = false;
-        if (!stored(() => lifted = this.#moderation.unban(t.kind, t.target, now))) return;
-        if (lifted) {
-          this.#log(`unban ${t.kind} ${t.target} by ${actor.name}`);
-          reply(`${shown} is no longer banned`);
-        } else {
-          reply(`${shown} is not banned`, true);
-        }
-        return;
-      }
-      case "banned": {
-        const bans = this.#moderation.bans(now);
-        reply(bans.length === 0 ? "nobody is banned" : `${bans.length} banned:`);
-        // One reply's worth, newest first: a long list must not look like a slow reader.
-        const lines = bans.reverse().map((b) =>
-          `  ${b.kind} ${b.target} ${untilText(b.until)} by ${b.by}${
-            b.reason ? ` (${b.reason})` : ""
-          }`
-        );
-        const shown = actor.client
-          ? fitting(lines, replyBudget(this.#opts.limits), (l) => encodedBytes(l) + 60)
-          : lines;
-        for (const line of shown) reply(line);
-        if (shown.length < lines.length) reply(`  ... and ${lines.length - shown.length} older`);
-        return;
-      }
-      case "mute": {
-        const t = parseTarget(cmd.target, this.#opts.limits.maxNameLength);
-        if (typeof t === "string") return reply(t, true);
-        const online = t.kind === "name" ? this.#byName.get(t.target) : undefined;
-        const ip = online && hostAddress(online.peer.address);
-        // A name mute keeps the user's address too: a new name from there is still muted.
-        const address = ip && formatIp(ip);
-        const until = cmd.ms === undefined ? undefined : now + cmd.ms;
-        const mute = { ...t, address, until, reason: cmd.reason, by: actor.name, ts: now };
-        if (!stored(() => this.#moderation.mute(mute))) return;
-        const who = online?.name ?? (t.kind === "name" ? cmd.target : t.target);
-        this.#log(`mute ${t.kind} ${who}${address ? ` at ${address}` : ""} by ${actor.name}`);
-        const why = cmd.reason ? ` (${cmd.reason})` : "";
-        for (const c of this.#byName.values()) {
-          if (c === online || (t.kind === "ip" && covers(t, c))) {
-            this.#system(c, `you are muted ${untilText(until)}${why}`);
-          }
-        }
-        reply(
-          `muted ${who} ${untilText(until)}${
-            address ? ` (the name and ${address})` : t.kind === "name" ? " (the name)" : ""
-          }`,
-        );
-        return;
-      }
-      case "unmute": {
-        const t = parseTarget(cmd.target);
-        if (typeof t === "string") return reply(t, true);
-        const shown = t.kind === "ip" ? t.target : cmd.target;
-        const muted = [...this.#byName.values()].filter((c) => this.#muteOf(c));
-        let lifted = false;
-        if (!stored(() => lifted = this.#moderation.unmute(t.kind, t.target, now))) return;
-        if (!lifted) return reply(`${shown} is not muted`, true);
-        this.#log(`unmute ${t.kind} ${t.target} by ${actor.name}`);
-        reply(`${shown} may speak again`);
-        for (const c of muted) if (!this.#muteOf(c)) this.#system(c, "you may speak again");
-        return;
-      }
-    }
-  }
-
-  /** Forgets a room's history, topic or both, in memory and in the store. */
-  #purge(actor: Actor, cmd: CommandOf<"purge">): void {
-    const reply = (text: string, error = false) => {
-      if (!actor.client) this.#log(`console: ${text}`);
-      else if (error) this.#error(actor.client, "usage", text);
-      else this.#system(actor.client, text);
-    };
-    const name = cmd.room ?? actor.client?.room?.name;
-    if (name === undefined) {
-      reply("name the room: /purge #ROOM [history|topic]", true);
-      return;
-    }
-    const problem = roomProblem(name, this.#opts.limits.maxNameLength);
-    if (problem) {
-      reply(`invalid room: ${problem}`, true);
-      return;
-    }
-    const key = nameKey(name);
-    const room = this.#rooms.get(key);
-    try {
-      if (cmd.what !== "topic") this.#store.clearHistory(key);
-      if (cmd.what !== "history") this.#store.removeTopic(key);
-    } catch (err) {
-      this.#log(`store failed: ${describe(err)}`);
-      reply(`${name} could not be purged: the data file failed`, true);
-      return;
-    }
-    if (room && cmd.what !== "topic") room.replay = undefined;
-    const hadTopic = room?.topic !== undefined;
-    if (room && cmd.what !== "history") room.topic = undefined;
-    const what = cmd.what === "all" ? "history and topic" : cmd.what;
-    this.#log(`purge ${name} ${what} by ${actor.name}`);
-    reply(`the ${what} of ${name} ${cmd.what === "all" ? "are" : "is"} gone`);
-    if (room && hadTopic && cmd.what !== "history") {
-      this.#toRoom(room, {
-        type: "topic",
-        ts: Date.now(),
-        room: room.name,
-        by: actor.name,
-        changed: true,
-      });
-    }
-  }
-
-  #setMotd(actor: Actor, text: string): void {
-    this.#motd = [text];
-    this.#log(`motd set by ${actor.name}: ${text}`);
-    if (actor.client) this.#system(actor.client, "the message of the day is set");
-    else this.#log("console: the message of the day is set");
+    this.#out.broadcast({ type: "announce", ts: Date.now(), from: "server", text });
   }
 
   /**
@@ -1859,99 +1495,6 @@ export class Hub {
   }
 
   // --- output ----------------------------------------------------------------------
-
-  /** Sends to every named client except `except`, encoding once per output mode. */
-  #broadcast(event: ServerEvent, except?: Client): void {
-    const out = new Outgoing(event);
-    for (const c of this.#byName.values()) if (c !== except) this.#write(c, out);
-  }
-
-  /**
-   * Tells who knows `client` that it is now `name`: its room (as joins and leaves are told,
-   * up to `announceUpTo` members) and whoever it last had a private conversation with.
-   */
-  #renameNotice(client: Client, previous: string, name: string): void {
-    const out = new Outgoing({ type: "rename", ts: Date.now(), from: previous, to: name });
-    const room = client.room!;
-    const max = this.#opts.limits.announceUpTo;
-    const told = new Set<Client>([client]);
-    if (max === 0 || room.members.size <= max) {
-      for (const c of room.members) {
-        told.add(c);
-        if (c !== client) this.#write(c, out);
-      }
-    }
-    const partner = client.lastPmFrom === undefined
-      ? undefined
-      : this.#byName.get(nameKey(client.lastPmFrom));
-    for (const c of this.#byName.values()) {
-      if (!told.has(c) && (c === partner || c.lastPmFrom === previous)) this.#write(c, out);
-    }
-  }
-
-  /**
-   * A join or leave notice for the room, unless the room (counting the one coming or going)
-   * is bigger than `announceUpTo`: in a crowd, every arrival told to everyone is noise, and
-   * it makes filling a room quadratic.
-   */
-  #roomNotice(
-    room: Room,
-    event: Extract<ServerEvent, { type: "join" | "leave" }>,
-    except?: Client,
-  ): void {
-    const max = this.#opts.limits.announceUpTo;
-    const crowd = event.type === "join" ? event.members : event.members + 1;
-    if (max === 0 || crowd <= max) this.#toRoom(room, event, except);
-  }
-
-  /**
-   * Sends to a room's members except `except`, encoding once per output mode; a message
-   * or action skips members who ignore its sender.
-   */
-  #toRoom(room: Room, event: ServerEvent, except?: Client): void {
-    const out = new Outgoing(event);
-    const from = event.type === "message" || event.type === "action"
-      ? nameKey(event.from)
-      : undefined;
-    for (const c of room.members) {
-      if (c !== except && (from === undefined || !c.ignored?.has(from))) this.#write(c, out);
-    }
-  }
-
-  /**
-   * Sends an event to one client in answer to what it did (a reply, see {@link Peer}), with
-   * the id of the JSON request it answers.
-   */
-  #send(client: Client, event: ServerEvent): void {
-    this.#write(client, this.#answer(client, event), true);
-  }
-
-  /** An event for the client, carrying the id of the request being answered, if any. */
-  #answer(client: Client, event: ServerEvent, shared?: Outgoing): Outgoing {
-    const request = client.request;
-    if (!request) return shared ?? new Outgoing(event);
-    request.answered = true;
-    return new Outgoing({ ...event, id: request.id } as Reply);
-  }
-
-  #write(client: Client, out: Outgoing, reply = false): void {
-    if (!client.closing) client.peer.write(out.bytes(client.mode), reply);
-  }
-
-  #system(client: Client, text: string): void {
-    this.#send(client, { type: "system", ts: Date.now(), text });
-  }
-
-  #error(client: Client, code: ErrorCode, text: string): void {
-    this.#send(client, { type: "error", ts: Date.now(), code, text });
-  }
-
-  /** Sends a last line and closes the connection after it is flushed. */
-  #bye(client: Client, reason: string): void {
-    this.#send(client, { type: "bye", ts: Date.now(), reason });
-    client.closing = true;
-    client.peer.close(reason);
-  }
 
   /** The flood control a client paces its input under, for the welcome and mode events. */
   #floodLimits(): { rate: number; burst: number } {
@@ -1984,29 +1527,6 @@ export class Hub {
       return undefined;
     }
   }
-}
-
-/** The first items of `list` whose sizes add up to at most `budget`. */
-function fitting<T>(list: T[], budget: number, size: (item: T) => number): T[] {
-  let n = 0;
-  for (; n < list.length; n++) {
-    budget -= size(list[n]);
-    if (budget < 0) break;
-  }
-  return n === list.length ? list : list.slice(0, n);
-}
-
-/** A client's address without its port (what `/ban ADDRESS` takes). */
-function addressOf(c: Client): string {
-  const ip = hostAddress(c.peer.address);
-  return ip === undefined ? c.peer.address : formatIp(ip);
-}
-
-/** Whether a ban or mute's target covers a client: its name key, or a range with its address. */
-function covers(t: SanctionTarget, c: Client): boolean {
-  if (t.kind === "name") return c.name !== undefined && nameKey(c.name) === t.target;
-  const ip = hostAddress(c.peer.address);
-  return ip !== undefined && contains(parseIp(t.target), ip);
 }
 
 function seconds(ms: number): string {

@@ -1,0 +1,133 @@
+// Writing events to viewers: a reply to one client, a room's members, everyone named, and the
+// join, leave and rename notices that --announce-up-to keeps quiet in a crowd.
+// What to say and to whom is the hub's; bytes and output queues belong to each Peer.
+
+import type { Client } from "../hub.ts";
+import { type ErrorCode, Outgoing, type Reply, type ServerEvent } from "../events.ts";
+import { nameKey } from "../names.ts";
+
+/** Who hears a room's events: its members. */
+export interface Audience {
+  readonly members: ReadonlySet<Client>;
+}
+
+/** Writes events to clients, encoding each once per output mode. */
+export class Delivery {
+  readonly #announceUpTo: number;
+  readonly #named: ReadonlyMap<string, Client>;
+
+  /**
+   * `announceUpTo` is the largest room told of joins, leaves and renames (0: any size);
+   * `named` holds the named clients by name key, in join order (read, never changed).
+   */
+  constructor(announceUpTo: number, named: ReadonlyMap<string, Client>) {
+    this.#announceUpTo = announceUpTo;
+    this.#named = named;
+  }
+
+  /** Queues an encoded event for a client unless it is closing (`reply`: see Peer.write). */
+  write(client: Client, out: Outgoing, reply = false): void {
+    if (!client.closing) client.peer.write(out.bytes(client.mode), reply);
+  }
+
+  /** An event for the client, carrying the id of the request being answered, if any. */
+  answer(client: Client, event: ServerEvent, shared?: Outgoing): Outgoing {
+    const request = client.request;
+    if (!request) return shared ?? new Outgoing(event);
+    request.answered = true;
+    return new Outgoing({ ...event, id: request.id } as Reply);
+  }
+
+  /**
+   * Sends an event to one client in answer to what it did (a reply, see Peer), with the id
+   * of the JSON request it answers.
+   */
+  send(client: Client, event: ServerEvent): void {
+    this.write(client, this.answer(client, event), true);
+  }
+
+  /** A `system` line to one client. */
+  system(client: Client, text: string): void {
+    this.send(client, { type: "system", ts: Date.now(), text });
+  }
+
+  /** An `error` line to one client. */
+  error(client: Client, code: ErrorCode, text: string): void {
+    this.send(client, { type: "error", ts: Date.now(), code, text });
+  }
+
+  /** Sends a last line and closes the connection after it is flushed. */
+  bye(client: Client, reason: string): void {
+    this.send(client, { type: "bye", ts: Date.now(), reason });
+    client.closing = true;
+    client.peer.close(reason);
+  }
+
+  /** Sends to every named client except `except`. */
+  broadcast(event: ServerEvent, except?: Client): void {
+    const out = new Outgoing(event);
+    for (const c of this.#named.values()) if (c !== except) this.write(c, out);
+  }
+
+  /**
+   * Sends to a room's members except `except`; a message or action skips members who ignore
+   * its sender.
+   */
+  toRoom(room: Audience, event: ServerEvent, except?: Client): void {
+    const out = new Outgoing(event);
+    const from = event.type === "message" || event.type === "action"
+      ? nameKey(event.from)
+      : undefined;
+    for (const c of room.members) {
+      if (c !== except && (from === undefined || !c.ignored?.has(from))) this.write(c, out);
+    }
+  }
+
+  /**
+   * A join or leave notice for the room, unless the room (counting the one coming or going)
+   * is bigger than `announceUpTo`: in a crowd, every arrival told to everyone is noise, and
+   * it makes filling a room quadratic.
+   */
+  roomNotice(
+    room: Audience,
+    event: Extract<ServerEvent, { type: "join" | "leave" }>,
+    except?: Client,
+  ): void {
+    const max = this.#announceUpTo;
+    const crowd = event.type === "join" ? event.members : event.members + 1;
+    if (max === 0 || crowd <= max) this.toRoom(room, event, except);
+  }
+
+  /**
+   * Tells who knows `client` that it is now `name`: its room (as joins and leaves are told,
+   * up to `announceUpTo` members) and whoever it last had a private conversation with.
+   */
+  renameNotice(client: Client, previous: string, name: string): void {
+    const out = new Outgoing({ type: "rename", ts: Date.now(), from: previous, to: name });
+    const room = client.room!;
+    const max = this.#announceUpTo;
+    const told = new Set<Client>([client]);
+    if (max === 0 || room.members.size <= max) {
+      for (const c of room.members) {
+        told.add(c);
+        if (c !== client) this.write(c, out);
+      }
+    }
+    const partner = client.lastPmFrom === undefined
+      ? undefined
+      : this.#named.get(nameKey(client.lastPmFrom));
+    for (const c of this.#named.values()) {
+      if (!told.has(c) && (c === partner || c.lastPmFrom === previous)) this.write(c, out);
+    }
+  }
+}
+
+/** The first items of `list` whose sizes add up to at most `budget`. */
+export function fitting<T>(list: T[], budget: number, size: (item: T) => number): T[] {
+  let n = 0;
+  for (; n < list.length; n++) {
+    budget -= size(list[n]);
+    if (budget < 0) break;
+  }
+  return n === list.length ? list : list.slice(0, n);
+}

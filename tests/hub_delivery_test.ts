@@ -1,0 +1,144 @@
+// Delivery over plain data: fake peers record what they are sent, no sockets.
+
+import assert from "node:assert/strict";
+import { Client, type Peer } from "../lib/hub.ts";
+import { Delivery, fitting } from "../lib/hub/delivery.ts";
+import { type ServerEvent } from "../lib/events.ts";
+import { DEFAULT_LIMITS } from "../lib/limits.ts";
+import { nameKey } from "../lib/names.ts";
+
+const decoder = new TextDecoder();
+
+/** A peer that keeps each write as JSON events (the clients are put in JSON mode). */
+class FakePeer implements Peer {
+  readonly address = "192.0.2.1:5000";
+  readonly events: (ServerEvent & { id?: number })[] = [];
+  readonly replies: boolean[] = [];
+  closed: string | undefined;
+  write(bytes: Uint8Array, reply = false): void {
+    this.events.push(JSON.parse(decoder.decode(bytes)));
+    this.replies.push(reply);
+  }
+  close(reason?: string): void {
+    this.closed = reason ?? "";
+  }
+}
+
+function client(name?: string): Client & { peer: FakePeer } {
+  const c = new Client(new FakePeer(), DEFAULT_LIMITS, 0) as Client & { peer: FakePeer };
+  c.name = name;
+  c.mode = "json";
+  return c;
+}
+
+function setup(announceUpTo: number, names: string[]) {
+  const named = new Map<string, Client & { peer: FakePeer }>();
+  for (const n of names) named.set(nameKey(n), client(n));
+  const room = { members: new Set<Client>(named.values()) };
+  for (const c of named.values()) c.room = room as unknown as Client["room"];
+  return { out: new Delivery(announceUpTo, named), named, room };
+}
+
+const types = (c: Client & { peer: FakePeer }) => c.peer.events.map((e) => e.type);
+
+Deno.test("Delivery.send() replies to one client, with the id of the request it answers", () => {
+  const { out, named } = setup(0, ["ann"]);
+  const ann = named.get("ann")!;
+  out.send(ann, { type: "system", ts: 1, text: "a" });
+  ann.request = { id: 7, answered: false };
+  out.error(ann, "usage", "b");
+  assert.deepEqual(ann.peer.events.map((e) => e.id), [undefined, 7]);
+  assert.deepEqual(ann.peer.replies, [true, true]);
+  assert.equal(ann.request.answered, true);
+});
+
+Deno.test("Delivery.write() skips a closing client; bye() closes after its last line", () => {
+  const { out, named } = setup(0, ["ann"]);
+  const ann = named.get("ann")!;
+  out.bye(ann, "goodbye");
+  out.system(ann, "too late");
+  assert.deepEqual(types(ann), ["bye"]);
+  assert.equal(ann.peer.closed, "goodbye");
+});
+
+Deno.test("Delivery.broadcast() reaches every named client but the one excepted", () => {
+  const { out, named } = setup(0, ["ann", "ben", "cat"]);
+  out.broadcast({ type: "announce", ts: 1, from: "server", text: "hi" }, named.get("ben"));
+  assert.deepEqual([...named.values()].map((c) => c.peer.events.length), [1, 0, 1]);
+  assert.deepEqual([...named.values()].map((c) => c.peer.replies[0]), [false, undefined, false]);
+});
+
+Deno.test("Delivery.toRoom() skips those who ignore the sender of a message or action", async (t) => {
+  const cases: { event: ServerEvent; heard: number[] }[] = [
+    { event: { type: "message", ts: 1, from: "ann", room: "#lobby", text: "x" }, heard: [0, 1, 0] },
+    { event: { type: "action", ts: 1, from: "Ann", room: "#lobby", text: "x" }, heard: [0, 1, 0] },
+    { event: { type: "topic", ts: 1, room: "#lobby", by: "ann", changed: true }, heard: [0, 1, 1] },
+  ];
+  for (const { event, heard } of cases) {
+    await t.step(event.type, () => {
+      const { out, named, room } = setup(0, ["ann", "ben", "cat"]);
+      named.get("cat")!.ignored = new Set(["ann"]);
+      out.toRoom(room, event, named.get("ann"));
+      assert.deepEqual([...named.values()].map((c) => c.peer.events.length), heard);
+    });
+  }
+});
+
+Deno.test("Delivery.roomNotice() is quiet in a room bigger than announceUpTo", async (t) => {
+  // Three members now; a leave counts the one who left.
+  const cases = [
+    { max: 0, type: "join", heard: true },
+    { max: 3, type: "join", heard: true },
+    { max: 2, type: "join", heard: false },
+    { max: 4, type: "leave", heard: true },
+    { max: 3, type: "leave", heard: false },
+  ] as const;
+  for (const { max, type, heard } of cases) {
+    await t.step(`${type} with announceUpTo ${max}`, () => {
+      const { out, named, room } = setup(max, ["ann", "ben", "cat"]);
+      const event = type === "join"
+        ? { type, ts: 1, name: "cat", room: "#lobby", count: 3, members: 3 }
+        : { type, ts: 1, name: "dan", room: "#lobby", count: 3, members: 3 };
+      out.roomNotice(room, event, named.get("cat"));
+      assert.equal(named.get("ann")!.peer.events.length, heard ? 1 : 0);
+      assert.equal(named.get("cat")!.peer.events.length, 0);
+    });
+  }
+});
+
+Deno.test("Delivery.renameNotice() tells the room and private partners once each", () => {
+  const { out, named, room } = setup(0, ["ann", "ben"]);
+  const cat = client("cat");
+  const dan = client("dan");
+  named.set("cat", cat).set("dan", dan);
+  const ann = named.get("ann")!;
+  ann.lastPmFrom = "cat"; // ann's partner, in another room
+  dan.lastPmFrom = "ann"; // wrote to ann last
+  named.get("ben")!.lastPmFrom = "ann"; // in the room too: told once
+  out.renameNotice(ann, "ann", "anna");
+  assert.deepEqual([...named.values()].map((c) => c.peer.events.length), [0, 1, 1, 1]);
+  assert.equal(room.members.size, 2);
+});
+
+Deno.test("Delivery.renameNotice() leaves a crowded room out but not private partners", () => {
+  const { out, named } = setup(1, ["ann", "ben"]);
+  named.get("ben")!.lastPmFrom = "ann";
+  const cat = client("cat");
+  named.set("cat", cat);
+  out.renameNotice(named.get("ann")!, "ann", "anna");
+  assert.deepEqual([...named.values()].map((c) => c.peer.events.length), [0, 1, 0]);
+});
+
+Deno.test("fitting() keeps the first items within the budget", async (t) => {
+  const cases: [number[], number, number[]][] = [
+    [[1, 2, 3], 6, [1, 2, 3]],
+    [[1, 2, 3], 5, [1, 2]],
+    [[1, 2, 3], 0, []],
+    [[], 10, []],
+  ];
+  for (const [list, budget, kept] of cases) {
+    await t.step(`[${list}] in ${budget}`, () => {
+      assert.deepEqual(fitting(list, budget, (n) => n), kept);
+    });
+  }
+});
