@@ -2,7 +2,7 @@
 // join, leave and rename notices that --announce-up-to keeps quiet in a crowd.
 // What to say and to whom is the hub's; bytes and output queues belong to each Peer.
 
-import type { Client } from "../hub.ts";
+import type { Client } from "./client.ts";
 import { type ErrorCode, Outgoing, type Reply, type ServerEvent } from "../events.ts";
 import { nameKey } from "../names.ts";
 

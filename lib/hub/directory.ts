@@ -2,7 +2,7 @@
 // guest names, and a rename's bookkeeping of /ignore lists and /reply partners.
 // Name rules are names.ts's; bans, registered names and telling anyone are the hub's.
 
-import type { Client } from "../hub.ts";
+import type { Client } from "./client.ts";
 import { looksAlike, nameKey } from "../names.ts";
 
 /** The named clients, found by any spelling of their name that folds to the same key. */

@@ -2,7 +2,7 @@
 // banned, mute, unmute, purge and setting the motd, and whether a mute keeps a client quiet.
 // Who may run them is the hub's (commands.ts marks them); bans and mutes are kept by moderation.ts.
 
-import type { Client } from "../hub.ts";
+import type { Client } from "./client.ts";
 import type { CommandOf } from "../commands.ts";
 import { encodedBytes } from "../events.ts";
 import { type Limits, replyBudget } from "../limits.ts";

@@ -3,7 +3,7 @@
 // secrets typed, the throttle on wrong guesses and the bound on password hashes running.
 // Checking a password, naming a client and replying are the hub's.
 
-import type { Client } from "../hub.ts";
+import type { Client } from "./client.ts";
 import type { Command } from "../commands.ts";
 import type { ServerEvent } from "../events.ts";
 import { AUTH_KEYS_TRACKED, type Limits } from "../limits.ts";

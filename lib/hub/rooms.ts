@@ -2,7 +2,7 @@
 // always, others while they have members), and what a newcomer is replayed within its budget.
 // Sending the replay and the notices is the hub's (through delivery.ts); keeping data, the store's.
 
-import type { Client } from "../hub.ts";
+import type { Client } from "./client.ts";
 import { LOBBY, Outgoing } from "../events.ts";
 import type { Limits } from "../limits.ts";
 import { nameKey } from "../names.ts";
