@@ -1,4 +1,4 @@
-// The chat over plain data: Hub wires the parts in lib/hub/ (directory, rooms, prompts,
+// The chat over plain data: Hub wires the parts in lib/hub/ (client, directory, rooms, prompts,
 // operators, delivery) and keeps input, flood control, the command handlers and the console.
 // It never sees a socket: a Peer takes bytes and can be closed; session.ts does the rest.
 
@@ -10,12 +10,10 @@ import {
   isOperatorCommand,
   parseInput,
   parseRequest,
-  type RequestId,
   worksBeforeName,
 } from "./commands.ts";
 import { encodedBytes, LOBBY, Outgoing } from "./events.ts";
 import { type Limits, replyBudget, TokenBucket } from "./limits.ts";
-import { sourceKey } from "./address.ts";
 import { Moderation, untilText } from "./moderation.ts";
 import { looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
 import { hashPassword, sameSecret, verifyPassword } from "./passwords.ts";
@@ -25,17 +23,7 @@ import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./sto
 import { Delivery, fitting } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";
 import { type Actor, addressOf, Operators } from "./hub/operators.ts";
-import {
-  atPasswordPrompt,
-  Guesses,
-  Hashes,
-  hold,
-  looksLikeSecret,
-  type PasswordPrompt,
-  passwordPromptEvent,
-  type Prompt,
-  remember,
-} from "./hub/prompts.ts";
+import { hold, looksLikeSecret, type Prompt, PromptMachine, remember } from "./hub/prompts.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
 import { Client, type Peer, type Target } from "./hub/client.ts";
 
@@ -107,8 +95,6 @@ export class Hub {
   readonly #names = new Directory();
   readonly #rooms: Rooms;
   readonly #moderation: Moderation;
-  readonly #guesses: Guesses;
-  readonly #hashes: Hashes;
   /** Most connections open since memory was last reclaimed. */
   #connectionPeak = 0;
   readonly #reclaimer = new Reclaimer(undefined, (before, after) => {
@@ -120,13 +106,11 @@ export class Hub {
   });
   readonly #out: Delivery;
   readonly #ops: Operators;
+  readonly #prompts: PromptMachine;
 
   constructor(options: HubOptions) {
     this.#opts = options;
     const limits = options.limits;
-    this.#guesses = new Guesses(limits);
-    // When the last hash running finishes, memory is reclaimed.
-    this.#hashes = new Hashes(limits.maxHashes, () => this.#reclaimer.schedule());
     this.#store = options.store ?? new MemoryStore(options.limits.historyLines, options.limits);
     this.#moderation = new Moderation(this.#store);
     this.#out = new Delivery(limits.announceUpTo, this.#names.byKey);
@@ -148,6 +132,22 @@ export class Hub {
       kick: (name, reason, by) => this.kick(name, reason, by),
       disconnect: (client, reason) => this.disconnect(client, reason),
     }, options.motd);
+    this.#prompts = new PromptMachine({
+      limits,
+      out: this.#out,
+      password: options.password,
+      log: (line) => this.#log(line),
+      logError: (what, err) => this.#log(`${what}: ${describe(err)}`),
+      who: (client) => this.#who(client),
+      reclaim: () => this.#reclaimer.schedule(),
+      handle: (client, line) => this.#handle(client, line),
+      command: (client, cmd) => this.#command(client, cmd),
+      rename: (client, name, password) => this.#rename(client, name, password),
+      back: (client) => this.#back(client),
+      admitted: (client) => this.#admitted(client),
+      disconnect: (client, reason) => this.disconnect(client, reason),
+      failed: (client, err, what) => this.#failed(client, err, what),
+    });
   }
 
   /** Names online, in the order they connected (a rename keeps the place). */
@@ -179,7 +179,7 @@ export class Hub {
     });
     if (this.#opts.password !== undefined) {
       client.prompt = { for: "password", about: "server" };
-      this.#passwordPrompt(client);
+      this.#prompts.askPassword(client);
     } else {
       this.#admitted(client);
     }
@@ -201,7 +201,7 @@ export class Hub {
       this.#join(client, this.#names.freeGuestName(), true);
     } else {
       client.prompt = { for: "name" };
-      this.#prompt(client);
+      this.#prompts.askName(client);
     }
   }
 
@@ -420,25 +420,7 @@ export class Hub {
       this.#request(client, line);
       return;
     }
-    this.#answering(client, undefined, () => this.#line(client, line));
-  }
-
-  /**
-   * Runs `fn` answering the JSON request `id` (or none): each reply to the client carries
-   * the id, and a request nothing answered (and no password check still running) gets `ok`.
-   */
-  #answering(client: Client, id: RequestId | undefined, fn: () => void): void {
-    const outer = client.request;
-    client.request = id === undefined ? undefined : { id, answered: false };
-    try {
-      fn();
-      const request = client.request;
-      if (request && !request.answered && !client.held && !client.closing) {
-        this.#out.send(client, { type: "ok", ts: Date.now() });
-      }
-    } finally {
-      client.request = outer;
-    }
+    this.#prompts.answering(client, undefined, () => this.#line(client, line));
   }
 
   /**
@@ -447,7 +429,7 @@ export class Hub {
    */
   #request(client: Client, line: string): void {
     const request = parseRequest(line, sanitize);
-    this.#answering(client, request.id, () => {
+    this.#prompts.answering(client, request.id, () => {
       if (request.kind === "error") {
         this.#out.error(client, request.code, request.message);
         return;
@@ -456,7 +438,7 @@ export class Hub {
       const cmd = request.command;
       const prompt = client.prompt;
       if (prompt.for === "password") {
-        this.#promptCommand(client, prompt, cmd);
+        this.#prompts.promptCommand(client, prompt, cmd);
       } else if (
         request.room !== undefined && client.room && nameKey(request.room) !== client.room.key
       ) {
@@ -480,7 +462,7 @@ export class Hub {
   /** A plain line (not a JSON request): a command, a message, a name or a password. */
   #line(client: Client, line: string): void {
     if (client.prompt.for === "password") {
-      this.#atPasswordPrompt(client, client.prompt, line);
+      this.#prompts.atPasswordPrompt(client, client.prompt, line);
       return;
     }
     // Before a name, a plain line is the name: no `USER:TEXT` form yet.
@@ -492,7 +474,7 @@ export class Hub {
       // A password typed again after it was taken (or typed here before): never sent.
       client.pending = undefined;
       this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
-      if (client.name === undefined) this.#prompt(client);
+      if (client.name === undefined) this.#prompts.askName(client);
       return;
     }
     if (client.pending && (input.kind === "text" || input.kind === "empty")) {
@@ -530,175 +512,6 @@ export class Hub {
 
   // --- passwords -------------------------------------------------------------------
 
-  /**
-   * A line at a password prompt. A plain line is the password, never a message or a name,
-   * and so is `/pass PASSWORD`. An empty line gives up a registered name's prompt (back to
-   * the name prompt, or to chat). `/help`, `/proto` and `/quit` work, `/nick` picks another
-   * name (not at the server's prompt); any other command is refused and goes nowhere.
-   */
-  #atPasswordPrompt(client: Client, prompt: PasswordPrompt, line: string): void {
-    const text = line.trim();
-    if (text === "") {
-      if (prompt.about === "name") this.#back(client);
-      return;
-    }
-    if (!text.startsWith("/")) {
-      this.#password(client, prompt, text);
-      return;
-    }
-    const input = parseInput(text);
-    if (input.kind === "error") {
-      this.#out.error(client, input.usage ? "usage" : "unknown-command", input.message);
-      return;
-    }
-    if (input.kind === "command") this.#promptCommand(client, prompt, input.command);
-  }
-
-  /** A command (typed or requested) at a password prompt: only a few work there. */
-  #promptCommand(client: Client, prompt: PasswordPrompt, cmd: Command): void {
-    const action = atPasswordPrompt(prompt, cmd);
-    if (action.do === "password") this.#password(client, prompt, action.password);
-    else if (action.do === "run") this.#command(client, cmd);
-    else this.#out.error(client, "no-password", action.text);
-  }
-
-  /** A password given at a prompt: the server's, or a registered name's. */
-  #password(client: Client, prompt: PasswordPrompt, given: string): void {
-    if (prompt.about === "name") {
-      this.#rename(client, prompt.name, given);
-      return;
-    }
-    remember(client, given);
-    const expected = this.#opts.password!;
-    this.#guess(client, "server", "wrong password", () => sameSecret(given, expected), (right) => {
-      if (!right) {
-        this.#passwordPrompt(client);
-        return;
-      }
-      this.#log(`password accepted from ${client.peer.address}`);
-      this.#admitted(client);
-    });
-  }
-
-  /**
-   * One password guess for `secret` (`server`, `op`, `name:KEY`), through the throttle.
-   * While the address or the secret is locked out the guess is refused unchecked. Otherwise
-   * `check` runs; a wrong guess is counted against both as soon as it is checked (hanging up
-   * undoes nothing), and once either has failures the answer, right or wrong, waits the
-   * throttle's delay from the guess, input meanwhile held. Then `then(right)` runs, after a
-   * wrong guess (or `check` returning undefined: busy, nothing checked) to ask again;
-   * `authTries` wrong guesses close the connection instead.
-   */
-  #guess(
-    client: Client,
-    secret: string,
-    what: string,
-    check: () => boolean | Promise<boolean> | undefined,
-    then: (right: boolean) => void,
-  ): void {
-    const now = Date.now();
-    const id = client.request?.id;
-    const address = sourceKey(client.peer.address);
-    const locked = this.#guesses.lockedUntil(address, secret, now);
-    if (locked > 0) {
-      client.authFailures++;
-      this.#log(`locked out: ${what} from ${this.#who(client)} not checked`);
-      if (this.#tooManyTries(client, "locked out")) return;
-      this.#out.error(
-        client,
-        "locked-out",
-        `too many wrong passwords; it was not checked: try again in ${inTime(locked - now)}`,
-      );
-      then(false);
-      return;
-    }
-    const before = this.#guesses.failures(address, secret, now);
-    const answer = (right: boolean) => {
-      const checked = Date.now();
-      // A right answer waits as long as a wrong one would: the count a failure would make.
-      let failures = before + 1;
-      if (!right) {
-        failures = this.#guesses.fail(address, secret, checked);
-        client.authFailures++;
-        this.#log(
-          `${what} from ${this.#who(client)} (${client.authFailures} here, ${failures} counted)`,
-        );
-      }
-      if (client.closing) return;
-      const reply = () =>
-        this.#answering(client, id, () => {
-          client.timer = undefined;
-          if (client.closing || (!right && this.#tooManyTries(client, what))) return;
-          if (!right) this.#out.error(client, "wrong-password", `${what}; try again`);
-          then(right);
-          this.#release(client);
-        });
-      const wait = right && before === 0 ? 0 : this.#guesses.delayMs(failures);
-      const left = now + wait - checked;
-      if (left <= 0) {
-        reply();
-        return;
-      }
-      client.held ??= [];
-      client.timer = setTimeout(reply, left);
-    };
-    const checking = check();
-    if (checking === undefined) {
-      then(false);
-    } else if (typeof checking === "boolean") {
-      answer(checking);
-    } else {
-      client.held ??= [];
-      checking.then(answer, (err) => {
-        this.#log(`error checking a password for ${this.#who(client)}: ${describe(err)}`);
-        if (client.closing) return;
-        this.#answering(client, id, () => {
-          this.#out.error(client, "internal", "the server could not check that password");
-          then(false);
-          this.#release(client);
-        });
-      });
-    }
-  }
-
-  /** Closes the connection after `authTries` wrong passwords on it, saying `why`; true if so. */
-  #tooManyTries(client: Client, why: string): boolean {
-    if (client.authFailures < this.#opts.limits.authTries) return false;
-    this.#out.bye(client, `${why}: too many tries`);
-    this.disconnect(client, "too many wrong passwords");
-    return true;
-  }
-
-  /**
-   * Starts a password hash (scrypt: 16 MiB and tens of ms each) unless `maxHashes` run
-   * already: then the client is told the server is busy and nothing starts. When the last
-   * one running finishes, memory is reclaimed.
-   */
-  #hash<T>(client: Client, work: () => Promise<T>): Promise<T> | undefined {
-    const hashing = this.#hashes.start(work);
-    if (!hashing) {
-      const running = this.#hashes.running;
-      this.#log(`busy: ${running} password hashes running, ${this.#who(client)} refused`);
-      this.#out.error(client, "busy", "busy, try again in a moment");
-    }
-    return hashing;
-  }
-
-  /** Handles the lines held while a password was checked, in order. */
-  #release(client: Client): void {
-    const held = client.held ?? [];
-    client.held = undefined;
-    while (held.length > 0 && !client.closing) {
-      this.#handle(client, held.shift()!);
-      // A held line may have started another check: the rest wait for it, in order.
-      const again = client.held as string[] | undefined;
-      if (again) {
-        again.push(...held);
-        return;
-      }
-    }
-  }
-
   #command(client: Client, cmd: Command): void {
     this.#log(`command ${this.#who(client)}: /${cmd.name}`);
     const shown = "password" in cmd && cmd.password !== undefined
@@ -711,7 +524,7 @@ export class Hub {
     }
     if (client.name === undefined && !worksBeforeName(cmd.name)) {
       this.#out.error(client, "no-name", "choose a name first (type a name, or /nick NAME)");
-      this.#prompt(client);
+      this.#prompts.askName(client);
       return;
     }
     (this.#handlers[cmd.name] as Handler<CommandName>)(client, cmd);
@@ -965,7 +778,7 @@ export class Hub {
         ...this.#floodLimits(),
       });
       // The password prompt the client is answering, again in the mode it now reads.
-      this.#passwordPrompt(client);
+      this.#prompts.askPassword(client);
     },
     pass: (client) => this.#out.system(client, "no password is needed now"),
     op: (client, cmd) => {
@@ -977,7 +790,7 @@ export class Hub {
         this.#out.system(client, "you are an operator already");
       } else {
         const check = () => sameSecret(cmd.password, expected);
-        this.#guess(client, "op", "wrong operator password", check, (right) => {
+        this.#prompts.guess(client, "op", "wrong operator password", check, (right) => {
           if (!right) return;
           client.operator = true;
           this.#log(`op ${client.name}`);
@@ -997,9 +810,9 @@ export class Hub {
       } else if (this.#store.account(nameKey(name))) {
         this.#out.error(client, "usage", `${name} is registered already (/unregister first)`);
       } else {
-        const hashing = this.#hash(client, () => hashPassword(cmd.password));
+        const hashing = this.#prompts.hash(client, () => hashPassword(cmd.password));
         if (hashing) {
-          this.#async(client, hashing, (hash) => {
+          this.#prompts.async(client, hashing, (hash) => {
             this.#store.setAccount({ key: nameKey(name), name, hash, ts: Date.now() });
             this.#log(`register ${name}`);
             this.#out.system(client, `${name} is yours now: taking it needs this password`);
@@ -1070,16 +883,16 @@ export class Hub {
     if (password === undefined) {
       client.prompt = prompt;
       this.#out.error(client, "name-registered", `${name} is registered: give its password`);
-      this.#passwordPrompt(client);
+      this.#prompts.askPassword(client);
       return;
     }
     remember(client, password);
-    const check = () => this.#hash(client, () => verifyPassword(password, account.hash));
-    this.#guess(client, `name:${key}`, `wrong password for ${name}`, check, (right) => {
+    const check = () => this.#prompts.hash(client, () => verifyPassword(password, account.hash));
+    this.#prompts.guess(client, `name:${key}`, `wrong password for ${name}`, check, (right) => {
       if (!right) {
         // The prompt stays until the right password, another name, or an empty line.
         client.prompt = prompt;
-        this.#passwordPrompt(client);
+        this.#prompts.askPassword(client);
       } else if (this.#names.has(name)) {
         // Someone took it while the password was being checked.
         this.#out.error(client, "name-taken", `the name ${name} is taken; choose another`);
@@ -1097,7 +910,7 @@ export class Hub {
   #back(client: Client): void {
     if (client.name === undefined) {
       client.prompt = { for: "name" };
-      this.#prompt(client);
+      this.#prompts.askName(client);
     } else if (client.prompt.for !== "ready") {
       client.prompt = { for: "ready" };
       const text = `back to chat as ${client.name}`;
@@ -1241,16 +1054,6 @@ export class Hub {
         history: true,
       });
     }
-  }
-
-  #prompt(client: Client): void {
-    this.#out.send(client, { type: "prompt", ts: Date.now(), for: "name", text: "choose a name:" });
-  }
-
-  /** Asks for the password the client's prompt is for (nothing when it is not one). */
-  #passwordPrompt(client: Client): void {
-    const prompt = client.prompt;
-    if (prompt.for === "password") this.#out.send(client, passwordPromptEvent(prompt, Date.now()));
   }
 
   // --- messages --------------------------------------------------------------------
@@ -1397,31 +1200,6 @@ export class Hub {
     this.#out.broadcast({ type: "announce", ts: Date.now(), from: "server", text });
   }
 
-  /**
-   * Runs async work for a client (a password hash) while holding its input; `then` runs
-   * after, unless the client left meanwhile.
-   */
-  #async<T>(client: Client, work: Promise<T>, then: (value: T) => void): void {
-    client.held ??= [];
-    const id = client.request?.id;
-    work.then((value) => {
-      if (client.closing) return;
-      this.#answering(client, id, () => {
-        try {
-          then(value);
-        } catch (err) {
-          this.#failed(client, err, "that");
-        }
-        this.#release(client);
-      });
-    }, (err) => {
-      this.#answering(client, id, () => {
-        this.#failed(client, err, "that");
-        this.#release(client);
-      });
-    });
-  }
-
   // --- output ----------------------------------------------------------------------
 
   /** The flood control a client paces its input under, for the welcome and mode events. */
@@ -1459,11 +1237,6 @@ export class Hub {
 
 function seconds(ms: number): string {
   return `${ms / 1000} s`;
-}
-
-/** A wait in whole seconds under two minutes, else in whole minutes. */
-function inTime(ms: number): string {
-  return ms < 120_000 ? `${Math.ceil(ms / 1000)} s` : `${Math.ceil(ms / 60_000)} min`;
 }
 
 /** A one-line description of a thrown value. */
