@@ -1,5 +1,5 @@
 // The chat over plain data: Hub wires the parts in lib/hub/ (client, directory, rooms, prompts,
-// operators, delivery) and keeps input, flood control, the command handlers and the console.
+// operators, flood, messages, delivery) and keeps input, the command handlers and the console.
 // It never sees a socket: a Peer takes bytes and can be closed; session.ts does the rest.
 
 import {
@@ -12,7 +12,7 @@ import {
   parseRequest,
   worksBeforeName,
 } from "./commands.ts";
-import { encodedBytes, LOBBY, Outgoing } from "./events.ts";
+import { encodedBytes, LOBBY } from "./events.ts";
 import { type Limits, replyBudget, TokenBucket } from "./limits.ts";
 import { Moderation, untilText } from "./moderation.ts";
 import { looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
@@ -22,10 +22,12 @@ import { sanitize, sanitizeLabel } from "./sanitize.ts";
 import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./store.ts";
 import { Delivery, fitting } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";
+import { Flood } from "./hub/flood.ts";
+import { Messages } from "./hub/messages.ts";
 import { type Actor, addressOf, Operators } from "./hub/operators.ts";
 import { hold, looksLikeSecret, type Prompt, PromptMachine, remember } from "./hub/prompts.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
-import { Client, type Peer, type Target } from "./hub/client.ts";
+import { Client, type Peer } from "./hub/client.ts";
 
 export type { Prompt };
 export { Client, type Peer };
@@ -60,9 +62,6 @@ export interface ChatHooks {
 
 /** Connections open at a peak that, once half of them have closed, make a burst worth reclaiming. */
 const RECLAIM_AFTER_CONNECTIONS = 20;
-
-/** While a client keeps flooding, how often it is told how many lines were dropped. */
-const FLOOD_NOTICE_INTERVAL_MS = 1000;
 
 /** Settings a hub runs with. */
 export interface HubOptions {
@@ -107,6 +106,8 @@ export class Hub {
   readonly #out: Delivery;
   readonly #ops: Operators;
   readonly #prompts: PromptMachine;
+  readonly #flood: Flood;
+  readonly #messages: Messages;
 
   constructor(options: HubOptions) {
     this.#opts = options;
@@ -132,6 +133,24 @@ export class Hub {
       kick: (name, reason, by) => this.kick(name, reason, by),
       disconnect: (client, reason) => this.disconnect(client, reason),
     }, options.motd);
+    this.#flood = new Flood({
+      limits,
+      out: this.#out,
+      log: (line) => this.#log(line),
+      who: (client) => this.#who(client),
+      disconnect: (client, reason) => this.disconnect(client, reason),
+    });
+    this.#messages = new Messages({
+      limits,
+      names: this.#names,
+      rooms: this.#rooms,
+      out: this.#out,
+      hidePrivateText: options.hidePrivateText,
+      log: (line) => this.#log(line),
+      silenced: (client, outcome) => this.#ops.silenced(client, outcome),
+      rewrite: (info) => this.#hook("message", info),
+      notStored: (client, err) => this.#notStored(client, err),
+    });
     this.#prompts = new PromptMachine({
       limits,
       out: this.#out,
@@ -175,7 +194,7 @@ export class Hub {
       server: "linechat",
       version: this.#opts.version,
       text: `welcome to linechat ${this.#opts.version} (${this.#names.size} online)`,
-      ...this.#floodLimits(),
+      ...this.#flood.pace,
     });
     if (this.#opts.password !== undefined) {
       client.prompt = { for: "password", about: "server" };
@@ -207,7 +226,7 @@ export class Hub {
 
   /** Handles one input line from a client. Never throws. */
   input(client: Client, line: string, now = Date.now()): void {
-    if (client.closing || !this.#admit(client, now)) return;
+    if (client.closing || !this.#flood.admit(client, now)) return;
     this.#handle(client, line);
   }
 
@@ -223,7 +242,7 @@ export class Hub {
 
   /** Tells a client its line was longer than the limit and was discarded. */
   overlong(client: Client, now = Date.now()): void {
-    if (client.closing || !this.#admit(client, now)) return;
+    if (client.closing || !this.#flood.admit(client, now)) return;
     this.#out.error(
       client,
       "line-too-long",
@@ -385,36 +404,6 @@ export class Hub {
 
   // --- input ---------------------------------------------------------------------
 
-  /**
-   * Flood control: whether this line may be handled. Past the burst and rate, lines are
-   * dropped with a notice saying how many; a client that keeps flooding is disconnected.
-   */
-  #admit(client: Client, now: number): boolean {
-    client.lastInput = now;
-    const bucket = client.bucket;
-    if (!bucket || bucket.take(now)) return true;
-    const { floodDisconnectLines } = this.#opts.limits;
-    client.floodBudget ??= new TokenBucket(bucket.rate, floodDisconnectLines, now);
-    if (!client.floodBudget.take(now)) {
-      this.#log(`flood ${this.#who(client)}: disconnected`);
-      this.#out.bye(client, "disconnected for flooding");
-      this.disconnect(client, "flooding");
-      return false;
-    }
-    // A flood starts after a second without drops; the client is told how many lines it has
-    // lost when it starts, then at most once a second while it goes on.
-    const starts = now - client.lastDropAt >= FLOOD_NOTICE_INTERVAL_MS;
-    client.dropped = starts ? 1 : client.dropped + 1;
-    client.lastDropAt = now;
-    if (starts || now - client.droppedToldAt >= FLOOD_NOTICE_INTERVAL_MS) {
-      client.droppedToldAt = now;
-      const lost = client.dropped === 1 ? "1 line" : `${client.dropped} lines`;
-      const limit = `limit ${bucket.rate}/s after a burst of ${bucket.burst}`;
-      this.#out.error(client, "flood", `slow down: ${lost} dropped so far (${limit})`);
-    }
-    return false;
-  }
-
   #input(client: Client, line: string): void {
     if (client.mode === "json" && line.trimStart().startsWith("{")) {
       this.#request(client, line);
@@ -483,7 +472,7 @@ export class Hub {
       if (input.kind === "empty") {
         this.#out.system(client, "nothing sent");
       } else {
-        this.#deliver(client, pending, input.text);
+        this.#messages.deliver(client, pending, input.text);
       }
       return;
     }
@@ -502,7 +491,7 @@ export class Hub {
         if (client.name === undefined) {
           this.#rename(client, input.text);
         } else {
-          this.#deliver(client, { kind: "public" }, input.text);
+          this.#messages.deliver(client, { kind: "public" }, input.text);
         }
         return;
       case "command":
@@ -556,16 +545,17 @@ export class Hub {
         ...(away.length ? { away } : {}),
       });
     },
-    pm: (client, cmd) => this.#twoStep(client, { kind: "private", to: cmd.to }, cmd.text),
-    groupmessage: (client, cmd) => this.#twoStep(client, { kind: "group", to: cmd.to }, cmd.text),
-    sendall: (client, cmd) => this.#twoStep(client, { kind: "public" }, cmd.text),
-    me: (client, cmd) => this.#deliver(client, { kind: "action" }, cmd.text),
+    pm: (client, cmd) => this.#messages.twoStep(client, { kind: "private", to: cmd.to }, cmd.text),
+    groupmessage: (client, cmd) =>
+      this.#messages.twoStep(client, { kind: "group", to: cmd.to }, cmd.text),
+    sendall: (client, cmd) => this.#messages.twoStep(client, { kind: "public" }, cmd.text),
+    me: (client, cmd) => this.#messages.deliver(client, { kind: "action" }, cmd.text),
     reply: (client, cmd) => {
       if (client.lastPmFrom === undefined) {
         this.#out.error(client, "unknown-user", "nobody has sent you a private message yet");
         return;
       }
-      this.#twoStep(client, { kind: "private", to: client.lastPmFrom }, cmd.text);
+      this.#messages.twoStep(client, { kind: "private", to: client.lastPmFrom }, cmd.text);
     },
     join: (client, cmd) => {
       const problem = roomProblem(cmd.room, this.#opts.limits.maxNameLength);
@@ -575,7 +565,7 @@ export class Hub {
         this.#out.system(client, `you are already in ${client.room!.name}`);
       } else if (
         !this.#ops.silenced(client, `you stay in ${client.room!.name}`) &&
-        this.#noisy(client, "room changes")
+        this.#flood.noisy(client, "room changes")
       ) {
         const room = this.#rooms.open(cmd.room);
         if (room) this.#move(client, room);
@@ -593,7 +583,7 @@ export class Hub {
         this.#out.system(client, `you are in ${LOBBY} already`);
       } else if (
         !this.#ops.silenced(client, `you stay in ${client.room!.name}`) &&
-        this.#noisy(client, "room changes")
+        this.#flood.noisy(client, "room changes")
       ) {
         this.#move(client, this.#rooms.lobby);
       }
@@ -638,8 +628,8 @@ export class Hub {
         this.#out.error(client, "usage", `${room.name} has no topic`);
         return;
       }
-      if (cmd.text !== undefined && this.#tooLong(client, cmd.text, "topic")) return;
-      if (!this.#noisy(client, "topic changes")) return;
+      if (cmd.text !== undefined && this.#messages.tooLong(client, cmd.text, "topic")) return;
+      if (!this.#flood.noisy(client, "topic changes")) return;
       const by = client.name!;
       const topic = cmd.text === undefined ? undefined : sanitizeLabel(cmd.text);
       if (topic === "") {
@@ -667,7 +657,7 @@ export class Hub {
       if (cmd.reason !== undefined && this.#ops.silenced(client, "use /away without a reason")) {
         return;
       }
-      if (cmd.reason !== undefined && this.#tooLong(client, cmd.reason, "reason")) return;
+      if (cmd.reason !== undefined && this.#messages.tooLong(client, cmd.reason, "reason")) return;
       client.away = (cmd.reason === undefined ? "" : sanitizeLabel(cmd.reason)) || "away";
       this.#out.system(client, `you are marked as away (${client.away}); /back when you return`);
     },
@@ -751,7 +741,7 @@ export class Hub {
       if (client.name !== undefined && this.#ops.silenced(client, "your name was not changed")) {
         return;
       }
-      if (client.name !== undefined && !this.#noisy(client, "name changes")) return;
+      if (client.name !== undefined && !this.#flood.noisy(client, "name changes")) return;
       this.#rename(client, cmd.nick, cmd.password);
     },
     disconnect: (client, cmd) => {
@@ -775,7 +765,7 @@ export class Hub {
         ...(prompt.for === "password" && prompt.about === "server"
           ? { password: true as const }
           : {}),
-        ...this.#floodLimits(),
+        ...this.#flood.pace,
       });
       // The password prompt the client is answering, again in the mode it now reads.
       this.#prompts.askPassword(client);
@@ -1058,115 +1048,6 @@ export class Hub {
 
   // --- messages --------------------------------------------------------------------
 
-  #twoStep(client: Client, target: Target, text: string | undefined): void {
-    if (text !== undefined) {
-      this.#deliver(client, target, text);
-      return;
-    }
-    client.pending = target;
-    const to = target.kind === "private"
-      ? target.to
-      : target.kind === "group"
-      ? target.to.join(", ")
-      : client.room!.name;
-    this.#out.system(client, `type your message to ${to} on the next line`);
-  }
-
-  #deliver(client: Client, target: Target, text: string): void {
-    const from = client.name!;
-    if (this.#ops.silenced(client, "nothing was sent")) return;
-    const to = target.kind === "private" ? [target.to] : target.kind === "group" ? target.to : [];
-    const rewritten = this.#hook("message", { from, kind: target.kind, to: [...to], text });
-    if (rewritten === false) return;
-    if (typeof rewritten === "string") text = sanitize(rewritten);
-    if (text === "" || this.#tooLong(client, text, "message")) return;
-    let ts = Date.now();
-    if (target.kind === "public" || target.kind === "action") {
-      const room = client.room!;
-      const kind = target.kind === "public" ? "message" : "action";
-      try {
-        ts = this.#rooms.say(room, kind, from, text, ts);
-      } catch (err) {
-        this.#notStored(client, err);
-        return;
-      }
-      this.#log(`${kind} ${room.name} ${from}: ${text}`);
-      this.#out.toRoom(room, { type: kind, ts, from, room: room.name, text }, client);
-      return;
-    }
-    const found: Client[] = [];
-    for (const name of to) {
-      const c = this.#names.get(name);
-      if (!c) {
-        this.#out.error(client, "unknown-user", `no user named ${name} is online`);
-      } else if (c === client) {
-        if (target.kind === "private") this.#out.error(client, "usage", "that is you");
-      } else if (!found.includes(c)) {
-        found.push(c);
-      }
-    }
-    if (target.kind === "private" && found.length === 0) return;
-    const names = found.map((c) => c.name!);
-    if (found.length === 0) {
-      this.#out.error(client, "unknown-user", "nobody to send to");
-      return;
-    }
-    this.#log(
-      `${target.kind} ${from} -> ${names.join(", ")}${
-        this.#opts.hidePrivateText ? " (text not logged)" : `: ${text}`
-      }`,
-    );
-    const out = new Outgoing(
-      target.kind === "private"
-        ? { type: "private", ts, from, to: names[0], text }
-        : { type: "group", ts, from, to: names, text },
-    );
-    const fromKey = nameKey(from);
-    for (const c of found) {
-      // Someone ignoring the sender gets nothing; the sender is not told.
-      if (c.ignored?.has(fromKey)) continue;
-      this.#out.write(c, out);
-      if (target.kind === "private") c.lastPmFrom = from;
-    }
-    this.#out.send(client, { type: "sent", ts, kind: target.kind, to: names, text });
-    for (const c of found) {
-      if (c.away !== undefined) this.#out.system(client, `${c.name} is away: ${c.away}`);
-    }
-  }
-
-  /**
-   * Whether `text` is over the line limit once encoded (what clients receive, not what came
-   * in: an invalid byte grows to three, a `"` to two in JSON); if so the sender is told.
-   */
-  #tooLong(client: Client, text: string, what: string): boolean {
-    const max = this.#opts.limits.maxLineBytes;
-    const bytes = text.length * 6 <= max ? 0 : encodedBytes(text);
-    if (bytes <= max) return false;
-    this.#out.error(
-      client,
-      "line-too-long",
-      `${what} too long once encoded (${bytes} bytes, limit ${max}); it was not sent`,
-    );
-    return true;
-  }
-
-  /**
-   * Flood control for what others see (a rename, a room change, a topic): such a command
-   * costs `noticeCost` lines of the client's allowance. False, with a notice, when it is
-   * spent.
-   */
-  #noisy(client: Client, what: string, now = Date.now()): boolean {
-    const extra = this.#opts.limits.noticeCost - 1;
-    if (!client.bucket || extra <= 0 || client.bucket.take(now, extra)) return true;
-    const { ratePerSecond, noticeCost } = this.#opts.limits;
-    this.#out.error(
-      client,
-      "flood",
-      `slow down: ${what} are limited (each counts as ${noticeCost} lines of ${ratePerSecond}/s)`,
-    );
-    return false;
-  }
-
   #notStored(client: Client, err: unknown): void {
     this.#log(`store failed: ${describe(err)}`);
     this.#out.error(
@@ -1201,12 +1082,6 @@ export class Hub {
   }
 
   // --- output ----------------------------------------------------------------------
-
-  /** The flood control a client paces its input under, for the welcome and mode events. */
-  #floodLimits(): { rate: number; burst: number } {
-    const { ratePerSecond, burst } = this.#opts.limits;
-    return { rate: ratePerSecond, burst };
-  }
 
   // --- log and hooks ---------------------------------------------------------------
 

@@ -1,0 +1,135 @@
+// Message routing: a message to the room, an action, a private or group message, or a
+// two-step command's target kept for the next line; the line limit once encoded. Mutes, the
+// message hook, storing and writing are reached through the hub's parts.
+
+import type { Client, Target } from "./client.ts";
+import { encodedBytes, Outgoing } from "../events.ts";
+import type { Limits } from "../limits.ts";
+import { nameKey } from "../names.ts";
+import { sanitize } from "../sanitize.ts";
+import type { Delivery } from "./delivery.ts";
+import type { Directory } from "./directory.ts";
+import type { Rooms } from "./rooms.ts";
+
+/** What message routing works with; the hub gives its own parts. */
+export interface MessagesContext {
+  limits: Pick<Limits, "maxLineBytes">;
+  names: Directory;
+  rooms: Rooms;
+  out: Delivery;
+  /** Keep the text of private and group messages out of the log. */
+  hidePrivateText: boolean | undefined;
+  log(line: string): void;
+  /** Whether a mute keeps the client quiet (it is told, with `outcome`). */
+  silenced(client: Client, outcome: string): boolean;
+  /** The message hook: a string rewrites the text, `false` drops the message. */
+  rewrite(
+    info: { from: string; kind: Target["kind"]; to: string[]; text: string },
+  ): string | false | void;
+  /** Tells a client its message was not stored, and logs why. */
+  notStored(client: Client, err: unknown): void;
+}
+
+/** Routes chat messages from one client to a room or to named clients. */
+export class Messages {
+  readonly #ctx: MessagesContext;
+
+  /** Works on `ctx`. */
+  constructor(ctx: MessagesContext) {
+    this.#ctx = ctx;
+  }
+
+  /** A message now, or (with no text) its target kept for the next line. */
+  twoStep(client: Client, target: Target, text: string | undefined): void {
+    if (text !== undefined) {
+      this.deliver(client, target, text);
+      return;
+    }
+    client.pending = target;
+    const to = target.kind === "private"
+      ? target.to
+      : target.kind === "group"
+      ? target.to.join(", ")
+      : client.room!.name;
+    this.#ctx.out.system(client, `type your message to ${to} on the next line`);
+  }
+
+  /** Sends a message, after mutes, the message hook and the line limit. */
+  deliver(client: Client, target: Target, text: string): void {
+    const from = client.name!;
+    if (this.#ctx.silenced(client, "nothing was sent")) return;
+    const to = target.kind === "private" ? [target.to] : target.kind === "group" ? target.to : [];
+    const rewritten = this.#ctx.rewrite({ from, kind: target.kind, to: [...to], text });
+    if (rewritten === false) return;
+    if (typeof rewritten === "string") text = sanitize(rewritten);
+    if (text === "" || this.tooLong(client, text, "message")) return;
+    let ts = Date.now();
+    if (target.kind === "public" || target.kind === "action") {
+      const room = client.room!;
+      const kind = target.kind === "public" ? "message" : "action";
+      try {
+        ts = this.#ctx.rooms.say(room, kind, from, text, ts);
+      } catch (err) {
+        this.#ctx.notStored(client, err);
+        return;
+      }
+      this.#ctx.log(`${kind} ${room.name} ${from}: ${text}`);
+      this.#ctx.out.toRoom(room, { type: kind, ts, from, room: room.name, text }, client);
+      return;
+    }
+    const found: Client[] = [];
+    for (const name of to) {
+      const c = this.#ctx.names.get(name);
+      if (!c) {
+        this.#ctx.out.error(client, "unknown-user", `no user named ${name} is online`);
+      } else if (c === client) {
+        if (target.kind === "private") this.#ctx.out.error(client, "usage", "that is you");
+      } else if (!found.includes(c)) {
+        found.push(c);
+      }
+    }
+    if (target.kind === "private" && found.length === 0) return;
+    const names = found.map((c) => c.name!);
+    if (found.length === 0) {
+      this.#ctx.out.error(client, "unknown-user", "nobody to send to");
+      return;
+    }
+    this.#ctx.log(
+      `${target.kind} ${from} -> ${names.join(", ")}${
+        this.#ctx.hidePrivateText ? " (text not logged)" : `: ${text}`
+      }`,
+    );
+    const out = new Outgoing(
+      target.kind === "private"
+        ? { type: "private", ts, from, to: names[0], text }
+        : { type: "group", ts, from, to: names, text },
+    );
+    const fromKey = nameKey(from);
+    for (const c of found) {
+      // Someone ignoring the sender gets nothing; the sender is not told.
+      if (c.ignored?.has(fromKey)) continue;
+      this.#ctx.out.write(c, out);
+      if (target.kind === "private") c.lastPmFrom = from;
+    }
+    this.#ctx.out.send(client, { type: "sent", ts, kind: target.kind, to: names, text });
+    for (const c of found) {
+      if (c.away !== undefined) this.#ctx.out.system(client, `${c.name} is away: ${c.away}`);
+    }
+  }
+
+  /**
+   * Whether `text` is over the line limit once encoded (what clients receive, not what came
+   * in: an invalid byte grows to three, a `"` to two in JSON); if so the sender is told.
+   */
+  tooLong(client: Client, text: string, what: string): boolean {
+    const max = this.#ctx.limits.maxLineBytes;
+    const bytes = text.length * 6 <= max ? 0 : encodedBytes(text);
+    if (bytes <= max) return false;
+    this.#ctx.out.error(
+      client,
+      "line-too-long",
+      `${what} too long once encoded (${bytes} bytes, limit ${max}); it was not sent`,
+    );
+    return true;
+  }
+}
