@@ -1,5 +1,5 @@
 // The chat over plain data: Hub wires the parts in lib/hub/ (client, directory, rooms, prompts,
-// operators, flood, messages, delivery) and keeps input, the command handlers and the console.
+// naming, operators, flood, messages, delivery) and keeps input, command handlers and the console.
 // It never sees a socket: a Peer takes bytes and can be closed; session.ts does the rest.
 
 import {
@@ -13,10 +13,10 @@ import {
   worksBeforeName,
 } from "./commands.ts";
 import { encodedBytes, LOBBY } from "./events.ts";
-import { type Limits, replyBudget, TokenBucket } from "./limits.ts";
-import { Moderation, untilText } from "./moderation.ts";
-import { looksAlike, nameKey, nameProblem, roomProblem } from "./names.ts";
-import { hashPassword, sameSecret, verifyPassword } from "./passwords.ts";
+import { type Limits, replyBudget } from "./limits.ts";
+import { Moderation } from "./moderation.ts";
+import { nameKey, nameProblem, roomProblem } from "./names.ts";
+import { hashPassword, sameSecret } from "./passwords.ts";
 import { Reclaimer } from "./reclaim.ts";
 import { sanitize, sanitizeLabel } from "./sanitize.ts";
 import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./store.ts";
@@ -24,9 +24,10 @@ import { Delivery, fitting } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";
 import { Flood } from "./hub/flood.ts";
 import { Messages } from "./hub/messages.ts";
+import { Naming } from "./hub/naming.ts";
 import { type Actor, addressOf, Operators } from "./hub/operators.ts";
 import { hold, looksLikeSecret, type Prompt, PromptMachine, remember } from "./hub/prompts.ts";
-import { type Room, Rooms } from "./hub/rooms.ts";
+import { Rooms } from "./hub/rooms.ts";
 import { Client, type Peer } from "./hub/client.ts";
 
 export type { Prompt };
@@ -108,6 +109,7 @@ export class Hub {
   readonly #prompts: PromptMachine;
   readonly #flood: Flood;
   readonly #messages: Messages;
+  readonly #naming: Naming;
 
   constructor(options: HubOptions) {
     this.#opts = options;
@@ -161,11 +163,25 @@ export class Hub {
       reclaim: () => this.#reclaimer.schedule(),
       handle: (client, line) => this.#handle(client, line),
       command: (client, cmd) => this.#command(client, cmd),
-      rename: (client, name, password) => this.#rename(client, name, password),
-      back: (client) => this.#back(client),
+      rename: (client, name, password) => this.#naming.rename(client, name, password),
+      back: (client) => this.#naming.back(client),
       admitted: (client) => this.#admitted(client),
       disconnect: (client, reason) => this.disconnect(client, reason),
       failed: (client, err, what) => this.#failed(client, err, what),
+    });
+    this.#naming = new Naming({
+      limits,
+      names: this.#names,
+      rooms: this.#rooms,
+      moderation: this.#moderation,
+      accounts: this.#store,
+      out: this.#out,
+      prompts: this.#prompts,
+      motd: () => this.#ops.motd,
+      log: (line) => this.#log(line),
+      storeFailed: (what, err) => this.#log(`store failed ${what}: ${describe(err)}`),
+      joined: (info) => this.#hook("join", info),
+      renamed: (info) => this.#hook("rename", info),
     });
   }
 
@@ -217,7 +233,7 @@ export class Hub {
   #admitted(client: Client): void {
     if (this.#opts.autoName) {
       client.prompt = { for: "ready" };
-      this.#join(client, this.#names.freeGuestName(), true);
+      this.#naming.join(client, this.#names.freeGuestName(), true);
     } else {
       client.prompt = { for: "name" };
       this.#prompts.askName(client);
@@ -489,7 +505,7 @@ export class Hub {
         return;
       case "text":
         if (client.name === undefined) {
-          this.#rename(client, input.text);
+          this.#naming.rename(client, input.text);
         } else {
           this.#messages.deliver(client, { kind: "public" }, input.text);
         }
@@ -568,7 +584,7 @@ export class Hub {
         this.#flood.noisy(client, "room changes")
       ) {
         const room = this.#rooms.open(cmd.room);
-        if (room) this.#move(client, room);
+        if (room) this.#naming.move(client, room);
         else {
           this.#out.error(
             client,
@@ -585,7 +601,7 @@ export class Hub {
         !this.#ops.silenced(client, `you stay in ${client.room!.name}`) &&
         this.#flood.noisy(client, "room changes")
       ) {
-        this.#move(client, this.#rooms.lobby);
+        this.#naming.move(client, this.#rooms.lobby);
       }
     },
     rooms: (client) => {
@@ -742,7 +758,7 @@ export class Hub {
         return;
       }
       if (client.name !== undefined && !this.#flood.noisy(client, "name changes")) return;
-      this.#rename(client, cmd.nick, cmd.password);
+      this.#naming.rename(client, cmd.nick, cmd.password);
     },
     disconnect: (client, cmd) => {
       // Others see the reason, unless the client may not be heard (muted) or it is too long.
@@ -827,224 +843,6 @@ export class Hub {
     mute: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
     unmute: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
   };
-
-  // --- naming ----------------------------------------------------------------------
-
-  #rename(client: Client, name: string, password?: string): void {
-    const key = nameKey(name);
-    const problem = nameProblem(name, this.#opts.limits.maxNameLength);
-    const taken = this.#names.taken(name, client);
-    const ban = problem ? undefined : this.#moderation.banned("name", key, Date.now());
-    if (looksLikeSecret(client, name)) {
-      this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
-      this.#back(client);
-      return;
-    }
-    if (problem || taken || ban) {
-      this.#out.error(
-        client,
-        problem ? "name-invalid" : ban ? "name-banned" : "name-taken",
-        problem
-          ? `invalid name: ${problem}`
-          : ban
-          ? `the name ${name} is banned ${untilText(ban.until)}; choose another`
-          : taken!,
-      );
-      this.#back(client);
-      return;
-    }
-    const account = client.name !== undefined && nameKey(client.name) === key
-      ? undefined // renaming within your own name (case, look-alike): already proven
-      : this.#store.account(key);
-    if (account && looksAlike(name, account.name)) {
-      this.#out.error(
-        client,
-        "name-taken",
-        `the name ${name} looks too much like ${account.name} (registered); choose another`,
-      );
-      this.#back(client);
-      return;
-    }
-    if (!account) {
-      this.#takeName(client, name);
-      return;
-    }
-    const prompt: Prompt = { for: "password", about: "name", name };
-    if (password === undefined) {
-      client.prompt = prompt;
-      this.#out.error(client, "name-registered", `${name} is registered: give its password`);
-      this.#prompts.askPassword(client);
-      return;
-    }
-    remember(client, password);
-    const check = () => this.#prompts.hash(client, () => verifyPassword(password, account.hash));
-    this.#prompts.guess(client, `name:${key}`, `wrong password for ${name}`, check, (right) => {
-      if (!right) {
-        // The prompt stays until the right password, another name, or an empty line.
-        client.prompt = prompt;
-        this.#prompts.askPassword(client);
-      } else if (this.#names.has(name)) {
-        // Someone took it while the password was being checked.
-        this.#out.error(client, "name-taken", `the name ${name} is taken; choose another`);
-        this.#back(client);
-      } else {
-        this.#takeName(client, name);
-      }
-    });
-  }
-
-  /**
-   * After a refused name, or leaving a password prompt without a name: the name prompt, or
-   * for a named client back to chat (said with a `ready` prompt when it was at a password).
-   */
-  #back(client: Client): void {
-    if (client.name === undefined) {
-      client.prompt = { for: "name" };
-      this.#prompts.askName(client);
-    } else if (client.prompt.for !== "ready") {
-      client.prompt = { for: "ready" };
-      const text = `back to chat as ${client.name}`;
-      this.#out.send(client, { type: "prompt", ts: Date.now(), for: "ready", text });
-    }
-  }
-
-  /** Gives a client a name that passed every check: a first join or a rename. */
-  #takeName(client: Client, name: string): void {
-    client.prompt = { for: "ready" };
-    const previous = client.name;
-    if (previous === undefined) {
-      this.#join(client, name, false);
-      return;
-    }
-    if (previous === name) {
-      this.#out.system(client, `you are already ${name}`);
-      return;
-    }
-    this.#names.rename(client, name);
-    this.#moderation.renamed(nameKey(previous), nameKey(name));
-    this.#log(`rename ${previous} -> ${name}`);
-    this.#out.send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
-    this.#out.renameNotice(client, previous, name);
-    this.#hook("rename", { from: previous, to: name });
-  }
-
-  #join(client: Client, name: string, auto: boolean): void {
-    client.name = name;
-    // The burst starts when you join: a paste right after naming gets through whole.
-    if (client.bucket) {
-      client.bucket = new TokenBucket(client.bucket.rate, client.bucket.burst, Date.now());
-    }
-    this.#names.add(client);
-    const count = this.#names.size;
-    this.#log(`join ${name} from ${client.peer.address} (${count} online)`);
-    this.#out.send(client, { type: "named", ts: Date.now(), name, auto });
-    const motd = this.#ops.motd;
-    if (motd?.length) this.#out.send(client, { type: "motd", ts: Date.now(), lines: motd });
-    const lobby = this.#rooms.lobby;
-    this.#rooms.enter(client, lobby);
-    const members = lobby.members.size;
-    this.#out.roomNotice(
-      lobby,
-      { type: "join", ts: Date.now(), name, room: LOBBY, count, members },
-      client,
-    );
-    if (lobby.topic) {
-      const { text, by } = lobby.topic;
-      this.#out.send(client, {
-        type: "topic",
-        ts: Date.now(),
-        room: LOBBY,
-        topic: text,
-        by,
-        changed: false,
-      });
-    }
-    this.#replay(client, lobby);
-    this.#hook("join", { name, address: client.peer.address });
-  }
-
-  // --- rooms -----------------------------------------------------------------------
-
-  /** Moves a named client to another room, telling both rooms and replaying history. */
-  #move(client: Client, to: Room): void {
-    const name = client.name!;
-    const from = client.room!;
-    const count = this.#names.size;
-    this.#rooms.leave(client, from);
-    this.#out.roomNotice(from, {
-      type: "leave",
-      ts: Date.now(),
-      name,
-      room: from.name,
-      count,
-      members: from.members.size,
-      to: to.name,
-    });
-    this.#rooms.enter(client, to);
-    this.#log(`move ${name}: ${from.name} -> ${to.name}`);
-    const ts = Date.now();
-    this.#out.roomNotice(to, {
-      type: "join",
-      ts,
-      name,
-      room: to.name,
-      count,
-      members: to.members.size,
-      moved: true,
-    }, client);
-    const all = [...to.members].map((c) => c.name!);
-    const names = fitting(all, replyBudget(this.#opts.limits) / 2, (n) => encodedBytes(n) + 3);
-    this.#out.send(client, {
-      type: "room",
-      ts,
-      room: to.name,
-      names,
-      topic: to.topic?.text,
-      ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
-    });
-    this.#replay(client, to);
-  }
-
-  /**
-   * Sends a newcomer what it has not seen of the room's recent history, marked as history:
-   * the newest lines that fit in one reply's budget (in this client's output mode), saying
-   * how many older ones were left out, then `history-end`. Lines it saw before leaving the
-   * room are not sent again. The encoded lines are made once per room and shared.
-   */
-  #replay(client: Client, room: Room): void {
-    if (this.#opts.limits.historyLines <= 0) return;
-    const budget = replyBudget(this.#opts.limits);
-    let replay;
-    try {
-      replay = this.#rooms.replay(client, room, budget);
-    } catch (err) {
-      this.#log(`store failed reading the history of ${room.name}: ${describe(err)}`);
-      this.#out.error(client, "not-stored", "the history of this room cannot be read right now");
-      return;
-    }
-    const { lines, omitted } = replay;
-    if (omitted > 0) {
-      this.#out.send(client, {
-        type: "system",
-        ts: Date.now(),
-        text: `${omitted} older message${omitted === 1 ? "" : "s"} of ${room.name} not shown ` +
-          `(a replay is limited to ${Math.round(budget / 1024)} KiB)`,
-        history: true,
-      });
-    }
-    for (const out of lines) {
-      this.#out.write(client, this.#out.answer(client, out.event, out), true);
-    }
-    if (lines.length > 0 || omitted > 0) {
-      this.#out.send(client, {
-        type: "history-end",
-        ts: Date.now(),
-        room: room.name,
-        count: lines.length,
-        history: true,
-      });
-    }
-  }
 
   // --- messages --------------------------------------------------------------------
 

@@ -1,0 +1,273 @@
+// Naming and joining: taking a name (checks, look-alikes of registered names, their
+// passwords), a first join to the lobby, renames, moving between rooms and the history replay.
+// The prompts' steps are prompts.ts's, the name map directory.ts's, writing delivery.ts's.
+
+import type { Client } from "./client.ts";
+import { encodedBytes, LOBBY } from "../events.ts";
+import { type Limits, replyBudget, TokenBucket } from "../limits.ts";
+import { type Moderation, untilText } from "../moderation.ts";
+import { looksAlike, nameKey, nameProblem } from "../names.ts";
+import { verifyPassword } from "../passwords.ts";
+import type { ChatStore } from "../store.ts";
+import { type Delivery, fitting } from "./delivery.ts";
+import type { Directory } from "./directory.ts";
+import { looksLikeSecret, type Prompt, type PromptMachine, remember } from "./prompts.ts";
+import type { Room, Rooms } from "./rooms.ts";
+
+/** What naming and joining work with; the hub gives its own parts. */
+export interface NamingContext {
+  limits: Pick<Limits, "maxNameLength" | "historyLines" | "maxOutboxBytes">;
+  names: Directory;
+  rooms: Rooms;
+  moderation: Moderation;
+  /** Registered names and their password hashes. */
+  accounts: Pick<ChatStore, "account">;
+  out: Delivery;
+  prompts: Pick<PromptMachine, "askName" | "askPassword" | "guess" | "hash">;
+  /** The message of the day now, shown on joining. */
+  motd(): string[] | undefined;
+  log(line: string): void;
+  /** Logs a store failure while doing `what`. */
+  storeFailed(what: string, err: unknown): void;
+  /** The join hook. */
+  joined(info: { name: string; address: string }): void;
+  /** The rename hook. */
+  renamed(info: { from: string; to: string }): void;
+}
+
+/** Names clients, joins them to the lobby and moves them between rooms. */
+export class Naming {
+  readonly #ctx: NamingContext;
+
+  /** Works on `ctx`. */
+  constructor(ctx: NamingContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Takes `name` for a client (a first name or a rename) after every check: valid, free,
+   * not banned, not a secret typed here, not a look-alike of a registered name; a registered
+   * name needs its `password`, asked for when absent. A refusal goes `back`.
+   */
+  rename(client: Client, name: string, password?: string): void {
+    const { out, prompts } = this.#ctx;
+    const key = nameKey(name);
+    const problem = nameProblem(name, this.#ctx.limits.maxNameLength);
+    const taken = this.#ctx.names.taken(name, client);
+    const ban = problem ? undefined : this.#ctx.moderation.banned("name", key, Date.now());
+    if (looksLikeSecret(client, name)) {
+      out.error(client, "looks-like-password", "that looks like a password; it was not sent");
+      this.back(client);
+      return;
+    }
+    if (problem || taken || ban) {
+      out.error(
+        client,
+        problem ? "name-invalid" : ban ? "name-banned" : "name-taken",
+        problem
+          ? `invalid name: ${problem}`
+          : ban
+          ? `the name ${name} is banned ${untilText(ban.until)}; choose another`
+          : taken!,
+      );
+      this.back(client);
+      return;
+    }
+    const account = client.name !== undefined && nameKey(client.name) === key
+      ? undefined // renaming within your own name (case, look-alike): already proven
+      : this.#ctx.accounts.account(key);
+    if (account && looksAlike(name, account.name)) {
+      out.error(
+        client,
+        "name-taken",
+        `the name ${name} looks too much like ${account.name} (registered); choose another`,
+      );
+      this.back(client);
+      return;
+    }
+    if (!account) {
+      this.#takeName(client, name);
+      return;
+    }
+    const prompt: Prompt = { for: "password", about: "name", name };
+    if (password === undefined) {
+      client.prompt = prompt;
+      out.error(client, "name-registered", `${name} is registered: give its password`);
+      prompts.askPassword(client);
+      return;
+    }
+    remember(client, password);
+    const check = () => prompts.hash(client, () => verifyPassword(password, account.hash));
+    prompts.guess(client, `name:${key}`, `wrong password for ${name}`, check, (right) => {
+      if (!right) {
+        // The prompt stays until the right password, another name, or an empty line.
+        client.prompt = prompt;
+        prompts.askPassword(client);
+      } else if (this.#ctx.names.has(name)) {
+        // Someone took it while the password was being checked.
+        out.error(client, "name-taken", `the name ${name} is taken; choose another`);
+        this.back(client);
+      } else {
+        this.#takeName(client, name);
+      }
+    });
+  }
+
+  /**
+   * After a refused name, or leaving a password prompt without a name: the name prompt, or
+   * for a named client back to chat (said with a `ready` prompt when it was at a password).
+   */
+  back(client: Client): void {
+    if (client.name === undefined) {
+      client.prompt = { for: "name" };
+      this.#ctx.prompts.askName(client);
+    } else if (client.prompt.for !== "ready") {
+      client.prompt = { for: "ready" };
+      const text = `back to chat as ${client.name}`;
+      this.#ctx.out.send(client, { type: "prompt", ts: Date.now(), for: "ready", text });
+    }
+  }
+
+  /** Gives a client a name that passed every check: a first join or a rename. */
+  #takeName(client: Client, name: string): void {
+    client.prompt = { for: "ready" };
+    const previous = client.name;
+    if (previous === undefined) {
+      this.join(client, name, false);
+      return;
+    }
+    if (previous === name) {
+      this.#ctx.out.system(client, `you are already ${name}`);
+      return;
+    }
+    this.#ctx.names.rename(client, name);
+    this.#ctx.moderation.renamed(nameKey(previous), nameKey(name));
+    this.#ctx.log(`rename ${previous} -> ${name}`);
+    this.#ctx.out.send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
+    this.#ctx.out.renameNotice(client, previous, name);
+    this.#ctx.renamed({ from: previous, to: name });
+  }
+
+  /**
+   * A client's first name (`auto` when the server chose it): into the directory and the
+   * lobby, with the motd, the lobby's topic and its history.
+   */
+  join(client: Client, name: string, auto: boolean): void {
+    const { out } = this.#ctx;
+    client.name = name;
+    // The burst starts when you join: a paste right after naming gets through whole.
+    if (client.bucket) {
+      client.bucket = new TokenBucket(client.bucket.rate, client.bucket.burst, Date.now());
+    }
+    this.#ctx.names.add(client);
+    const count = this.#ctx.names.size;
+    this.#ctx.log(`join ${name} from ${client.peer.address} (${count} online)`);
+    out.send(client, { type: "named", ts: Date.now(), name, auto });
+    const motd = this.#ctx.motd();
+    if (motd?.length) out.send(client, { type: "motd", ts: Date.now(), lines: motd });
+    const lobby = this.#ctx.rooms.lobby;
+    this.#ctx.rooms.enter(client, lobby);
+    const members = lobby.members.size;
+    out.roomNotice(
+      lobby,
+      { type: "join", ts: Date.now(), name, room: LOBBY, count, members },
+      client,
+    );
+    if (lobby.topic) {
+      const { text, by } = lobby.topic;
+      out.send(client, {
+        type: "topic",
+        ts: Date.now(),
+        room: LOBBY,
+        topic: text,
+        by,
+        changed: false,
+      });
+    }
+    this.#replay(client, lobby);
+    this.#ctx.joined({ name, address: client.peer.address });
+  }
+
+  /** Moves a named client to another room, telling both rooms and replaying history. */
+  move(client: Client, to: Room): void {
+    const { out, rooms } = this.#ctx;
+    const name = client.name!;
+    const from = client.room!;
+    const count = this.#ctx.names.size;
+    rooms.leave(client, from);
+    out.roomNotice(from, {
+      type: "leave",
+      ts: Date.now(),
+      name,
+      room: from.name,
+      count,
+      members: from.members.size,
+      to: to.name,
+    });
+    rooms.enter(client, to);
+    this.#ctx.log(`move ${name}: ${from.name} -> ${to.name}`);
+    const ts = Date.now();
+    out.roomNotice(to, {
+      type: "join",
+      ts,
+      name,
+      room: to.name,
+      count,
+      members: to.members.size,
+      moved: true,
+    }, client);
+    const all = [...to.members].map((c) => c.name!);
+    const names = fitting(all, replyBudget(this.#ctx.limits) / 2, (n) => encodedBytes(n) + 3);
+    out.send(client, {
+      type: "room",
+      ts,
+      room: to.name,
+      names,
+      topic: to.topic?.text,
+      ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
+    });
+    this.#replay(client, to);
+  }
+
+  /**
+   * Sends a newcomer what it has not seen of the room's recent history, marked as history:
+   * the newest lines that fit in one reply's budget (in this client's output mode), saying
+   * how many older ones were left out, then `history-end`. Lines it saw before leaving the
+   * room are not sent again. The encoded lines are made once per room and shared.
+   */
+  #replay(client: Client, room: Room): void {
+    const { out } = this.#ctx;
+    if (this.#ctx.limits.historyLines <= 0) return;
+    const budget = replyBudget(this.#ctx.limits);
+    let replay;
+    try {
+      replay = this.#ctx.rooms.replay(client, room, budget);
+    } catch (err) {
+      this.#ctx.storeFailed(`reading the history of ${room.name}`, err);
+      out.error(client, "not-stored", "the history of this room cannot be read right now");
+      return;
+    }
+    const { lines, omitted } = replay;
+    if (omitted > 0) {
+      out.send(client, {
+        type: "system",
+        ts: Date.now(),
+        text: `${omitted} older message${omitted === 1 ? "" : "s"} of ${room.name} not shown ` +
+          `(a replay is limited to ${Math.round(budget / 1024)} KiB)`,
+        history: true,
+      });
+    }
+    for (const line of lines) {
+      out.write(client, out.answer(client, line.event, line), true);
+    }
+    if (lines.length > 0 || omitted > 0) {
+      out.send(client, {
+        type: "history-end",
+        ts: Date.now(),
+        room: room.name,
+        count: lines.length,
+        history: true,
+      });
+    }
+  }
+}

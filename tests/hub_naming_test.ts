@@ -1,0 +1,180 @@
+// Naming and joining over plain data: the hub's parts with a memory store, fake prompts that
+// record what they were asked, and fake peers; no sockets.
+
+import assert from "node:assert/strict";
+import type { ServerEvent } from "../lib/events.ts";
+import { Client, type Peer } from "../lib/hub/client.ts";
+import { Delivery } from "../lib/hub/delivery.ts";
+import { Directory } from "../lib/hub/directory.ts";
+import { Naming, type NamingContext } from "../lib/hub/naming.ts";
+import { remember } from "../lib/hub/prompts.ts";
+import { Rooms } from "../lib/hub/rooms.ts";
+import { DEFAULT_LIMITS } from "../lib/limits.ts";
+import { Moderation } from "../lib/moderation.ts";
+import { MemoryStore } from "../lib/store.ts";
+
+const decoder = new TextDecoder();
+
+type Event = ServerEvent & {
+  code?: string;
+  name?: string;
+  text?: string;
+  lines?: string[];
+  names?: string[];
+};
+
+/** A peer that keeps each write as a JSON event (the clients are put in JSON mode). */
+class FakePeer implements Peer {
+  readonly address = "192.0.2.1:5000";
+  readonly events: Event[] = [];
+  write(bytes: Uint8Array): void {
+    this.events.push(JSON.parse(decoder.decode(bytes)));
+  }
+  close(): void {}
+}
+
+type Fake = Client & { peer: FakePeer };
+
+function setup(motd?: string[]) {
+  const limits = { ...DEFAULT_LIMITS, maxNameLength: 16 };
+  const names = new Directory();
+  const store = new MemoryStore(limits.historyLines, limits);
+  const rooms = new Rooms(store, limits, () => {}, () => {});
+  const moderation = new Moderation(store);
+  const did: string[] = [];
+  const ctx: NamingContext = {
+    limits,
+    names,
+    rooms,
+    moderation,
+    accounts: store,
+    out: new Delivery(0, names.byKey),
+    prompts: {
+      askName: () => did.push("askName"),
+      askPassword: () => did.push("askPassword"),
+      guess: (_c, secret) => did.push(`guess ${secret}`),
+      hash: () => undefined,
+    },
+    motd: () => motd,
+    log: (line) => did.push(`log ${line}`),
+    storeFailed: (what) => did.push(`storeFailed ${what}`),
+    joined: (info) => did.push(`joined ${info.name}`),
+    renamed: (info) => did.push(`renamed ${info.from} ${info.to}`),
+  };
+  const client = () => {
+    const c = new Client(new FakePeer(), limits, 0) as Fake;
+    c.mode = "json";
+    return c;
+  };
+  return { naming: new Naming(ctx), did, client, store, rooms, moderation };
+}
+
+const types = (c: Fake) => c.peer.events.map((e) => e.type);
+
+Deno.test("Naming.rename() refuses a name for each reason, and goes back", async (t) => {
+  const cases: [string, string, string][] = [
+    ["invalid", "a b", "name-invalid"],
+    ["too long", "a".repeat(17), "name-invalid"],
+    ["taken, any case", "ANN", "name-taken"],
+    ["banned", "bob", "name-banned"],
+    ["a secret typed here", "hunter2", "looks-like-password"],
+    ["a look-alike of a registered name", "reg1", "name-taken"],
+  ];
+  for (const [what, name, code] of cases) {
+    await t.step(what, () => {
+      const { naming, did, client, store, moderation } = setup();
+      naming.join(client(), "ann", false);
+      moderation.ban({ kind: "name", target: "bob", by: "op", ts: 0 });
+      store.setAccount({ key: "regl", name: "regl", hash: "x", ts: 0 });
+      const c = client();
+      remember(c, "hunter2");
+      did.length = 0;
+      naming.rename(c, name);
+      assert.deepEqual(c.peer.events.map((e) => e.code), [code]);
+      assert.equal(c.name, undefined);
+      assert.deepEqual(c.prompt, { for: "name" });
+      assert.deepEqual(did, ["askName"]);
+    });
+  }
+});
+
+Deno.test("Naming.rename() of a registered name asks for its password or guesses it", () => {
+  const { naming, did, client, store } = setup();
+  store.setAccount({ key: "reg", name: "Reg", hash: "x", ts: 0 });
+  const c = client();
+  naming.rename(c, "reg");
+  assert.deepEqual(c.peer.events.map((e) => e.code), ["name-registered"]);
+  assert.deepEqual(c.prompt, { for: "password", about: "name", name: "reg" });
+  assert.deepEqual(did, ["askPassword"]);
+  did.length = 0;
+  naming.rename(c, "reg", "secret");
+  assert.deepEqual(did, ["guess name:reg"]);
+  assert.equal(c.name, undefined);
+});
+
+Deno.test("Naming.join() names a client into the lobby with motd, topic and history", () => {
+  const { naming, did, client, rooms } = setup(["hello all"]);
+  const ann = client();
+  naming.join(ann, "ann", false);
+  rooms.say(rooms.lobby, "message", "ann", "hi", 1);
+  rooms.setTopic(rooms.lobby, "news", "ann", 2);
+  const ben = client();
+  naming.join(ben, "ben", true);
+  assert.equal(ben.room, rooms.lobby);
+  assert.deepEqual(types(ben), ["named", "motd", "topic", "message", "history-end"]);
+  assert.deepEqual(types(ann).slice(-1), ["join"]);
+  assert.ok(did.includes("joined ben"));
+  assert.equal(ben.prompt.for, "name"); // join names; the prompt is the caller's
+});
+
+Deno.test("Naming.rename() renames, tells the room, and says when nothing changes", () => {
+  const { naming, did, client } = setup();
+  const ann = client();
+  const ben = client();
+  naming.join(ann, "ann", false);
+  naming.join(ben, "ben", false);
+  ann.peer.events.length = 0;
+  ben.peer.events.length = 0;
+  naming.rename(ann, "anna");
+  assert.equal(ann.name, "anna");
+  assert.deepEqual(ann.prompt, { for: "ready" });
+  assert.deepEqual(types(ann), ["named"]);
+  assert.deepEqual(types(ben), ["rename"]);
+  assert.ok(did.includes("renamed ann anna"));
+  naming.rename(ann, "anna");
+  assert.equal(ann.peer.events.at(-1)?.text, "you are already anna");
+});
+
+Deno.test("Naming.back() asks a nameless client for a name, a named one back to chat", () => {
+  const { naming, did, client } = setup();
+  const c = client();
+  naming.back(c);
+  assert.deepEqual(did, ["askName"]);
+  naming.join(c, "ann", false);
+  c.prompt = { for: "password", about: "name", name: "reg" };
+  c.peer.events.length = 0;
+  naming.back(c);
+  assert.deepEqual(c.prompt, { for: "ready" });
+  assert.deepEqual(types(c), ["prompt"]);
+  naming.back(c); // ready already: nothing said
+  assert.deepEqual(types(c), ["prompt"]);
+});
+
+Deno.test("Naming.move() leaves one room for another, telling both, with names", () => {
+  const { naming, client, rooms } = setup();
+  const ann = client();
+  const ben = client();
+  const cat = client();
+  for (const [c, n] of [[ann, "ann"], [ben, "ben"], [cat, "cat"]] as const) {
+    naming.join(c, n, false);
+  }
+  const dev = rooms.open("#dev")!;
+  naming.move(cat, dev);
+  for (const c of [ann, ben, cat]) c.peer.events.length = 0;
+  naming.move(ann, dev);
+  assert.equal(ann.room, dev);
+  assert.deepEqual(types(ben), ["leave"]);
+  assert.deepEqual(types(cat), ["join"]);
+  const room = ann.peer.events.find((e) => e.type === "room");
+  assert.deepEqual(room?.names?.toSorted(), ["ann", "cat"]);
+});
