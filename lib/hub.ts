@@ -1,32 +1,29 @@
 // The chat over plain data: Hub wires the parts in lib/hub/ (client, directory, rooms, prompts,
-// naming, operators, flood, messages, delivery) and keeps input, command handlers and the console.
-// It never sees a socket: a Peer takes bytes and can be closed; session.ts does the rest.
+// naming, operators, flood, messages, delivery, handlers) and keeps input dispatch, the console,
+// sweep and prune. It never sees a socket: a Peer takes bytes; session.ts does the rest.
 
 import {
   type Command,
   type CommandName,
-  type CommandOf,
-  helpLines,
   isOperatorCommand,
   parseInput,
   parseRequest,
   worksBeforeName,
 } from "./commands.ts";
-import { encodedBytes, LOBBY } from "./events.ts";
-import { type Limits, replyBudget } from "./limits.ts";
+import type { Limits } from "./limits.ts";
 import { Moderation } from "./moderation.ts";
-import { nameKey, nameProblem, roomProblem } from "./names.ts";
-import { hashPassword, sameSecret } from "./passwords.ts";
+import { nameKey } from "./names.ts";
 import { Reclaimer } from "./reclaim.ts";
 import { sanitize, sanitizeLabel } from "./sanitize.ts";
 import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./store.ts";
-import { Delivery, fitting } from "./hub/delivery.ts";
+import { Delivery } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";
 import { Flood } from "./hub/flood.ts";
 import { Messages } from "./hub/messages.ts";
+import { type Handler, type Handlers, handlers } from "./hub/handlers.ts";
 import { Naming } from "./hub/naming.ts";
-import { type Actor, addressOf, Operators } from "./hub/operators.ts";
-import { hold, looksLikeSecret, type Prompt, PromptMachine, remember } from "./hub/prompts.ts";
+import { type Actor, Operators } from "./hub/operators.ts";
+import { hold, looksLikeSecret, type Prompt, PromptMachine } from "./hub/prompts.ts";
 import { Rooms } from "./hub/rooms.ts";
 import { Client, type Peer } from "./hub/client.ts";
 
@@ -85,8 +82,6 @@ export interface HubOptions {
   hidePrivateText?: boolean;
 }
 
-type Handler<K extends CommandName> = (client: Client, cmd: CommandOf<K>) => void;
-
 /** The chat: named clients in rooms, with routing, commands and the console. */
 export class Hub {
   readonly #opts: HubOptions;
@@ -110,6 +105,7 @@ export class Hub {
   readonly #flood: Flood;
   readonly #messages: Messages;
   readonly #naming: Naming;
+  readonly #handlers: Handlers;
 
   constructor(options: HubOptions) {
     this.#opts = options;
@@ -182,6 +178,23 @@ export class Hub {
       storeFailed: (what, err) => this.#log(`store failed ${what}: ${describe(err)}`),
       joined: (info) => this.#hook("join", info),
       renamed: (info) => this.#hook("rename", info),
+    });
+    this.#handlers = handlers({
+      limits,
+      clients: this.#clients,
+      names: this.#names,
+      rooms: this.#rooms,
+      store: this.#store,
+      out: this.#out,
+      ops: this.#ops,
+      flood: this.#flood,
+      messages: this.#messages,
+      naming: this.#naming,
+      prompts: this.#prompts,
+      opPassword: options.opPassword,
+      log: (line) => this.#log(line),
+      notStored: (client, err) => this.#notStored(client, err),
+      disconnect: (client, reason) => this.disconnect(client, reason),
     });
   }
 
@@ -534,315 +547,6 @@ export class Hub {
     }
     (this.#handlers[cmd.name] as Handler<CommandName>)(client, cmd);
   }
-
-  /** One handler per command; the type makes a command without a handler a compile error. */
-  readonly #handlers: { [K in CommandName]: Handler<K> } = {
-    help: (client, cmd) => {
-      this.#out.send(client, { type: "help", ts: Date.now(), lines: helpLines(cmd.topic) });
-    },
-    users: (client, cmd) => {
-      const room = client.room!;
-      const all = cmd.everyone
-        ? [...this.#clients].filter((c) => c.name !== undefined)
-        : [...room.members];
-      const shown = fitting(all, replyBudget(this.#opts.limits), (c) => encodedBytes(c.name!) + 12);
-      const names = shown.map((c) => c.name!);
-      const operators = shown.filter((c) => c.operator).map((c) => c.name!);
-      const away = shown.filter((c) => c.away !== undefined).map((c) => c.name!);
-      this.#out.send(client, {
-        type: "users",
-        ts: Date.now(),
-        room: cmd.everyone ? "*" : room.name,
-        names,
-        count: all.length,
-        online: this.#names.size,
-        ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
-        ...(operators.length ? { operators } : {}),
-        ...(away.length ? { away } : {}),
-      });
-    },
-    pm: (client, cmd) => this.#messages.twoStep(client, { kind: "private", to: cmd.to }, cmd.text),
-    groupmessage: (client, cmd) =>
-      this.#messages.twoStep(client, { kind: "group", to: cmd.to }, cmd.text),
-    sendall: (client, cmd) => this.#messages.twoStep(client, { kind: "public" }, cmd.text),
-    me: (client, cmd) => this.#messages.deliver(client, { kind: "action" }, cmd.text),
-    reply: (client, cmd) => {
-      if (client.lastPmFrom === undefined) {
-        this.#out.error(client, "unknown-user", "nobody has sent you a private message yet");
-        return;
-      }
-      this.#messages.twoStep(client, { kind: "private", to: client.lastPmFrom }, cmd.text);
-    },
-    join: (client, cmd) => {
-      const problem = roomProblem(cmd.room, this.#opts.limits.maxNameLength);
-      if (problem) {
-        this.#out.error(client, "room-invalid", `invalid room: ${problem}`);
-      } else if (nameKey(cmd.room) === client.room!.key) {
-        this.#out.system(client, `you are already in ${client.room!.name}`);
-      } else if (
-        !this.#ops.silenced(client, `you stay in ${client.room!.name}`) &&
-        this.#flood.noisy(client, "room changes")
-      ) {
-        const room = this.#rooms.open(cmd.room);
-        if (room) this.#naming.move(client, room);
-        else {
-          this.#out.error(
-            client,
-            "room-invalid",
-            `too many rooms (limit ${this.#opts.limits.maxRooms}); join one that exists (/rooms)`,
-          );
-        }
-      }
-    },
-    leave: (client) => {
-      if (client.room === this.#rooms.lobby) {
-        this.#out.system(client, `you are in ${LOBBY} already`);
-      } else if (
-        !this.#ops.silenced(client, `you stay in ${client.room!.name}`) &&
-        this.#flood.noisy(client, "room changes")
-      ) {
-        this.#naming.move(client, this.#rooms.lobby);
-      }
-    },
-    rooms: (client) => {
-      const all = this.#rooms.sorted();
-      const shown = fitting(
-        all,
-        replyBudget(this.#opts.limits),
-        (r) => encodedBytes(r.name) + encodedBytes(r.topic?.text ?? "") + 40,
-      );
-      const rooms = shown.map((r) => ({
-        name: r.name,
-        members: r.members.size,
-        topic: r.topic?.text,
-      }));
-      const omitted = all.length - shown.length;
-      this.#out.send(client, {
-        type: "rooms",
-        ts: Date.now(),
-        rooms,
-        ...(omitted ? { omitted } : {}),
-      });
-    },
-    topic: (client, cmd) => {
-      const room = client.room!;
-      const ts = Date.now();
-      if (cmd.text === undefined && !cmd.remove) {
-        const { text, by } = room.topic ?? {};
-        this.#out.send(client, {
-          type: "topic",
-          ts,
-          room: room.name,
-          topic: text,
-          by,
-          changed: false,
-        });
-        return;
-      }
-      if (this.#ops.silenced(client, "the topic was not changed")) return;
-      if (cmd.remove && !room.topic) {
-        this.#out.error(client, "usage", `${room.name} has no topic`);
-        return;
-      }
-      if (cmd.text !== undefined && this.#messages.tooLong(client, cmd.text, "topic")) return;
-      if (!this.#flood.noisy(client, "topic changes")) return;
-      const by = client.name!;
-      const topic = cmd.text === undefined ? undefined : sanitizeLabel(cmd.text);
-      if (topic === "") {
-        this.#out.error(client, "usage", "a topic needs visible text (/topic -delete removes it)");
-        return;
-      }
-      try {
-        this.#rooms.setTopic(room, topic, by, ts);
-      } catch (err) {
-        this.#notStored(client, err);
-        return;
-      }
-      this.#log(`topic ${room.name} by ${by}: ${topic ?? "(removed)"}`);
-      this.#out.toRoom(room, {
-        type: "topic",
-        ts,
-        room: room.name,
-        topic,
-        by,
-        changed: true,
-      });
-    },
-    away: (client, cmd) => {
-      // The reason is shown to others (/whois, private messages); plain /away is not.
-      if (cmd.reason !== undefined && this.#ops.silenced(client, "use /away without a reason")) {
-        return;
-      }
-      if (cmd.reason !== undefined && this.#messages.tooLong(client, cmd.reason, "reason")) return;
-      client.away = (cmd.reason === undefined ? "" : sanitizeLabel(cmd.reason)) || "away";
-      this.#out.system(client, `you are marked as away (${client.away}); /back when you return`);
-    },
-    back: (client) => {
-      const was = client.away;
-      client.away = undefined;
-      this.#out.system(client, was === undefined ? "you were not away" : "welcome back");
-    },
-    whois: (client, cmd) => {
-      const target = this.#names.get(cmd.user);
-      if (!target) {
-        this.#out.error(client, "unknown-user", `no user named ${cmd.user} is online`);
-        return;
-      }
-      const ts = Date.now();
-      this.#out.send(client, {
-        type: "whois",
-        ts,
-        name: target.name!,
-        room: target.room!.name,
-        since: target.connectedAt,
-        idleSeconds: Math.floor((ts - target.lastInput) / 1000),
-        away: target.away,
-        ...(client.operator ? { address: addressOf(target) } : {}),
-      });
-    },
-    ignore: (client, cmd) => {
-      if (cmd.user === undefined) {
-        const list = [...client.ignored ?? []];
-        this.#out.system(
-          client,
-          list.length ? `you ignore: ${list.join(", ")}` : "you ignore nobody",
-        );
-        return;
-      }
-      const problem = nameProblem(cmd.user, this.#opts.limits.maxNameLength);
-      if (problem) {
-        this.#out.error(client, "name-invalid", `invalid name: ${problem}`);
-      } else if (nameKey(cmd.user) === nameKey(client.name!)) {
-        this.#out.error(client, "usage", "you cannot ignore yourself");
-      } else if (
-        (client.ignored?.size ?? 0) >= this.#opts.limits.maxIgnore &&
-        !client.ignored?.has(nameKey(cmd.user))
-      ) {
-        this.#out.error(
-          client,
-          "usage",
-          `you ignore ${this.#opts.limits.maxIgnore} names already (the limit); /unignore one first`,
-        );
-      } else {
-        (client.ignored ??= new Set()).add(nameKey(cmd.user));
-        this.#out.system(
-          client,
-          `you no longer see messages from ${cmd.user} (/unignore ${cmd.user} to undo)`,
-        );
-      }
-    },
-    unignore: (client, cmd) => {
-      if (client.ignored?.delete(nameKey(cmd.user))) {
-        this.#out.system(client, `you see messages from ${cmd.user} again`);
-      } else {
-        this.#out.error(client, "unknown-user", `you are not ignoring ${cmd.user}`);
-      }
-    },
-    motd: (client, cmd) => {
-      if (cmd.text !== undefined) {
-        if (client.operator) this.#ops.setMotd({ name: client.name!, client }, cmd.text);
-        else {this.#out.error(
-            client,
-            "not-allowed",
-            "not allowed: setting the motd is for operators",
-          );}
-        return;
-      }
-      const lines = this.#ops.motd;
-      if (lines?.length) this.#out.send(client, { type: "motd", ts: Date.now(), lines });
-      else this.#out.system(client, "there is no message of the day");
-    },
-    changeusername: (client, cmd) => {
-      // Everyone sees a rename; choosing a first name is not one.
-      if (client.name !== undefined && this.#ops.silenced(client, "your name was not changed")) {
-        return;
-      }
-      if (client.name !== undefined && !this.#flood.noisy(client, "name changes")) return;
-      this.#naming.rename(client, cmd.nick, cmd.password);
-    },
-    disconnect: (client, cmd) => {
-      // Others see the reason, unless the client may not be heard (muted) or it is too long.
-      const reason =
-        cmd.reason === undefined || client.name === undefined || this.#ops.muteOf(client)
-          ? ""
-          : sanitizeLabel(cmd.reason);
-      const shown = reason && encodedBytes(reason) <= this.#opts.limits.maxLineBytes;
-      this.#out.bye(client, "goodbye");
-      this.disconnect(client, shown ? `quit: ${reason}` : "quit");
-    },
-    proto: (client, cmd) => {
-      client.mode = cmd.mode;
-      const prompt = client.prompt;
-      this.#out.send(client, {
-        type: "mode",
-        ts: Date.now(),
-        mode: cmd.mode,
-        name: client.name ?? null,
-        ...(prompt.for === "password" && prompt.about === "server"
-          ? { password: true as const }
-          : {}),
-        ...this.#flood.pace,
-      });
-      // The password prompt the client is answering, again in the mode it now reads.
-      this.#prompts.askPassword(client);
-    },
-    pass: (client) => this.#out.system(client, "no password is needed now"),
-    op: (client, cmd) => {
-      const expected = this.#opts.opPassword;
-      remember(client, cmd.password);
-      if (expected === undefined) {
-        this.#out.error(client, "not-allowed", "this server has no operator password");
-      } else if (client.operator) {
-        this.#out.system(client, "you are an operator already");
-      } else {
-        const check = () => sameSecret(cmd.password, expected);
-        this.#prompts.guess(client, "op", "wrong operator password", check, (right) => {
-          if (!right) return;
-          client.operator = true;
-          this.#log(`op ${client.name}`);
-          this.#out.system(client, "you are now an operator");
-        });
-      }
-    },
-    register: (client, cmd) => {
-      const name = client.name!;
-      remember(client, cmd.password);
-      if (!this.#store.persistent) {
-        this.#out.error(
-          client,
-          "not-allowed",
-          "registering names needs a server started with --data",
-        );
-      } else if (this.#store.account(nameKey(name))) {
-        this.#out.error(client, "usage", `${name} is registered already (/unregister first)`);
-      } else {
-        const hashing = this.#prompts.hash(client, () => hashPassword(cmd.password));
-        if (hashing) {
-          this.#prompts.async(client, hashing, (hash) => {
-            this.#store.setAccount({ key: nameKey(name), name, hash, ts: Date.now() });
-            this.#log(`register ${name}`);
-            this.#out.system(client, `${name} is yours now: taking it needs this password`);
-          });
-        }
-      }
-    },
-    unregister: (client) => {
-      const name = client.name!;
-      if (this.#store.removeAccount(nameKey(name))) {
-        this.#log(`unregister ${name}`);
-        this.#out.system(client, `${name} is no longer registered`);
-      } else {
-        this.#out.error(client, "usage", `${name} is not registered`);
-      }
-    },
-    purge: (client, cmd) => this.#ops.purge({ name: client.name!, client }, cmd),
-    kick: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
-    ban: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
-    unban: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
-    banned: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
-    mute: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
-    unmute: (client, cmd) => this.#ops.command({ name: client.name!, client }, cmd),
-  };
 
   // --- messages --------------------------------------------------------------------
 

@@ -1,0 +1,359 @@
+// The per-command handlers: what each chat command a client runs does, over the hub's parts.
+// Parsing, the operator check and the name-first check are the hub's (before dispatch);
+// operator commands are operators.ts's, messages messages.ts's, naming naming.ts's.
+
+import type { Client } from "./client.ts";
+import { type CommandName, type CommandOf, helpLines } from "../commands.ts";
+import { encodedBytes, LOBBY } from "../events.ts";
+import { type Limits, replyBudget } from "../limits.ts";
+import { nameKey, nameProblem, roomProblem } from "../names.ts";
+import { hashPassword, sameSecret } from "../passwords.ts";
+import { sanitizeLabel } from "../sanitize.ts";
+import type { ChatStore } from "../store.ts";
+import { type Delivery, fitting } from "./delivery.ts";
+import type { Directory } from "./directory.ts";
+import type { Flood } from "./flood.ts";
+import type { Messages } from "./messages.ts";
+import type { Naming } from "./naming.ts";
+import { addressOf, type Operators } from "./operators.ts";
+import { type PromptMachine, remember } from "./prompts.ts";
+import type { Rooms } from "./rooms.ts";
+
+/** Runs one command for a client. */
+export type Handler<K extends CommandName> = (client: Client, cmd: CommandOf<K>) => void;
+
+/** One handler per command; the type makes a command without a handler a compile error. */
+export type Handlers = { [K in CommandName]: Handler<K> };
+
+/** What the handlers work with; the hub gives its own parts. */
+export interface HandlersContext {
+  limits: Limits;
+  /** Every connection, named or not. */
+  clients: ReadonlySet<Client>;
+  names: Directory;
+  rooms: Rooms;
+  store: ChatStore;
+  out: Delivery;
+  ops: Operators;
+  flood: Flood;
+  messages: Messages;
+  naming: Naming;
+  prompts: PromptMachine;
+  /** The password that makes a user an operator with /op. */
+  opPassword: string | undefined;
+  log(line: string): void;
+  /** Tells a client what it asked was not stored, and logs why. */
+  notStored(client: Client, err: unknown): void;
+  /** Forgets a connection that has closed; others see it leave. */
+  disconnect(client: Client, reason?: string): void;
+}
+
+/** The handler record over `ctx`: each command a client may run, keyed by its name. */
+export function handlers(ctx: HandlersContext): Handlers {
+  return {
+    help: (client, cmd) => {
+      ctx.out.send(client, { type: "help", ts: Date.now(), lines: helpLines(cmd.topic) });
+    },
+    users: (client, cmd) => {
+      const room = client.room!;
+      const all = cmd.everyone
+        ? [...ctx.clients].filter((c) => c.name !== undefined)
+        : [...room.members];
+      const shown = fitting(all, replyBudget(ctx.limits), (c) => encodedBytes(c.name!) + 12);
+      const names = shown.map((c) => c.name!);
+      const operators = shown.filter((c) => c.operator).map((c) => c.name!);
+      const away = shown.filter((c) => c.away !== undefined).map((c) => c.name!);
+      ctx.out.send(client, {
+        type: "users",
+        ts: Date.now(),
+        room: cmd.everyone ? "*" : room.name,
+        names,
+        count: all.length,
+        online: ctx.names.size,
+        ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
+        ...(operators.length ? { operators } : {}),
+        ...(away.length ? { away } : {}),
+      });
+    },
+    pm: (client, cmd) => ctx.messages.twoStep(client, { kind: "private", to: cmd.to }, cmd.text),
+    groupmessage: (client, cmd) =>
+      ctx.messages.twoStep(client, { kind: "group", to: cmd.to }, cmd.text),
+    sendall: (client, cmd) => ctx.messages.twoStep(client, { kind: "public" }, cmd.text),
+    me: (client, cmd) => ctx.messages.deliver(client, { kind: "action" }, cmd.text),
+    reply: (client, cmd) => {
+      if (client.lastPmFrom === undefined) {
+        ctx.out.error(client, "unknown-user", "nobody has sent you a private message yet");
+        return;
+      }
+      ctx.messages.twoStep(client, { kind: "private", to: client.lastPmFrom }, cmd.text);
+    },
+    join: (client, cmd) => {
+      const problem = roomProblem(cmd.room, ctx.limits.maxNameLength);
+      if (problem) {
+        ctx.out.error(client, "room-invalid", `invalid room: ${problem}`);
+      } else if (nameKey(cmd.room) === client.room!.key) {
+        ctx.out.system(client, `you are already in ${client.room!.name}`);
+      } else if (
+        !ctx.ops.silenced(client, `you stay in ${client.room!.name}`) &&
+        ctx.flood.noisy(client, "room changes")
+      ) {
+        const room = ctx.rooms.open(cmd.room);
+        if (room) ctx.naming.move(client, room);
+        else {
+          ctx.out.error(
+            client,
+            "room-invalid",
+            `too many rooms (limit ${ctx.limits.maxRooms}); join one that exists (/rooms)`,
+          );
+        }
+      }
+    },
+    leave: (client) => {
+      if (client.room === ctx.rooms.lobby) {
+        ctx.out.system(client, `you are in ${LOBBY} already`);
+      } else if (
+        !ctx.ops.silenced(client, `you stay in ${client.room!.name}`) &&
+        ctx.flood.noisy(client, "room changes")
+      ) {
+        ctx.naming.move(client, ctx.rooms.lobby);
+      }
+    },
+    rooms: (client) => {
+      const all = ctx.rooms.sorted();
+      const shown = fitting(
+        all,
+        replyBudget(ctx.limits),
+        (r) => encodedBytes(r.name) + encodedBytes(r.topic?.text ?? "") + 40,
+      );
+      const rooms = shown.map((r) => ({
+        name: r.name,
+        members: r.members.size,
+        topic: r.topic?.text,
+      }));
+      const omitted = all.length - shown.length;
+      ctx.out.send(client, {
+        type: "rooms",
+        ts: Date.now(),
+        rooms,
+        ...(omitted ? { omitted } : {}),
+      });
+    },
+    topic: (client, cmd) => {
+      const room = client.room!;
+      const ts = Date.now();
+      if (cmd.text === undefined && !cmd.remove) {
+        const { text, by } = room.topic ?? {};
+        ctx.out.send(client, {
+          type: "topic",
+          ts,
+          room: room.name,
+          topic: text,
+          by,
+          changed: false,
+        });
+        return;
+      }
+      if (ctx.ops.silenced(client, "the topic was not changed")) return;
+      if (cmd.remove && !room.topic) {
+        ctx.out.error(client, "usage", `${room.name} has no topic`);
+        return;
+      }
+      if (cmd.text !== undefined && ctx.messages.tooLong(client, cmd.text, "topic")) return;
+      if (!ctx.flood.noisy(client, "topic changes")) return;
+      const by = client.name!;
+      const topic = cmd.text === undefined ? undefined : sanitizeLabel(cmd.text);
+      if (topic === "") {
+        ctx.out.error(client, "usage", "a topic needs visible text (/topic -delete removes it)");
+        return;
+      }
+      try {
+        ctx.rooms.setTopic(room, topic, by, ts);
+      } catch (err) {
+        ctx.notStored(client, err);
+        return;
+      }
+      ctx.log(`topic ${room.name} by ${by}: ${topic ?? "(removed)"}`);
+      ctx.out.toRoom(room, {
+        type: "topic",
+        ts,
+        room: room.name,
+        topic,
+        by,
+        changed: true,
+      });
+    },
+    away: (client, cmd) => {
+      // The reason is shown to others (/whois, private messages); plain /away is not.
+      if (cmd.reason !== undefined && ctx.ops.silenced(client, "use /away without a reason")) {
+        return;
+      }
+      if (cmd.reason !== undefined && ctx.messages.tooLong(client, cmd.reason, "reason")) return;
+      client.away = (cmd.reason === undefined ? "" : sanitizeLabel(cmd.reason)) || "away";
+      ctx.out.system(client, `you are marked as away (${client.away}); /back when you return`);
+    },
+    back: (client) => {
+      const was = client.away;
+      client.away = undefined;
+      ctx.out.system(client, was === undefined ? "you were not away" : "welcome back");
+    },
+    whois: (client, cmd) => {
+      const target = ctx.names.get(cmd.user);
+      if (!target) {
+        ctx.out.error(client, "unknown-user", `no user named ${cmd.user} is online`);
+        return;
+      }
+      const ts = Date.now();
+      ctx.out.send(client, {
+        type: "whois",
+        ts,
+        name: target.name!,
+        room: target.room!.name,
+        since: target.connectedAt,
+        idleSeconds: Math.floor((ts - target.lastInput) / 1000),
+        away: target.away,
+        ...(client.operator ? { address: addressOf(target) } : {}),
+      });
+    },
+    ignore: (client, cmd) => {
+      if (cmd.user === undefined) {
+        const list = [...client.ignored ?? []];
+        ctx.out.system(
+          client,
+          list.length ? `you ignore: ${list.join(", ")}` : "you ignore nobody",
+        );
+        return;
+      }
+      const problem = nameProblem(cmd.user, ctx.limits.maxNameLength);
+      if (problem) {
+        ctx.out.error(client, "name-invalid", `invalid name: ${problem}`);
+      } else if (nameKey(cmd.user) === nameKey(client.name!)) {
+        ctx.out.error(client, "usage", "you cannot ignore yourself");
+      } else if (
+        (client.ignored?.size ?? 0) >= ctx.limits.maxIgnore &&
+        !client.ignored?.has(nameKey(cmd.user))
+      ) {
+        ctx.out.error(
+          client,
+          "usage",
+          `you ignore ${ctx.limits.maxIgnore} names already (the limit); /unignore one first`,
+        );
+      } else {
+        (client.ignored ??= new Set()).add(nameKey(cmd.user));
+        ctx.out.system(
+          client,
+          `you no longer see messages from ${cmd.user} (/unignore ${cmd.user} to undo)`,
+        );
+      }
+    },
+    unignore: (client, cmd) => {
+      if (client.ignored?.delete(nameKey(cmd.user))) {
+        ctx.out.system(client, `you see messages from ${cmd.user} again`);
+      } else {
+        ctx.out.error(client, "unknown-user", `you are not ignoring ${cmd.user}`);
+      }
+    },
+    motd: (client, cmd) => {
+      if (cmd.text !== undefined) {
+        if (client.operator) ctx.ops.setMotd({ name: client.name!, client }, cmd.text);
+        else {ctx.out.error(
+            client,
+            "not-allowed",
+            "not allowed: setting the motd is for operators",
+          );}
+        return;
+      }
+      const lines = ctx.ops.motd;
+      if (lines?.length) ctx.out.send(client, { type: "motd", ts: Date.now(), lines });
+      else ctx.out.system(client, "there is no message of the day");
+    },
+    changeusername: (client, cmd) => {
+      // Everyone sees a rename; choosing a first name is not one.
+      if (client.name !== undefined && ctx.ops.silenced(client, "your name was not changed")) {
+        return;
+      }
+      if (client.name !== undefined && !ctx.flood.noisy(client, "name changes")) return;
+      ctx.naming.rename(client, cmd.nick, cmd.password);
+    },
+    disconnect: (client, cmd) => {
+      // Others see the reason, unless the client may not be heard (muted) or it is too long.
+      const reason = cmd.reason === undefined || client.name === undefined || ctx.ops.muteOf(client)
+        ? ""
+        : sanitizeLabel(cmd.reason);
+      const shown = reason && encodedBytes(reason) <= ctx.limits.maxLineBytes;
+      ctx.out.bye(client, "goodbye");
+      ctx.disconnect(client, shown ? `quit: ${reason}` : "quit");
+    },
+    proto: (client, cmd) => {
+      client.mode = cmd.mode;
+      const prompt = client.prompt;
+      ctx.out.send(client, {
+        type: "mode",
+        ts: Date.now(),
+        mode: cmd.mode,
+        name: client.name ?? null,
+        ...(prompt.for === "password" && prompt.about === "server"
+          ? { password: true as const }
+          : {}),
+        ...ctx.flood.pace,
+      });
+      // The password prompt the client is answering, again in the mode it now reads.
+      ctx.prompts.askPassword(client);
+    },
+    pass: (client) => ctx.out.system(client, "no password is needed now"),
+    op: (client, cmd) => {
+      const expected = ctx.opPassword;
+      remember(client, cmd.password);
+      if (expected === undefined) {
+        ctx.out.error(client, "not-allowed", "this server has no operator password");
+      } else if (client.operator) {
+        ctx.out.system(client, "you are an operator already");
+      } else {
+        const check = () => sameSecret(cmd.password, expected);
+        ctx.prompts.guess(client, "op", "wrong operator password", check, (right) => {
+          if (!right) return;
+          client.operator = true;
+          ctx.log(`op ${client.name}`);
+          ctx.out.system(client, "you are now an operator");
+        });
+      }
+    },
+    register: (client, cmd) => {
+      const name = client.name!;
+      remember(client, cmd.password);
+      if (!ctx.store.persistent) {
+        ctx.out.error(
+          client,
+          "not-allowed",
+          "registering names needs a server started with --data",
+        );
+      } else if (ctx.store.account(nameKey(name))) {
+        ctx.out.error(client, "usage", `${name} is registered already (/unregister first)`);
+      } else {
+        const hashing = ctx.prompts.hash(client, () => hashPassword(cmd.password));
+        if (hashing) {
+          ctx.prompts.async(client, hashing, (hash) => {
+            ctx.store.setAccount({ key: nameKey(name), name, hash, ts: Date.now() });
+            ctx.log(`register ${name}`);
+            ctx.out.system(client, `${name} is yours now: taking it needs this password`);
+          });
+        }
+      }
+    },
+    unregister: (client) => {
+      const name = client.name!;
+      if (ctx.store.removeAccount(nameKey(name))) {
+        ctx.log(`unregister ${name}`);
+        ctx.out.system(client, `${name} is no longer registered`);
+      } else {
+        ctx.out.error(client, "usage", `${name} is not registered`);
+      }
+    },
+    purge: (client, cmd) => ctx.ops.purge({ name: client.name!, client }, cmd),
+    kick: (client, cmd) => ctx.ops.command({ name: client.name!, client }, cmd),
+    ban: (client, cmd) => ctx.ops.command({ name: client.name!, client }, cmd),
+    unban: (client, cmd) => ctx.ops.command({ name: client.name!, client }, cmd),
+    banned: (client, cmd) => ctx.ops.command({ name: client.name!, client }, cmd),
+    mute: (client, cmd) => ctx.ops.command({ name: client.name!, client }, cmd),
+    unmute: (client, cmd) => ctx.ops.command({ name: client.name!, client }, cmd),
+  };
+}
