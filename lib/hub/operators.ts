@@ -63,17 +63,22 @@ export class Operators {
       }`;
   }
 
+  /** How to answer whoever runs an operator command: a client, or the console (the log). */
+  #replier(actor: Actor): (text: string, error?: boolean) => void {
+    return (text, error = false) => {
+      if (!actor.client) this.#ctx.log(`console: ${text}`);
+      else if (error) this.#ctx.out.error(actor.client, "usage", text);
+      else this.#ctx.out.system(actor.client, text);
+    };
+  }
+
   /** An operator command from a client or the console; replies go back to whoever asked. */
   command(
     actor: Actor,
     cmd: CommandOf<"kick" | "ban" | "unban" | "banned" | "mute" | "unmute">,
   ): void {
     const now = Date.now();
-    const reply = (text: string, error = false) => {
-      if (!actor.client) this.#ctx.log(`console: ${text}`);
-      else if (error) this.#ctx.out.error(actor.client, "usage", text);
-      else this.#ctx.out.system(actor.client, text);
-    };
+    const reply = this.#replier(actor);
     /** Runs a ban or mute's store write; false, with the reason told, when the store fails. */
     const stored = (write: () => void): boolean => {
       try {
@@ -187,11 +192,7 @@ export class Operators {
 
   /** Forgets a room's history, topic or both, in memory and in the store. */
   purge(actor: Actor, cmd: CommandOf<"purge">): void {
-    const reply = (text: string, error = false) => {
-      if (!actor.client) this.#ctx.log(`console: ${text}`);
-      else if (error) this.#ctx.out.error(actor.client, "usage", text);
-      else this.#ctx.out.system(actor.client, text);
-    };
+    const reply = this.#replier(actor);
     const name = cmd.room ?? actor.client?.room?.name;
     if (name === undefined) {
       reply("name the room: /purge #ROOM [history|topic]", true);
