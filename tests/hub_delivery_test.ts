@@ -1,28 +1,14 @@
 // Delivery over plain data: fake peers record what they are sent, no sockets.
 
 import assert from "node:assert/strict";
-import { Client, type Peer } from "../lib/hub.ts";
+import { Client } from "../lib/hub.ts";
 import { Delivery, fitting } from "../lib/hub/delivery.ts";
 import { type ServerEvent } from "../lib/events.ts";
 import { DEFAULT_LIMITS } from "../lib/limits.ts";
 import { nameKey } from "../lib/names.ts";
+import { JsonPeer } from "./hub_fakes.ts";
 
-const decoder = new TextDecoder();
-
-/** A peer that keeps each write as JSON events (the clients are put in JSON mode). */
-class FakePeer implements Peer {
-  readonly address = "192.0.2.1:5000";
-  readonly events: (ServerEvent & { id?: number })[] = [];
-  readonly replies: boolean[] = [];
-  closed: string | undefined;
-  write(bytes: Uint8Array, reply = false): void {
-    this.events.push(JSON.parse(decoder.decode(bytes)));
-    this.replies.push(reply);
-  }
-  close(reason?: string): void {
-    this.closed = reason ?? "";
-  }
-}
+class FakePeer extends JsonPeer<ServerEvent & { id?: number }> {}
 
 function client(name?: string): Client & { peer: FakePeer } {
   const c = new Client(new FakePeer(), DEFAULT_LIMITS, 0) as Client & { peer: FakePeer };

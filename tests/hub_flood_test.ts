@@ -2,22 +2,13 @@
 
 import assert from "node:assert/strict";
 import { type ServerEvent } from "../lib/events.ts";
-import { Client, type Peer } from "../lib/hub/client.ts";
+import { Client } from "../lib/hub/client.ts";
 import { Delivery } from "../lib/hub/delivery.ts";
 import { Flood, FLOOD_NOTICE_INTERVAL_MS } from "../lib/hub/flood.ts";
 import { DEFAULT_LIMITS, type Limits } from "../lib/limits.ts";
+import { JsonPeer } from "./hub_fakes.ts";
 
-const decoder = new TextDecoder();
-
-/** A peer that keeps each write as a JSON event (the client is put in JSON mode). */
-class FakePeer implements Peer {
-  readonly address = "192.0.2.1:5000";
-  readonly events: (ServerEvent & { text?: string; reason?: string })[] = [];
-  write(bytes: Uint8Array): void {
-    this.events.push(JSON.parse(decoder.decode(bytes)));
-  }
-  close(): void {}
-}
+class FakePeer extends JsonPeer<ServerEvent & { text?: string; reason?: string }> {}
 
 function setup(limits: Partial<Limits>) {
   const all = { ...DEFAULT_LIMITS, ...limits };

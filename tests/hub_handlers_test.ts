@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { type Command, COMMAND_NAMES, parseInput } from "../lib/commands.ts";
 import type { ServerEvent } from "../lib/events.ts";
-import { Client, type Peer } from "../lib/hub/client.ts";
+import { Client } from "../lib/hub/client.ts";
 import { Delivery } from "../lib/hub/delivery.ts";
 import { Directory } from "../lib/hub/directory.ts";
 import { Flood } from "../lib/hub/flood.ts";
@@ -17,20 +17,11 @@ import { Rooms } from "../lib/hub/rooms.ts";
 import { DEFAULT_LIMITS } from "../lib/limits.ts";
 import { Moderation } from "../lib/moderation.ts";
 import { MemoryStore } from "../lib/store.ts";
-
-const decoder = new TextDecoder();
+import { JsonPeer } from "./hub_fakes.ts";
 
 type Event = ServerEvent & { code?: string; text?: string; room?: string };
 
-/** A peer that keeps each write as a JSON event (the clients are put in JSON mode). */
-class FakePeer implements Peer {
-  readonly address = "192.0.2.1:5000";
-  readonly events: Event[] = [];
-  write(bytes: Uint8Array): void {
-    this.events.push(JSON.parse(decoder.decode(bytes)));
-  }
-  close(): void {}
-}
+class FakePeer extends JsonPeer<Event> {}
 
 type Fake = Client & { peer: FakePeer };
 

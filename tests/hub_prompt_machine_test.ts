@@ -4,25 +4,13 @@
 import assert from "node:assert/strict";
 import type { Command } from "../lib/commands.ts";
 import { type ServerEvent } from "../lib/events.ts";
-import { Client, type Peer } from "../lib/hub/client.ts";
+import { Client } from "../lib/hub/client.ts";
 import { Delivery } from "../lib/hub/delivery.ts";
 import { PromptMachine, type PromptsContext } from "../lib/hub/prompts.ts";
 import { DEFAULT_LIMITS, type Limits } from "../lib/limits.ts";
+import { JsonPeer } from "./hub_fakes.ts";
 
-const decoder = new TextDecoder();
-
-/** A peer that keeps each write as a JSON event (the clients are put in JSON mode). */
-class FakePeer implements Peer {
-  readonly address = "192.0.2.1:5000";
-  readonly events: (ServerEvent & { id?: number })[] = [];
-  closed: string | undefined;
-  write(bytes: Uint8Array): void {
-    this.events.push(JSON.parse(decoder.decode(bytes)));
-  }
-  close(reason?: string): void {
-    this.closed = reason ?? "";
-  }
-}
+class FakePeer extends JsonPeer<ServerEvent & { id?: number }> {}
 
 type Fake = Client & { peer: FakePeer };
 
