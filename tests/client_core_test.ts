@@ -700,33 +700,27 @@ const CASES: Case[] = [
   },
 ];
 
+/** Runs one case: its steps (after joining, if it says so) give the actions it wants. */
+function check(c: Case): void {
+  const { actions } = run(
+    c.joined ? [...JOINED, ...c.steps] : c.steps,
+    c.flag,
+    c.password,
+    c.piped,
+  );
+  assertEquals(c.joined ? actions.slice(JOINED_ACTIONS.length) : actions, c.want);
+  if (c.joined) assertEquals(actions.slice(0, JOINED_ACTIONS.length), JOINED_ACTIONS);
+}
+
 Deno.test("ChatCore handles each situation", async (t) => {
   for (const c of CASES) {
-    await t.step(c.name, () => {
-      const { actions } = run(
-        c.joined ? [...JOINED, ...c.steps] : c.steps,
-        c.flag,
-        c.password,
-        c.piped,
-      );
-      assertEquals(c.joined ? actions.slice(JOINED_ACTIONS.length) : actions, c.want);
-      if (c.joined) assertEquals(actions.slice(0, JOINED_ACTIONS.length), JOINED_ACTIONS);
-    });
+    await t.step(c.name, () => check(c));
   }
 });
 
 Deno.test("ChatCore prompt states: hidden while the server asks for a password, chat when it says", async (t) => {
   for (const c of PROMPT_CASES) {
-    await t.step(c.name, () => {
-      const { actions } = run(
-        c.joined ? [...JOINED, ...c.steps] : c.steps,
-        c.flag,
-        c.password,
-        c.piped,
-      );
-      assertEquals(c.joined ? actions.slice(JOINED_ACTIONS.length) : actions, c.want);
-      if (c.joined) assertEquals(actions.slice(0, JOINED_ACTIONS.length), JOINED_ACTIONS);
-    });
+    await t.step(c.name, () => check(c));
   }
 });
 
