@@ -1,12 +1,12 @@
 // chat-client: the command line around the chat client. Parses flags, connects (one
 // clear line and exit code 1 when it cannot), picks the terminal screen or plain line
-// mode, and exits with the code the session ends with. The chat is in lib/client_*.
+// mode, and exits with the code the session ends with. The chat is in lib/client/.
 
-import { die, hostAndPort, parseFlags, readEnv, UsageError } from "./lib/cli.ts";
-import { runClient } from "./lib/client_app.ts";
-import { CONNECT_TIMEOUT_MS } from "./lib/client_limits.ts";
-import { ConnectError, connectTcp, readCaFile, startTls } from "./lib/client_net.ts";
-import { VERSION } from "./lib/version.ts";
+import { die, hostAndPort, parseFlags, readEnv, UsageError } from "./lib/protocol/cli.ts";
+import { runClient } from "./lib/client/app.ts";
+import { CONNECT_TIMEOUT_MS } from "./lib/client/limits.ts";
+import { ConnectError, connectTcp, readCaFile, startTls } from "./lib/client/net.ts";
+import { VERSION } from "./lib/protocol/version.ts";
 
 const HELP = `chat-client ${VERSION}: the terminal client for linechat
 

@@ -1,4 +1,4 @@
-// chat-server: the command line around ChatServer. Parses flags, logs to stdout (lib/log.ts),
+// chat-server: the command line around ChatServer. Parses flags, logs to stdout (lib/server/log.ts),
 // reads the operator console from stdin and turns SIGINT/SIGTERM into a clean shutdown.
 
 import {
@@ -12,15 +12,15 @@ import {
   readStdin,
   twoStageStop,
   UsageError,
-} from "./lib/cli.ts";
-import { LineFramer } from "./lib/framing.ts";
-import { describe } from "./lib/hub.ts";
-import { DEFAULT_LIMITS, type Limits } from "./lib/limits.ts";
-import { Log } from "./lib/log.ts";
-import { sanitize } from "./lib/sanitize.ts";
-import { ChatServer } from "./lib/server.ts";
-import { DataFileError } from "./lib/store.ts";
-import { VERSION } from "./lib/version.ts";
+} from "./lib/protocol/cli.ts";
+import { LineFramer } from "./lib/protocol/framing.ts";
+import { describe } from "./lib/server/hub.ts";
+import { DEFAULT_LIMITS, type Limits } from "./lib/server/limits.ts";
+import { Log } from "./lib/server/log.ts";
+import { sanitize } from "./lib/protocol/sanitize.ts";
+import { ChatServer } from "./lib/server/server.ts";
+import { DataFileError } from "./lib/server/store.ts";
+import { VERSION } from "./lib/protocol/version.ts";
 
 /** Flags that set a limit: the flag, its value's name, the limit, its unit and help. */
 const LIMIT_FLAGS: ({

@@ -2,7 +2,7 @@
 // ngIRCd with --compare ngircd), runs the separate load process against it, and prints the
 // table. The clients live in load.ts, the server launchers in servers.ts.
 
-import { parseFlags, UsageError } from "../lib/cli.ts";
+import { parseFlags, UsageError } from "../lib/protocol/cli.ts";
 import type { LoadConfig, LoadResult, ScenarioKind } from "./load.ts";
 import { machine } from "./proc.ts";
 import {

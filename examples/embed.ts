@@ -2,7 +2,7 @@
 // word in every message and drops messages that shout. Run it with:
 //   deno run --allow-net examples/embed.ts [PORT]
 
-import { ChatServer } from "../lib/server.ts";
+import { ChatServer } from "../lib/server/server.ts";
 
 const port = Number(Deno.args[0] ?? 8080);
 const server = ChatServer.listen({

@@ -8,7 +8,7 @@ import {
   meantAsAddress,
   parseIp,
   sourceKey,
-} from "../lib/address.ts";
+} from "../lib/protocol/address.ts";
 
 Deno.test("canonicalIp() gives one spelling for every way of writing an address", async (t) => {
   const cases: [string, string][] = [

@@ -5,7 +5,7 @@
 // bounded server-wide with its memory given back after a burst.
 
 import assert from "node:assert/strict";
-import type { Limits } from "../lib/limits.ts";
+import type { Limits } from "../lib/server/limits.ts";
 import { joinAs, LineClient, rssFallsTo, rssMiB, ServerProcess, startServer } from "./helpers.ts";
 
 /** Fast throttle settings; each test overrides what it measures. */

@@ -2,7 +2,7 @@
 // --log-private off keeps the text of private and group messages out of the log.
 
 import assert from "node:assert/strict";
-import { SqliteStore } from "../lib/store.ts";
+import { SqliteStore } from "../lib/server/store.ts";
 import { joinAs, LineQueue, ServerProcess, startServer } from "./helpers.ts";
 
 Deno.test({

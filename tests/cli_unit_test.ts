@@ -7,7 +7,7 @@ import {
   SAME_INTERRUPT_MS,
   twoStageStop,
   UsageError,
-} from "../lib/cli.ts";
+} from "../lib/protocol/cli.ts";
 
 Deno.test("twoStageStop() shuts down once and exits 0, a second call exits 130 at once", async () => {
   const exits: number[] = [];

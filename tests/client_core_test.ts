@@ -1,10 +1,10 @@
-// Tests for lib/client_core.ts: the client's protocol state machine, fed server lines
+// Tests for lib/client/core.ts: the client's protocol state machine, fed server lines
 // and user lines, with the actions it takes written as short strings.
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { ChatCore, type ClientAction } from "../lib/client_core.ts";
-import { helpLines } from "../lib/commands.ts";
-import type { ServerEvent } from "../lib/events.ts";
+import { ChatCore, type ClientAction } from "../lib/client/core.ts";
+import { helpLines } from "../lib/protocol/commands.ts";
+import type { ServerEvent } from "../lib/protocol/events.ts";
 
 type Step =
   | ["server", ServerEvent | string]

@@ -1,8 +1,8 @@
-// Tests for lib/client_net.ts: connection failures become one line naming the address
+// Tests for lib/client/net.ts: connection failures become one line naming the address
 // and the reason; a connection that does not come within the timeout is given up.
 
 import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert/strict";
-import { ConnectError, connectFailure, connectTcp } from "../lib/client_net.ts";
+import { ConnectError, connectFailure, connectTcp } from "../lib/client/net.ts";
 
 Deno.test("connectTcp() reports a refused connection", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -1,8 +1,8 @@
-// Tests for lib/client_pace.ts: lines go out in order, a burst at once and the rest at the
+// Tests for lib/client/pace.ts: lines go out in order, a burst at once and the rest at the
 // rate (a little under the server's), none with rate 0; close() drops what waits.
 
 import assert from "node:assert/strict";
-import { Pacer } from "../lib/client_pace.ts";
+import { Pacer } from "../lib/client/pace.ts";
 
 Deno.test("Pacer.send() writes the burst at once and the rest at the rate, in order", async () => {
   const written: string[] = [];

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { joinAs, LineClient, PipedClient, startServer } from "./helpers.ts";
-import { VERSION } from "../lib/version.ts";
+import { VERSION } from "../lib/protocol/version.ts";
 
 const encoder = new TextEncoder();
 

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { joinAs, ServerProcess, startServer } from "./helpers.ts";
-import { columns, graphemes } from "../lib/terminal/width.ts";
+import { columns, graphemes } from "../lib/protocol/width.ts";
 
 /**
  * Runs a command on a new pty of the given size. Reads JSON commands on stdin:

@@ -1,4 +1,4 @@
-// Tests for lib/client_render.ts: what each event looks like, name colours and the
+// Tests for lib/client/render.ts: what each event looks like, name colours and the
 // mention highlight.
 
 import {
@@ -6,9 +6,9 @@ import {
   notDeepStrictEqual,
   ok as assert,
 } from "node:assert/strict";
-import { clock, mentions, nameColour, renderEvent, STYLES } from "../lib/client_render.ts";
-import type { ServerEvent } from "../lib/events.ts";
-import { plainText } from "../lib/terminal/ansi.ts";
+import { clock, mentions, nameColour, renderEvent, STYLES } from "../lib/client/render.ts";
+import type { ServerEvent } from "../lib/protocol/events.ts";
+import { plainText } from "../lib/protocol/ansi.ts";
 
 const TS = new Date(2024, 0, 1, 9, 5).getTime();
 const me = { me: "alice" };

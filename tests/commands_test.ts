@@ -9,7 +9,7 @@ import {
   parseDuration,
   parseInput,
   unquote,
-} from "../lib/commands.ts";
+} from "../lib/protocol/commands.ts";
 
 const online = new Set(["bob", "carol"]);
 const isUser = (n: string) => online.has(n.toLowerCase());

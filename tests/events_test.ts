@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Outgoing, renderJson, renderText, type ServerEvent } from "../lib/events.ts";
+import { Outgoing, renderJson, renderText, type ServerEvent } from "../lib/protocol/events.ts";
 
 const ts = 1_700_000_000_000;
 const date = new Date(ts);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LineFramer } from "../lib/framing.ts";
+import { LineFramer } from "../lib/protocol/framing.ts";
 
 const enc = new TextEncoder();
 

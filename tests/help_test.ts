@@ -9,7 +9,7 @@ import {
   helpLines,
   lookupCommand,
   parseInput,
-} from "../lib/commands.ts";
+} from "../lib/protocol/commands.ts";
 import { joinAs, startServer } from "./helpers.ts";
 
 /** The client prefixes a line with `HH:MM `; a terminal of 80x24 keeps ~22 rows for output. */

@@ -1,9 +1,9 @@
 // Test helpers: start the real server on port 0 and talk to it over real TCP as a line
 // client that waits on expected lines (never a fixed sleep). Used by every e2e test.
 
-import { LineFramer } from "../lib/framing.ts";
-import { ChatServer, type ChatServerOptions } from "../lib/server.ts";
-import type { ServerEvent } from "../lib/events.ts";
+import { LineFramer } from "../lib/protocol/framing.ts";
+import { ChatServer, type ChatServerOptions } from "../lib/server/server.ts";
+import type { ServerEvent } from "../lib/protocol/events.ts";
 
 /** Starts the real server on 127.0.0.1 and a free port. Dispose it with `await using`. */
 export function startServer(options: ChatServerOptions = {}): ChatServer {
@@ -12,7 +12,7 @@ export function startServer(options: ChatServerOptions = {}): ChatServer {
 
 /**
  * Anything a terminal acts on: C0 controls but tab, DEL, C1, ESC, bidi controls and line
- * separators. Written out here, apart from lib/sanitize.ts, as the tests' own oracle.
+ * separators. Written out here, apart from lib/protocol/sanitize.ts, as the tests' own oracle.
  */
 // deno-lint-ignore no-control-regex
 export const UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;

@@ -2,8 +2,8 @@
 // slow readers, slowloris and silence, connection caps, garbage and faults.
 
 import assert from "node:assert/strict";
-import type { ChatHooks } from "../lib/hub.ts";
-import { TokenBucket } from "../lib/limits.ts";
+import type { ChatHooks } from "../lib/server/hub.ts";
+import { TokenBucket } from "../lib/protocol/token_bucket.ts";
 import { joinAs, LineClient, startServer, UNSAFE } from "./helpers.ts";
 
 const enc = new TextEncoder();

@@ -1,9 +1,9 @@
 // The hub's per-connection state over plain data: a fake peer, no sockets.
 
 import assert from "node:assert/strict";
-import { Client, type Peer } from "../lib/hub/client.ts";
-import { Client as Exported } from "../lib/hub.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
+import { Client, type Peer } from "../lib/server/hub/client.ts";
+import { Client as Exported } from "../lib/server/hub.ts";
+import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
 
 const peer: Peer = { address: "192.0.2.1:5000", write() {}, close() {} };
 
@@ -35,6 +35,6 @@ Deno.test("Client has a flood bucket only when a rate is set", async (t) => {
   }
 });
 
-Deno.test("lib/hub.ts re-exports Client from lib/hub/client.ts", () => {
+Deno.test("lib/server/hub.ts re-exports Client from lib/server/hub/client.ts", () => {
   assert.equal(Exported, Client);
 });

@@ -1,11 +1,11 @@
 // Delivery over plain data: fake peers record what they are sent, no sockets.
 
 import assert from "node:assert/strict";
-import { Client } from "../lib/hub.ts";
-import { Delivery, fitting } from "../lib/hub/delivery.ts";
-import { type ServerEvent } from "../lib/events.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
-import { nameKey } from "../lib/names.ts";
+import { Client } from "../lib/server/hub.ts";
+import { Delivery, fitting } from "../lib/server/hub/delivery.ts";
+import { type ServerEvent } from "../lib/protocol/events.ts";
+import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
+import { nameKey } from "../lib/protocol/names.ts";
 import { JsonPeer } from "./hub_fakes.ts";
 
 class FakePeer extends JsonPeer<ServerEvent & { id?: number }> {}

@@ -1,9 +1,9 @@
 // The directory over plain data: clients with a fake peer, no sockets.
 
 import assert from "node:assert/strict";
-import { Client, type Peer } from "../lib/hub.ts";
-import { Directory } from "../lib/hub/directory.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
+import { Client, type Peer } from "../lib/server/hub.ts";
+import { Directory } from "../lib/server/hub/directory.ts";
+import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
 
 const peer: Peer = { address: "192.0.2.1:5000", write() {}, close() {} };
 

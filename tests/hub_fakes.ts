@@ -1,8 +1,8 @@
 // Test helper for the hub's parts, tested over plain data: a connection that keeps every event
 // written to it (the fake clients are put in JSON mode), with no socket behind it.
 
-import type { Peer } from "../lib/hub.ts";
-import type { ServerEvent } from "../lib/events.ts";
+import type { Peer } from "../lib/server/hub.ts";
+import type { ServerEvent } from "../lib/protocol/events.ts";
 
 const decoder = new TextDecoder();
 

@@ -1,11 +1,11 @@
 // Flood control over plain data: token buckets on clients with fake peers, no sockets.
 
 import assert from "node:assert/strict";
-import { type ServerEvent } from "../lib/events.ts";
-import { Client } from "../lib/hub/client.ts";
-import { Delivery } from "../lib/hub/delivery.ts";
-import { Flood, FLOOD_NOTICE_INTERVAL_MS } from "../lib/hub/flood.ts";
-import { DEFAULT_LIMITS, type Limits } from "../lib/limits.ts";
+import { type ServerEvent } from "../lib/protocol/events.ts";
+import { Client } from "../lib/server/hub/client.ts";
+import { Delivery } from "../lib/server/hub/delivery.ts";
+import { Flood, FLOOD_NOTICE_INTERVAL_MS } from "../lib/server/hub/flood.ts";
+import { DEFAULT_LIMITS, type Limits } from "../lib/server/limits.ts";
 import { JsonPeer } from "./hub_fakes.ts";
 
 class FakePeer extends JsonPeer<ServerEvent & { text?: string; reason?: string }> {}

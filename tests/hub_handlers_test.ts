@@ -2,21 +2,21 @@
 // a memory store and fake peers; no sockets. Each command is typed and parsed as a client's.
 
 import assert from "node:assert/strict";
-import { type Command, COMMAND_NAMES, parseInput } from "../lib/commands.ts";
-import type { ServerEvent } from "../lib/events.ts";
-import { Client } from "../lib/hub/client.ts";
-import { Delivery } from "../lib/hub/delivery.ts";
-import { Directory } from "../lib/hub/directory.ts";
-import { Flood } from "../lib/hub/flood.ts";
-import { type Handler, handlers } from "../lib/hub/handlers.ts";
-import { Messages } from "../lib/hub/messages.ts";
-import { Naming } from "../lib/hub/naming.ts";
-import { Operators } from "../lib/hub/operators.ts";
-import { PromptMachine } from "../lib/hub/prompts.ts";
-import { Rooms } from "../lib/hub/rooms.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
-import { Moderation } from "../lib/moderation.ts";
-import { MemoryStore } from "../lib/store.ts";
+import { type Command, COMMAND_NAMES, parseInput } from "../lib/protocol/commands.ts";
+import type { ServerEvent } from "../lib/protocol/events.ts";
+import { Client } from "../lib/server/hub/client.ts";
+import { Delivery } from "../lib/server/hub/delivery.ts";
+import { Directory } from "../lib/server/hub/directory.ts";
+import { Flood } from "../lib/server/hub/flood.ts";
+import { type Handler, handlers } from "../lib/server/hub/handlers.ts";
+import { Messages } from "../lib/server/hub/messages.ts";
+import { Naming } from "../lib/server/hub/naming.ts";
+import { Operators } from "../lib/server/hub/operators.ts";
+import { PromptMachine } from "../lib/server/hub/prompts.ts";
+import { Rooms } from "../lib/server/hub/rooms.ts";
+import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
+import { Moderation } from "../lib/server/moderation.ts";
+import { MemoryStore } from "../lib/server/store.ts";
 import { JsonPeer } from "./hub_fakes.ts";
 
 type Event = ServerEvent & { code?: string; text?: string; room?: string };

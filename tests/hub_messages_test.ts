@@ -1,14 +1,14 @@
 // Message routing over plain data: a memory store, a directory and fake peers, no sockets.
 
 import assert from "node:assert/strict";
-import { type ServerEvent } from "../lib/events.ts";
-import { Client } from "../lib/hub/client.ts";
-import { Delivery } from "../lib/hub/delivery.ts";
-import { Directory } from "../lib/hub/directory.ts";
-import { Messages } from "../lib/hub/messages.ts";
-import { Rooms } from "../lib/hub/rooms.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
-import { MemoryStore } from "../lib/store.ts";
+import { type ServerEvent } from "../lib/protocol/events.ts";
+import { Client } from "../lib/server/hub/client.ts";
+import { Delivery } from "../lib/server/hub/delivery.ts";
+import { Directory } from "../lib/server/hub/directory.ts";
+import { Messages } from "../lib/server/hub/messages.ts";
+import { Rooms } from "../lib/server/hub/rooms.ts";
+import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
+import { MemoryStore } from "../lib/server/store.ts";
 import { JsonPeer } from "./hub_fakes.ts";
 
 type Event = ServerEvent & { text?: string; from?: string; to?: unknown };

@@ -2,16 +2,16 @@
 // record what they were asked, and fake peers; no sockets.
 
 import assert from "node:assert/strict";
-import type { ServerEvent } from "../lib/events.ts";
-import { Client } from "../lib/hub/client.ts";
-import { Delivery } from "../lib/hub/delivery.ts";
-import { Directory } from "../lib/hub/directory.ts";
-import { Naming, type NamingContext } from "../lib/hub/naming.ts";
-import { remember } from "../lib/hub/prompts.ts";
-import { Rooms } from "../lib/hub/rooms.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
-import { Moderation } from "../lib/moderation.ts";
-import { MemoryStore } from "../lib/store.ts";
+import type { ServerEvent } from "../lib/protocol/events.ts";
+import { Client } from "../lib/server/hub/client.ts";
+import { Delivery } from "../lib/server/hub/delivery.ts";
+import { Directory } from "../lib/server/hub/directory.ts";
+import { Naming, type NamingContext } from "../lib/server/hub/naming.ts";
+import { remember } from "../lib/server/hub/prompts.ts";
+import { Rooms } from "../lib/server/hub/rooms.ts";
+import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
+import { Moderation } from "../lib/server/moderation.ts";
+import { MemoryStore } from "../lib/server/store.ts";
 import { JsonPeer } from "./hub_fakes.ts";
 
 type Event = ServerEvent & {

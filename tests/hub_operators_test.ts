@@ -2,16 +2,16 @@
 // sockets. Console actors reply to the log; client actors get system or error lines.
 
 import assert from "node:assert/strict";
-import { type CommandOf, parseInput } from "../lib/commands.ts";
-import type { ServerEvent } from "../lib/events.ts";
-import { Client } from "../lib/hub.ts";
-import { Delivery } from "../lib/hub/delivery.ts";
-import { Directory } from "../lib/hub/directory.ts";
-import { type Actor, addressOf, covers, Operators } from "../lib/hub/operators.ts";
-import { Rooms } from "../lib/hub/rooms.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
-import { Moderation, parseTarget, type SanctionTarget } from "../lib/moderation.ts";
-import { MemoryStore } from "../lib/store.ts";
+import { type CommandOf, parseInput } from "../lib/protocol/commands.ts";
+import type { ServerEvent } from "../lib/protocol/events.ts";
+import { Client } from "../lib/server/hub.ts";
+import { Delivery } from "../lib/server/hub/delivery.ts";
+import { Directory } from "../lib/server/hub/directory.ts";
+import { type Actor, addressOf, covers, Operators } from "../lib/server/hub/operators.ts";
+import { Rooms } from "../lib/server/hub/rooms.ts";
+import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
+import { Moderation, parseTarget, type SanctionTarget } from "../lib/server/moderation.ts";
+import { MemoryStore } from "../lib/server/store.ts";
 import { JsonPeer } from "./hub_fakes.ts";
 
 class FakePeer extends JsonPeer<ServerEvent> {}

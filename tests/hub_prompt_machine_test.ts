@@ -2,12 +2,12 @@
 // fake peers record what clients are sent; no sockets.
 
 import assert from "node:assert/strict";
-import type { Command } from "../lib/commands.ts";
-import { type ServerEvent } from "../lib/events.ts";
-import { Client } from "../lib/hub/client.ts";
-import { Delivery } from "../lib/hub/delivery.ts";
-import { PromptMachine, type PromptsContext } from "../lib/hub/prompts.ts";
-import { DEFAULT_LIMITS, type Limits } from "../lib/limits.ts";
+import type { Command } from "../lib/protocol/commands.ts";
+import { type ServerEvent } from "../lib/protocol/events.ts";
+import { Client } from "../lib/server/hub/client.ts";
+import { Delivery } from "../lib/server/hub/delivery.ts";
+import { PromptMachine, type PromptsContext } from "../lib/server/hub/prompts.ts";
+import { DEFAULT_LIMITS, type Limits } from "../lib/server/limits.ts";
 import { JsonPeer } from "./hub_fakes.ts";
 
 class FakePeer extends JsonPeer<ServerEvent & { id?: number }> {}

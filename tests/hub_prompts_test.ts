@@ -1,8 +1,8 @@
 // The prompt parts over plain data: prompts, held lines, secrets, guesses and hashes; no sockets.
 
 import assert from "node:assert/strict";
-import { type Command, parseInput } from "../lib/commands.ts";
-import { Client, type Peer } from "../lib/hub.ts";
+import { type Command, parseInput } from "../lib/protocol/commands.ts";
+import { Client, type Peer } from "../lib/server/hub.ts";
 import {
   atPasswordPrompt,
   Guesses,
@@ -14,8 +14,8 @@ import {
   passwordPromptEvent,
   remember,
   SECRETS_REMEMBERED,
-} from "../lib/hub/prompts.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
+} from "../lib/server/hub/prompts.ts";
+import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
 
 const peer: Peer = { address: "192.0.2.1:5000", write() {}, close() {} };
 const client = () => new Client(peer, DEFAULT_LIMITS, 0);

@@ -1,11 +1,11 @@
 // Rooms over plain data: a memory store and clients with fake peers, no sockets.
 
 import assert from "node:assert/strict";
-import { Client, type Peer } from "../lib/hub.ts";
-import { Rooms } from "../lib/hub/rooms.ts";
-import { Outgoing } from "../lib/events.ts";
-import { DEFAULT_LIMITS, type Limits } from "../lib/limits.ts";
-import { MemoryStore } from "../lib/store.ts";
+import { Client, type Peer } from "../lib/server/hub.ts";
+import { Rooms } from "../lib/server/hub/rooms.ts";
+import { Outgoing } from "../lib/protocol/events.ts";
+import { DEFAULT_LIMITS, type Limits } from "../lib/server/limits.ts";
+import { MemoryStore } from "../lib/server/store.ts";
 
 const peer: Peer = { address: "192.0.2.1:5000", write() {}, close() {} };
 

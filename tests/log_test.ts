@@ -2,7 +2,7 @@
 // the buffer stays bounded, drops are counted in one line once writing resumes, order is kept.
 
 import assert from "node:assert/strict";
-import { Log, type LogSink } from "../lib/log.ts";
+import { Log, type LogSink } from "../lib/server/log.ts";
 
 const decoder = new TextDecoder();
 const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;

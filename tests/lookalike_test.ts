@@ -3,7 +3,7 @@
 // pass for a line of the server's on a telnet screen.
 
 import assert from "node:assert/strict";
-import { columns, graphemes } from "../lib/terminal/width.ts";
+import { columns, graphemes } from "../lib/protocol/width.ts";
 import { joinAs, LineClient, startServer } from "./helpers.ts";
 
 const INVISIBLE = /[\u00ad\u200b-\u200d\u2060\ufeff\u3164\u{e0000}-\u{e007f}]/u;

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { Moderation, parseTarget, type SanctionTarget } from "../lib/moderation.ts";
+import { Moderation, parseTarget, type SanctionTarget } from "../lib/server/moderation.ts";
 import {
   type ChatStore,
   MemoryStore,
   SqliteStore,
   type StoredBan,
   type StoredMute,
-} from "../lib/store.ts";
+} from "../lib/server/store.ts";
 
 /** A MemoryStore whose deletes fail while `busy`, as a locked SQLite file would. */
 class BusyStore extends MemoryStore {

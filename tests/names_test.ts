@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { looksAlike, nameKey, nameProblem, RESERVED_NAMES } from "../lib/names.ts";
+import { looksAlike, nameKey, nameProblem, RESERVED_NAMES } from "../lib/protocol/names.ts";
 
 Deno.test("nameProblem() accepts and refuses names by the rules", async (t) => {
   const cases: [string, string | undefined][] = [

@@ -2,7 +2,7 @@
 // operators and away users, /quit REASON seen by others, short bans to the second.
 
 import assert from "node:assert/strict";
-import { untilText } from "../lib/moderation.ts";
+import { untilText } from "../lib/server/moderation.ts";
 import { joinAs, startServer } from "./helpers.ts";
 
 async function opServer() {

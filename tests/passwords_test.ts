@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hashPassword, sameSecret, verifyPassword } from "../lib/passwords.ts";
+import { hashPassword, sameSecret, verifyPassword } from "../lib/server/passwords.ts";
 
 Deno.test("hashPassword() salts: the same password hashes differently, and verifies", async () => {
   const a = await hashPassword("correct horse");

@@ -3,9 +3,9 @@
 
 import fc from "fast-check";
 import assert from "node:assert/strict";
-import { parseInput } from "../lib/commands.ts";
-import { LineFramer } from "../lib/framing.ts";
-import { sanitize } from "../lib/sanitize.ts";
+import { parseInput } from "../lib/protocol/commands.ts";
+import { LineFramer } from "../lib/protocol/framing.ts";
+import { sanitize } from "../lib/protocol/sanitize.ts";
 import { UNSAFE } from "./helpers.ts";
 
 /** Bytes biased towards the ones framing cares about: CR, LF, NUL, IAC and commands. */

@@ -1,8 +1,8 @@
-// Tests for lib/reclaim.ts: calls in a burst merge into one collection after the burst
+// Tests for lib/server/reclaim.ts: calls in a burst merge into one collection after the burst
 // settles, collections keep their interval, and close() cancels.
 
 import assert from "node:assert/strict";
-import { Reclaimer } from "../lib/reclaim.ts";
+import { Reclaimer } from "../lib/server/reclaim.ts";
 
 /** Waits until `done()` holds, polling, or fails after `ms`. */
 async function until(done: () => boolean, ms = 2000): Promise<void> {

@@ -2,7 +2,7 @@
 // and every replay ends with a marker (text and JSON), its events all marked as history.
 
 import assert from "node:assert/strict";
-import type { ServerEvent } from "../lib/events.ts";
+import type { ServerEvent } from "../lib/protocol/events.ts";
 import { joinAs, startServer } from "./helpers.ts";
 
 const FAST = { ratePerSecond: 0 };

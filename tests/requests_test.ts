@@ -3,8 +3,8 @@
 // Also the addressing form: NAME:TEXT is private or an error, never public by a typo.
 
 import assert from "node:assert/strict";
-import { parseRequest } from "../lib/commands.ts";
-import type { ServerEvent } from "../lib/events.ts";
+import { parseRequest } from "../lib/protocol/commands.ts";
+import type { ServerEvent } from "../lib/protocol/events.ts";
 import { joinAs, LineClient, startServer } from "./helpers.ts";
 
 type Ev = ServerEvent & { id?: number | string };

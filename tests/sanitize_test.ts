@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sanitize, sanitizeLabel } from "../lib/sanitize.ts";
+import { sanitize, sanitizeLabel } from "../lib/protocol/sanitize.ts";
 
 Deno.test("sanitize() removes controls and escape sequences", async (t) => {
   const cases: [string, string, string][] = [

@@ -2,7 +2,7 @@
 // against the real server over real TCP.
 
 import assert from "node:assert/strict";
-import type { MessageInfo } from "../lib/hub.ts";
+import type { MessageInfo } from "../lib/server/hub.ts";
 import { joinAs, LineClient, startServer } from "./helpers.ts";
 
 Deno.test("seed 000: name prompt, upper-case commands, two-step PM/GROUPMESSAGE, hooks", async () => {

@@ -2,7 +2,7 @@
 // and alias, telnet bytes, JSON mode, kick, hooks and shutdown.
 
 import assert from "node:assert/strict";
-import { COMMANDS } from "../lib/commands.ts";
+import { COMMANDS } from "../lib/protocol/commands.ts";
 import { joinAs, LineClient, startServer } from "./helpers.ts";
 
 const enc = new TextEncoder();

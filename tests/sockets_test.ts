@@ -3,7 +3,7 @@
 // off and are logged at most once a second, and a server reply never trips the output cap.
 
 import assert from "node:assert/strict";
-import { Session, type Transport } from "../lib/session.ts";
+import { Session, type Transport } from "../lib/server/session.ts";
 import { joinAs, LineClient, LineQueue, pump, startServer } from "./helpers.ts";
 import { selfSigned } from "./tls_certs.ts";
 

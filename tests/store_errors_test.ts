@@ -4,9 +4,9 @@
 // demand the way node:sqlite does.
 
 import assert from "node:assert/strict";
-import { Hub, type Peer } from "../lib/hub.ts";
-import { DEFAULT_LIMITS } from "../lib/limits.ts";
-import { isStoreError, MemoryStore, storeErrorText } from "../lib/store.ts";
+import { Hub, type Peer } from "../lib/server/hub.ts";
+import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
+import { isStoreError, MemoryStore, storeErrorText } from "../lib/server/store.ts";
 
 /** A node:sqlite-shaped "database is locked" error. */
 function busy(): Error {

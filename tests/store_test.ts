@@ -12,7 +12,7 @@ import {
   SqliteStore,
   type StoredMessage,
   storeErrorText,
-} from "../lib/store.ts";
+} from "../lib/server/store.ts";
 
 /** Each store, made with `keep` messages per room and a retention. */
 const stores: [

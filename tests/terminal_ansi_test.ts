@@ -1,8 +1,8 @@
-// Tests for lib/terminal/ansi.ts: screen operations and styles encoded as escape
+// Tests for lib/protocol/ansi.ts: screen operations and styles encoded as escape
 // sequences, and styled lines as plain text.
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { encodeOps, plainText, type ScreenOp, sgr } from "../lib/terminal/ansi.ts";
+import { encodeOps, plainText, type ScreenOp, sgr } from "../lib/protocol/ansi.ts";
 
 const HIDE = "\x1b[?25l";
 const SHOW = "\x1b[?25h";

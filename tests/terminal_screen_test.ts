@@ -1,14 +1,14 @@
-// Tests for lib/terminal/screen.ts and editor.ts: keys in; buffer, cursor and screen
+// Tests for lib/client/terminal/screen.ts and editor.ts: keys in; buffer, cursor and screen
 // operations out. A tiny model of a terminal applies the operations so each case can
 // say what a person would see.
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import type { Line, ScreenOp } from "../lib/terminal/ansi.ts";
-import { type Key, KeyDecoder } from "../lib/terminal/keys.ts";
-import { Screen } from "../lib/terminal/screen.ts";
-import { LineEditor } from "../lib/terminal/editor.ts";
-import { HISTORY_SIZE } from "../lib/client_limits.ts";
-import { columns } from "../lib/terminal/width.ts";
+import type { Line, ScreenOp } from "../lib/protocol/ansi.ts";
+import { type Key, KeyDecoder } from "../lib/client/terminal/keys.ts";
+import { Screen } from "../lib/client/terminal/screen.ts";
+import { LineEditor } from "../lib/client/terminal/editor.ts";
+import { HISTORY_SIZE } from "../lib/client/limits.ts";
+import { columns } from "../lib/protocol/width.ts";
 
 /** The keys in typed input (these tests paste nothing). */
 function keysOf(input: string): Key[] {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { type Line, plainText } from "../lib/terminal/ansi.ts";
-import { CONTINUATION_INDENT, Screen } from "../lib/terminal/screen.ts";
-import { graphemes, maxColumns } from "../lib/terminal/width.ts";
-import { wrapLine } from "../lib/terminal/wrap.ts";
+import { type Line, plainText } from "../lib/protocol/ansi.ts";
+import { CONTINUATION_INDENT, Screen } from "../lib/client/terminal/screen.ts";
+import { graphemes, maxColumns } from "../lib/protocol/width.ts";
+import { wrapLine } from "../lib/protocol/wrap.ts";
 
 const FAMILY = "👨\u200d👩\u200d👧";
 

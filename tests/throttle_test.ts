@@ -1,8 +1,8 @@
-// Tests for lib/throttle.ts over a fake clock: waits that grow and cap, lockouts, forgetting
+// Tests for lib/server/throttle.ts over a fake clock: waits that grow and cap, lockouts, forgetting
 // after a quiet period, keys kept apart, and the bound on keys tracked.
 
 import assert from "node:assert/strict";
-import { Throttle, type ThrottleOptions } from "../lib/throttle.ts";
+import { Throttle, type ThrottleOptions } from "../lib/server/throttle.ts";
 
 const OPTIONS: ThrottleOptions = {
   delayMs: 1000,

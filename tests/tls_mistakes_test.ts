@@ -3,7 +3,7 @@
 // startup. Each message says which flag to add or drop.
 
 import assert from "node:assert/strict";
-import { PLAIN_TEXT_REPLY } from "../lib/tls_transport.ts";
+import { PLAIN_TEXT_REPLY } from "../lib/server/tls_transport.ts";
 import { clientProcess, LineClient, LineQueue, startServer } from "./helpers.ts";
 import { selfSigned } from "./tls_certs.ts";
 

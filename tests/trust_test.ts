@@ -3,7 +3,7 @@
 // address, across restarts), mutes, and owned names.
 
 import assert from "node:assert/strict";
-import { COMMAND_NAMES, isOperatorCommand } from "../lib/commands.ts";
+import { COMMAND_NAMES, isOperatorCommand } from "../lib/protocol/commands.ts";
 import {
   clientProcess,
   joinAs,

@@ -6,7 +6,7 @@
 //   deno task soak [--seconds 60] [--json FILE]
 
 import { parseArgs } from "node:util";
-import { LineFramer } from "../lib/framing.ts";
+import { LineFramer } from "../lib/protocol/framing.ts";
 import { selfSigned } from "../tests/tls_certs.ts";
 
 const { values } = parseArgs({

@@ -3,10 +3,11 @@
 // The prompts' steps are prompts.ts's, the name map directory.ts's, writing delivery.ts's.
 
 import type { Client } from "./client.ts";
-import { encodedBytes, LOBBY } from "../events.ts";
-import { type Limits, replyBudget, TokenBucket } from "../limits.ts";
+import { encodedBytes, LOBBY } from "../../protocol/events.ts";
+import { type Limits, replyBudget } from "../limits.ts";
+import { TokenBucket } from "../../protocol/token_bucket.ts";
 import { type Moderation, untilText } from "../moderation.ts";
-import { looksAlike, nameKey, nameProblem } from "../names.ts";
+import { looksAlike, nameKey, nameProblem } from "../../protocol/names.ts";
 import { verifyPassword } from "../passwords.ts";
 import type { ChatStore } from "../store.ts";
 import { type Delivery, fitting } from "./delivery.ts";

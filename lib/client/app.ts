@@ -3,18 +3,18 @@
 // or plain lines on a pipe) and the exit. Decisions are left to ChatCore, looks to
 // client_render.ts, the line editor to terminal/.
 
-import { readStdin, writeStdoutSync } from "./cli.ts";
-import { ChatCore, type ClientAction } from "./client_core.ts";
+import { readStdin, writeStdoutSync } from "../protocol/cli.ts";
+import { ChatCore, type ClientAction } from "./core.ts";
 import {
   MAX_EVENT_LINE_BYTES,
   MAX_INPUT_LINE_BYTES,
   MAX_WAITING_INPUT_LINES,
   QUIT_TIMEOUT_MS,
-} from "./client_limits.ts";
-import { Pacer } from "./client_pace.ts";
-import { renderEvent } from "./client_render.ts";
-import { LineFramer } from "./framing.ts";
-import { type Line, plainText } from "./terminal/ansi.ts";
+} from "./limits.ts";
+import { Pacer } from "./pace.ts";
+import { renderEvent } from "./render.ts";
+import { LineFramer } from "../protocol/framing.ts";
+import { type Line, plainText } from "../protocol/ansi.ts";
 import { Tty, type TtyHandlers } from "./terminal/tty.ts";
 
 /** How to run the client once connected. */

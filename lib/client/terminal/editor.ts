@@ -2,8 +2,8 @@
 // history, changed by editing operations. Pure; how the line is drawn is left to
 // screen.ts, and what a submitted line means to the chat client.
 
-import { HISTORY_SIZE } from "../client_limits.ts";
-import { graphemes } from "./width.ts";
+import { HISTORY_SIZE } from "../limits.ts";
+import { graphemes } from "../../protocol/width.ts";
 
 /** A single-line editor with readline-style operations and history. */
 export class LineEditor {

@@ -3,8 +3,8 @@
 // SIGWINCH turned into a resize, and the terminal always restored. What keys mean and what
 // is drawn is left to screen.ts.
 
-import { readStdin, writeStdoutSync } from "../cli.ts";
-import { encodeOps, type Line, RESET, type ScreenOp } from "./ansi.ts";
+import { readStdin, writeStdoutSync } from "../../protocol/cli.ts";
+import { encodeOps, type Line, RESET, type ScreenOp } from "../../protocol/ansi.ts";
 import { KeyDecoder } from "./keys.ts";
 
 /** Turn bracketed paste on and off: the terminal then marks where a paste starts and ends. */

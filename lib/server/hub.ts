@@ -1,4 +1,4 @@
-// The chat over plain data: Hub wires the parts in lib/hub/ (client, directory, rooms, prompts,
+// The chat over plain data: Hub wires the parts in lib/server/hub/ (client, directory, rooms, prompts,
 // naming, operators, flood, messages, delivery, handlers) and keeps input dispatch, the console,
 // sweep and prune. It never sees a socket: a Peer takes bytes; session.ts does the rest.
 
@@ -9,12 +9,12 @@ import {
   parseInput,
   parseRequest,
   worksBeforeName,
-} from "./commands.ts";
+} from "../protocol/commands.ts";
 import type { Limits } from "./limits.ts";
 import { Moderation } from "./moderation.ts";
-import { nameKey } from "./names.ts";
+import { nameKey } from "../protocol/names.ts";
 import { Reclaimer } from "./reclaim.ts";
-import { sanitize, sanitizeLabel } from "./sanitize.ts";
+import { sanitize, sanitizeLabel } from "../protocol/sanitize.ts";
 import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./store.ts";
 import { Delivery } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";

@@ -4,8 +4,8 @@
 // it can never pass for a line of the server's. Wrapping itself is terminal/wrap.ts's.
 
 import type { RequestId } from "./commands.ts";
-import { plainText } from "./terminal/ansi.ts";
-import { wrapLine } from "./terminal/wrap.ts";
+import { plainText } from "./ansi.ts";
+import { wrapLine } from "./wrap.ts";
 
 /** Every event a server sends. `ts` is milliseconds since the Unix epoch. */
 export type ServerEvent =

@@ -3,7 +3,8 @@
 // see cost more. The buckets live on Client; replying and disconnecting are the hub's.
 
 import type { Client } from "./client.ts";
-import { type Limits, TokenBucket } from "../limits.ts";
+import { type Limits } from "../limits.ts";
+import { TokenBucket } from "../../protocol/token_bucket.ts";
 import type { Delivery } from "./delivery.ts";
 
 /** While a client keeps flooding, how often it is told how many lines were dropped. */

@@ -1,6 +1,8 @@
 // Every limit the server enforces, with its default, in one place.
 // Flags in server.ts override these; the hub and sessions only read a Limits object.
 
+import { DEFAULT_BURST, DEFAULT_RATE } from "../protocol/token_bucket.ts";
+
 /** The limits one server runs with. Durations are milliseconds; 0 turns a limit off. */
 export interface Limits {
   /** Longest input line, in bytes, before it is discarded with an error. */
@@ -70,8 +72,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxLineBytes: 4096,
   maxNameLength: 24,
   maxOutboxBytes: 256 * 1024,
-  ratePerSecond: 5,
-  burst: 20,
+  ratePerSecond: DEFAULT_RATE,
+  burst: DEFAULT_BURST,
   floodDisconnectLines: 100,
   tlsHandshakeMs: 10_000,
   nameTimeoutMs: 60_000,
@@ -114,47 +116,3 @@ export function replyBudget(limits: Pick<Limits, "maxOutboxBytes">): number {
  * (`deno task bench --scenario 2`); a 4 KiB line still takes only four reads.
  */
 export const READ_BUFFER_BYTES = 1024;
-
-/**
- * A token bucket: `burst` tokens, refilled at `rate` per second. Pure: the caller passes
- * the time, so tests can drive it.
- *
- * @example
- * ```ts
- * const b = new TokenBucket(1, 2, 0);
- * b.take(0); b.take(0); // true, true
- * b.take(0);            // false: empty
- * b.take(1000);         // true: one token came back
- * ```
- */
-export class TokenBucket {
-  #tokens: number;
-  #last: number;
-
-  constructor(readonly rate: number, readonly burst: number, now: number) {
-    this.#tokens = burst;
-    this.#last = now;
-  }
-
-  /** Takes `n` tokens (one by default) if there are that many. */
-  take(now: number, n = 1): boolean {
-    this.#refill(now);
-    if (this.#tokens < n) return false;
-    this.#tokens -= n;
-    return true;
-  }
-
-  /** Whether the bucket is full again (the client has been calm for a while). */
-  full(now: number): boolean {
-    this.#refill(now);
-    return this.#tokens >= this.burst;
-  }
-
-  #refill(now: number): void {
-    const elapsed = now - this.#last;
-    if (elapsed > 0) {
-      this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.rate) / 1000);
-      this.#last = now;
-    }
-  }
-}

@@ -3,7 +3,7 @@
 // Name rules are names.ts's; bans, registered names and telling anyone are the hub's.
 
 import type { Client } from "./client.ts";
-import { looksAlike, nameKey } from "../names.ts";
+import { looksAlike, nameKey } from "../../protocol/names.ts";
 
 /** The named clients, found by any spelling of their name that folds to the same key. */
 export class Directory {

@@ -11,8 +11,8 @@ import {
   type IpRange,
   meantAsAddress,
   parseIp,
-} from "./address.ts";
-import { nameKey, nameProblem } from "./names.ts";
+} from "../protocol/address.ts";
+import { nameKey, nameProblem } from "../protocol/names.ts";
 import type { ChatStore, StoredBan, StoredMute } from "./store.ts";
 
 /**

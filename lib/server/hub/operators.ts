@@ -3,13 +3,13 @@
 // Who may run them is the hub's (commands.ts marks them); bans and mutes are kept by moderation.ts.
 
 import type { Client } from "./client.ts";
-import type { CommandOf } from "../commands.ts";
-import { encodedBytes } from "../events.ts";
+import type { CommandOf } from "../../protocol/commands.ts";
+import { encodedBytes } from "../../protocol/events.ts";
 import { type Limits, replyBudget } from "../limits.ts";
-import { contains, formatIp, hostAddress, parseIp } from "../address.ts";
+import { contains, formatIp, hostAddress, parseIp } from "../../protocol/address.ts";
 import { type Moderation, parseTarget, type SanctionTarget, untilText } from "../moderation.ts";
-import { nameKey, roomProblem } from "../names.ts";
-import { sanitizeLabel } from "../sanitize.ts";
+import { nameKey, roomProblem } from "../../protocol/names.ts";
+import { sanitizeLabel } from "../../protocol/sanitize.ts";
 import { type StoredMute, storeErrorText } from "../store.ts";
 import { type Delivery, fitting } from "./delivery.ts";
 import type { Directory } from "./directory.ts";

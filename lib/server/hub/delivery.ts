@@ -3,8 +3,8 @@
 // What to say and to whom is the hub's; bytes and output queues belong to each Peer.
 
 import type { Client } from "./client.ts";
-import { type ErrorCode, Outgoing, type Reply, type ServerEvent } from "../events.ts";
-import { nameKey } from "../names.ts";
+import { type ErrorCode, Outgoing, type Reply, type ServerEvent } from "../../protocol/events.ts";
+import { nameKey } from "../../protocol/names.ts";
 
 /** Who hears a room's events: its members. */
 export interface Audience {

@@ -2,7 +2,7 @@
 // mode event gives), so a paste or a piped file arrives whole, only slower. Timing only: what
 // to send is ChatCore's, writing it to the connection is client_app.ts's.
 
-import { DEFAULT_LIMITS, TokenBucket } from "./limits.ts";
+import { DEFAULT_BURST, DEFAULT_RATE, TokenBucket } from "../protocol/token_bucket.ts";
 
 /** Share of the server's rate the client uses, so lines bunched by the network still fit. */
 const RATE_SHARE = 0.9;
@@ -34,7 +34,7 @@ export class Pacer {
   constructor(write: (line: string) => void, now: () => number = Date.now) {
     this.#write = write;
     this.#now = now;
-    this.limit(DEFAULT_LIMITS.ratePerSecond, DEFAULT_LIMITS.burst);
+    this.limit(DEFAULT_RATE, DEFAULT_BURST);
   }
 
   /** Lines waiting their turn. */

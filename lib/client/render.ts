@@ -2,8 +2,8 @@
 // looks for own, private and group messages, notices and errors, and a mention
 // highlight. Pure: events in, styled lines out; escape codes are left to terminal/ansi.ts.
 
-import { renderText, type ServerEvent } from "./events.ts";
-import type { Line, Span, Style } from "./terminal/ansi.ts";
+import { renderText, type ServerEvent } from "../protocol/events.ts";
+import type { Line, Span, Style } from "../protocol/ansi.ts";
 
 /** Foreground colours names are drawn in: readable on dark and light backgrounds. */
 const NAME_COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96] as const;

@@ -1,10 +1,11 @@
 // The hub's state for one connection (Client) and what it needs of the connection (Peer):
 // its name, room, mode, prompt, flood buckets and the bookkeeping the other parts keep on it.
-// It holds data only; the parts in lib/hub/ and the Hub act on it, and session.ts owns the socket.
+// It holds data only; the parts in lib/server/hub/ and the Hub act on it, and session.ts owns the socket.
 
-import type { OutputMode } from "../events.ts";
-import type { RequestId } from "../commands.ts";
-import { type Limits, TokenBucket } from "../limits.ts";
+import type { OutputMode } from "../../protocol/events.ts";
+import type { RequestId } from "../../protocol/commands.ts";
+import { type Limits } from "../limits.ts";
+import { TokenBucket } from "../../protocol/token_bucket.ts";
 import type { Prompt } from "./prompts.ts";
 import type { Room } from "./rooms.ts";
 

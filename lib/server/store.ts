@@ -4,7 +4,7 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
-import { nameKey } from "./names.ts";
+import { nameKey } from "../protocol/names.ts";
 
 /** A message kept in a room's history. */
 export interface StoredMessage {

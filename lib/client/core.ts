@@ -2,10 +2,10 @@
 // the end of input go in, actions (send a line, show an event, ask for a name, reconnect,
 // exit) come out. It never sees a socket, a timer or a terminal; client_app.ts wires those.
 
-import { type Command, type CommandName, helpLines, parseInput } from "./commands.ts";
-import { type ErrorCode, LOBBY, type ServerEvent } from "./events.ts";
-import { sanitize } from "./sanitize.ts";
-import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "./client_limits.ts";
+import { type Command, type CommandName, helpLines, parseInput } from "../protocol/commands.ts";
+import { type ErrorCode, LOBBY, type ServerEvent } from "../protocol/events.ts";
+import { sanitize } from "../protocol/sanitize.ts";
+import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "./limits.ts";
 
 /** What the client does next. */
 export type ClientAction =

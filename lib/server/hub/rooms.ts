@@ -3,9 +3,9 @@
 // Sending the replay and the notices is the hub's (through delivery.ts); keeping data, the store's.
 
 import type { Client } from "./client.ts";
-import { LOBBY, Outgoing } from "../events.ts";
+import { LOBBY, Outgoing } from "../../protocol/events.ts";
 import type { Limits } from "../limits.ts";
-import { nameKey } from "../names.ts";
+import { nameKey } from "../../protocol/names.ts";
 import type { ChatStore, StoredMessage } from "../store.ts";
 
 /** A room: its members and topic. Everyone named is in exactly one room. */

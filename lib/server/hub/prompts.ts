@@ -4,11 +4,11 @@
 // PromptMachine, which drives them. Naming a client and running commands are the hub's.
 
 import type { Client } from "./client.ts";
-import { type Command, parseInput, type RequestId } from "../commands.ts";
-import { sourceKey } from "../address.ts";
+import { type Command, parseInput, type RequestId } from "../../protocol/commands.ts";
+import { sourceKey } from "../../protocol/address.ts";
 import { sameSecret, secretDigest } from "../passwords.ts";
 import type { Delivery } from "./delivery.ts";
-import type { ServerEvent } from "../events.ts";
+import type { ServerEvent } from "../../protocol/events.ts";
 import { AUTH_KEYS_TRACKED, type Limits } from "../limits.ts";
 
 import { Throttle } from "../throttle.ts";

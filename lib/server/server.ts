@@ -3,15 +3,15 @@
 // gracefully. Command-line parsing and the console live in server.ts; the chat in hub.ts.
 
 import type { SecureContext } from "node:tls";
-import { sourceKey } from "./address.ts";
-import { Outgoing } from "./events.ts";
-import type { FramerSink } from "./framing.ts";
+import { sourceKey } from "../protocol/address.ts";
+import { Outgoing } from "../protocol/events.ts";
+import type { FramerSink } from "../protocol/framing.ts";
 import { type ChatHooks, type Client, describe, Hub } from "./hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { addressText, Session, type SessionOptions, type Transport } from "./session.ts";
 import { type ChatStore, SqliteStore } from "./store.ts";
 import { tlsContext, TlsTransport } from "./tls_transport.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../protocol/version.ts";
 
 /** The first pause after a failed accept; it doubles on each failure in a row. */
 const ACCEPT_BACKOFF_MIN_MS = 10;

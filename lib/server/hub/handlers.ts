@@ -3,12 +3,12 @@
 // operator commands are operators.ts's, messages messages.ts's, naming naming.ts's.
 
 import type { Client } from "./client.ts";
-import { type CommandName, type CommandOf, helpLines } from "../commands.ts";
-import { encodedBytes, LOBBY } from "../events.ts";
+import { type CommandName, type CommandOf, helpLines } from "../../protocol/commands.ts";
+import { encodedBytes, LOBBY } from "../../protocol/events.ts";
 import { type Limits, replyBudget } from "../limits.ts";
-import { nameKey, nameProblem, roomProblem } from "../names.ts";
+import { nameKey, nameProblem, roomProblem } from "../../protocol/names.ts";
 import { hashPassword, sameSecret } from "../passwords.ts";
-import { sanitizeLabel } from "../sanitize.ts";
+import { sanitizeLabel } from "../../protocol/sanitize.ts";
 import type { ChatStore } from "../store.ts";
 import { type Delivery, fitting } from "./delivery.ts";
 import type { Directory } from "./directory.ts";

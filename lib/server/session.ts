@@ -2,7 +2,7 @@
 // output queue written in one coalesced write per turn. It closes exactly once.
 // What a line means is left to the hub, TLS to tls_transport.ts; the session only moves bytes.
 
-import { type FramerSink, LineFramer } from "./framing.ts";
+import { type FramerSink, LineFramer } from "../protocol/framing.ts";
 import type { Peer } from "./hub.ts";
 import { READ_BUFFER_BYTES } from "./limits.ts";
 

@@ -3,10 +3,10 @@
 // message hook, storing and writing are reached through the hub's parts.
 
 import type { Client, Target } from "./client.ts";
-import { encodedBytes, Outgoing } from "../events.ts";
+import { encodedBytes, Outgoing } from "../../protocol/events.ts";
 import type { Limits } from "../limits.ts";
-import { nameKey } from "../names.ts";
-import { sanitize } from "../sanitize.ts";
+import { nameKey } from "../../protocol/names.ts";
+import { sanitize } from "../../protocol/sanitize.ts";
 import type { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import type { Rooms } from "./rooms.ts";
