@@ -57,7 +57,7 @@ export type ServerEvent =
     members: number;
     moved?: true;
   }
-  /** `name` left `room`: the server (with a reason), or for the room `to`. */
+  /** `name` parted `room` and is still online (sent to `name` too). */
   | {
     type: "leave";
     ts: number;
@@ -66,8 +66,9 @@ export type ServerEvent =
     count: number;
     members: number;
     reason?: string;
-    to?: string;
   }
+  /** `name` went offline; `count` is the number online. */
+  | { type: "quit"; ts: number; name: string; count: number; reason?: string }
   /** `from` is now called `to`. */
   | { type: "rename"; ts: number; from: string; to: string }
   /**
@@ -86,7 +87,10 @@ export type ServerEvent =
     operators?: string[];
     away?: string[];
   }
-  /** You are now in `room`, with these members (`omitted`: more than fit) and topic. */
+  /**
+   * Your active room is now `room`, with these members (`omitted`: more than fit) and topic;
+   * `switched` when you were in it already.
+   */
   | {
     type: "room";
     ts: number;
@@ -94,22 +98,26 @@ export type ServerEvent =
     names: string[];
     topic?: string;
     omitted?: number;
+    switched?: true;
   }
-  /** The rooms, with their member counts and topics; `omitted` rooms did not fit in one reply. */
+  /**
+   * The rooms, with their member counts and topics, `joined` those you are in and `active`
+   * the one you talk in; `omitted` rooms did not fit in one reply.
+   */
   | {
     type: "rooms";
     ts: number;
-    rooms: { name: string; members: number; topic?: string }[];
+    rooms: { name: string; members: number; topic?: string; joined?: true; active?: true }[];
     omitted?: number;
   }
   /** The topic of `room`; `changed` when `by` just set it (or removed it: no `topic`). */
   | { type: "topic"; ts: number; room: string; topic?: string; by?: string; changed: boolean }
-  /** About a user: where they are, since when, how idle, whether away. */
+  /** About a user: their rooms, since when they are here, how idle, whether away. */
   | {
     type: "whois";
     ts: number;
     name: string;
-    room: string;
+    rooms: string[];
     since: number;
     idleSeconds: number;
     away?: string;
@@ -124,7 +132,7 @@ export type ServerEvent =
    * A server notice to you (a two-step prompt, an acknowledgement); `history` marks the one
    * in a replay saying how many older messages were left out.
    */
-  | { type: "system"; ts: number; text: string; history?: true }
+  | { type: "system"; ts: number; text: string; history?: true; room?: string }
   /** A history replay of `room` is over: `count` messages were replayed. */
   | { type: "history-end"; ts: number; room: string; count: number; history: true }
   /** A JSON request that nothing else answered (a room message, say) was done. */
@@ -217,9 +225,9 @@ export function renderText(e: ServerEvent): string {
         ? `* ${e.name} joined ${e.room} (${e.members} here)`
         : `* ${e.name} joined (${e.count} online)`;
     case "leave":
-      return e.to !== undefined
-        ? `* ${e.name} went to ${e.to}`
-        : `* ${e.name} left${e.reason ? `: ${e.reason}` : ""} (${e.count} online)`;
+      return `* ${e.name} left ${e.room}${e.reason ? `: ${e.reason}` : ""} (${e.members} here)`;
+    case "quit":
+      return `* ${e.name} left${e.reason ? `: ${e.reason}` : ""} (${e.count} online)`;
     case "rename":
       return `* ${e.from} is now ${e.to}`;
     case "users": {
@@ -233,16 +241,20 @@ export function renderText(e: ServerEvent): string {
     }
     case "room":
       return [
-        `* you are in ${e.room} (${e.names.length + (e.omitted ?? 0)} here: ${e.names.join(", ")}${
-          e.omitted ? ` and ${e.omitted} more` : ""
-        })`,
+        `* ${e.switched ? "now talking in" : "you are in"} ${e.room} (${
+          e.names.length + (e.omitted ?? 0)
+        } here: ${e.names.join(", ")}${e.omitted ? ` and ${e.omitted} more` : ""})`,
         ...(e.topic ? [`* topic: ${e.topic}`] : []),
       ].join("\r\n");
     case "rooms": {
       const total = e.rooms.length + (e.omitted ?? 0);
       return [
-        `* ${total} room${total === 1 ? "" : "s"}:`,
-        ...e.rooms.map((r) => `  ${r.name} (${r.members})${r.topic ? ` ${r.topic}` : ""}`),
+        `* ${total} room${total === 1 ? "" : "s"} (> active, + joined):`,
+        ...e.rooms.map((r) =>
+          `${r.active ? ">" : r.joined ? "+" : " "} ${r.name} (${r.members})${
+            r.topic ? ` ${r.topic}` : ""
+          }`
+        ),
         ...(e.omitted ? [`  ... and ${e.omitted} more`] : []),
       ].join("\r\n");
     }
@@ -256,7 +268,9 @@ export function renderText(e: ServerEvent): string {
         ? `* topic of ${e.room}: ${e.topic} (set by ${e.by})`
         : `* ${e.room} has no topic`;
     case "whois":
-      return `* ${e.name}: in ${e.room}, here since ${clock(e.since)}, idle ${e.idleSeconds} s` +
+      return `* ${e.name}: in ${e.rooms.join(", ")}, here since ${
+        clock(e.since)
+      }, idle ${e.idleSeconds} s` +
         (e.address !== undefined ? `, from ${e.address}` : "") +
         (e.away !== undefined ? `, away: ${e.away}` : "");
     case "motd":
@@ -291,6 +305,7 @@ const USER_TEXT: ReadonlySet<EventType> = new Set<EventType>([
   "sent",
   "announce",
   "leave",
+  "quit",
   "room",
   "rooms",
   "topic",
