@@ -2,7 +2,7 @@
 // and user lines, with the actions it takes written as short strings.
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { ChatCore, type ClientAction } from "../lib/client/core.ts";
+import { ChatCore, type ChatCoreOptions, type ClientAction } from "../lib/client/core.ts";
 import { helpLines } from "../lib/protocol/commands.ts";
 import type { ServerEvent } from "../lib/protocol/events.ts";
 
@@ -11,9 +11,14 @@ type Step =
   | ["user", string]
   | ["end"]
   | ["quit"]
-  | ["closed", string];
+  | ["closed", string]
+  | ["start"]
+  | ["ctrl-x"];
 
-/** An action as a short string: `send /users`, `show error: text`, `exit 1: why`. */
+/**
+ * An action as a short string: `send /users`, `show error: text`, `show [#dev] message: hi`
+ * (marked with its room), `room (none)`, `exit 1: why`.
+ */
 function brief(a: ClientAction): string {
   switch (a.type) {
     case "send":
@@ -30,8 +35,14 @@ function brief(a: ClientAction): string {
         ? e.name
         : e.type === "bye"
         ? e.reason
+        : e.type === "join" || e.type === "leave"
+        ? `${e.name} ${e.room}`
+        : e.type === "quit"
+        ? e.name
+        : e.type === "room" || e.type === "history-end"
+        ? e.room
         : "";
-      return `show ${e.type}: ${detail}`;
+      return `show ${a.mark ? `[${a.mark}] ` : ""}${e.type}: ${detail}`;
     }
     case "ask-name":
       return `ask ${a.text}`;
@@ -40,7 +51,7 @@ function brief(a: ClientAction): string {
     case "named":
       return `named ${a.name}`;
     case "room":
-      return `room ${a.room}`;
+      return `room ${a.room ?? "(none)"}`;
     case "reconnect":
       return `reconnect in ${a.delayMs}`;
     case "exit":
@@ -50,13 +61,8 @@ function brief(a: ClientAction): string {
   }
 }
 
-function run(
-  steps: Step[],
-  name?: string,
-  password?: string,
-  piped?: boolean,
-): { core: ChatCore; actions: string[] } {
-  const core = new ChatCore({ name, password, piped, now: () => 0 });
+function run(steps: Step[], options: ChatCoreOptions = {}): { core: ChatCore; actions: string[] } {
+  const core = new ChatCore({ now: () => 0, random: () => 0.5, ...options });
   const actions = core.start().map(brief);
   for (const step of steps) {
     let acts: ClientAction[];
@@ -77,6 +83,12 @@ function run(
         break;
       case "closed":
         acts = core.closed(step[1]);
+        break;
+      case "start":
+        acts = core.start();
+        break;
+      case "ctrl-x":
+        acts = core.nextRoom();
         break;
     }
     actions.push(...acts.map(brief));
@@ -126,6 +138,12 @@ interface Case {
   /** Actions after the JOINED prefix (when `joined`), or all of them. */
   want: string[];
   joined?: boolean;
+  /** Reconnect when the connection is lost. */
+  reconnect?: boolean;
+  /** The rooms the client is in at the end, in the order joined. */
+  rooms?: string[];
+  /** The active room at the end (`null`: none). */
+  active?: string | null;
 }
 
 const MODE_PASSWORD: ServerEvent = { ...MODE, password: true } as ServerEvent;
@@ -700,16 +718,359 @@ const CASES: Case[] = [
   },
 ];
 
+/** You (alice) are now in `room`: joined, or `switched` to it. */
+function room(name: string, switched = false): Step {
+  const e: ServerEvent = { type: "room", ts: 0, room: name, names: ["alice"] };
+  return ["server", switched ? { ...e, switched: true } : e];
+}
+
+/** `name` parted `room` (alice: you did). */
+function leave(name: string, room: string): Step {
+  return ["server", { type: "leave", ts: 0, name, room, count: 2, members: 1 }];
+}
+
+function said(from: string, room: string, text: string, history?: true): Step {
+  return ["server", { type: "message", ts: 1, from, room, text, ...(history ? { history } : {}) }];
+}
+
+const NO_OTHER_ROOM = "show system: no other room to switch to (/join #ROOM)";
+
+/** Several rooms at once: the list, the active one, marks and Ctrl+X. */
+const ROOM_CASES: Case[] = [
+  {
+    name: "after naming the client is in #lobby, active",
+    joined: true,
+    steps: [],
+    want: [],
+    rooms: ["#lobby"],
+    active: "#lobby",
+  },
+  {
+    name: "a room event adds the room and makes it active; the prompt follows",
+    joined: true,
+    steps: [room("#dev")],
+    want: ["show room: #dev", "room #dev"],
+    rooms: ["#lobby", "#dev"],
+    active: "#dev",
+  },
+  {
+    name: "a switch to a room you are in keeps the order joined",
+    joined: true,
+    steps: [room("#dev"), room("#lobby", true)],
+    want: ["show room: #dev", "room #dev", "show room: #lobby", "room #lobby"],
+    rooms: ["#lobby", "#dev"],
+    active: "#lobby",
+  },
+  {
+    name: "your own leave of the active room leaves none active until the room event",
+    joined: true,
+    steps: [room("#dev"), leave("alice", "#dev"), room("#lobby", true)],
+    want: [
+      "show room: #dev",
+      "room #dev",
+      "show leave: alice #dev",
+      "room (none)",
+      "show room: #lobby",
+      "room #lobby",
+    ],
+    rooms: ["#lobby"],
+    active: "#lobby",
+  },
+  {
+    name: "parting the last room: in none; plain text is sent, not shown as said",
+    joined: true,
+    steps: [
+      leave("alice", "#lobby"),
+      ["user", "anyone?"],
+      ["server", { type: "error", ts: 0, code: "not-in-room", text: "you are in no room" }],
+    ],
+    want: [
+      "show leave: alice #lobby",
+      "room (none)",
+      "send anyone?",
+      "show error: you are in no room",
+    ],
+    rooms: [],
+    active: null,
+  },
+  {
+    name: "your own leave of another room is marked with it; the active one stays",
+    joined: true,
+    steps: [room("#dev"), leave("alice", "#lobby")],
+    want: ["show room: #dev", "room #dev", "show [#lobby] leave: alice #lobby"],
+    rooms: ["#dev"],
+    active: "#dev",
+  },
+  {
+    name: "someone else's leave changes none of your rooms",
+    joined: true,
+    steps: [leave("bob", "#lobby")],
+    want: ["show leave: bob #lobby"],
+    rooms: ["#lobby"],
+    active: "#lobby",
+  },
+  {
+    name: "lines from a room that is not the active one are marked with it",
+    joined: true,
+    steps: [
+      room("#dev"),
+      said("bob", "#dev", "replayed", true),
+      ["server", { type: "history-end", ts: 0, room: "#dev", count: 1, history: true }],
+      said("bob", "#lobby", "over here"),
+      ["server", { type: "action", ts: 0, from: "bob", room: "#lobby", text: "waves" }],
+      ["server", {
+        type: "join",
+        ts: 0,
+        name: "carol",
+        room: "#lobby",
+        count: 3,
+        members: 3,
+        moved: true,
+      }],
+      leave("bob", "#lobby"),
+      ["server", { type: "topic", ts: 0, room: "#lobby", topic: "hi", by: "bob", changed: true }],
+      said("bob", "#dev", "in dev"),
+      ["server", { type: "private", ts: 0, from: "bob", to: "alice", text: "psst" }],
+      ["server", { type: "quit", ts: 0, name: "bob", count: 2 }],
+    ],
+    want: [
+      "show room: #dev",
+      "room #dev",
+      "show message: replayed",
+      "show history-end: #dev",
+      "show [#lobby] message: over here",
+      "show [#lobby] action: waves",
+      "show [#lobby] join: carol #lobby",
+      "show [#lobby] leave: bob #lobby",
+      "show [#lobby] topic: ",
+      "show message: in dev",
+      "show private: psst",
+      "show quit: bob",
+    ],
+  },
+  {
+    name: "your own lines show the room they went to",
+    joined: true,
+    steps: [
+      room("#dev"),
+      ["user", "in dev"],
+      ["user", "/me codes"],
+      ["user", "/msg #lobby hey"],
+      ["user", "/msg #LOBBY any case"],
+      ["user", "/msg #lobby"],
+      ["user", "next line"],
+      ["user", "/sendall"],
+      ["user", "to dev"],
+      ["user", "/msg #music not mine"],
+      ["user", "/msg #music"],
+      ["user", "not mine either"],
+      ["user", "/msg bob psst"],
+    ],
+    want: [
+      "show room: #dev",
+      "room #dev",
+      "send in dev",
+      "show message: in dev",
+      "send /me codes",
+      "show action: codes",
+      "send /msg #lobby hey",
+      "show [#lobby] message: hey",
+      "send /msg #LOBBY any case",
+      "show [#lobby] message: any case",
+      "send /msg #lobby",
+      "send next line",
+      "show [#lobby] message: next line",
+      "send /sendall",
+      "send to dev",
+      "show message: to dev",
+      "send /msg #music not mine",
+      "send /msg #music",
+      "send not mine either",
+      "send /msg bob psst",
+    ],
+  },
+  {
+    name: "Ctrl+X joins the room after the active one, cycling in the order joined",
+    joined: true,
+    steps: [
+      room("#dev"),
+      room("#music"),
+      ["ctrl-x"],
+      room("#lobby", true),
+      ["ctrl-x"],
+      room("#dev", true),
+      ["ctrl-x"],
+    ],
+    want: [
+      "show room: #dev",
+      "room #dev",
+      "show room: #music",
+      "room #music",
+      "send /join #lobby",
+      "show room: #lobby",
+      "room #lobby",
+      "send /join #dev",
+      "show room: #dev",
+      "room #dev",
+      "send /join #music",
+    ],
+    active: "#dev",
+  },
+  {
+    name: "Ctrl+X in one room or none sends nothing and says so",
+    joined: true,
+    steps: [["ctrl-x"], leave("alice", "#lobby"), ["ctrl-x"]],
+    want: [NO_OTHER_ROOM, "show leave: alice #lobby", "room (none)", NO_OTHER_ROOM],
+  },
+  {
+    name: "Ctrl+X before a name does nothing",
+    steps: [["server", MODE], ["ctrl-x"]],
+    want: ["send /proto json", "ask choose a name:"],
+  },
+];
+
+/** Connection lost, then a new one on which the server names alice again. */
+const RECONNECTED: Step[] = [
+  ["closed", "connection lost"],
+  ["start"],
+  ["server", MODE],
+  ["server", NAMED_ALICE],
+];
+const RECONNECTED_ACTIONS = [
+  "show system: connection lost; reconnecting in 1 s (attempt 1)",
+  "reconnect in 1000",
+  "send /proto json",
+  "send /nick alice",
+  "show system: reconnected as alice",
+  "named alice",
+  "send /users *",
+];
+
+/** After a reconnect: back in every room, the active one active again. */
+const REJOIN_CASES: Case[] = [
+  {
+    name: "every room is joined again, the active one last; the lobby's replay is marked",
+    joined: true,
+    reconnect: true,
+    steps: [
+      room("#dev"),
+      room("#music"),
+      room("#dev", true),
+      ...RECONNECTED,
+      said("bob", "#lobby", "missed in the lobby", true),
+      room("#music"),
+      room("#dev"),
+    ],
+    want: [
+      "show room: #dev",
+      "room #dev",
+      "show room: #music",
+      "room #music",
+      "show room: #dev",
+      "room #dev",
+      ...RECONNECTED_ACTIONS,
+      "send /join #music",
+      "send /join #dev",
+      "show [#lobby] message: missed in the lobby",
+      "show room: #music",
+      "room #music",
+      "show room: #dev",
+      "room #dev",
+    ],
+    rooms: ["#lobby", "#dev", "#music"],
+    active: "#dev",
+  },
+  {
+    name: "#lobby, active among others, is made active again by joining it last",
+    joined: true,
+    reconnect: true,
+    steps: [room("#dev"), room("#lobby", true), ...RECONNECTED],
+    want: [
+      "show room: #dev",
+      "room #dev",
+      "show room: #lobby",
+      "room #lobby",
+      ...RECONNECTED_ACTIONS,
+      "send /join #dev",
+      "send /join #lobby",
+    ],
+  },
+  {
+    name: "a parted #lobby is parted again; what it says meanwhile is not shown",
+    joined: true,
+    reconnect: true,
+    steps: [
+      room("#dev"),
+      leave("alice", "#lobby"),
+      ...RECONNECTED,
+      ["server", { type: "topic", ts: 0, room: "#lobby", topic: "hi", by: "bob", changed: false }],
+      said("bob", "#lobby", "lobby history", true),
+      ["server", { type: "history-end", ts: 0, room: "#lobby", count: 1, history: true }],
+      room("#dev"),
+      leave("alice", "#lobby"),
+      said("bob", "#dev", "back in dev"),
+    ],
+    want: [
+      "show room: #dev",
+      "room #dev",
+      "show [#lobby] leave: alice #lobby",
+      ...RECONNECTED_ACTIONS,
+      "send /join #dev",
+      "send /part #lobby",
+      "show room: #dev",
+      "room #dev",
+      "show message: back in dev",
+    ],
+    rooms: ["#dev"],
+    active: "#dev",
+  },
+  {
+    name: "in no room before: #lobby is parted again and nothing joined",
+    joined: true,
+    reconnect: true,
+    steps: [leave("alice", "#lobby"), ...RECONNECTED, leave("alice", "#lobby")],
+    want: [
+      "show leave: alice #lobby",
+      "room (none)",
+      ...RECONNECTED_ACTIONS,
+      "send /part #lobby",
+    ],
+    rooms: [],
+    active: null,
+  },
+  {
+    name: "lines typed while away are shown in the room they will go to",
+    joined: true,
+    reconnect: true,
+    steps: [
+      room("#dev"),
+      ["closed", "connection lost"],
+      ["user", "typed while away"],
+      ...RECONNECTED.slice(1),
+    ],
+    want: [
+      "show room: #dev",
+      "room #dev",
+      ...RECONNECTED_ACTIONS,
+      "send /join #dev",
+      "send typed while away",
+      "show message: typed while away",
+    ],
+  },
+];
+
 /** Runs one case: its steps (after joining, if it says so) give the actions it wants. */
 function check(c: Case): void {
-  const { actions } = run(
-    c.joined ? [...JOINED, ...c.steps] : c.steps,
-    c.flag,
-    c.password,
-    c.piped,
-  );
+  const { core, actions } = run(c.joined ? [...JOINED, ...c.steps] : c.steps, {
+    name: c.flag,
+    password: c.password,
+    piped: c.piped,
+    reconnect: c.reconnect,
+  });
   assertEquals(c.joined ? actions.slice(JOINED_ACTIONS.length) : actions, c.want);
   if (c.joined) assertEquals(actions.slice(0, JOINED_ACTIONS.length), JOINED_ACTIONS);
+  if (c.rooms) assertEquals(core.rooms, c.rooms);
+  if (c.active !== undefined) assertEquals(core.room, c.active ?? undefined);
 }
 
 Deno.test("ChatCore handles each situation", async (t) => {
@@ -724,7 +1085,19 @@ Deno.test("ChatCore prompt states: hidden while the server asks for a password, 
   }
 });
 
-Deno.test("ChatCore.names follows users, join, leave and rename events", async (t) => {
+Deno.test("ChatCore rooms: the list, the active one, marks and Ctrl+X", async (t) => {
+  for (const c of ROOM_CASES) {
+    await t.step(c.name, () => check(c));
+  }
+});
+
+Deno.test("ChatCore after a reconnect joins every room again, the active one last", async (t) => {
+  for (const c of REJOIN_CASES) {
+    await t.step(c.name, () => check(c));
+  }
+});
+
+Deno.test("ChatCore.names follows users, join, quit and rename events", async (t) => {
   const cases: [string, Step[], string[]][] = [
     ["from /users", [], ["bob", "alice"]],
     ["a join adds", [["server", {
@@ -739,22 +1112,14 @@ Deno.test("ChatCore.names follows users, join, leave and rename events", async (
       "alice",
       "carol",
     ]],
-    ["a leave removes", [["server", {
-      type: "leave",
-      ts: 0,
-      name: "bob",
-      room: "#lobby",
-      count: 1,
-      members: 1,
-    }]], ["alice"]],
-    ["someone going to another room stays online", [["server", {
+    ["a quit removes", [["server", { type: "quit", ts: 0, name: "bob", count: 1 }]], ["alice"]],
+    ["someone leaving a room stays online", [["server", {
       type: "leave",
       ts: 0,
       name: "bob",
       room: "#lobby",
       count: 2,
       members: 1,
-      to: "#dev",
     }]], ["bob", "alice"]],
     ["a room's /users adds names without forgetting the others", [["server", {
       type: "users",

@@ -41,11 +41,35 @@ const TEXT_CASES: [string, ServerEvent, string[]][] = [
     names: ["alice", "bob"],
     topic: "rust",
   }, ["09:05 * you are in #dev (2 here: alice, bob)", "      * topic: rust"]],
-  ["the room list", {
+  ["a switch to a room you are in", {
+    type: "room",
+    ts: TS,
+    room: "#dev",
+    names: ["alice", "bob"],
+    switched: true,
+  }, ["09:05 * now talking in #dev (2 here: alice, bob)"]],
+  ["the room list, the active and joined ones marked", {
     type: "rooms",
     ts: TS,
-    rooms: [{ name: "#lobby", members: 2 }, { name: "#dev", members: 1, topic: "rust" }],
-  }, ["09:05 * 2 rooms:", "        #lobby (2)", "        #dev (1) rust"]],
+    rooms: [
+      { name: "#dev", members: 1, topic: "rust", joined: true, active: true },
+      { name: "#lobby", members: 2, joined: true },
+      { name: "#music", members: 3 },
+    ],
+  }, [
+    "09:05 * 3 rooms (> active, + joined):",
+    "      > #dev (1) rust",
+    "      + #lobby (2)",
+    "        #music (3)",
+  ]],
+  ["a user's rooms", {
+    type: "whois",
+    ts: TS,
+    name: "bob",
+    rooms: ["#lobby", "#dev"],
+    since: TS,
+    idleSeconds: 3,
+  }, ["09:05 * bob: in #lobby, #dev, here since 09:05, idle 3 s"]],
   ["a private message", { type: "private", ts: TS, from: "bob", to: "alice", text: "psst" }, [
     "09:05 [pm from bob] psst",
   ]],
@@ -76,17 +100,29 @@ const TEXT_CASES: [string, ServerEvent, string[]][] = [
   ["a join", { type: "join", ts: TS, name: "bob", room: "#lobby", count: 2, members: 2 }, [
     "09:05 * bob joined (2 online)",
   ]],
-  ["a leave with a reason", {
+  ["a leave of a room with a reason", {
     type: "leave",
     ts: TS,
     name: "bob",
-    room: "#lobby",
-    count: 1,
+    room: "#dev",
+    count: 3,
     members: 1,
-    reason: "quit",
+    reason: "later",
   }, [
-    "09:05 * bob left: quit (1 online)",
+    "09:05 * bob left #dev: later (1 here)",
   ]],
+  ["a leave of a room", {
+    type: "leave",
+    ts: TS,
+    name: "bob",
+    room: "#dev",
+    count: 3,
+    members: 1,
+  }, ["09:05 * bob left #dev (1 here)"]],
+  ["a quit with a reason", { type: "quit", ts: TS, name: "bob", count: 1, reason: "bye" }, [
+    "09:05 * bob left: bye (1 online)",
+  ]],
+  ["a quit", { type: "quit", ts: TS, name: "bob", count: 1 }, ["09:05 * bob left (1 online)"]],
   ["a rename", { type: "rename", ts: TS, from: "bob", to: "rob" }, ["09:05 * bob is now rob"]],
   [
     "the users",
@@ -177,6 +213,57 @@ Deno.test("renderEvent() gives each kind of line its own look", async (t) => {
       text: "alice here",
     };
     assertEquals(styleOf(e, "> alice here"), STYLES.own);
+  });
+});
+
+Deno.test("renderEvent() marks a line from a room that is not active after the time", async (t) => {
+  const cases: [string, ServerEvent, string[]][] = [
+    ["a message", { type: "message", ts: TS, from: "bob", room: "#dev", text: "hi" }, [
+      "09:05 [#dev] <bob> hi",
+    ]],
+    ["your own message", { type: "message", ts: TS, from: "alice", room: "#dev", text: "hey" }, [
+      "09:05 [#dev] <alice> hey",
+    ]],
+    ["an action", { type: "action", ts: TS, from: "bob", room: "#dev", text: "waves" }, [
+      "09:05 [#dev] * bob waves",
+    ]],
+    ["a replayed message", {
+      type: "message",
+      ts: TS,
+      from: "bob",
+      room: "#dev",
+      text: "earlier",
+      history: true,
+    }, ["09:05 [#dev] [history] <bob> earlier"]],
+    ["a join", {
+      type: "join",
+      ts: TS,
+      name: "bob",
+      room: "#dev",
+      count: 3,
+      members: 2,
+      moved: true,
+    }, ["09:05 [#dev] * bob joined #dev (2 here)"]],
+    ["a leave", { type: "leave", ts: TS, name: "bob", room: "#dev", count: 3, members: 1 }, [
+      "09:05 [#dev] * bob left #dev (1 here)",
+    ]],
+    ["a topic change", {
+      type: "topic",
+      ts: TS,
+      room: "#dev",
+      topic: "rust",
+      by: "bob",
+      changed: true,
+    }, ["09:05 [#dev] * bob set the topic of #dev: rust"]],
+  ];
+  for (const [name, event, want] of cases) {
+    await t.step(name, () => assertEquals(renderEvent(event, me, "#dev").map(plainText), want));
+  }
+  await t.step("the mark has a look of its own; the rest keeps its own", () => {
+    const e: ServerEvent = { type: "message", ts: TS, from: "bob", room: "#dev", text: "alice?" };
+    const [line] = renderEvent(e, me, "#dev");
+    assertEquals(line.find((s) => s.text === "[#dev] ")?.style, STYLES.mark);
+    assertEquals(line.find((s) => s.text === "alice?")?.style, STYLES.mention);
   });
 });
 

@@ -48,6 +48,7 @@ const CASES: [string, string, Input[]][] = [
     { name: "enter" },
   ]],
   ["Ctrl+C and Ctrl+D", "\x03\x04", [{ name: "ctrl-c" }, { name: "ctrl-d" }]],
+  ["Ctrl+X (next room)", "\x18", [{ name: "ctrl-x" }]],
   ["modified arrows count as arrows", "\x1b[1;5C", [{ name: "right" }]],
   ["unknown sequences and controls are dropped", "\x1b[2~\x1b[202~a\x07\x1b[15~", [
     { name: "text", text: "a" },

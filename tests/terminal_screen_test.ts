@@ -528,6 +528,25 @@ Deno.test("Screen.setPrompt(..., secret) shows * and keeps the text out of histo
   assertEquals(model.row, "alice> hi");
 });
 
+Deno.test("Screen.key() Ctrl+X asks for the next room and leaves the input as typed", () => {
+  const screen = new Screen({ cols: 80, prompt: "#lobby> " });
+  const model = new Model();
+  model.apply(screen.redraw());
+  for (const key of keysOf("half\x1b[D")) model.apply(screen.key(key).ops);
+  const r = screen.key({ name: "ctrl-x" });
+  assertEquals(r.nextRoom, true);
+  model.apply(r.ops);
+  assertEquals([model.row, model.col, screen.editor.text], ["#lobby> half", 11, "half"]);
+  // The prompt moves when the server says the room changed.
+  model.apply(screen.setPrompt("#dev> "));
+  assertEquals([model.row, model.col], ["#dev> half", 9]);
+  // Not while a password is typed.
+  model.apply(screen.setPrompt("password: ", true));
+  const secret = screen.key({ name: "ctrl-x" });
+  model.apply(secret.ops);
+  assertEquals([secret.nextRoom, model.bells], [undefined, 1]);
+});
+
 Deno.test("Screen.finish() clears the input row", () => {
   const { screen, model } = run({ name: "", keys: "half", text: "", cursor: 0 });
   model.apply(screen.finish());

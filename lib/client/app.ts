@@ -39,8 +39,8 @@ interface Frontend {
   show(lines: readonly Line[]): void;
   askName(text: string): void;
   askPassword(text: string): void;
-  /** Chatting in `room`: the prompt says where. */
-  chatPrompt(room: string): void;
+  /** Chatting in `room` (none: in no room): the prompt says where. */
+  chatPrompt(room: string | undefined): void;
   read(handlers: TtyHandlers): Promise<void>;
   restore(): void;
 }
@@ -119,8 +119,8 @@ class TerminalFrontend implements Frontend {
     this.#tty.setPrompt(`${text} `, true);
   }
 
-  chatPrompt(room: string): void {
-    this.#tty.setPrompt(`${room}> `);
+  chatPrompt(room: string | undefined): void {
+    this.#tty.setPrompt(`${room ?? ""}> `);
   }
 
   read(handlers: TtyHandlers): Promise<void> {
@@ -241,7 +241,7 @@ export function runClient(first: Deno.Conn, options: ClientAppOptions): Promise<
           pacer.limit(a.rate, a.burst);
           break;
         case "show":
-          frontend.show(renderEvent(a.event, { me: core.me }));
+          frontend.show(renderEvent(a.event, { me: core.me }, a.mark));
           break;
         case "ask-name":
           frontend.askName(a.text);
@@ -311,6 +311,7 @@ export function runClient(first: Deno.Conn, options: ClientAppOptions): Promise<
   frontend.read({
     line: (text) => apply(core.userLine(text)),
     quit: onQuit,
+    nextRoom: () => apply(core.nextRoom()),
     end: () => apply(core.endOfInput()),
   });
   return exited;

@@ -2,8 +2,9 @@
 // the end of input go in, actions (send a line, show an event, ask for a name, reconnect,
 // exit) come out. It never sees a socket, a timer or a terminal; client_app.ts wires those.
 
-import { type Command, type CommandName, helpLines, parseInput } from "../protocol/commands.ts";
-import { type ErrorCode, LOBBY, type ServerEvent } from "../protocol/events.ts";
+import { type Command, helpLines, parseInput } from "../protocol/commands.ts";
+import { type ErrorCode, type EventType, LOBBY, type ServerEvent } from "../protocol/events.ts";
+import { nameKey } from "../protocol/names.ts";
 import { sanitize } from "../protocol/sanitize.ts";
 import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "./limits.ts";
 
@@ -11,8 +12,11 @@ import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "./limits.ts";
 export type ClientAction =
   /** Send one input line to the server. */
   | { type: "send"; line: string }
-  /** Show an event (from the server, or made locally: own messages, local errors, help). */
-  | { type: "show"; event: ServerEvent }
+  /**
+   * Show an event (from the server, or made locally: own messages, local errors, help);
+   * `mark` is the room it comes from when that is not the active one (`[#dev] ` in front).
+   */
+  | { type: "show"; event: ServerEvent; mark?: string }
   /** Ask the user for a name with the server's prompt text. */
   | { type: "ask-name"; text: string }
   /** Ask the user for a password (typed hidden) with the server's prompt text. */
@@ -21,8 +25,8 @@ export type ClientAction =
   | { type: "named"; name: string }
   /** The server's flood control: send at most `rate` lines a second after `burst` at once. */
   | { type: "pace"; rate: number; burst: number }
-  /** The room the user talks in is now `room`. */
-  | { type: "room"; room: string }
+  /** The room the user talks in is now `room`; none when in no room. */
+  | { type: "room"; room: string | undefined }
   /** Close this connection if it is still open; after `delayMs`, open a new one and call start(). */
   | { type: "reconnect"; delayMs: number }
   /** Leave with this exit code; `error` is the one line to print, if any. */
@@ -104,21 +108,35 @@ const LINES_REMEMBERED = 1000;
 /** A server's bye that is no reason to stay away: it is going down (and maybe coming back). */
 const BYE_RECONNECTS = /shutting down/i;
 
-/** Where a two-step command (`/pm bob` then the text) sends the next line. */
-type Pending = "public" | "private" | "group";
+/**
+ * Where a two-step command (`/pm bob` then the text) sends the next line: a room of ours, the
+ * line then shown as our own (`undefined`: the active one when it is sent), or elsewhere
+ * (people, a room we are not in), not shown.
+ */
+type Pending = { room: string | undefined } | "elsewhere";
 
-const TWO_STEP: Partial<Record<CommandName, Pending>> = {
-  sendall: "public",
-  pm: "private",
-  groupmessage: "group",
-};
+/** Events from a room that are marked with it when it is not the active one. */
+const MARKED: ReadonlySet<EventType> = new Set<EventType>([
+  "message",
+  "action",
+  "join",
+  "leave",
+  "topic",
+]);
 
 /** The client side of one connection. */
 export class ChatCore {
   #state: ClientState = "connecting";
   #me: string | undefined;
-  /** The room we are in, for the messages we show ourselves. */
-  #room = LOBBY;
+  /**
+   * The rooms we are in, in the order joined; while reconnecting and until the server says
+   * otherwise, the ones we go back to.
+   */
+  #rooms: string[] = [];
+  /** The room plain lines go to (one of `#rooms`); none before a name or after the last part. */
+  #active: string | undefined;
+  /** After a reconnect, until the server confirms `/part #lobby`: #lobby is not ours. */
+  #lobbyParted = false;
   /** Names online by lower-case key. */
   readonly #users = new Map<string, string>();
   #pending: Pending | undefined;
@@ -159,8 +177,6 @@ export class ChatCore {
   #lost = "";
   /** While reconnecting and until named again: the name to take back. */
   #rejoinName: string | undefined;
-  /** From a reconnect until the server confirms the room: the room to go back to. */
-  #rejoinRoom: string | undefined;
   /** Keys of room lines shown (ts, sender, room, text), oldest first. */
   readonly #shown = new Set<string>();
   /** Own room lines shown locally (the server never echoes them, so its ts is unknown). */
@@ -190,9 +206,14 @@ export class ChatCore {
     return [...this.#users.values()];
   }
 
-  /** The room you talk in (or, while reconnecting, will be back in). */
-  get room(): string {
-    return this.#room;
+  /** The room you talk in (or, while reconnecting, will be back in); none when in no room. */
+  get room(): string | undefined {
+    return this.#active;
+  }
+
+  /** The rooms you are in (or, while reconnecting, will be back in), in the order joined. */
+  get rooms(): string[] {
+    return [...this.#rooms];
   }
 
   /** The first thing to do on a new connection (the first, or one after a `reconnect`). */
@@ -251,6 +272,22 @@ export class ChatCore {
   }
 
   /**
+   * Ctrl+X: switch to the next room you are in after the active one, in the order joined
+   * (cycling), with `/join`; the server's `room` event then moves the prompt. In no room
+   * but the active one, a notice says so and nothing is sent.
+   */
+  nextRoom(): ClientAction[] {
+    if (this.#state !== "chat") return [];
+    const at = this.#rooms.findIndex((r) => sameRoom(r, this.#active));
+    const next = this.#rooms.find((r, i) => i > at && !sameRoom(r, this.#active)) ??
+      this.#rooms.find((r) => !sameRoom(r, this.#active));
+    if (next === undefined) {
+      return [this.#show({ type: "system", text: "no other room to switch to (/join #ROOM)" })];
+    }
+    return [{ type: "send", line: `/join ${next}` }];
+  }
+
+  /**
    * Leave now (Ctrl+C, Ctrl+D, a signal): send /quit and wait for the server to close.
    * While waiting to reconnect, exit 1 at once with why the connection was lost.
    */
@@ -290,7 +327,6 @@ export class ChatCore {
     this.#attempt++;
     if (this.#me !== undefined) this.#rejoinName = this.#me;
     this.#me = undefined;
-    this.#rejoinRoom = this.#room;
     const delayMs = reconnectDelay(this.#attempt, this.#random());
     const seconds = Math.max(1, Math.round(delayMs / 1000));
     return [
@@ -305,6 +341,10 @@ export class ChatCore {
   // --- server events -------------------------------------------------------------
 
   #event(e: ServerEvent): ClientAction[] {
+    // A parted #lobby is joined again on naming after a reconnect: what it says is not ours.
+    if (this.#lobbyParted && "room" in e && sameRoom(e.room, LOBBY) && !this.#isOwnLeave(e)) {
+      return [];
+    }
     switch (e.type) {
       case "mode": {
         const pace: ClientAction[] = typeof e.rate === "number" && typeof e.burst === "number"
@@ -354,15 +394,17 @@ export class ChatCore {
         return [{ type: "show", event: e }];
       case "join":
         this.#users.set(e.name.toLowerCase(), e.name);
-        return [{ type: "show", event: e }];
+        return [this.#display(e)];
       case "leave":
-        // Someone who went to another room is still online.
-        if (e.to === undefined) this.#users.delete(e.name.toLowerCase());
-        return [{ type: "show", event: e }];
+        // Someone who left a room is still online; our own leave takes the room off our list.
+        return this.#isOwnLeave(e) ? this.#parted(e) : [this.#display(e)];
+      case "quit":
+        this.#users.delete(e.name.toLowerCase());
+        return [this.#display(e)];
       case "room":
-        this.#room = e.room;
-        this.#rejoinRoom = undefined;
-        return [{ type: "show", event: e }, { type: "room", room: e.room }];
+        if (this.#ourRoom(e.room) === undefined) this.#rooms.push(e.room);
+        this.#active = e.room;
+        return [this.#display(e), { type: "room", room: e.room }];
       case "message":
       case "action":
         return this.#roomLine(e);
@@ -376,8 +418,39 @@ export class ChatCore {
         this.#state = "closing";
         return [{ type: "show", event: e }];
       default:
-        return [{ type: "show", event: e }];
+        return [this.#display(e)];
     }
+  }
+
+  /** An event to show, marked with its room when it is a line from a room not active. */
+  #display(e: ServerEvent): ClientAction {
+    if (!MARKED.has(e.type) || !("room" in e) || e.room === undefined) {
+      return { type: "show", event: e };
+    }
+    return sameRoom(e.room, this.#active)
+      ? { type: "show", event: e }
+      : { type: "show", event: e, mark: e.room };
+  }
+
+  #isOwnLeave(e: ServerEvent): e is Extract<ServerEvent, { type: "leave" }> {
+    return e.type === "leave" && this.#me !== undefined && e.name === this.#me;
+  }
+
+  /**
+   * We left a room (it is marked when it was not the active one). Parting the active one
+   * leaves us in none until the server's `room` event says which is active now.
+   */
+  #parted(e: Extract<ServerEvent, { type: "leave" }>): ClientAction[] {
+    const shown = this.#display(e);
+    this.#rooms = this.#rooms.filter((r) => !sameRoom(r, e.room));
+    if (this.#lobbyParted && sameRoom(e.room, LOBBY)) {
+      // Parted again after a reconnect, as it was before: nothing new to the user.
+      this.#lobbyParted = false;
+      return [];
+    }
+    if (!sameRoom(e.room, this.#active)) return [shown];
+    this.#active = undefined;
+    return [shown, { type: "room", room: undefined }];
   }
 
   #modeChanged(name: string | null, needsPassword: boolean): ClientAction[] {
@@ -418,11 +491,19 @@ export class ChatCore {
       this.#state = "chat";
     }
     this.#hiddenUsers++;
-    const acts: ClientAction[] = this.#rejoinName !== undefined ? this.#rejoined(e.name) : [
-      { type: "show", event: e },
-      { type: "named", name: e.name },
-      { type: "send", line: "/users *" },
-    ];
+    let acts: ClientAction[];
+    if (this.#rejoinName !== undefined) {
+      acts = this.#rejoined(e.name);
+    } else {
+      // Everyone starts in the lobby (the server sends no `room` event for it).
+      this.#rooms = [LOBBY];
+      this.#active = LOBBY;
+      acts = [
+        { type: "show", event: e },
+        { type: "named", name: e.name },
+        { type: "send", line: "/users *" },
+      ];
+    }
     // An --auto-name server named us; --name asked for another.
     const wanted = this.#wantedName;
     this.#wantedName = undefined;
@@ -431,7 +512,12 @@ export class ChatCore {
     return acts;
   }
 
-  /** Named again after a reconnect: back to the room we were in (its replay shows what we missed). */
+  /**
+   * Named again after a reconnect (in #lobby, as everyone): back in every room we were in,
+   * the active one joined last so it is active again, and out of #lobby if we had parted it.
+   * Each replay shows what we missed there. Until the server says otherwise, the rooms and
+   * the active one stay what they were, so lines typed meanwhile show where they will go.
+   */
   #rejoined(name: string): ClientAction[] {
     this.#rejoinName = undefined;
     this.#attempt = 0;
@@ -440,25 +526,23 @@ export class ChatCore {
       { type: "named", name },
       { type: "send", line: "/users *" },
     ];
-    const room = this.#rejoinRoom;
-    if (room === undefined || room.toLowerCase() === LOBBY) {
-      this.#rejoinRoom = undefined;
-      this.#room = LOBBY;
-    } else {
-      acts.push({ type: "send", line: `/join ${room}` });
+    const active = this.#active;
+    const joins = this.#rooms.filter((r) => !sameRoom(r, LOBBY) && !sameRoom(r, active));
+    // The last join makes its room active: the active one goes last (even #lobby, after others).
+    if (active !== undefined && (joins.length > 0 || !sameRoom(active, LOBBY))) joins.push(active);
+    for (const room of joins) acts.push({ type: "send", line: `/join ${room}` });
+    if (this.#ourRoom(LOBBY) === undefined) {
+      this.#lobbyParted = true;
+      acts.push({ type: "send", line: `/part ${LOBBY}` });
     }
     return acts;
   }
 
-  /**
-   * A room line, shown unless history replays one already shown (after a reconnect or a
-   * room switch), or one of the lobby's while going back to another room.
-   */
+  /** A room line, shown unless history replays one already shown (after a reconnect or a join). */
   #roomLine(e: Extract<ServerEvent, { type: "message" | "action" }>): ClientAction[] {
     const room = e.room.toLowerCase();
     const key = `${e.type}\n${e.ts}\n${e.from}\n${room}\n${e.text}`;
     if (e.history) {
-      if (this.#rejoinRoom !== undefined && room !== this.#rejoinRoom.toLowerCase()) return [];
       if (this.#shown.has(key)) return [];
       if (e.from === this.#me) {
         const own = this.#ownShown.indexOf(`${e.type}\n${room}\n${e.text}`);
@@ -471,7 +555,7 @@ export class ChatCore {
       }
     }
     this.#rememberShown(key);
-    return [{ type: "show", event: e }];
+    return [this.#display(e)];
   }
 
   #rememberShown(key: string): void {
@@ -680,7 +764,9 @@ export class ChatCore {
       // The second line of `/pm bob` + text: the server routes it; show it if public.
       this.#pending = undefined;
       const acts: ClientAction[] = [{ type: "send", line }];
-      if (pending === "public" && input.kind === "text") acts.push(...this.#own(input.text));
+      if (pending !== "elsewhere" && input.kind === "text") {
+        acts.push(...this.#own(input.text, "message", pending.room ?? this.#active));
+      }
       return acts;
     }
     this.#pending = undefined;
@@ -692,7 +778,7 @@ export class ChatCore {
           this.#error(input.code ?? (input.usage ? "usage" : "unknown-command"), input.message),
         ];
       case "text":
-        return [{ type: "send", line }, ...this.#own(input.text)];
+        return [{ type: "send", line }, ...this.#own(input.text, "message", this.#active)];
     }
     const cmd = input.command;
     const local = this.#answerLocally(cmd);
@@ -700,26 +786,46 @@ export class ChatCore {
     switch (cmd.name) {
       case "sendall":
       case "pm":
-      case "groupmessage":
+      case "groupmessage": {
+        // `/msg #dev TEXT` speaks in #dev (one of ours, or the server refuses it).
+        const pending: Pending = cmd.name === "sendall"
+          ? { room: undefined }
+          : cmd.name === "pm" && cmd.to.startsWith("#") && this.#ourRoom(cmd.to) !== undefined
+          ? { room: this.#ourRoom(cmd.to) }
+          : "elsewhere";
         if (cmd.text === undefined) {
-          this.#pending = TWO_STEP[cmd.name];
+          this.#pending = pending;
           return [{ type: "send", line }];
         }
-        return [{ type: "send", line }, ...(cmd.name === "sendall" ? this.#own(cmd.text) : [])];
+        return [
+          { type: "send", line },
+          ...(pending === "elsewhere"
+            ? []
+            : this.#own(cmd.text, "message", pending.room ?? this.#active)),
+        ];
+      }
       case "me":
-        return [{ type: "send", line }, ...this.#own(cmd.text, "action")];
+        return [{ type: "send", line }, ...this.#own(cmd.text, "action", this.#active)];
       default:
         return [{ type: "send", line }];
     }
   }
 
-  /** Your own public message or action, shown locally: the server does not echo it. */
-  #own(text: string, type: "message" | "action" = "message"): ClientAction[] {
+  /**
+   * Your own message or action to `room`, shown locally: the server does not echo it. In no
+   * room, nothing is shown (the server says why nothing was sent).
+   */
+  #own(text: string, type: "message" | "action", room: string | undefined): ClientAction[] {
     const clean = sanitize(text);
-    if (clean === "" || this.#me === undefined) return [];
-    this.#ownShown.push(`${type}\n${this.#room.toLowerCase()}\n${clean}`);
+    if (clean === "" || this.#me === undefined || room === undefined) return [];
+    this.#ownShown.push(`${type}\n${room.toLowerCase()}\n${clean}`);
     if (this.#ownShown.length > LINES_REMEMBERED) this.#ownShown.shift();
-    return [this.#show({ type, from: this.#me, room: this.#room, text: clean })];
+    return [this.#display({ type, ts: this.#now(), from: this.#me, room, text: clean })];
+  }
+
+  /** The room of ours named `room` (any case, look-alikes too), as the server spells it. */
+  #ourRoom(room: string): string | undefined {
+    return this.#rooms.find((r) => sameRoom(r, room));
   }
 
   /** Commands the client answers itself, with or without a name; undefined for the rest. */
@@ -752,3 +858,8 @@ export class ChatCore {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Whether two room names are one room (any case, look-alikes too); never for a missing one. */
+function sameRoom(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && nameKey(a) === nameKey(b);
+}

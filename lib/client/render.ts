@@ -19,6 +19,7 @@ export const STYLES = {
   notice: { dim: true },
   error: { fg: 31, bold: true },
   mention: { reverse: true, bold: true },
+  mark: { bold: true },
 } as const satisfies Record<string, Style>;
 
 /** A stable colour for a name (FNV-1a over its lower-case form), the same in every client. */
@@ -58,15 +59,23 @@ export interface Viewer {
 
 /**
  * Renders an event as styled lines. A `message` from `viewer.me` is your own (the
- * server never echoes it; the client shows it locally).
+ * server never echoes it; the client shows it locally). `mark` is the room the line comes
+ * from when that is not the active one: `[#dev] ` after the time.
  *
  * @example
  * ```ts
- * const [line] = renderEvent({ type: "message", ts: 0, from: "bob", text: "hi alice" }, { me: "alice" });
- * // spans: "00:00 ", "<", "bob", "> ", "hi alice" (highlighted: it mentions alice)
+ * const [line] = renderEvent({ type: "message", ts: 0, from: "bob", room: "#dev", text: "hi alice" }, { me: "alice" }, "#dev");
+ * // spans: "00:00 ", "[#dev] ", "<", "bob", "> ", "hi alice" (highlighted: it mentions alice)
  * ```
  */
-export function renderEvent(e: ServerEvent, viewer: Viewer): Line[] {
+export function renderEvent(e: ServerEvent, viewer: Viewer, mark?: string): Line[] {
+  const lines = eventLines(e, viewer);
+  if (mark === undefined) return lines;
+  const [[time, ...rest], ...more] = lines;
+  return [[time, { text: `[${mark}] `, style: STYLES.mark }, ...rest], ...more];
+}
+
+function eventLines(e: ServerEvent, viewer: Viewer): Line[] {
   const time: Span = { text: `${clock(e.ts)} `, style: STYLES.time };
   const body = (text: string, from: string): Span => ({
     text,

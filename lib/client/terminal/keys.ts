@@ -20,7 +20,8 @@ export type Key =
       | "tab"
       | "enter"
       | "ctrl-c"
-      | "ctrl-d";
+      | "ctrl-d"
+      | "ctrl-x";
   };
 
 /** The name of a key other than text. */
@@ -60,6 +61,7 @@ const CONTROLS: Readonly<Record<string, KeyName>> = {
   "\x0a": "enter",
   "\x03": "ctrl-c",
   "\x04": "ctrl-d",
+  "\x18": "ctrl-x", // next room
   "\x10": "up", // Ctrl+P
   "\x0e": "down", // Ctrl+N
 };

@@ -23,6 +23,8 @@ export interface KeyResult {
   submit?: string;
   /** Ctrl+C or Ctrl+D on an empty line: the user wants to leave. */
   quit?: boolean;
+  /** Ctrl+X: the user wants to talk in the next room. */
+  nextRoom?: boolean;
 }
 
 /** Settings for a {@link Screen}. */
@@ -105,6 +107,9 @@ export class Screen {
       case "ctrl-d":
         if (e.text === "") return { ops: [], quit: true };
         return this.#moved(e.deleteForward());
+      case "ctrl-x":
+        // The input stays as typed; the prompt changes when the server says so.
+        return this.#secret ? { ops: [{ op: "bell" }] } : { ops: [], nextRoom: true };
     }
   }
 

@@ -18,6 +18,8 @@ export interface TtyHandlers {
   line(text: string): void;
   /** Ctrl+C or Ctrl+D on an empty line. */
   quit(): void;
+  /** Ctrl+X: on to the next room. */
+  nextRoom(): void;
   /** stdin ended (the terminal went away). */
   end(): void;
 }
@@ -96,6 +98,7 @@ export class Tty {
         this.#draw(result.ops);
         if (result.submit !== undefined) handlers.line(result.submit);
         if (result.quit) handlers.quit();
+        if (result.nextRoom) handlers.nextRoom();
       }
     }
   }
