@@ -547,7 +547,7 @@ const CASES: Case[] = [
     joined: true,
     steps: [["user", "/pm"], ["user", "/gm"], ["user", "/nick a b c"]],
     want: [
-      "show error: usage: /pm USER [TEXT]",
+      "show error: usage: /pm USER|#ROOM [TEXT]",
       "show error: usage: /groupmessage USER1, USER2, ... [TEXT]",
       "show error: usage: /changeusername NAME [PASSWORD]",
     ],
@@ -739,22 +739,14 @@ Deno.test("ChatCore.names follows users, join, leave and rename events", async (
       "alice",
       "carol",
     ]],
-    ["a leave removes", [["server", {
-      type: "leave",
-      ts: 0,
-      name: "bob",
-      room: "#lobby",
-      count: 1,
-      members: 1,
-    }]], ["alice"]],
-    ["someone going to another room stays online", [["server", {
+    ["a quit removes", [["server", { type: "quit", ts: 0, name: "bob", count: 1 }]], ["alice"]],
+    ["someone leaving a room stays online", [["server", {
       type: "leave",
       ts: 0,
       name: "bob",
       room: "#lobby",
       count: 2,
       members: 1,
-      to: "#dev",
     }]], ["bob", "alice"]],
     ["a room's /users adds names without forgetting the others", [["server", {
       type: "users",

@@ -44,8 +44,11 @@ const TEXT_CASES: [string, ServerEvent, string[]][] = [
   ["the room list", {
     type: "rooms",
     ts: TS,
-    rooms: [{ name: "#lobby", members: 2 }, { name: "#dev", members: 1, topic: "rust" }],
-  }, ["09:05 * 2 rooms:", "        #lobby (2)", "        #dev (1) rust"]],
+    rooms: [
+      { name: "#lobby", members: 2, joined: true },
+      { name: "#dev", members: 1, topic: "rust" },
+    ],
+  }, ["09:05 * 2 rooms (> active, + joined):", "      + #lobby (2)", "        #dev (1) rust"]],
   ["a private message", { type: "private", ts: TS, from: "bob", to: "alice", text: "psst" }, [
     "09:05 [pm from bob] psst",
   ]],
@@ -76,16 +79,19 @@ const TEXT_CASES: [string, ServerEvent, string[]][] = [
   ["a join", { type: "join", ts: TS, name: "bob", room: "#lobby", count: 2, members: 2 }, [
     "09:05 * bob joined (2 online)",
   ]],
+  ["a quit with a reason", { type: "quit", ts: TS, name: "bob", count: 1, reason: "quit" }, [
+    "09:05 * bob left: quit (1 online)",
+  ]],
   ["a leave with a reason", {
     type: "leave",
     ts: TS,
     name: "bob",
-    room: "#lobby",
-    count: 1,
+    room: "#dev",
+    count: 2,
     members: 1,
-    reason: "quit",
+    reason: "lunch",
   }, [
-    "09:05 * bob left: quit (1 online)",
+    "09:05 * bob left #dev: lunch (1 here)",
   ]],
   ["a rename", { type: "rename", ts: TS, from: "bob", to: "rob" }, ["09:05 * bob is now rob"]],
   [

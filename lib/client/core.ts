@@ -356,8 +356,10 @@ export class ChatCore {
         this.#users.set(e.name.toLowerCase(), e.name);
         return [{ type: "show", event: e }];
       case "leave":
-        // Someone who went to another room is still online.
-        if (e.to === undefined) this.#users.delete(e.name.toLowerCase());
+        // Someone who left a room is still online.
+        return [{ type: "show", event: e }];
+      case "quit":
+        this.#users.delete(e.name.toLowerCase());
         return [{ type: "show", event: e }];
       case "room":
         this.#room = e.room;

@@ -45,8 +45,9 @@ export type ServerEvent =
   /** A line from the operator at the server's console. */
   | { type: "announce"; ts: number; from: "server"; text: string }
   /**
-   * `name` came into `room`: from outside (`moved` absent) or from another room.
-   * `count` is the number online, `members` the number in the room.
+   * `name` came into `room`: as it came online (`moved` absent) or, already online, by joining
+   * another room. `count` is the number online, `members` the number in the room. Never sent
+   * to the one joining (it gets `room`).
    */
   | {
     type: "join";
@@ -57,7 +58,10 @@ export type ServerEvent =
     members: number;
     moved?: true;
   }
-  /** `name` left `room`: the server (with a reason), or for the room `to`. */
+  /**
+   * `name` left `room` and is still online (with the reason it gave). Sent to the room and to
+   * the one leaving, whose rooms it tells.
+   */
   | {
     type: "leave";
     ts: number;
@@ -66,8 +70,12 @@ export type ServerEvent =
     count: number;
     members: number;
     reason?: string;
-    to?: string;
   }
+  /**
+   * `name` went offline; `count` is the number still online. One per viewer, however many
+   * rooms it shared with `name`.
+   */
+  | { type: "quit"; ts: number; name: string; count: number; reason?: string }
   /** `from` is now called `to`. */
   | { type: "rename"; ts: number; from: string; to: string }
   /**
@@ -86,7 +94,11 @@ export type ServerEvent =
     operators?: string[];
     away?: string[];
   }
-  /** You are now in `room`, with these members (`omitted`: more than fit) and topic. */
+  /**
+   * Your active room (where plain text goes) is now `room`, with these members (`omitted`:
+   * more than fit) and topic: after you joined it (its history follows), or `switched` to
+   * one you were in already.
+   */
   | {
     type: "room";
     ts: number;
@@ -94,22 +106,26 @@ export type ServerEvent =
     names: string[];
     topic?: string;
     omitted?: number;
+    switched?: true;
   }
-  /** The rooms, with their member counts and topics; `omitted` rooms did not fit in one reply. */
+  /**
+   * The rooms, with their member counts and topics, and whether you are in each (`joined`)
+   * and which is your active one; `omitted` rooms did not fit in one reply.
+   */
   | {
     type: "rooms";
     ts: number;
-    rooms: { name: string; members: number; topic?: string }[];
+    rooms: { name: string; members: number; topic?: string; joined?: true; active?: true }[];
     omitted?: number;
   }
   /** The topic of `room`; `changed` when `by` just set it (or removed it: no `topic`). */
   | { type: "topic"; ts: number; room: string; topic?: string; by?: string; changed: boolean }
-  /** About a user: where they are, since when, how idle, whether away. */
+  /** About a user: the rooms they are in, since when, how idle, whether away. */
   | {
     type: "whois";
     ts: number;
     name: string;
-    room: string;
+    rooms: string[];
     since: number;
     idleSeconds: number;
     away?: string;
@@ -124,7 +140,7 @@ export type ServerEvent =
    * A server notice to you (a two-step prompt, an acknowledgement); `history` marks the one
    * in a replay saying how many older messages were left out.
    */
-  | { type: "system"; ts: number; text: string; history?: true }
+  | { type: "system"; ts: number; text: string; history?: true; room?: string }
   /** A history replay of `room` is over: `count` messages were replayed. */
   | { type: "history-end"; ts: number; room: string; count: number; history: true }
   /** A JSON request that nothing else answered (a room message, say) was done. */
@@ -177,6 +193,7 @@ export type ErrorCode =
   | "not-stored"
   | "bad-request"
   | "not-in-room"
+  | "too-many-rooms"
   | "internal";
 
 /** The type names of events. */
@@ -217,9 +234,9 @@ export function renderText(e: ServerEvent): string {
         ? `* ${e.name} joined ${e.room} (${e.members} here)`
         : `* ${e.name} joined (${e.count} online)`;
     case "leave":
-      return e.to !== undefined
-        ? `* ${e.name} went to ${e.to}`
-        : `* ${e.name} left${e.reason ? `: ${e.reason}` : ""} (${e.count} online)`;
+      return `* ${e.name} left ${e.room}${e.reason ? `: ${e.reason}` : ""} (${e.members} here)`;
+    case "quit":
+      return `* ${e.name} left${e.reason ? `: ${e.reason}` : ""} (${e.count} online)`;
     case "rename":
       return `* ${e.from} is now ${e.to}`;
     case "users": {
@@ -233,16 +250,20 @@ export function renderText(e: ServerEvent): string {
     }
     case "room":
       return [
-        `* you are in ${e.room} (${e.names.length + (e.omitted ?? 0)} here: ${e.names.join(", ")}${
-          e.omitted ? ` and ${e.omitted} more` : ""
-        })`,
+        `* ${e.switched ? "now talking in" : "you are in"} ${e.room} (${
+          e.names.length + (e.omitted ?? 0)
+        } here: ${e.names.join(", ")}${e.omitted ? ` and ${e.omitted} more` : ""})`,
         ...(e.topic ? [`* topic: ${e.topic}`] : []),
       ].join("\r\n");
     case "rooms": {
       const total = e.rooms.length + (e.omitted ?? 0);
       return [
-        `* ${total} room${total === 1 ? "" : "s"}:`,
-        ...e.rooms.map((r) => `  ${r.name} (${r.members})${r.topic ? ` ${r.topic}` : ""}`),
+        `* ${total} room${total === 1 ? "" : "s"} (> active, + joined):`,
+        ...e.rooms.map((r) =>
+          `${r.active ? ">" : r.joined ? "+" : " "} ${r.name} (${r.members})${
+            r.topic ? ` ${r.topic}` : ""
+          }`
+        ),
         ...(e.omitted ? [`  ... and ${e.omitted} more`] : []),
       ].join("\r\n");
     }
@@ -256,7 +277,9 @@ export function renderText(e: ServerEvent): string {
         ? `* topic of ${e.room}: ${e.topic} (set by ${e.by})`
         : `* ${e.room} has no topic`;
     case "whois":
-      return `* ${e.name}: in ${e.room}, here since ${clock(e.since)}, idle ${e.idleSeconds} s` +
+      return `* ${e.name}: in ${e.rooms.join(", ") || "no room"}, here since ${
+        clock(e.since)
+      }, idle ${e.idleSeconds} s` +
         (e.address !== undefined ? `, from ${e.address}` : "") +
         (e.away !== undefined ? `, away: ${e.away}` : "");
     case "motd":
@@ -291,6 +314,7 @@ const USER_TEXT: ReadonlySet<EventType> = new Set<EventType>([
   "sent",
   "announce",
   "leave",
+  "quit",
   "room",
   "rooms",
   "topic",
@@ -304,16 +328,35 @@ const ODD_SPACE = /[^\S ]| {2}|\u2800/;
 /** A run of whitespace after the start of a line (a leading indent is the server's). */
 const SPACE_RUN = /(?<=\S)[\s\u2800]+/g;
 
+/** Events that name the room they happen in on a screen whose active room is another. */
+const MARKED: ReadonlySet<EventType> = new Set<EventType>([
+  "message",
+  "action",
+  "join",
+  "leave",
+  "topic",
+]);
+
 /**
- * Renders an event for a person's telnet or nc screen: {@link renderText}, and in events
- * with someone's text, each run of whitespace collapsed to one space and each line longer
- * than {@link TEXT_COLUMNS} wrapped onto rows indented by four spaces. No padding, tab,
- * wide character or long word can then start a row at column 0 on a terminal at least 80
- * columns wide: every row starts with the server's own prefix or with the indent.
+ * The room a text screen names in front of this event (`[#dev] alice: hi`) when the viewer's
+ * active room is another one; undefined for events that are not a room's.
  */
-export function renderScreen(e: ServerEvent): string {
-  const text = renderText(e);
-  if (!USER_TEXT.has(e.type)) return text;
+export function markedRoom(e: ServerEvent): string | undefined {
+  return MARKED.has(e.type) ? (e as { room: string }).room : undefined;
+}
+
+/**
+ * Renders an event for a person's telnet or nc screen: {@link renderText}, after `[ROOM] `
+ * when it is `marked` (a line from a room that is not the viewer's active one), and in
+ * events with someone's text, each run of whitespace collapsed to one space and each line
+ * longer than {@link TEXT_COLUMNS} wrapped onto rows indented by four spaces. No padding,
+ * tab, wide character or long word can then start a row at column 0 on a terminal at least
+ * 80 columns wide: every row starts with the server's own prefix or with the indent.
+ */
+export function renderScreen(e: ServerEvent, marked = false): string {
+  const room = marked ? markedRoom(e) : undefined;
+  const text = room === undefined ? renderText(e) : `[${room}] ${renderText(e)}`;
+  if (!USER_TEXT.has(e.type) && room === undefined) return text;
   return text.split("\r\n").flatMap((line) =>
     wrapLine(
       [{ text: ODD_SPACE.test(line) ? line.replace(SPACE_RUN, " ") : line }],
@@ -339,13 +382,24 @@ export type Reply = ServerEvent & { id?: RequestId };
  */
 export class Outgoing {
   #text?: Uint8Array;
+  #marked?: Uint8Array;
   #json?: Uint8Array;
+  /** The room a text screen names when it is not the viewer's active one (see markedRoom). */
+  readonly room: string | undefined;
 
-  constructor(readonly event: Reply) {}
+  constructor(readonly event: Reply) {
+    this.room = markedRoom(event);
+  }
 
-  /** The bytes of this event in `mode`, with the CRLF line ending. */
-  bytes(mode: OutputMode): Uint8Array {
+  /**
+   * The bytes of this event in `mode`, with the CRLF line ending; in text, `marked` with its
+   * room for a viewer whose active room is another.
+   */
+  bytes(mode: OutputMode, marked = false): Uint8Array {
     if (mode === "json") return this.#json ??= encoder.encode(renderJson(this.event) + "\r\n");
+    if (marked && this.room !== undefined) {
+      return this.#marked ??= encoder.encode(renderScreen(this.event, true) + "\r\n");
+    }
     return this.#text ??= encoder.encode(renderScreen(this.event) + "\r\n");
   }
 }
