@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { joinAs, LineClient, ServerProcess, startServer } from "./helpers.ts";
 
 Deno.test("rooms keep separate conversations; private and group messages cross rooms", async () => {
-  await using server = startServer();
+  await using server = startServer({ limits: { ratePerSecond: 0 } });
   const port = server.addr.port;
   await using a = await joinAs(port, "ann");
   await using b = await joinAs(port, "ben");
@@ -90,16 +90,19 @@ Deno.test("rooms keep separate conversations; private and group messages cross r
   await b.send("/part");
   await b.expect("! you are in no room");
 
-  // ann shares #lobby and #dev with... only the lobby's people now; cat and dan see one quit.
+  // dan shares #lobby and #dev with ann: one rename and one quit, not one per room.
   await a.send("/join #dev");
   await a.expect("* now talking in #dev");
   await d.send("/join #dev");
   await d.expect("* you are in #dev (2 here: ann, dan)");
+  await a.send("/nick anne");
+  await a.expect("* you are now anne");
   await a.send("/quit");
   await a.expectClosed();
   await d.send("/rooms");
   const seen = await d.collectUntil("* 2 rooms (> active, + joined):");
-  assert.equal(seen.filter((l) => l.includes("ann left")).length, 1, seen.join("\n"));
+  assert.equal(seen.filter((l) => l.includes("ann is now anne")).length, 1, seen.join("\n"));
+  assert.equal(seen.filter((l) => l.includes("anne left")).length, 1, seen.join("\n"));
   await d.expect("+ #lobby (2)");
   await d.expect("> #dev (1)");
   await c.send("/whois dan");

@@ -55,7 +55,9 @@ export class Messages {
       return;
     }
     client.pending = target;
-    this.#ctx.out.system(client, `type your message to ${to} on the next line`);
+    const notice = `type your message to ${to} on the next line`;
+    if (target.kind === "private" || target.kind === "group") this.#ctx.out.system(client, notice);
+    else this.#ctx.out.send(client, { type: "system", ts: Date.now(), text: notice, room: to });
   }
 
   /** Sends a message, after mutes, the message hook and the line limit. */

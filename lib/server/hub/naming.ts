@@ -290,6 +290,7 @@ export class Naming {
         text: `${omitted} older message${omitted === 1 ? "" : "s"} of ${room.name} not shown ` +
           `(a replay is limited to ${Math.round(budget / 1024)} KiB)`,
         history: true,
+        room: room.name,
       });
     }
     for (const line of lines) {
