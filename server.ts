@@ -120,6 +120,17 @@ const LIMIT_FLAGS: ({
     help: "rooms that may exist at once (#lobby included)",
   },
   {
+    flag: "max-rooms-per-user",
+    value: "N",
+    key: "maxRoomsPerUser",
+    scale: 1,
+    zeroOff: false,
+    min: 1,
+    max: 1000,
+    integer: true,
+    help: "rooms one user may be in at once",
+  },
+  {
     flag: "max-ignore",
     value: "N",
     key: "maxIgnore",

@@ -95,7 +95,7 @@ Deno.test("/rooms, /users and the room list on joining stay within one reply", a
     await using viewer = await joinAs(port, "viewer");
     await viewer.send("/rooms");
     const lines = await viewer.collectUntil(/^ {2}\.\.\. and \d+ more$/);
-    assert.match(lines[0], /^\* 13 rooms:$/);
+    assert.match(lines[0], /^\* 13 rooms \(> active, \+ joined\):$/);
     await viewer.send("/users *");
     await viewer.expect("* 13 online:");
   } finally {
@@ -171,12 +171,14 @@ Deno.test("rooms are capped, and an empty room is forgotten with its topic", asy
   await b.send("/join #three");
   await b.expect("! too many rooms (limit 3); join one that exists (/rooms)");
   await a.send("/leave");
-  await a.expect("* you are in #lobby");
+  await a.expect("* now talking in #lobby");
   await a.send("/rooms");
   const lines = await a.collectUntil("  #two (1)");
   assert.ok(!lines.some((l) => l.includes("#one")), lines.join("\n"));
   await b.send("/join #three");
   await b.expect("* you are in #three");
+  await b.send("/part #two");
+  await b.expect("* b left #two (0 here)");
   await a.send("/join #one");
   await a.expect("* you are in #one");
   await a.send("/topic");
@@ -203,8 +205,12 @@ Deno.test("a rename is told to the room and private partners only, and costs flo
   await using stranger = await joinAs(port, "stranger");
   await partner.send("/join #elsewhere");
   await partner.expect("* you are in #elsewhere");
+  await partner.send("/part #lobby");
+  await partner.expect("* partner left #lobby");
   await stranger.send("/join #far");
   await stranger.expect("* you are in #far");
+  await stranger.send("/part #lobby");
+  await stranger.expect("* stranger left #lobby");
   await partner.send("/pm renamer hi");
   await renamer.expect("[pm from partner] hi");
   await t.step("told to the room and the private partner, not to strangers", async () => {

@@ -565,7 +565,7 @@ const CASES: Case[] = [
     joined: true,
     steps: [["user", "/pm"], ["user", "/gm"], ["user", "/nick a b c"]],
     want: [
-      "show error: usage: /pm USER [TEXT]",
+      "show error: usage: /pm USER|#ROOM [TEXT]",
       "show error: usage: /groupmessage USER1, USER2, ... [TEXT]",
       "show error: usage: /changeusername NAME [PASSWORD]",
     ],

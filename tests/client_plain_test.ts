@@ -86,7 +86,7 @@ Deno.test("client.ts piped: usage errors and /help are answered locally", async 
     "/pm\n/help\n/frob\n",
   );
   assert.equal(code, 0);
-  assert.match(stdout, /! usage: \/pm USER \[TEXT\]/);
+  assert.match(stdout, /! usage: \/pm USER\|#ROOM \[TEXT\]/);
   assert.match(stdout, /commands \(case-insensitive/);
   assert.match(stdout, /! unknown command \/frob \(try \/help\)/);
 });

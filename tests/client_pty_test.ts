@@ -510,7 +510,7 @@ Deno.test("client.ts on a terminal: asks for a name again when it is taken; Tab 
   await c.waitForText("[pm to bob] psst");
 
   await c.type("/pm\r");
-  await c.waitForText("usage: /pm USER [TEXT]");
+  await c.waitForText("usage: /pm USER|#ROOM [TEXT]");
   await c.type("/help\r");
   await c.waitForText("/kick NAME [REASON]"); // the last line of the local help
   await c.type("/quit\r");

@@ -89,14 +89,22 @@ const CASES: [string, Input][] = [
   ["server:exit", cmd({ name: "disconnect", reason: undefined })],
   ["/quit gone fishing", cmd({ name: "disconnect", reason: "gone fishing" })],
   ["/users *", cmd({ name: "users", everyone: true })],
-  ["/who #dev", { kind: "error", message: "usage: /users [*]", usage: "/users [*]" }],
+  ["/who #dev", cmd({ name: "users", everyone: false, room: "#dev" })],
+  ["/who dev", {
+    kind: "error",
+    message: "usage: /users [#ROOM|*]",
+    usage: "/users [#ROOM|*]",
+  }],
   // rooms and social commands
   ["/join #dev", cmd({ name: "join", room: "#dev" })],
   ["/JOIN dev", cmd({ name: "join", room: "#dev" })],
   ["/j #a", cmd({ name: "join", room: "#a" })],
   ["/join", { kind: "error", message: "usage: /join #ROOM", usage: "/join #ROOM" }],
-  ["/leave", cmd({ name: "leave" })],
-  ["/part", cmd({ name: "leave" })],
+  ["/leave", cmd({ name: "part", room: undefined, reason: undefined })],
+  ["/part", cmd({ name: "part", room: undefined, reason: undefined })],
+  ["/part #dev", cmd({ name: "part", room: "#dev", reason: undefined })],
+  ["/part  #dev  see you  ", cmd({ name: "part", room: "#dev", reason: "see you" })],
+  ["/part off to lunch", cmd({ name: "part", room: undefined, reason: "off to lunch" })],
   ["/rooms", cmd({ name: "rooms" })],
   ["/list", cmd({ name: "rooms" })],
   ["/topic", cmd({ name: "topic", text: undefined, remove: false })],
@@ -151,7 +159,12 @@ const CASES: [string, Input][] = [
   ["   ", { kind: "empty" }],
   ["/bogus", { kind: "error", message: "unknown command /bogus (try /help)" }],
   ["/", { kind: "error", message: "a command name must follow / (try /help)" }],
-  ["/pm", { kind: "error", message: "usage: /pm USER [TEXT]", usage: "/pm USER [TEXT]" }],
+  ["/pm", {
+    kind: "error",
+    message: "usage: /pm USER|#ROOM [TEXT]",
+    usage: "/pm USER|#ROOM [TEXT]",
+  }],
+  ["/msg #dev hi all", cmd({ name: "pm", to: "#dev", text: "hi all" })],
   ["/nick alice s3cret", cmd({ name: "changeusername", nick: "alice", password: "s3cret" })],
   [
     "/nick three words here",
@@ -214,8 +227,8 @@ Deno.test("helpLines() lists every command's usage and no aliases", () => {
 
 Deno.test("helpLines(topic) shows one command with its aliases", () => {
   assert.deepEqual(helpLines("dm"), [
-    "/pm USER [TEXT]: send a private message (no text: the next line is the",
-    "  message)",
+    "/pm USER|#ROOM [TEXT]: send a private message, or speak in a room you",
+    "  are in (no text: the next line)",
     "  also: /dm, /private, /msg, /tell, /whisper",
   ]);
   assert.deepEqual(helpLines("nope"), ["unknown command /nope (try /help)"]);

@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import { Client } from "../lib/server/hub.ts";
 import { Delivery, fitting } from "../lib/server/hub/delivery.ts";
-import { type ServerEvent } from "../lib/protocol/events.ts";
+import { Outgoing, type ServerEvent } from "../lib/protocol/events.ts";
 import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
 import { nameKey } from "../lib/protocol/names.ts";
+import type { Room } from "../lib/server/hub/rooms.ts";
 import { JsonPeer } from "./hub_fakes.ts";
 
 class FakePeer extends JsonPeer<ServerEvent & { id?: number }> {}
@@ -17,11 +18,18 @@ function client(name?: string): Client & { peer: FakePeer } {
   return c;
 }
 
+/** A room of `members` (each told it is in it), as Delivery reads rooms. */
+function fakeRoom(name: string, members: Iterable<Client>): Room {
+  const room = { name, members: new Set<Client>(members) } as unknown as Room;
+  for (const c of room.members) c.rooms.push(room);
+  return room;
+}
+
 function setup(announceUpTo: number, names: string[]) {
   const named = new Map<string, Client & { peer: FakePeer }>();
   for (const n of names) named.set(nameKey(n), client(n));
-  const room = { members: new Set<Client>(named.values()) };
-  for (const c of named.values()) c.room = room as unknown as Client["room"];
+  const room = fakeRoom("#lobby", named.values());
+  for (const c of named.values()) c.room = room;
   return { out: new Delivery(announceUpTo, named), named, room };
 }
 
@@ -113,6 +121,46 @@ Deno.test("Delivery.renameNotice() leaves a crowded room out but not private par
   named.set("cat", cat);
   out.renameNotice(named.get("ann")!, "ann", "anna");
   assert.deepEqual([...named.values()].map((c) => c.peer.events.length), [0, 1, 0]);
+});
+
+Deno.test("Delivery.quitNotice() and renameNotice() tell each roommate once, however many rooms", async (t) => {
+  for (const kind of ["quit", "rename"] as const) {
+    await t.step(kind, () => {
+      // ann shares #lobby and #dev with ben, #lobby with cat; #big is over announceUpTo.
+      const { out, named, room: lobby } = setup(3, ["ann", "ben", "cat"]);
+      const [ann, ben, cat] = named.values();
+      const dan = client("dan");
+      const eve = client("eve");
+      const fay = client("fay");
+      named.set("dan", dan).set("eve", eve).set("fay", fay);
+      fakeRoom("#dev", [ann, ben]);
+      fakeRoom("#big", [ann, dan, eve, fay]);
+      if (kind === "quit") out.quitNotice(ann, { type: "quit", ts: 1, name: "ann", count: 5 });
+      else out.renameNotice(ann, "ann", "anna");
+      assert.deepEqual(
+        [...named.values()].map((c) => c.peer.events.length),
+        [0, 1, 1, 0, 0, 0],
+        "ben once for two rooms; #big too big to tell",
+      );
+      assert.equal(lobby.members.size, 3);
+    });
+  }
+});
+
+Deno.test("Delivery.write() marks a room's line in text for a viewer whose active room is another", () => {
+  const { out, named, room: lobby } = setup(0, ["ann", "ben"]);
+  const [ann, ben] = named.values();
+  for (const c of [ann, ben]) c.mode = "text";
+  ann.room = fakeRoom("#dev", [ann]);
+  const bob = client("bob");
+  bob.room = ann.room; // JSON: never marked, the room is a field
+  const lines: string[] = [];
+  for (const c of [ann, ben, bob]) c.peer.write = (b) => lines.push(new TextDecoder().decode(b));
+  const said = new Outgoing({ type: "message", ts: 1, from: "cat", room: "#lobby", text: "hi" });
+  for (const c of [ann, ben, bob]) out.write(c, said);
+  assert.deepEqual(lines.slice(0, 2), ["[#lobby] cat: hi\r\n", "cat: hi\r\n"]);
+  assert.equal(JSON.parse(lines[2]).room, "#lobby");
+  assert.equal(lobby.members.size, 2);
 });
 
 Deno.test("fitting() keeps the first items within the budget", async (t) => {

@@ -155,7 +155,9 @@ Deno.test("handlers() answer the asker alone, as each command says", async (t) =
     ["/op secret", ["error not-allowed"]],
     ["/register secret", ["error not-allowed"]],
     ["/unregister", ["error usage"]],
-    ["/leave", ["system"]],
+    ["/part #dev", ["error not-in-room"]],
+    ["/join #lobby", ["system"]],
+    ["/users #nowhere", ["error room-invalid"]],
     ["/join #lobby", ["system"]],
     ["/join #", ["error room-invalid"]],
   ];
@@ -172,20 +174,27 @@ Deno.test("handlers() answer the asker alone, as each command says", async (t) =
   }
 });
 
-Deno.test("handlers() join moves to a room, topic tells it, quit disconnects with a reason", () => {
+Deno.test("handlers() join adds a room, topic tells it, part falls back, quit says why", () => {
   const { join, run, did, rooms } = setup();
   const ann = join("ann");
   const ben = join("ben");
   ann.peer.events.length = 0;
   run(ann, "/join #dev");
   assert.equal(ann.room?.name, "#dev");
-  assert.deepEqual(said(ben), ["leave"]);
+  assert.ok(rooms.lobby.members.has(ann), "still in #lobby");
+  assert.deepEqual(said(ben), [], "#lobby is not told of a join elsewhere");
   run(ann, "/topic shipping friday");
   assert.equal(rooms.open("#dev")?.topic?.text, "shipping friday");
   assert.equal(ann.peer.events.at(-1)?.type, "topic");
-  assert.deepEqual(said(ben), ["leave"]);
+  assert.deepEqual(said(ben), []);
   run(ann, "/leave");
   assert.equal(ann.room, rooms.lobby);
+  assert.deepEqual(said(ben), []);
+  run(ann, "/part see you");
+  assert.equal(ann.room, undefined);
+  assert.deepEqual(said(ben), ["leave"]);
+  run(ann, "/say hello?");
+  assert.equal(said(ann).at(-1), "error not-in-room");
   run(ben, "/quit see you");
   assert.ok(did.includes("disconnect ben quit: see you"));
   assert.equal(ben.peer.events.at(-1)?.type, "bye");

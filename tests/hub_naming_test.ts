@@ -20,6 +20,8 @@ type Event = ServerEvent & {
   text?: string;
   lines?: string[];
   names?: string[];
+  switched?: true;
+  reason?: string;
 };
 
 class FakePeer extends JsonPeer<Event> {}
@@ -151,7 +153,7 @@ Deno.test("Naming.back() asks a nameless client for a name, a named one back to 
   assert.deepEqual(types(c), ["prompt"]);
 });
 
-Deno.test("Naming.move() leaves one room for another, telling both, with names", () => {
+Deno.test("Naming.enter() joins another room keeping the first, telling it, with names", () => {
   const { naming, client, rooms } = setup();
   const ann = client();
   const ben = client();
@@ -160,12 +162,48 @@ Deno.test("Naming.move() leaves one room for another, telling both, with names",
     naming.join(c, n, false);
   }
   const dev = rooms.open("#dev")!;
-  naming.move(cat, dev);
+  naming.enter(cat, dev);
   for (const c of [ann, ben, cat]) c.peer.events.length = 0;
-  naming.move(ann, dev);
+  naming.enter(ann, dev);
   assert.equal(ann.room, dev);
-  assert.deepEqual(types(ben), ["leave"]);
+  assert.deepEqual(ann.rooms, [rooms.lobby, dev]);
+  assert.ok(rooms.lobby.members.has(ann), "still in the lobby");
+  assert.deepEqual(types(ben), [], "the lobby is not told");
   assert.deepEqual(types(cat), ["join"]);
   const room = ann.peer.events.find((e) => e.type === "room");
   assert.deepEqual(room?.names?.toSorted(), ["ann", "cat"]);
+  assert.equal(room?.switched, undefined);
+});
+
+Deno.test("Naming.activate() switches rooms without a replay; part() falls back to the last used", () => {
+  const { naming, client, rooms } = setup();
+  const ann = client();
+  const ben = client();
+  naming.join(ann, "ann", false);
+  naming.join(ben, "ben", false);
+  const dev = rooms.open("#dev")!;
+  const ops = rooms.open("#ops")!;
+  naming.enter(ann, dev);
+  naming.enter(ann, ops);
+  naming.activate(ann, rooms.lobby);
+  naming.activate(ann, dev);
+  ann.peer.events.length = 0;
+  ben.peer.events.length = 0;
+  naming.activate(ann, ops);
+  assert.deepEqual(types(ann), ["room"], "no replay, no history-end");
+  assert.equal(ann.peer.events[0].switched, true);
+  assert.deepEqual(types(ben), []);
+  ann.peer.events.length = 0;
+  naming.part(ann, ops, "bye");
+  // #dev was used after the lobby: it is active now.
+  assert.equal(ann.room, dev);
+  assert.deepEqual(types(ann), ["leave", "room"]);
+  assert.equal(ann.peer.events[0].reason, "bye");
+  assert.equal(rooms.get(ops.key), undefined, "an empty room is forgotten");
+  naming.part(ann, dev);
+  naming.part(ann, rooms.lobby);
+  assert.equal(ann.room, undefined);
+  assert.deepEqual(ann.rooms, []);
+  assert.deepEqual(types(ben), ["leave"], "ben saw ann leave the lobby only");
+  assert.deepEqual(types(ann).slice(-2), ["leave", "system"], "told how to join one");
 });

@@ -69,6 +69,30 @@ Deno.test("Rooms.leave() forgets an empty room but never #lobby, and notes what 
   assert.equal(emptied(), 1);
 });
 
+Deno.test("Rooms.enter(), use() and leave(): several rooms, the active one falls back to the last used", () => {
+  const { rooms } = setup();
+  const ann = named("ann");
+  const dev = rooms.open("#dev")!;
+  const ops = rooms.open("#ops")!;
+  for (const r of [rooms.lobby, dev, ops]) rooms.enter(ann, r);
+  assert.equal(ann.room, ops);
+  assert.deepEqual(ann.rooms, [rooms.lobby, dev, ops]);
+  rooms.use(ann, rooms.lobby); // spoke there without switching
+  assert.equal(ann.room, ops);
+  assert.equal(rooms.of(ann, "#DEV"), dev);
+  assert.equal(rooms.of(ann, "#nowhere"), undefined);
+  rooms.use(ann, dev, true);
+  assert.equal(ann.room, dev);
+  rooms.leave(ann, dev);
+  assert.equal(ann.room, rooms.lobby, "used after #ops");
+  assert.ok(!dev.members.has(ann));
+  rooms.leave(ann, ops);
+  assert.equal(ann.room, rooms.lobby, "parting another room keeps the active one");
+  rooms.leave(ann, rooms.lobby);
+  assert.equal(ann.room, undefined);
+  assert.deepEqual(ann.rooms, []);
+});
+
 Deno.test("Rooms.leave() keeps at most maxRooms seen marks per client", () => {
   const { rooms } = setup({ maxRooms: 3 });
   const ann = named("ann");

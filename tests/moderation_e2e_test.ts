@@ -195,13 +195,13 @@ Deno.test("a mute silences topic, nick, away, join, leave and messages, and foll
     const seen = await watcher.collectUntil("[server] marker");
     assert.deepEqual(seen, ["[server] marker"]);
     await watcher.send("/whois troll");
-    await watcher.expect(/^\* troll: in #side, .*, away: away$/);
+    await watcher.expect(/^\* troll: in #lobby, #side, .*, away: away$/);
   });
   await t.step("reconnecting under a new name from the same address is still muted", async () => {
     await troll[Symbol.asyncDispose]();
     await watcher.expect("* troll left");
     await watcher.send("/leave");
-    await watcher.expect("* you are in #lobby");
+    await watcher.expect("* now talking in #lobby");
     await using again = await SourcedClient.join(port, "127.0.0.2", "innocent");
     await again.send("hi again");
     await again.expect(/^! you are muted until .* \(noise\); nothing was sent$/);

@@ -17,16 +17,20 @@ Deno.test("#replay() on a room switch sends only unseen lines, then * end of his
   await bob.expect("ann: two");
   await bob.send("/join #dev");
   await bob.expect("* you are in #dev");
+  await bob.send("/part #lobby");
+  await bob.expect("* bob left #lobby");
   await ann.send("three");
-  await bob.send("/leave");
+  await bob.send("/join #lobby");
   const back = await bob.collectUntil("* end of history");
   const replayed = back.filter((l) => l.startsWith("[history "));
   assert.deepEqual(replayed.map((l) => l.replace(/^\[history \d\d:\d\d\] /, "")), [
     "ann: three",
   ]);
-  // Nothing new: a second switch back replays nothing, and says nothing about history.
+  // Switching rooms replays nothing; nor does a second return with nothing new.
   await bob.send("/join #dev");
-  await bob.send("/leave");
+  await bob.expect("* now talking in #dev");
+  await bob.send("/part #lobby");
+  await bob.send("/join #lobby");
   await bob.send("/users");
   const quiet = await bob.collectUntil(/^\* \d+ in #lobby|online:/);
   assert.ok(
@@ -72,11 +76,13 @@ Deno.test("#replay() marks the 'older messages not shown' notice as history too"
   await bob.send("/proto json");
   await bob.send("/join #dev");
   await bob.expectEvent((e) => e.type === "room");
+  await bob.send("/part #lobby");
+  await bob.expectEvent((e) => e.type === "leave");
   const long = "x".repeat(900);
   for (let i = 0; i < 10; i++) await ann.send(`${i} ${long}`);
   await ann.send("/users");
   await ann.expect(/online\): ann$/);
-  await bob.send("/leave");
+  await bob.send("/join #lobby");
   const lines = await bob.collectUntil((l) => l.includes('"history-end"'));
   const replay = lines.map((l) => JSON.parse(l)).filter((e) => e.history);
   assert.equal(replay[0].type, "system", JSON.stringify(lines.map((l) => l.slice(0, 80))));

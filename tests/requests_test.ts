@@ -88,7 +88,7 @@ Deno.test("a JSON request's text is never a command or an address; replies carry
   await b.send('{"id":9,"cmd":"join","room":"#dev"}');
   const room = await b.expectEvent((e) => e.type === "room") as Ev;
   assert.equal(room.id, 9);
-  await b.send('{"id":10,"cmd":"say","room":"#lobby","text":"wrong room"}');
+  await b.send('{"id":10,"cmd":"say","room":"#ops","text":"wrong room"}');
   const wrong = await b.expectEvent((e) => e.type === "error") as Ev;
   assert.deepEqual([wrong.id, wrong.type === "error" && wrong.code], [10, "not-in-room"]);
   await b.send("{oops");

@@ -120,7 +120,7 @@ Deno.test("ChatServer answers unknown commands and bad usage and keeps the conne
   await a.send("/frobnicate now");
   await a.expect("! unknown command /frobnicate (try /help)");
   await a.send("/pm");
-  await a.expect("! usage: /pm USER [TEXT]");
+  await a.expect("! usage: /pm USER|#ROOM [TEXT]");
   await a.send("/proto yaml");
   await a.expect("! usage: /proto text|json");
   await a.send("/kick bob");

@@ -3,7 +3,7 @@
 // exit) come out. It never sees a socket, a timer or a terminal; client_app.ts wires those.
 
 import { type Command, helpLines, parseInput } from "../protocol/commands.ts";
-import { type ErrorCode, type EventType, LOBBY, type ServerEvent } from "../protocol/events.ts";
+import { type ErrorCode, LOBBY, markedRoom, type ServerEvent } from "../protocol/events.ts";
 import { nameKey } from "../protocol/names.ts";
 import { sanitize } from "../protocol/sanitize.ts";
 import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "./limits.ts";
@@ -114,15 +114,6 @@ const BYE_RECONNECTS = /shutting down/i;
  * (people, a room we are not in), not shown.
  */
 type Pending = { room: string | undefined } | "elsewhere";
-
-/** Events from a room that are marked with it when it is not the active one. */
-const MARKED: ReadonlySet<EventType> = new Set<EventType>([
-  "message",
-  "action",
-  "join",
-  "leave",
-  "topic",
-]);
 
 /** The client side of one connection. */
 export class ChatCore {
@@ -422,14 +413,15 @@ export class ChatCore {
     }
   }
 
-  /** An event to show, marked with its room when it is a line from a room not active. */
+  /**
+   * An event to show, marked with its room when it is a room's line (a message, an action, a
+   * join, a leave, a topic) and that room is not the active one.
+   */
   #display(e: ServerEvent): ClientAction {
-    if (!MARKED.has(e.type) || !("room" in e) || e.room === undefined) {
-      return { type: "show", event: e };
-    }
-    return sameRoom(e.room, this.#active)
+    const room = markedRoom(e);
+    return room === undefined || sameRoom(room, this.#active)
       ? { type: "show", event: e }
-      : { type: "show", event: e, mark: e.room };
+      : { type: "show", event: e, mark: room };
   }
 
   #isOwnLeave(e: ServerEvent): e is Extract<ServerEvent, { type: "leave" }> {

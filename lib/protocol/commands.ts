@@ -128,17 +128,18 @@ export const COMMANDS = {
   }),
   users: spec({
     aliases: ["who", "allusers", "names"],
-    usage: "/users [*]",
-    help: "list the names in your room, with the count (* for everyone online)",
+    usage: "/users [#ROOM|*]",
+    help: "list the names in your room or another, with the count (* for everyone online)",
     parse: (rest) => {
       const arg = rest.trim();
-      return arg === "" || arg === "*" ? { everyone: arg === "*" } : null;
+      if (arg === "" || arg === "*") return { everyone: arg === "*" };
+      return arg.startsWith("#") && !/\s/.test(arg) ? { everyone: false, room: arg } : null;
     },
   }),
   pm: spec({
     aliases: ["dm", "private", "msg", "tell", "whisper"],
-    usage: "/pm USER [TEXT]",
-    help: "send a private message (no text: the next line is the message)",
+    usage: "/pm USER|#ROOM [TEXT]",
+    help: "send a private message, or speak in a room you are in (no text: the next line)",
     parse: (rest) => {
       const [to, text] = splitWord(rest);
       return to ? { to, text: optionalText(text) } : null;
@@ -177,22 +178,26 @@ export const COMMANDS = {
   join: spec({
     aliases: ["j"],
     usage: "/join #ROOM",
-    help: "go to a room (it is made if it does not exist)",
+    help: "join a room and talk there, staying in the others (made if it does not exist)",
     parse: (rest) => {
       const [room, extra] = splitWord(rest);
       return room && !extra ? { room: room.startsWith("#") ? room : `#${room}` } : null;
     },
   }),
-  leave: spec({
-    aliases: ["part"],
-    usage: "/leave",
-    help: "go back to #lobby",
-    parse: (rest) => rest.trim() === "" ? {} : null,
+  part: spec({
+    aliases: ["leave"],
+    usage: "/part [#ROOM] [REASON]",
+    help: "leave a room (yours now by default); the one you used last is yours then",
+    parse: (rest) => {
+      const text = rest.trimStart();
+      const [room, reason] = text.startsWith("#") ? splitWord(text) : ["", text];
+      return { room: room || undefined, reason: reason.trim() || undefined };
+    },
   }),
   rooms: spec({
     aliases: ["list", "channels"],
     usage: "/rooms",
-    help: "list the rooms with their member counts and topics",
+    help: "list the rooms with their member counts and topics; > yours now, + joined",
     parse: () => ({}),
   }),
   topic: spec({
@@ -226,7 +231,7 @@ export const COMMANDS = {
   whois: spec({
     aliases: ["wi"],
     usage: "/whois NAME",
-    help: "where a user is, since when, how long idle, whether away",
+    help: "a user's rooms, since when, how long idle, whether away",
     parse: oneWord("user"),
   }),
   ignore: spec({
@@ -665,14 +670,19 @@ function sanctionFields(f: Fields) {
 /** One request form per command: its fields, read into the command's arguments. */
 const REQUESTS: { [K in CommandName]: (f: Fields) => Omit<CommandOf<K>, "name"> } = {
   help: (f) => ({ topic: f.word("topic", false) }),
-  users: (f) => ({ everyone: f.flag("everyone") }),
+  users: (f) => {
+    const everyone = f.flag("everyone");
+    const room = roomField(f, false);
+    if (everyone && room !== undefined) f.problems.push(`give "room" or "everyone", not both`);
+    return { everyone, room };
+  },
   pm: (f) => ({ to: f.word("to"), text: f.text("text") }),
   groupmessage: (f) => ({ to: f.words("to"), text: f.text("text") }),
   sendall: (f) => ({ text: f.text("text") }),
   changeusername: (f) => ({ nick: f.word("nick"), password: f.text("password", false) }),
   disconnect: (f) => ({ reason: f.text("reason", false) }),
   join: (f) => ({ room: roomField(f, true)! }),
-  leave: () => ({}),
+  part: (f) => ({ room: roomField(f, false), reason: f.text("reason", false) }),
   rooms: () => ({}),
   topic: (f) => {
     const remove = f.flag("remove");

@@ -45,8 +45,9 @@ export type ServerEvent =
   /** A line from the operator at the server's console. */
   | { type: "announce"; ts: number; from: "server"; text: string }
   /**
-   * `name` came into `room`: from outside (`moved` absent) or from another room.
-   * `count` is the number online, `members` the number in the room.
+   * `name` came into `room`: as it came online (`moved` absent) or, already online, by joining
+   * another room. `count` is the number online, `members` the number in the room. Never sent
+   * to the one joining (it gets `room`).
    */
   | {
     type: "join";
@@ -57,7 +58,10 @@ export type ServerEvent =
     members: number;
     moved?: true;
   }
-  /** `name` parted `room` and is still online (sent to `name` too). */
+  /**
+   * `name` left `room` and is still online (with the reason it gave). Sent to the room and to
+   * the one leaving, whose rooms it tells.
+   */
   | {
     type: "leave";
     ts: number;
@@ -67,7 +71,10 @@ export type ServerEvent =
     members: number;
     reason?: string;
   }
-  /** `name` went offline; `count` is the number online. */
+  /**
+   * `name` went offline; `count` is the number still online. One per viewer, however many
+   * rooms it shared with `name`.
+   */
   | { type: "quit"; ts: number; name: string; count: number; reason?: string }
   /** `from` is now called `to`. */
   | { type: "rename"; ts: number; from: string; to: string }
@@ -88,8 +95,9 @@ export type ServerEvent =
     away?: string[];
   }
   /**
-   * Your active room is now `room`, with these members (`omitted`: more than fit) and topic;
-   * `switched` when you were in it already.
+   * Your active room (where plain text goes) is now `room`, with these members (`omitted`:
+   * more than fit) and topic: after you joined it (its history follows), or `switched` to
+   * one you were in already.
    */
   | {
     type: "room";
@@ -101,8 +109,8 @@ export type ServerEvent =
     switched?: true;
   }
   /**
-   * The rooms, with their member counts and topics, `joined` those you are in and `active`
-   * the one you talk in; `omitted` rooms did not fit in one reply.
+   * The rooms, with their member counts and topics, and whether you are in each (`joined`)
+   * and which is your active one; `omitted` rooms did not fit in one reply.
    */
   | {
     type: "rooms";
@@ -112,7 +120,7 @@ export type ServerEvent =
   }
   /** The topic of `room`; `changed` when `by` just set it (or removed it: no `topic`). */
   | { type: "topic"; ts: number; room: string; topic?: string; by?: string; changed: boolean }
-  /** About a user: their rooms, since when they are here, how idle, whether away. */
+  /** About a user: the rooms they are in, since when, how idle, whether away. */
   | {
     type: "whois";
     ts: number;
@@ -185,6 +193,7 @@ export type ErrorCode =
   | "not-stored"
   | "bad-request"
   | "not-in-room"
+  | "too-many-rooms"
   | "internal";
 
 /** The type names of events. */
@@ -268,7 +277,7 @@ export function renderText(e: ServerEvent): string {
         ? `* topic of ${e.room}: ${e.topic} (set by ${e.by})`
         : `* ${e.room} has no topic`;
     case "whois":
-      return `* ${e.name}: in ${e.rooms.join(", ")}, here since ${
+      return `* ${e.name}: in ${e.rooms.join(", ") || "no room"}, here since ${
         clock(e.since)
       }, idle ${e.idleSeconds} s` +
         (e.address !== undefined ? `, from ${e.address}` : "") +
@@ -319,16 +328,35 @@ const ODD_SPACE = /[^\S ]| {2}|\u2800/;
 /** A run of whitespace after the start of a line (a leading indent is the server's). */
 const SPACE_RUN = /(?<=\S)[\s\u2800]+/g;
 
+/** Events that name the room they happen in on a screen whose active room is another. */
+const MARKED: ReadonlySet<EventType> = new Set<EventType>([
+  "message",
+  "action",
+  "join",
+  "leave",
+  "topic",
+]);
+
 /**
- * Renders an event for a person's telnet or nc screen: {@link renderText}, and in events
- * with someone's text, each run of whitespace collapsed to one space and each line longer
- * than {@link TEXT_COLUMNS} wrapped onto rows indented by four spaces. No padding, tab,
- * wide character or long word can then start a row at column 0 on a terminal at least 80
- * columns wide: every row starts with the server's own prefix or with the indent.
+ * The room a text screen names in front of this event (`[#dev] alice: hi`) when the viewer's
+ * active room is another one; undefined for events that are not a room's.
  */
-export function renderScreen(e: ServerEvent): string {
-  const text = renderText(e);
-  if (!USER_TEXT.has(e.type)) return text;
+export function markedRoom(e: ServerEvent): string | undefined {
+  return MARKED.has(e.type) ? (e as { room: string }).room : undefined;
+}
+
+/**
+ * Renders an event for a person's telnet or nc screen: {@link renderText}, after `[ROOM] `
+ * when it is `marked` (a line from a room that is not the viewer's active one), and in
+ * events with someone's text, each run of whitespace collapsed to one space and each line
+ * longer than {@link TEXT_COLUMNS} wrapped onto rows indented by four spaces. No padding,
+ * tab, wide character or long word can then start a row at column 0 on a terminal at least
+ * 80 columns wide: every row starts with the server's own prefix or with the indent.
+ */
+export function renderScreen(e: ServerEvent, marked = false): string {
+  const room = marked ? markedRoom(e) : undefined;
+  const text = room === undefined ? renderText(e) : `[${room}] ${renderText(e)}`;
+  if (!USER_TEXT.has(e.type) && room === undefined) return text;
   return text.split("\r\n").flatMap((line) =>
     wrapLine(
       [{ text: ODD_SPACE.test(line) ? line.replace(SPACE_RUN, " ") : line }],
@@ -354,13 +382,24 @@ export type Reply = ServerEvent & { id?: RequestId };
  */
 export class Outgoing {
   #text?: Uint8Array;
+  #marked?: Uint8Array;
   #json?: Uint8Array;
+  /** The room a text screen names when it is not the viewer's active one (see markedRoom). */
+  readonly room: string | undefined;
 
-  constructor(readonly event: Reply) {}
+  constructor(readonly event: Reply) {
+    this.room = markedRoom(event);
+  }
 
-  /** The bytes of this event in `mode`, with the CRLF line ending. */
-  bytes(mode: OutputMode): Uint8Array {
+  /**
+   * The bytes of this event in `mode`, with the CRLF line ending; in text, `marked` with its
+   * room for a viewer whose active room is another.
+   */
+  bytes(mode: OutputMode, marked = false): Uint8Array {
     if (mode === "json") return this.#json ??= encoder.encode(renderJson(this.event) + "\r\n");
+    if (marked && this.room !== undefined) {
+      return this.#marked ??= encoder.encode(renderScreen(this.event, true) + "\r\n");
+    }
     return this.#text ??= encoder.encode(renderScreen(this.event) + "\r\n");
   }
 }

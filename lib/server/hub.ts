@@ -12,7 +12,6 @@ import {
 } from "../protocol/commands.ts";
 import type { Limits } from "./limits.ts";
 import { Moderation } from "./moderation.ts";
-import { nameKey } from "../protocol/names.ts";
 import { Reclaimer } from "./reclaim.ts";
 import { sanitize, sanitizeLabel } from "../protocol/sanitize.ts";
 import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./store.ts";
@@ -24,7 +23,7 @@ import { type Handler, type Handlers, handlers } from "./hub/handlers.ts";
 import { Naming } from "./hub/naming.ts";
 import { type Actor, Operators } from "./hub/operators.ts";
 import { hold, looksLikeSecret, type Prompt, PromptMachine } from "./hub/prompts.ts";
-import { Rooms } from "./hub/rooms.ts";
+import { type Room, Rooms } from "./hub/rooms.ts";
 import { Client, type Peer } from "./hub/client.ts";
 
 export type { Prompt };
@@ -293,22 +292,19 @@ export class Hub {
       this.#reclaimer.schedule();
     }
     const name = client.name;
-    const room = client.room;
-    if (name !== undefined && room !== undefined) {
+    if (name !== undefined) {
       this.#names.remove(name);
-      this.#rooms.leave(client, room);
       const count = this.#names.size;
       this.#log(`leave ${name}${reason ? ` (${reason})` : ""} (${count} online)`);
-      const members = room.members.size;
-      this.#out.roomNotice(room, {
-        type: "leave",
+      // One notice for each who shared a room with it, however many rooms they shared.
+      this.#out.quitNotice(client, {
+        type: "quit",
         ts: Date.now(),
         name,
-        room: room.name,
         count,
-        members,
-        reason,
+        ...(reason ? { reason } : {}),
       });
+      for (const room of [...client.rooms]) this.#rooms.leave(client, room);
       this.#hook("leave", { name, reason });
     }
     this.#log(
@@ -457,22 +453,21 @@ export class Hub {
       const prompt = client.prompt;
       if (prompt.for === "password") {
         this.#prompts.promptCommand(client, prompt, cmd);
-      } else if (
-        request.room !== undefined && client.room && nameKey(request.room) !== client.room.key
-      ) {
-        this.#out.error(
-          client,
-          "not-in-room",
-          `you are in ${client.room.name}, not ${request.room}; join it first`,
-        );
       } else if (cmd.name === "sendall" && looksLikeSecret(client, cmd.text!)) {
         this.#out.error(
           client,
           "looks-like-password",
           "that looks like a password; it was not sent",
         );
-      } else {
+      } else if (request.room === undefined || client.name === undefined) {
         this.#command(client, cmd);
+      } else {
+        // `say` or `me` in a room the client is in, without switching to it.
+        const room = this.#rooms.of(client, request.room);
+        if (room) this.#command(client, cmd, room);
+        else {
+          this.#out.error(client, "not-in-room", `you are not in ${request.room}; join it first`);
+        }
       }
     });
   }
@@ -530,7 +525,8 @@ export class Hub {
 
   // --- passwords -------------------------------------------------------------------
 
-  #command(client: Client, cmd: Command): void {
+  /** Runs a command; `room` is the room a JSON `say` or `me` named. */
+  #command(client: Client, cmd: Command, room?: Room): void {
     this.#log(`command ${this.#who(client)}: /${cmd.name}`);
     const shown = "password" in cmd && cmd.password !== undefined
       ? { ...cmd, password: "(hidden)" } as Command
@@ -545,7 +541,7 @@ export class Hub {
       this.#prompts.askName(client);
       return;
     }
-    (this.#handlers[cmd.name] as Handler<CommandName>)(client, cmd);
+    (this.#handlers[cmd.name] as Handler<CommandName>)(client, cmd, room);
   }
 
   // --- messages --------------------------------------------------------------------

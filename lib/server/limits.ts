@@ -58,6 +58,8 @@ export interface Limits {
   shutdownFlushMs: number;
   /** Rooms that may exist at once (#lobby included); making one more is refused. */
   maxRooms: number;
+  /** Rooms one user may be in at once; joining one more is refused. */
+  maxRoomsPerUser: number;
   /** Names one client may ignore. */
   maxIgnore: number;
   /**
@@ -94,6 +96,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   retainMessages: 100_000,
   shutdownFlushMs: 2000,
   maxRooms: 1000,
+  maxRoomsPerUser: 20,
   maxIgnore: 100,
   noticeCost: 5,
 });

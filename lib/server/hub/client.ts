@@ -1,5 +1,5 @@
 // The hub's state for one connection (Client) and what it needs of the connection (Peer):
-// its name, room, mode, prompt, flood buckets and the bookkeeping the other parts keep on it.
+// its name, rooms, mode, prompt, flood buckets and the bookkeeping the other parts keep on it.
 // It holds data only; the parts in lib/server/hub/ and the Hub act on it, and session.ts owns the socket.
 
 import type { OutputMode } from "../../protocol/events.ts";
@@ -23,12 +23,15 @@ export interface Peer {
   close(reason?: string): void;
 }
 
-/** Where a message goes; a two-step command (seed 000) keeps one for the next line. */
+/**
+ * Where a message goes (a room message: the active room unless `room` says which); a two-step
+ * command (seed 000) keeps one for the next line.
+ */
 export type Target =
   | { kind: "private"; to: string }
   | { kind: "group"; to: string[] }
-  | { kind: "public" }
-  | { kind: "action" };
+  | { kind: "public"; room?: Room }
+  | { kind: "action"; room?: Room };
 
 /** The hub's state for one connection. */
 export class Client {
@@ -36,8 +39,10 @@ export class Client {
   mode: OutputMode = "text";
   pending: Target | undefined;
   closing = false;
-  /** The room a named client is in. */
+  /** The active room, where plain text goes; undefined when in none. */
   room: Room | undefined;
+  /** Every room the client is in, the one used last at the end (the active one, mostly). */
+  readonly rooms: Room[] = [];
   /** Why the client is away, when it is. */
   away: string | undefined;
   /** Name keys whose messages this client does not see; made at the first /ignore. */

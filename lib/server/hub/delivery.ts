@@ -1,5 +1,6 @@
 // Writing events to viewers: a reply to one client, a room's members, everyone named, and the
-// join, leave and rename notices that --announce-up-to keeps quiet in a crowd.
+// join, leave, quit and rename notices that --announce-up-to keeps quiet in a crowd. A text
+// viewer sees a line from a room other than its active one marked with the room.
 // What to say and to whom is the hub's; bytes and output queues belong to each Peer.
 
 import type { Client } from "./client.ts";
@@ -25,9 +26,15 @@ export class Delivery {
     this.#named = named;
   }
 
-  /** Queues an encoded event for a client unless it is closing (`reply`: see Peer.write). */
+  /**
+   * Queues an encoded event for a client unless it is closing (`reply`: see Peer.write); on a
+   * text screen, a room's line names its room when that is not the client's active one.
+   */
   write(client: Client, out: Outgoing, reply = false): void {
-    if (!client.closing) client.peer.write(out.bytes(client.mode), reply);
+    if (client.closing) return;
+    const marked = out.room !== undefined && client.mode === "text" &&
+      client.room?.name !== out.room;
+    client.peer.write(out.bytes(client.mode, marked), reply);
   }
 
   /** An event for the client, carrying the id of the request being answered, if any. */
@@ -99,26 +106,41 @@ export class Delivery {
   }
 
   /**
-   * Tells who knows `client` that it is now `name`: its room (as joins and leaves are told,
-   * up to `announceUpTo` members) and whoever it last had a private conversation with.
+   * Tells who knows `client` that it is now `name`: the members of its rooms (as joins and
+   * leaves are told, in rooms of up to `announceUpTo` members) and whoever it last had a
+   * private conversation with; each of them once.
    */
   renameNotice(client: Client, previous: string, name: string): void {
     const out = new Outgoing({ type: "rename", ts: Date.now(), from: previous, to: name });
-    const room = client.room!;
-    const max = this.#announceUpTo;
-    const told = new Set<Client>([client]);
-    if (max === 0 || room.members.size <= max) {
-      for (const c of room.members) {
-        told.add(c);
-        if (c !== client) this.write(c, out);
-      }
-    }
+    const told = this.#roommates(client);
+    told.add(client);
+    for (const c of told) if (c !== client) this.write(c, out);
     const partner = client.lastPmFrom === undefined
       ? undefined
       : this.#named.get(nameKey(client.lastPmFrom));
     for (const c of this.#named.values()) {
       if (!told.has(c) && (c === partner || c.lastPmFrom === previous)) this.write(c, out);
     }
+  }
+
+  /**
+   * Tells the members of a client's rooms (those of up to `announceUpTo` members, counting it)
+   * that it went offline: one `quit` each, however many rooms they shared. Call it before the
+   * client leaves its rooms.
+   */
+  quitNotice(client: Client, event: Extract<ServerEvent, { type: "quit" }>): void {
+    const out = new Outgoing(event);
+    for (const c of this.#roommates(client)) if (c !== client) this.write(c, out);
+  }
+
+  /** Everyone sharing a room with `client` that is small enough to be told of it, once each. */
+  #roommates(client: Client): Set<Client> {
+    const max = this.#announceUpTo;
+    const rooms = client.rooms.filter((r) => max === 0 || r.members.size <= max);
+    if (rooms.length === 1) return new Set(rooms[0].members);
+    const all = new Set<Client>();
+    for (const room of rooms) for (const c of room.members) all.add(c);
+    return all;
   }
 }
 

@@ -4,7 +4,7 @@
 
 import type { Client } from "./client.ts";
 import { type CommandName, type CommandOf, helpLines } from "../../protocol/commands.ts";
-import { encodedBytes, LOBBY } from "../../protocol/events.ts";
+import { encodedBytes } from "../../protocol/events.ts";
 import { type Limits, replyBudget } from "../limits.ts";
 import { nameKey, nameProblem, roomProblem } from "../../protocol/names.ts";
 import { hashPassword, sameSecret } from "../passwords.ts";
@@ -17,10 +17,17 @@ import type { Messages } from "./messages.ts";
 import type { Naming } from "./naming.ts";
 import { addressOf, type Operators } from "./operators.ts";
 import { type PromptMachine, remember } from "./prompts.ts";
-import type { Rooms } from "./rooms.ts";
+import type { Room, Rooms } from "./rooms.ts";
 
-/** Runs one command for a client. */
-export type Handler<K extends CommandName> = (client: Client, cmd: CommandOf<K>) => void;
+/**
+ * Runs one command for a client; `room` is the room a JSON request named (`say` and `me`, in
+ * a room the client is in), when it named one.
+ */
+export type Handler<K extends CommandName> = (
+  client: Client,
+  cmd: CommandOf<K>,
+  room?: Room,
+) => void;
 
 /** One handler per command; the type makes a command without a handler a compile error. */
 export type Handlers = { [K in CommandName]: Handler<K> };
@@ -55,8 +62,12 @@ export function handlers(ctx: HandlersContext): Handlers {
       ctx.out.send(client, { type: "help", ts: Date.now(), lines: helpLines(cmd.topic) });
     },
     users: (client, cmd) => {
-      const room = client.room!;
-      const all = cmd.everyone
+      const room = cmd.room === undefined ? client.room : ctx.rooms.get(nameKey(cmd.room));
+      if (cmd.room !== undefined && !room) {
+        ctx.out.error(client, "room-invalid", `there is no room ${cmd.room} (/rooms lists them)`);
+        return;
+      }
+      const all = cmd.everyone || !room
         ? [...ctx.clients].filter((c) => c.name !== undefined)
         : [...room.members];
       const shown = fitting(all, replyBudget(ctx.limits), (c) => encodedBytes(c.name!) + 12);
@@ -66,7 +77,7 @@ export function handlers(ctx: HandlersContext): Handlers {
       ctx.out.send(client, {
         type: "users",
         ts: Date.now(),
-        room: cmd.everyone ? "*" : room.name,
+        room: cmd.everyone || !room ? "*" : room.name,
         names,
         count: all.length,
         online: ctx.names.size,
@@ -75,11 +86,21 @@ export function handlers(ctx: HandlersContext): Handlers {
         ...(away.length ? { away } : {}),
       });
     },
-    pm: (client, cmd) => ctx.messages.twoStep(client, { kind: "private", to: cmd.to }, cmd.text),
+    pm: (client, cmd) => {
+      if (!cmd.to.startsWith("#")) {
+        ctx.messages.twoStep(client, { kind: "private", to: cmd.to }, cmd.text);
+        return;
+      }
+      // `/msg #room TEXT`, as in IRC: speaks in a room you are in, without switching to it.
+      const room = ctx.rooms.of(client, cmd.to);
+      if (room) ctx.messages.twoStep(client, { kind: "public", room }, cmd.text);
+      else ctx.out.error(client, "not-in-room", `you are not in ${cmd.to} (/join ${cmd.to})`);
+    },
     groupmessage: (client, cmd) =>
       ctx.messages.twoStep(client, { kind: "group", to: cmd.to }, cmd.text),
-    sendall: (client, cmd) => ctx.messages.twoStep(client, { kind: "public" }, cmd.text),
-    me: (client, cmd) => ctx.messages.deliver(client, { kind: "action" }, cmd.text),
+    sendall: (client, cmd, room) =>
+      ctx.messages.twoStep(client, { kind: "public", room }, cmd.text),
+    me: (client, cmd, room) => ctx.messages.deliver(client, { kind: "action", room }, cmd.text),
     reply: (client, cmd) => {
       if (client.lastPmFrom === undefined) {
         ctx.out.error(client, "unknown-user", "nobody has sent you a private message yet");
@@ -89,16 +110,22 @@ export function handlers(ctx: HandlersContext): Handlers {
     },
     join: (client, cmd) => {
       const problem = roomProblem(cmd.room, ctx.limits.maxNameLength);
+      const joined = problem ? undefined : ctx.rooms.of(client, cmd.room);
+      const stay = client.room ? `you stay in ${client.room.name}` : "you stay where you are";
       if (problem) {
         ctx.out.error(client, "room-invalid", `invalid room: ${problem}`);
-      } else if (nameKey(cmd.room) === client.room!.key) {
-        ctx.out.system(client, `you are already in ${client.room!.name}`);
-      } else if (
-        !ctx.ops.silenced(client, `you stay in ${client.room!.name}`) &&
-        ctx.flood.noisy(client, "room changes")
-      ) {
+      } else if (joined) {
+        if (joined === client.room) ctx.out.system(client, `you are in ${joined.name} already`);
+        else ctx.naming.activate(client, joined);
+      } else if (client.rooms.length >= ctx.limits.maxRoomsPerUser) {
+        ctx.out.error(
+          client,
+          "too-many-rooms",
+          `you are in ${client.rooms.length} rooms, the most allowed; /part one first`,
+        );
+      } else if (!ctx.ops.silenced(client, stay) && ctx.flood.noisy(client, "room changes")) {
         const room = ctx.rooms.open(cmd.room);
-        if (room) ctx.naming.move(client, room);
+        if (room) ctx.naming.enter(client, room);
         else {
           ctx.out.error(
             client,
@@ -108,15 +135,21 @@ export function handlers(ctx: HandlersContext): Handlers {
         }
       }
     },
-    leave: (client) => {
-      if (client.room === ctx.rooms.lobby) {
-        ctx.out.system(client, `you are in ${LOBBY} already`);
-      } else if (
-        !ctx.ops.silenced(client, `you stay in ${client.room!.name}`) &&
-        ctx.flood.noisy(client, "room changes")
-      ) {
-        ctx.naming.move(client, ctx.rooms.lobby);
+    part: (client, cmd) => {
+      const room = cmd.room === undefined ? client.room : ctx.rooms.of(client, cmd.room);
+      if (!room) {
+        ctx.out.error(
+          client,
+          "not-in-room",
+          cmd.room === undefined ? "you are in no room" : `you are not in ${cmd.room}`,
+        );
+        return;
       }
+      const reason = cmd.reason === undefined ? undefined : sanitizeLabel(cmd.reason) || undefined;
+      if (reason !== undefined && ctx.messages.tooLong(client, reason, "reason")) return;
+      // A leave is seen by the room, like a join: a mute keeps you where you are.
+      if (ctx.ops.silenced(client, `you stay in ${room.name}`)) return;
+      if (ctx.flood.noisy(client, "room changes")) ctx.naming.part(client, room, reason);
     },
     rooms: (client) => {
       const all = ctx.rooms.sorted();
@@ -129,6 +162,8 @@ export function handlers(ctx: HandlersContext): Handlers {
         name: r.name,
         members: r.members.size,
         topic: r.topic?.text,
+        ...(r.members.has(client) ? { joined: true as const } : {}),
+        ...(r === client.room ? { active: true as const } : {}),
       }));
       const omitted = all.length - shown.length;
       ctx.out.send(client, {
@@ -139,7 +174,11 @@ export function handlers(ctx: HandlersContext): Handlers {
       });
     },
     topic: (client, cmd) => {
-      const room = client.room!;
+      const room = client.room;
+      if (!room) {
+        ctx.messages.noRoom(client);
+        return;
+      }
       const ts = Date.now();
       if (cmd.text === undefined && !cmd.remove) {
         const { text, by } = room.topic ?? {};
@@ -207,7 +246,7 @@ export function handlers(ctx: HandlersContext): Handlers {
         type: "whois",
         ts,
         name: target.name!,
-        room: target.room!.name,
+        rooms: target.rooms.map((r) => r.name).sort(),
         since: target.connectedAt,
         idleSeconds: Math.floor((ts - target.lastInput) / 1000),
         away: target.away,

@@ -45,18 +45,33 @@ export class Messages {
       this.deliver(client, target, text);
       return;
     }
-    client.pending = target;
     const to = target.kind === "private"
       ? target.to
       : target.kind === "group"
       ? target.to.join(", ")
-      : client.room!.name;
-    this.#ctx.out.system(client, `type your message to ${to} on the next line`);
+      : (target.room ?? client.room)?.name;
+    if (to === undefined) {
+      this.noRoom(client);
+      return;
+    }
+    client.pending = target;
+    const notice = `type your message to ${to} on the next line`;
+    if (target.kind === "private" || target.kind === "group") this.#ctx.out.system(client, notice);
+    else this.#ctx.out.send(client, { type: "system", ts: Date.now(), text: notice, room: to });
   }
 
   /** Sends a message, after mutes, the message hook and the line limit. */
   deliver(client: Client, target: Target, text: string): void {
     const from = client.name!;
+    const roomMessage = target.kind === "public" || target.kind === "action";
+    if (roomMessage && (target.room ?? client.room) === undefined) {
+      this.noRoom(client);
+      return;
+    }
+    if (roomMessage && target.room && !client.rooms.includes(target.room)) {
+      this.#ctx.out.error(client, "not-in-room", `you are not in ${target.room.name}`);
+      return;
+    }
     if (this.#ctx.silenced(client, "nothing was sent")) return;
     const to = target.kind === "private" ? [target.to] : target.kind === "group" ? target.to : [];
     const rewritten = this.#ctx.rewrite({ from, kind: target.kind, to: [...to], text });
@@ -65,7 +80,8 @@ export class Messages {
     if (text === "" || this.tooLong(client, text, "message")) return;
     let ts = Date.now();
     if (target.kind === "public" || target.kind === "action") {
-      const room = client.room!;
+      const room = target.room ?? client.room!;
+      this.#ctx.rooms.use(client, room);
       const kind = target.kind === "public" ? "message" : "action";
       try {
         ts = this.#ctx.rooms.say(room, kind, from, text, ts);
@@ -115,6 +131,15 @@ export class Messages {
     for (const c of found) {
       if (c.away !== undefined) this.#ctx.out.system(client, `${c.name} is away: ${c.away}`);
     }
+  }
+
+  /** Tells a client in no room that a room message needs one. */
+  noRoom(client: Client): void {
+    this.#ctx.out.error(
+      client,
+      "not-in-room",
+      "you are in no room, so nobody would read that: /join #ROOM first (/rooms lists them)",
+    );
   }
 
   /**

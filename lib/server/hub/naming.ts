@@ -1,5 +1,5 @@
 // Naming and joining: taking a name (checks, look-alikes of registered names, their
-// passwords), a first join to the lobby, renames, moving between rooms and the history replay.
+// passwords), a first join to the lobby, renames, joining and parting rooms, the history replay.
 // The prompts' steps are prompts.ts's, the name map directory.ts's, writing delivery.ts's.
 
 import type { Client } from "./client.ts";
@@ -36,7 +36,7 @@ export interface NamingContext {
   renamed(info: { from: string; to: string }): void;
 }
 
-/** Names clients, joins them to the lobby and moves them between rooms. */
+/** Names clients, joins them to the lobby and to other rooms, and parts them. */
 export class Naming {
   readonly #ctx: NamingContext;
 
@@ -189,45 +189,79 @@ export class Naming {
     this.#ctx.joined({ name, address: client.peer.address });
   }
 
-  /** Moves a named client to another room, telling both rooms and replaying history. */
-  move(client: Client, to: Room): void {
+  /**
+   * Joins a named client to another room, keeping the others; it becomes the active one. The
+   * room is told (up to --announce-up-to), the client gets who is there and the history.
+   */
+  enter(client: Client, to: Room): void {
     const { out, rooms } = this.#ctx;
     const name = client.name!;
-    const from = client.room!;
-    const count = this.#ctx.names.size;
-    rooms.leave(client, from);
-    out.roomNotice(from, {
-      type: "leave",
-      ts: Date.now(),
-      name,
-      room: from.name,
-      count,
-      members: from.members.size,
-      to: to.name,
-    });
     rooms.enter(client, to);
-    this.#ctx.log(`move ${name}: ${from.name} -> ${to.name}`);
-    const ts = Date.now();
+    this.#ctx.log(`join ${name} ${to.name}`);
     out.roomNotice(to, {
       type: "join",
-      ts,
+      ts: Date.now(),
       name,
       room: to.name,
-      count,
+      count: this.#ctx.names.size,
       members: to.members.size,
       moved: true,
     }, client);
-    const all = [...to.members].map((c) => c.name!);
-    const names = fitting(all, replyBudget(this.#ctx.limits) / 2, (n) => encodedBytes(n) + 3);
-    out.send(client, {
-      type: "room",
-      ts,
-      room: to.name,
-      names,
-      topic: to.topic?.text,
-      ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
-    });
+    this.#here(client, to, false);
     this.#replay(client, to);
+  }
+
+  /** Makes a room the client is in its active one (no replay: it has seen the room). */
+  activate(client: Client, room: Room): void {
+    this.#ctx.rooms.use(client, room, true);
+    this.#here(client, room, true);
+  }
+
+  /**
+   * Takes a named client out of a room with an optional reason, telling the room (up to
+   * --announce-up-to) and the client; when that was its active room, it is told which one is
+   * active now, or how to join one when it is in none.
+   */
+  part(client: Client, room: Room, reason?: string): void {
+    const { out, rooms } = this.#ctx;
+    const name = client.name!;
+    const wasActive = client.room === room;
+    rooms.leave(client, room);
+    this.#ctx.log(`part ${name} ${room.name}${reason ? ` (${reason})` : ""}`);
+    const event = {
+      type: "leave",
+      ts: Date.now(),
+      name,
+      room: room.name,
+      count: this.#ctx.names.size,
+      members: room.members.size,
+      ...(reason ? { reason } : {}),
+    } as const;
+    out.roomNotice(room, event);
+    out.send(client, event);
+    if (!wasActive) return;
+    if (client.room) this.#here(client, client.room, true);
+    else {
+      out.system(
+        client,
+        `you are in no room now: /join #ROOM to join one (/rooms lists them)`,
+      );
+    }
+  }
+
+  /** Tells a client its active room is now `room`: who is there and its topic. */
+  #here(client: Client, room: Room, switched: boolean): void {
+    const all = [...room.members].map((c) => c.name!);
+    const names = fitting(all, replyBudget(this.#ctx.limits) / 2, (n) => encodedBytes(n) + 3);
+    this.#ctx.out.send(client, {
+      type: "room",
+      ts: Date.now(),
+      room: room.name,
+      names,
+      topic: room.topic?.text,
+      ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
+      ...(switched ? { switched: true as const } : {}),
+    });
   }
 
   /**
@@ -256,6 +290,7 @@ export class Naming {
         text: `${omitted} older message${omitted === 1 ? "" : "s"} of ${room.name} not shown ` +
           `(a replay is limited to ${Math.round(budget / 1024)} KiB)`,
         history: true,
+        room: room.name,
       });
     }
     for (const line of lines) {

@@ -8,7 +8,7 @@ import type { Limits } from "../limits.ts";
 import { nameKey } from "../../protocol/names.ts";
 import type { ChatStore, StoredMessage } from "../store.ts";
 
-/** A room: its members and topic. Everyone named is in exactly one room. */
+/** A room: its members and topic. A named client is in any number of rooms, up to a cap. */
 export class Room {
   readonly members = new Set<Client>();
   topic: { text: string; by: string } | undefined;
@@ -89,19 +89,38 @@ export class Rooms {
     return room;
   }
 
-  /** Puts a named client in a room. */
+  /** Puts a named client in a room, which becomes its active one. */
   enter(client: Client, room: Room): void {
     room.members.add(client);
+    client.rooms.push(room);
     client.room = room;
   }
 
+  /** Marks `room` (one the client is in) as the one it used last, and with `active` its active one. */
+  use(client: Client, room: Room, active = false): void {
+    if (active) client.room = room;
+    const rooms = client.rooms;
+    if (rooms.at(-1) === room) return;
+    const i = rooms.indexOf(room);
+    if (i >= 0) rooms.push(...rooms.splice(i, 1));
+  }
+
+  /** The room named `name` if the client is in it. */
+  of(client: Client, name: string): Room | undefined {
+    const key = nameKey(name);
+    return client.rooms.find((r) => r.key === key);
+  }
+
   /**
-   * Takes a client out of its room. A room left empty is forgotten (not #lobby), with what
+   * Takes a client out of a room; when it was the active one, the room it used last is active
+   * now (none when it was the last). A room left empty is forgotten (not #lobby), with what
    * is kept of it in memory; with --data its topic and history stay on disk for its return.
    */
   leave(client: Client, room: Room): void {
     room.members.delete(client);
-    client.room = undefined;
+    const i = client.rooms.indexOf(room);
+    if (i >= 0) client.rooms.splice(i, 1);
+    if (client.room === room) client.room = client.rooms.at(-1);
     // Everything in the room so far was delivered: a return replays only what is newer.
     client.seen.delete(room.key);
     if (room.lastTs > 0) client.seen.set(room.key, room.lastTs);
