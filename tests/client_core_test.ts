@@ -16,13 +16,14 @@ type Step =
   | ["ctrl-x"];
 
 /**
- * An action as a short string: `send /users`, `show error: text`, `show [#dev] message: hi`
+ * An action as a short string: `send /users`, `send /part (counts as 5)` (a room change),
+ * `show error: text`, `show [#dev] message: hi`
  * (marked with its room), `room (none)`, `exit 1: why`.
  */
 function brief(a: ClientAction): string {
   switch (a.type) {
     case "send":
-      return `send ${a.line}`;
+      return `send ${a.line}${a.lines ? ` (counts as ${a.lines})` : ""}`;
     case "show": {
       const e = a.event;
       const detail = "text" in e
@@ -917,6 +918,18 @@ const ROOM_CASES: Case[] = [
     active: "#dev",
   },
   {
+    name: "/join of a new room and /part count as room changes; /join of one you are in not",
+    joined: true,
+    steps: [["user", "/join dev"], room("#dev"), ["user", "/j #LOBBY"], ["user", "/part"]],
+    want: [
+      "send /join dev (counts as 5)",
+      "show room: #dev",
+      "room #dev",
+      "send /j #LOBBY",
+      "send /part (counts as 5)",
+    ],
+  },
+  {
     name: "Ctrl+X in one room or none sends nothing and says so",
     joined: true,
     steps: [["ctrl-x"], leave("alice", "#lobby"), ["ctrl-x"]],
@@ -969,8 +982,8 @@ const REJOIN_CASES: Case[] = [
       "show room: #dev",
       "room #dev",
       ...RECONNECTED_ACTIONS,
-      "send /join #music",
-      "send /join #dev",
+      "send /join #music (counts as 5)",
+      "send /join #dev (counts as 5)",
       "show [#lobby] message: missed in the lobby",
       "show room: #music",
       "room #music",
@@ -991,7 +1004,7 @@ const REJOIN_CASES: Case[] = [
       "show room: #lobby",
       "room #lobby",
       ...RECONNECTED_ACTIONS,
-      "send /join #dev",
+      "send /join #dev (counts as 5)",
       "send /join #lobby",
     ],
   },
@@ -1015,8 +1028,8 @@ const REJOIN_CASES: Case[] = [
       "room #dev",
       "show [#lobby] leave: alice #lobby",
       ...RECONNECTED_ACTIONS,
-      "send /join #dev",
-      "send /part #lobby",
+      "send /join #dev (counts as 5)",
+      "send /part #lobby (counts as 5)",
       "show room: #dev",
       "room #dev",
       "show message: back in dev",
@@ -1033,7 +1046,7 @@ const REJOIN_CASES: Case[] = [
       "show leave: alice #lobby",
       "room (none)",
       ...RECONNECTED_ACTIONS,
-      "send /part #lobby",
+      "send /part #lobby (counts as 5)",
     ],
     rooms: [],
     active: null,
@@ -1056,8 +1069,8 @@ const REJOIN_CASES: Case[] = [
       "show room: #dev",
       "room #dev",
       ...RECONNECTED_ACTIONS,
-      "send /join #music",
-      "send /join #dev",
+      "send /join #music (counts as 5)",
+      "send /join #dev (counts as 5)",
       "send typed while away",
       "show message: typed while away",
       "send /msg #music and this",

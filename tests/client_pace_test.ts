@@ -41,3 +41,31 @@ Deno.test("Pacer.close() drops the waiting lines and resolves idle()", async () 
   assert.deepEqual(written, ["0"]);
   assert.equal(pacer.waiting, 0);
 });
+
+Deno.test("Pacer.send() counts a line sent as several (a room change) as that many", async () => {
+  const written: string[] = [];
+  const pacer = new Pacer((line) => written.push(line));
+  pacer.limit(50, 12);
+  const started = performance.now();
+  for (const line of ["/join #a", "/join #b", "/join #c"]) pacer.send(line, 5);
+  pacer.send("hi");
+  // 10 lines of burst: two room changes now, the third once 5 lines came back.
+  assert.deepEqual(written, ["/join #a", "/join #b"]);
+  assert.equal(pacer.waiting, 2);
+  await pacer.idle();
+  assert.deepEqual(written, ["/join #a", "/join #b", "/join #c", "hi"]);
+  // 6 more at 45 a second.
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= 130, `took ${elapsed} ms`);
+});
+
+Deno.test("Pacer.send() lets a line counting as more than the burst through once it is full", async () => {
+  const written: string[] = [];
+  const pacer = new Pacer((line) => written.push(line));
+  pacer.limit(50, 4);
+  pacer.send("/part", 5);
+  pacer.send("/part", 5);
+  assert.deepEqual(written, ["/part"]);
+  await pacer.idle();
+  assert.deepEqual(written, ["/part", "/part"]);
+});

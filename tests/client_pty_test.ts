@@ -617,3 +617,98 @@ Deno.test("client.ts on a terminal: a half-typed line survives a reconnect to a 
   await alice.type("\x03");
   await assertExitsRestored(alice, 0);
 });
+
+Deno.test("client.ts on a terminal: the prompt follows /join and /part, Ctrl+X cycles, other rooms' lines are marked", async () => {
+  await using server = startServer();
+  await using alice = new PtyClient(["--name", "alice", "--port", String(server.addr.port)], {
+    rows: 30,
+  });
+  await alice.waitFor("the lobby prompt", (t) => t.cursorLine === "#lobby>");
+  await using bob = await joinAs(server.addr.port, "bob");
+
+  await alice.type("/join #dev\r");
+  await alice.waitFor("the #dev prompt", (t) => t.cursorLine === "#dev>");
+  await alice.type("/join music\r");
+  await alice.waitFor("the #music prompt", (t) => t.cursorLine === "#music>");
+  await bob.send("anyone in the lobby?");
+  await alice.waitForText("[#lobby] <bob> anyone in the lobby?");
+
+  // Ctrl+X: the next room in the order joined, cycling; what is typed stays.
+  await alice.type("draft\x18");
+  await alice.waitFor("#lobby after #music", (t) => t.cursorLine === "#lobby> draft");
+  await alice.waitForText("now talking in #lobby");
+  await alice.type("\x18");
+  await alice.waitFor("#dev after #lobby", (t) => t.cursorLine === "#dev> draft");
+  await alice.type("\x15/msg #lobby from dev\r");
+  await bob.expect("alice: from dev");
+  await alice.waitForText("[#lobby] <alice> from dev");
+  await bob.send("/join #dev");
+  await alice.waitFor(
+    "bob's join, unmarked",
+    (t) => /^\d\d:\d\d \* bob joined #dev \(2 here\)$/m.test(t.screen),
+  );
+  await bob.send("in dev now");
+  await alice.waitFor(
+    "a line from the active room, unmarked",
+    (t) => /^\d\d:\d\d <bob> in dev now$/m.test(t.screen),
+  );
+
+  // /part leaves the active room: the one used last among those left is active.
+  await alice.type("/part\r");
+  await alice.waitFor("#lobby, used last", (t) => t.cursorLine === "#lobby>");
+  await alice.type("/part #lobby\r");
+  await alice.waitFor("#music, the one left", (t) => t.cursorLine === "#music>");
+  await alice.type("/part\r");
+  await alice.waitFor("no room", (t) => t.cursorLine === ">");
+  await alice.type("\x18");
+  await alice.waitForText("no other room to switch to");
+  await alice.type("still here?\r");
+  await alice.waitForText("you are in no room");
+  assert.ok(!alice.term.screen.includes("<alice> still here?"), "not shown as said");
+
+  await alice.type("\x04");
+  await assertExitsRestored(alice, 0);
+});
+
+Deno.test("client.ts on a terminal: after a reconnect it is back in every room, the active one active", async () => {
+  await using first = ServerProcess.onLoopback();
+  const port = String(await first.port());
+  await using alice = new PtyClient(["--name", "alice", "--port", port], { rows: 40 });
+  await alice.waitForText("welcome, alice!");
+  // More room changes than the server's burst allows at once: the client paces them.
+  const rooms = ["#dev", "#music", "#art", "#ops", "#web"];
+  for (const room of rooms) {
+    await alice.type(`/join ${room}\r`);
+    await alice.waitFor(`the ${room} prompt`, (t) => t.cursorLine === `${room}>`);
+  }
+  await alice.type("/join #dev\r");
+  await alice.waitFor("back to #dev", (t) => t.cursorLine === "#dev>");
+  await alice.type("/part #lobby\r");
+  await alice.waitForText("alice left #lobby");
+
+  first.child.kill("SIGKILL");
+  await first.exit();
+  await alice.waitForText("reconnecting");
+  await using second = new ServerProcess(["--host", "127.0.0.1", "--port", port]);
+  await second.port();
+  await alice.waitFor("the reconnect", (t) => t.screen.includes("reconnected as alice"), 15_000);
+  await using bob = await joinAs(Number(port), "bob");
+  await alice.type("/rooms\r");
+  const listed = [
+    /^ +> #dev \(1\)$/m,
+    ...rooms.slice(1).map((r) => new RegExp(`^ +\\+ ${r} \\(1\\)$`, "m")),
+    /^ +#lobby \(1\)$/m,
+  ];
+  await alice.waitFor(
+    "#dev active, the others joined, #lobby parted",
+    (t) => listed.every((r) => r.test(t.screen)),
+  );
+  await alice.waitFor("the #dev prompt", (t) => t.cursorLine === "#dev>");
+  await bob.send("/join #music");
+  await bob.expect("you are in #music");
+  await bob.send("in music");
+  await alice.waitForText("[#music] <bob> in music");
+  assert.ok(!alice.output.includes("slow down"), "the server dropped no room change");
+  await alice.type("\x03");
+  await assertExitsRestored(alice, 0);
+});

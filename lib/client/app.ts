@@ -235,7 +235,7 @@ export function runClient(first: Deno.Conn, options: ClientAppOptions): Promise<
       if (finished) return;
       switch (a.type) {
         case "send":
-          pacer.send(a.line);
+          pacer.send(a.line, a.lines);
           break;
         case "pace":
           pacer.limit(a.rate, a.burst);

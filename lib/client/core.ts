@@ -6,12 +6,15 @@ import { type Command, helpLines, parseInput } from "../protocol/commands.ts";
 import { type ErrorCode, LOBBY, markedRoom, type ServerEvent } from "../protocol/events.ts";
 import { nameKey } from "../protocol/names.ts";
 import { sanitize } from "../protocol/sanitize.ts";
-import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "./limits.ts";
+import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, ROOM_CHANGE_LINES } from "./limits.ts";
 
 /** What the client does next. */
 export type ClientAction =
-  /** Send one input line to the server. */
-  | { type: "send"; line: string }
+  /**
+   * Send one input line to the server; it counts as `lines` under the server's flood control
+   * when that is more than one (a room change).
+   */
+  | { type: "send"; line: string; lines?: number }
   /**
    * Show an event (from the server, or made locally: own messages, local errors, help);
    * `mark` is the room it comes from when that is not the active one (`[#dev] ` in front).
@@ -522,10 +525,17 @@ export class ChatCore {
     const joins = this.#rooms.filter((r) => !sameRoom(r, LOBBY) && !sameRoom(r, active));
     // The last join makes its room active: the active one goes last (even #lobby, after others).
     if (active !== undefined && (joins.length > 0 || !sameRoom(active, LOBBY))) joins.push(active);
-    for (const room of joins) acts.push({ type: "send", line: `/join ${room}` });
+    for (const room of joins) {
+      // Back in #lobby already: joining it again only makes it active.
+      acts.push(
+        sameRoom(room, LOBBY)
+          ? { type: "send", line: `/join ${room}` }
+          : roomChange(`/join ${room}`),
+      );
+    }
     if (this.#ourRoom(LOBBY) === undefined) {
       this.#lobbyParted = true;
-      acts.push({ type: "send", line: `/part ${LOBBY}` });
+      acts.push(roomChange(`/part ${LOBBY}`));
     }
     return acts;
   }
@@ -798,6 +808,11 @@ export class ChatCore {
       }
       case "me":
         return [{ type: "send", line }, ...this.#own(cmd.text, "action", this.#active)];
+      case "join":
+        // A room we are in is only made active: no room change.
+        return [this.#ourRoom(cmd.room) ? { type: "send", line } : roomChange(line)];
+      case "part":
+        return [roomChange(line)];
       default:
         return [{ type: "send", line }];
     }
@@ -850,6 +865,11 @@ export class ChatCore {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Sends a line that changes rooms: it counts as several lines under flood control. */
+function roomChange(line: string): ClientAction {
+  return { type: "send", line, lines: ROOM_CHANGE_LINES };
+}
 
 /** Whether two room names are one room (any case, look-alikes too); never for a missing one. */
 function sameRoom(a: string | undefined, b: string | undefined): boolean {

@@ -27,7 +27,8 @@ export class Pacer {
   readonly #write: (line: string) => void;
   readonly #now: () => number;
   #bucket: TokenBucket | undefined;
-  readonly #queue: string[] = [];
+  /** Lines waiting, each with the lines of the allowance it takes. */
+  readonly #queue: { line: string; lines: number }[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #idle: (() => void)[] = [];
 
@@ -52,9 +53,12 @@ export class Pacer {
     this.#flush();
   }
 
-  /** Writes `line` now if the server would take it, or after the lines before it. */
-  send(line: string): void {
-    this.#queue.push(line);
+  /**
+   * Writes `line` now if the server would take it, or after the lines before it; it takes
+   * `lines` of the allowance (a command the server counts as several, a room change).
+   */
+  send(line: string, lines = 1): void {
+    this.#queue.push({ line, lines });
     if (this.#timer === undefined) this.#flush();
   }
 
@@ -75,7 +79,9 @@ export class Pacer {
   #flush(): void {
     const bucket = this.#bucket;
     while (this.#queue.length > 0) {
-      if (bucket && !bucket.take(this.#now())) {
+      // More than the whole burst would never fit: the burst is all it can wait for.
+      const lines = bucket ? Math.min(this.#queue[0].lines, bucket.burst) : 0;
+      if (bucket && !bucket.take(this.#now(), lines)) {
         // One token is back within 1/rate seconds.
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
@@ -83,7 +89,7 @@ export class Pacer {
         }, Math.ceil(1000 / bucket.rate));
         return;
       }
-      this.#write(this.#queue.shift()!);
+      this.#write(this.#queue.shift()!.line);
     }
     this.#wake();
   }
