@@ -128,7 +128,7 @@ Deno.test("Delivery.quitNotice() and renameNotice() tell each roommate once, how
     await t.step(kind, () => {
       // ann shares #lobby and #dev with ben, #lobby with cat; #big is over announceUpTo.
       const { out, named, room: lobby } = setup(3, ["ann", "ben", "cat"]);
-      const [ann, ben, cat] = named.values();
+      const [ann, ben] = named.values();
       const dan = client("dan");
       const eve = client("eve");
       const fay = client("fay");
