@@ -527,11 +527,8 @@ export class ChatCore {
     if (active !== undefined && (joins.length > 0 || !sameRoom(active, LOBBY))) joins.push(active);
     for (const room of joins) {
       // Back in #lobby already: joining it again only makes it active.
-      acts.push(
-        sameRoom(room, LOBBY)
-          ? { type: "send", line: `/join ${room}` }
-          : roomChange(`/join ${room}`),
-      );
+      const line = `/join ${room}`;
+      acts.push(sameRoom(room, LOBBY) ? { type: "send", line } : roomChange(line));
     }
     if (this.#ourRoom(LOBBY) === undefined) {
       this.#lobbyParted = true;
@@ -763,7 +760,7 @@ export class ChatCore {
     if (input.kind === "command") this.#rememberSecret(input.command);
     const pending = this.#pending;
     if (pending && (input.kind === "text" || input.kind === "empty")) {
-      // The second line of `/pm bob` + text: the server routes it; show it if public.
+      // The second line of `/pm bob` + text: the server routes it; shown if to a room of ours.
       this.#pending = undefined;
       const acts: ClientAction[] = [{ type: "send", line }];
       if (pending !== "elsewhere" && input.kind === "text") {
@@ -790,10 +787,13 @@ export class ChatCore {
       case "pm":
       case "groupmessage": {
         // `/msg #dev TEXT` speaks in #dev (one of ours, or the server refuses it).
+        const room = cmd.name === "pm" && cmd.to.startsWith("#")
+          ? this.#ourRoom(cmd.to)
+          : undefined;
         const pending: Pending = cmd.name === "sendall"
           ? { room: undefined }
-          : cmd.name === "pm" && cmd.to.startsWith("#") && this.#ourRoom(cmd.to) !== undefined
-          ? { room: this.#ourRoom(cmd.to) }
+          : room !== undefined
+          ? { room }
           : "elsewhere";
         if (cmd.text === undefined) {
           this.#pending = pending;
