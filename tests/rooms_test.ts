@@ -79,10 +79,10 @@ Deno.test("rooms keep separate conversations; private and group messages cross r
 
   // /part leaves one room; the one used last is active then.
   await b.send("/part #dev off to lunch");
-  await b.expect("* ben left #dev: off to lunch (1 here)");
+  assert.equal(await b.expect("left #dev"), "* ben left #dev: off to lunch (1 here)");
   await a.expect("[#dev] * ben left #dev: off to lunch (1 here)");
   await b.send("/part");
-  await b.expect("* ben left #lobby (3 here)");
+  assert.equal(await b.expect("left #lobby"), "* ben left #lobby (3 here)");
   await b.expect("* you are in no room now: /join #ROOM to join one (/rooms lists them)");
   await b.send("anyone?");
   await b.expect(/^! you are in no room/);

@@ -226,19 +226,20 @@ export class Naming {
     const { out, rooms } = this.#ctx;
     const name = client.name!;
     const wasActive = client.room === room;
-    rooms.leave(client, room);
-    this.#ctx.log(`part ${name} ${room.name}${reason ? ` (${reason})` : ""}`);
     const event = {
       type: "leave",
       ts: Date.now(),
       name,
       room: room.name,
       count: this.#ctx.names.size,
-      members: room.members.size,
+      members: room.members.size - 1,
       ...(reason ? { reason } : {}),
     } as const;
-    out.roomNotice(room, event);
+    // Told before it goes: parting the active room is not marked as another room's line.
     out.send(client, event);
+    rooms.leave(client, room);
+    this.#ctx.log(`part ${name} ${room.name}${reason ? ` (${reason})` : ""}`);
+    out.roomNotice(room, event);
     if (!wasActive) return;
     if (client.room) this.#here(client, client.room, true);
     else {
