@@ -1,6 +1,6 @@
 // The chat over plain data: Hub wires the parts in lib/server/hub/ (client, directory, rooms, prompts,
-// naming, operators, flood, messages, delivery, handlers) and keeps input dispatch, the console,
-// sweep and prune. It never sees a socket: a Peer takes bytes; session.ts does the rest.
+// naming, operators, flood, messages, delivery, handlers, hooks, failures) and keeps input
+// dispatch, the console, sweep and prune. It never sees a socket: a Peer takes bytes; session.ts does the rest.
 
 import {
   type Command,
@@ -15,6 +15,8 @@ import { Moderation } from "./moderation.ts";
 import { Reclaimer } from "./reclaim.ts";
 import { sanitize, sanitizeLabel } from "../protocol/sanitize.ts";
 import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./store.ts";
+import { describe, Failures } from "./hub/failures.ts";
+import { type ChatHooks, Hooks } from "./hub/hooks.ts";
 import { Delivery } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";
 import { Flood } from "./hub/flood.ts";
@@ -24,38 +26,11 @@ import { Naming } from "./hub/naming.ts";
 import { type Actor, Operators } from "./hub/operators.ts";
 import { hold, looksLikeSecret, type Prompt, PromptMachine } from "./hub/prompts.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
-import { Client, type Peer } from "./hub/client.ts";
+import { Client, type Peer, who } from "./hub/client.ts";
 
-export type { Prompt };
-export { Client, type Peer };
-
-/** The kinds of chat message, as hooks see them (`action` is `/me`). */
-export type MessageKind = "public" | "action" | "private" | "group";
-
-/** A chat message on its way, as the `message` hook sees it. */
-export interface MessageInfo {
-  from: string;
-  kind: MessageKind;
-  /** Recipients by name; empty for a public message or action (the room). */
-  to: string[];
-  text: string;
-}
-
-/**
- * Callbacks for code that embeds the server (seed 000). They run synchronously; an
- * exception in a hook is logged and ignored.
- */
-export interface ChatHooks {
-  connect?(info: { address: string }): void;
-  join?(info: { name: string; address: string }): void;
-  /** Return a string to rewrite the text, `false` to drop the message. */
-  message?(info: MessageInfo): string | false | void;
-  /** A command as typed; any password in it reads `(hidden)`. */
-  command?(info: { name: string | undefined; address: string; command: Command }): void;
-  rename?(info: { from: string; to: string }): void;
-  leave?(info: { name: string; reason?: string }): void;
-  disconnect?(info: { address: string; name?: string; reason?: string }): void;
-}
+export type { ChatHooks, Prompt };
+export type { MessageInfo, MessageKind } from "./hub/hooks.ts";
+export { Client, describe, type Peer };
 
 /** Connections open at a peak that, once half of them have closed, make a burst worth reclaiming. */
 const RECLAIM_AFTER_CONNECTIONS = 20;
@@ -105,6 +80,8 @@ export class Hub {
   readonly #messages: Messages;
   readonly #naming: Naming;
   readonly #handlers: Handlers;
+  readonly #hooks: Hooks;
+  readonly #failures: Failures;
 
   constructor(options: HubOptions) {
     this.#opts = options;
@@ -112,6 +89,8 @@ export class Hub {
     this.#store = options.store ?? new MemoryStore(options.limits.historyLines, options.limits);
     this.#moderation = new Moderation(this.#store);
     this.#out = new Delivery(limits.announceUpTo, this.#names.byKey);
+    this.#hooks = new Hooks({ hooks: options.hooks, log: (line) => this.#log(line) });
+    this.#failures = new Failures({ out: this.#out, log: (line) => this.#log(line), who });
     this.#rooms = new Rooms(
       this.#store,
       limits,
@@ -134,7 +113,7 @@ export class Hub {
       limits,
       out: this.#out,
       log: (line) => this.#log(line),
-      who: (client) => this.#who(client),
+      who,
       disconnect: (client, reason) => this.disconnect(client, reason),
     });
     this.#messages = new Messages({
@@ -145,8 +124,8 @@ export class Hub {
       hidePrivateText: options.hidePrivateText,
       log: (line) => this.#log(line),
       silenced: (client, outcome) => this.#ops.silenced(client, outcome),
-      rewrite: (info) => this.#hook("message", info),
-      notStored: (client, err) => this.#notStored(client, err),
+      rewrite: (info) => this.#hooks.call("message", info),
+      notStored: (client, err) => this.#failures.notStored(client, err),
     });
     this.#prompts = new PromptMachine({
       limits,
@@ -154,7 +133,7 @@ export class Hub {
       password: options.password,
       log: (line) => this.#log(line),
       logError: (what, err) => this.#log(`${what}: ${describe(err)}`),
-      who: (client) => this.#who(client),
+      who,
       reclaim: () => this.#reclaimer.schedule(),
       handle: (client, line) => this.#handle(client, line),
       command: (client, cmd) => this.#command(client, cmd),
@@ -162,7 +141,7 @@ export class Hub {
       back: (client) => this.#naming.back(client),
       admitted: (client) => this.#admitted(client),
       disconnect: (client, reason) => this.disconnect(client, reason),
-      failed: (client, err, what) => this.#failed(client, err, what),
+      failed: (client, err, what) => this.#failures.failed(client, err, what),
     });
     this.#naming = new Naming({
       limits,
@@ -175,8 +154,8 @@ export class Hub {
       motd: () => this.#ops.motd,
       log: (line) => this.#log(line),
       storeFailed: (what, err) => this.#log(`store failed ${what}: ${describe(err)}`),
-      joined: (info) => this.#hook("join", info),
-      renamed: (info) => this.#hook("rename", info),
+      joined: (info) => this.#hooks.call("join", info),
+      renamed: (info) => this.#hooks.call("rename", info),
     });
     this.#handlers = handlers({
       limits,
@@ -192,7 +171,7 @@ export class Hub {
       prompts: this.#prompts,
       opPassword: options.opPassword,
       log: (line) => this.#log(line),
-      notStored: (client, err) => this.#notStored(client, err),
+      notStored: (client, err) => this.#failures.notStored(client, err),
       disconnect: (client, reason) => this.disconnect(client, reason),
     });
   }
@@ -215,7 +194,7 @@ export class Hub {
     this.#clients.add(client);
     this.#connectionPeak = Math.max(this.#connectionPeak, this.#clients.size);
     this.#log(`connect ${peer.address} (${this.#clients.size} connections)`);
-    this.#hook("connect", { address: peer.address });
+    this.#hooks.call("connect", { address: peer.address });
     this.#out.send(client, {
       type: "welcome",
       ts: Date.now(),
@@ -264,7 +243,7 @@ export class Hub {
     try {
       this.#input(client, sanitize(line));
     } catch (err) {
-      this.#failed(client, err, "that line");
+      this.#failures.failed(client, err, "that line");
     }
   }
 
@@ -305,14 +284,14 @@ export class Hub {
         ...(reason ? { reason } : {}),
       });
       for (const room of [...client.rooms]) this.#rooms.leave(client, room);
-      this.#hook("leave", { name, reason });
+      this.#hooks.call("leave", { name, reason });
     }
     this.#log(
       `disconnect ${client.peer.address}${
         reason ? ` (${reason})` : ""
       } (${this.#clients.size} connections)`,
     );
-    this.#hook("disconnect", { address: client.peer.address, name, reason });
+    this.#hooks.call("disconnect", { address: client.peer.address, name, reason });
   }
 
   /** Tells every client the server is going away and closes them. */
@@ -420,7 +399,7 @@ export class Hub {
         this.#out.bye(client, `no name chosen within ${seconds(nameTimeoutMs)}`);
         this.disconnect(client, "no name chosen");
       } else if (idleTimeoutMs > 0 && now - client.lastInput >= idleTimeoutMs) {
-        this.#log(`timeout ${this.#who(client)}: idle`);
+        this.#log(`timeout ${who(client)}: idle`);
         this.#out.bye(client, `idle for ${seconds(idleTimeoutMs)}`);
         this.disconnect(client, "idle");
       }
@@ -527,11 +506,15 @@ export class Hub {
 
   /** Runs a command; `room` is the room a JSON `say` or `me` named. */
   #command(client: Client, cmd: Command, room?: Room): void {
-    this.#log(`command ${this.#who(client)}: /${cmd.name}`);
+    this.#log(`command ${who(client)}: /${cmd.name}`);
     const shown = "password" in cmd && cmd.password !== undefined
       ? { ...cmd, password: "(hidden)" } as Command
       : cmd;
-    this.#hook("command", { name: client.name, address: client.peer.address, command: shown });
+    this.#hooks.call("command", {
+      name: client.name,
+      address: client.peer.address,
+      command: shown,
+    });
     if (isOperatorCommand(cmd.name) && !client.operator) {
       this.#out.error(client, "not-allowed", `not allowed: /${cmd.name} is for operators`);
       return;
@@ -546,34 +529,6 @@ export class Hub {
 
   // --- messages --------------------------------------------------------------------
 
-  #notStored(client: Client, err: unknown): void {
-    this.#log(`store failed: ${describe(err)}`);
-    this.#out.error(
-      client,
-      "not-stored",
-      `the server could not store that (${storeErrorText(err)}); it was not sent`,
-    );
-  }
-
-  /**
-   * Something failed while handling `what` for a client: a store error (the data file busy,
-   * the disk full) or a bug. Either way a log line and a reply to that client; nobody else
-   * notices and the server goes on.
-   */
-  #failed(client: Client, err: unknown, what: string): void {
-    if (isStoreError(err)) {
-      this.#log(`store failed for ${this.#who(client)}: ${describe(err)}`);
-      this.#out.error(
-        client,
-        "not-stored",
-        `the server could not do ${what}: ${storeErrorText(err)}; try again later`,
-      );
-    } else {
-      this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
-      this.#out.error(client, "internal", `the server could not handle ${what}`);
-    }
-  }
-
   #announce(text: string): void {
     this.#log(`announce: ${text}`);
     this.#out.broadcast({ type: "announce", ts: Date.now(), from: "server", text });
@@ -583,36 +538,11 @@ export class Hub {
 
   // --- log and hooks ---------------------------------------------------------------
 
-  #who(client: Client): string {
-    return client.name ?? client.peer.address;
-  }
-
   #log(line: string): void {
     this.#opts.log?.(line);
-  }
-
-  #hook<K extends keyof ChatHooks>(
-    name: K,
-    info: Parameters<NonNullable<ChatHooks[K]>>[0],
-  ): ReturnType<NonNullable<ChatHooks[K]>> | undefined {
-    const fn = this.#opts.hooks?.[name] as
-      | ((i: typeof info) => ReturnType<NonNullable<ChatHooks[K]>>)
-      | undefined;
-    if (!fn) return undefined;
-    try {
-      return fn(info);
-    } catch (err) {
-      this.#log(`error in ${name} hook: ${describe(err)}`);
-      return undefined;
-    }
   }
 }
 
 function seconds(ms: number): string {
   return `${ms / 1000} s`;
-}
-
-/** A one-line description of a thrown value. */
-export function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

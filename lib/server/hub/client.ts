@@ -87,3 +87,8 @@ export class Client {
       : undefined;
   }
 }
+
+/** How the log names a client: its name, or its address before it has one. */
+export function who(client: Client): string {
+  return client.name ?? client.peer.address;
+}
