@@ -1,15 +1,8 @@
 // The chat over plain data: Hub wires the parts in lib/server/hub/ (client, directory, rooms, prompts,
-// naming, operators, flood, messages, delivery, handlers, hooks, failures) and keeps input
-// dispatch, the console, sweep and prune. It never sees a socket: a Peer takes bytes; session.ts does the rest.
+// naming, operators, flood, messages, delivery, handlers, hooks, failures, input) and keeps the
+// console, sweep and prune. It never sees a socket: a Peer takes bytes; session.ts does the rest.
 
-import {
-  type Command,
-  type CommandName,
-  isOperatorCommand,
-  parseInput,
-  parseRequest,
-  worksBeforeName,
-} from "../protocol/commands.ts";
+import { parseInput } from "../protocol/commands.ts";
 import type { Limits } from "./limits.ts";
 import { Moderation } from "./moderation.ts";
 import { Reclaimer } from "./reclaim.ts";
@@ -21,11 +14,12 @@ import { Delivery } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";
 import { Flood } from "./hub/flood.ts";
 import { Messages } from "./hub/messages.ts";
-import { type Handler, type Handlers, handlers } from "./hub/handlers.ts";
+import { handlers } from "./hub/handlers.ts";
+import { Input } from "./hub/input.ts";
 import { Naming } from "./hub/naming.ts";
 import { type Actor, Operators } from "./hub/operators.ts";
-import { hold, looksLikeSecret, type Prompt, PromptMachine } from "./hub/prompts.ts";
-import { type Room, Rooms } from "./hub/rooms.ts";
+import { type Prompt, PromptMachine } from "./hub/prompts.ts";
+import { Rooms } from "./hub/rooms.ts";
 import { Client, type Peer, who } from "./hub/client.ts";
 
 export type { ChatHooks, Prompt };
@@ -79,7 +73,7 @@ export class Hub {
   readonly #flood: Flood;
   readonly #messages: Messages;
   readonly #naming: Naming;
-  readonly #handlers: Handlers;
+  readonly #input: Input;
   readonly #hooks: Hooks;
   readonly #failures: Failures;
 
@@ -135,8 +129,8 @@ export class Hub {
       logError: (what, err) => this.#log(`${what}: ${describe(err)}`),
       who,
       reclaim: () => this.#reclaimer.schedule(),
-      handle: (client, line) => this.#handle(client, line),
-      command: (client, cmd) => this.#command(client, cmd),
+      handle: (client, line) => this.#input.handle(client, line),
+      command: (client, cmd) => this.#input.command(client, cmd),
       rename: (client, name, password) => this.#naming.rename(client, name, password),
       back: (client) => this.#naming.back(client),
       admitted: (client) => this.#admitted(client),
@@ -157,22 +151,36 @@ export class Hub {
       joined: (info) => this.#hooks.call("join", info),
       renamed: (info) => this.#hooks.call("rename", info),
     });
-    this.#handlers = handlers({
+    this.#input = new Input({
       limits,
-      clients: this.#clients,
       names: this.#names,
       rooms: this.#rooms,
-      store: this.#store,
       out: this.#out,
-      ops: this.#ops,
       flood: this.#flood,
+      prompts: this.#prompts,
       messages: this.#messages,
       naming: this.#naming,
-      prompts: this.#prompts,
-      opPassword: options.opPassword,
+      handlers: handlers({
+        limits,
+        clients: this.#clients,
+        names: this.#names,
+        rooms: this.#rooms,
+        store: this.#store,
+        out: this.#out,
+        ops: this.#ops,
+        flood: this.#flood,
+        messages: this.#messages,
+        naming: this.#naming,
+        prompts: this.#prompts,
+        opPassword: options.opPassword,
+        log: (line) => this.#log(line),
+        notStored: (client, err) => this.#failures.notStored(client, err),
+        disconnect: (client, reason) => this.disconnect(client, reason),
+      }),
       log: (line) => this.#log(line),
-      notStored: (client, err) => this.#failures.notStored(client, err),
-      disconnect: (client, reason) => this.disconnect(client, reason),
+      who,
+      commanded: (info) => this.#hooks.call("command", info),
+      failed: (client, err, what) => this.#failures.failed(client, err, what),
     });
   }
 
@@ -233,28 +241,12 @@ export class Hub {
 
   /** Handles one input line from a client. Never throws. */
   input(client: Client, line: string, now = Date.now()): void {
-    if (client.closing || !this.#flood.admit(client, now)) return;
-    this.#handle(client, line);
-  }
-
-  /** Handles an admitted line, or holds it while a password is being checked. */
-  #handle(client: Client, line: string): void {
-    if (hold(client, line)) return;
-    try {
-      this.#input(client, sanitize(line));
-    } catch (err) {
-      this.#failures.failed(client, err, "that line");
-    }
+    this.#input.line(client, line, now);
   }
 
   /** Tells a client its line was longer than the limit and was discarded. */
   overlong(client: Client, now = Date.now()): void {
-    if (client.closing || !this.#flood.admit(client, now)) return;
-    this.#out.error(
-      client,
-      "line-too-long",
-      `line too long (limit ${this.#opts.limits.maxLineBytes} bytes); it was discarded`,
-    );
+    this.#input.overlong(client, now);
   }
 
   /** Forgets a connection that has closed; others see it leave. Safe to call twice. */
@@ -404,127 +396,6 @@ export class Hub {
         this.disconnect(client, "idle");
       }
     }
-  }
-
-  // --- input ---------------------------------------------------------------------
-
-  #input(client: Client, line: string): void {
-    if (client.mode === "json" && line.trimStart().startsWith("{")) {
-      this.#request(client, line);
-      return;
-    }
-    this.#prompts.answering(client, undefined, () => this.#line(client, line));
-  }
-
-  /**
-   * A JSON request: a command whose text is never parsed, with the same checks as the line
-   * it stands for (prompts, mutes, operators, flood).
-   */
-  #request(client: Client, line: string): void {
-    const request = parseRequest(line, sanitize);
-    this.#prompts.answering(client, request.id, () => {
-      if (request.kind === "error") {
-        this.#out.error(client, request.code, request.message);
-        return;
-      }
-      client.pending = undefined;
-      const cmd = request.command;
-      const prompt = client.prompt;
-      if (prompt.for === "password") {
-        this.#prompts.promptCommand(client, prompt, cmd);
-      } else if (cmd.name === "sendall" && looksLikeSecret(client, cmd.text!)) {
-        this.#out.error(
-          client,
-          "looks-like-password",
-          "that looks like a password; it was not sent",
-        );
-      } else if (request.room === undefined || client.name === undefined) {
-        this.#command(client, cmd);
-      } else {
-        // `say` or `me` in a room the client is in, without switching to it.
-        const room = this.#rooms.of(client, request.room);
-        if (room) this.#command(client, cmd, room);
-        else {
-          this.#out.error(client, "not-in-room", `you are not in ${request.room}; join it first`);
-        }
-      }
-    });
-  }
-
-  /** A plain line (not a JSON request): a command, a message, a name or a password. */
-  #line(client: Client, line: string): void {
-    if (client.prompt.for === "password") {
-      this.#prompts.atPasswordPrompt(client, client.prompt, line);
-      return;
-    }
-    // Before a name, a plain line is the name: no `USER:TEXT` form yet.
-    const named = client.name !== undefined;
-    const input = parseInput(line, {
-      isUser: named ? (n) => this.#names.has(n) : undefined,
-    });
-    if (input.kind === "text" && looksLikeSecret(client, input.text)) {
-      // A password typed again after it was taken (or typed here before): never sent.
-      client.pending = undefined;
-      this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
-      if (client.name === undefined) this.#prompts.askName(client);
-      return;
-    }
-    if (client.pending && (input.kind === "text" || input.kind === "empty")) {
-      const pending = client.pending;
-      client.pending = undefined;
-      if (input.kind === "empty") {
-        this.#out.system(client, "nothing sent");
-      } else {
-        this.#messages.deliver(client, pending, input.text);
-      }
-      return;
-    }
-    client.pending = undefined;
-    switch (input.kind) {
-      case "empty":
-        return;
-      case "error":
-        this.#out.error(
-          client,
-          input.code ?? (input.usage ? "usage" : "unknown-command"),
-          input.message,
-        );
-        return;
-      case "text":
-        if (client.name === undefined) {
-          this.#naming.rename(client, input.text);
-        } else {
-          this.#messages.deliver(client, { kind: "public" }, input.text);
-        }
-        return;
-      case "command":
-        this.#command(client, input.command);
-    }
-  }
-
-  // --- passwords -------------------------------------------------------------------
-
-  /** Runs a command; `room` is the room a JSON `say` or `me` named. */
-  #command(client: Client, cmd: Command, room?: Room): void {
-    this.#log(`command ${who(client)}: /${cmd.name}`);
-    const shown = "password" in cmd && cmd.password !== undefined
-      ? { ...cmd, password: "(hidden)" } as Command
-      : cmd;
-    this.#hooks.call("command", {
-      name: client.name,
-      address: client.peer.address,
-      command: shown,
-    });
-    if (isOperatorCommand(cmd.name) && !client.operator) {
-      this.#out.error(client, "not-allowed", `not allowed: /${cmd.name} is for operators`);
-      return;
-    }
-    if (client.name === undefined && !worksBeforeName(cmd.name)) {
-      this.#out.error(client, "no-name", "choose a name first (type a name, or /nick NAME)");
-      this.#prompts.askName(client);
-      return;
-    }
-    (this.#handlers[cmd.name] as Handler<CommandName>)(client, cmd, room);
   }
 
   // --- messages --------------------------------------------------------------------
