@@ -1,15 +1,15 @@
 // The chat over plain data: Hub wires the parts in lib/server/hub/ (client, directory, rooms, prompts,
-// naming, operators, flood, messages, delivery, handlers, hooks, failures, input) and keeps the
-// console, sweep and prune. It never sees a socket: a Peer takes bytes; session.ts does the rest.
+// naming, operators, flood, messages, delivery, handlers, hooks, failures, input, console) and
+// keeps sweep and prune. It never sees a socket: a Peer takes bytes; session.ts does the rest.
 
-import { parseInput } from "../protocol/commands.ts";
 import type { Limits } from "./limits.ts";
 import { Moderation } from "./moderation.ts";
 import { Reclaimer } from "./reclaim.ts";
-import { sanitize, sanitizeLabel } from "../protocol/sanitize.ts";
-import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./store.ts";
+import { sanitizeLabel } from "../protocol/sanitize.ts";
+import { type ChatStore, MemoryStore } from "./store.ts";
 import { describe, Failures } from "./hub/failures.ts";
 import { type ChatHooks, Hooks } from "./hub/hooks.ts";
+import { ServerConsole } from "./hub/console.ts";
 import { Delivery } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";
 import { Flood } from "./hub/flood.ts";
@@ -17,7 +17,7 @@ import { Messages } from "./hub/messages.ts";
 import { handlers } from "./hub/handlers.ts";
 import { Input } from "./hub/input.ts";
 import { Naming } from "./hub/naming.ts";
-import { type Actor, Operators } from "./hub/operators.ts";
+import { Operators } from "./hub/operators.ts";
 import { type Prompt, PromptMachine } from "./hub/prompts.ts";
 import { Rooms } from "./hub/rooms.ts";
 import { Client, type Peer, who } from "./hub/client.ts";
@@ -74,6 +74,7 @@ export class Hub {
   readonly #messages: Messages;
   readonly #naming: Naming;
   readonly #input: Input;
+  readonly #console: ServerConsole;
   readonly #hooks: Hooks;
   readonly #failures: Failures;
 
@@ -181,6 +182,13 @@ export class Hub {
       who,
       commanded: (info) => this.#hooks.call("command", info),
       failed: (client, err, what) => this.#failures.failed(client, err, what),
+    });
+    this.#console = new ServerConsole({
+      names: this.#names,
+      online: () => this.names,
+      ops: this.#ops,
+      out: this.#out,
+      log: (line) => this.#log(line),
     });
   }
 
@@ -298,62 +306,7 @@ export class Hub {
    * `/quit` or `exit` returns `"stop"`; anything else goes to everyone.
    */
   console(line: string): "stop" | undefined {
-    try {
-      return this.#console(line);
-    } catch (err) {
-      this.#log(`console: that failed: ${isStoreError(err) ? storeErrorText(err) : describe(err)}`);
-      return undefined;
-    }
-  }
-
-  #console(line: string): "stop" | undefined {
-    const input = parseInput(sanitize(line));
-    switch (input.kind) {
-      case "empty":
-        return;
-      case "error":
-        this.#log(`console: ${input.message}`);
-        return;
-      case "text":
-        this.#announce(input.text);
-        return;
-    }
-    const cmd = input.command;
-    const server: Actor = { name: "the server" };
-    switch (cmd.name) {
-      case "disconnect":
-        return "stop";
-      case "users":
-        this.#log(`console: ${this.#names.size} online: ${this.names.join(", ")}`);
-        return;
-      case "sendall":
-        if (cmd.text) this.#announce(cmd.text);
-        return;
-      case "motd":
-        if (cmd.text) this.#ops.setMotd(server, cmd.text);
-        else this.#log(`console: motd: ${(this.#ops.motd ?? ["(none)"]).join(" / ")}`);
-        return;
-      case "help":
-        this.#log(
-          "console: /users, /kick NAME [REASON], /ban NAME|IP|CIDR [DURATION] [REASON], " +
-            "/unban, /banned, /mute NAME|IP|CIDR [DURATION] [REASON], /unmute, " +
-            "/purge #ROOM [history|topic], /motd [TEXT], /quit or exit; other lines go to everyone",
-        );
-        return;
-      case "purge":
-        this.#ops.purge(server, cmd);
-        return;
-      case "kick":
-      case "ban":
-      case "unban":
-      case "banned":
-      case "mute":
-      case "unmute":
-        this.#ops.command(server, cmd);
-        return;
-      default:
-        this.#log(`console: /${cmd.name} is not available on the console`);
-    }
+    return this.#console.line(line);
   }
 
   /** Disconnects the named user with a reason; false when nobody has that name. */
@@ -397,15 +350,6 @@ export class Hub {
       }
     }
   }
-
-  // --- messages --------------------------------------------------------------------
-
-  #announce(text: string): void {
-    this.#log(`announce: ${text}`);
-    this.#out.broadcast({ type: "announce", ts: Date.now(), from: "server", text });
-  }
-
-  // --- output ----------------------------------------------------------------------
 
   // --- log and hooks ---------------------------------------------------------------
 
