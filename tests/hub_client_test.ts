@@ -1,7 +1,7 @@
 // The hub's per-connection state over plain data: a fake peer, no sockets.
 
 import assert from "node:assert/strict";
-import { Client, type Peer } from "../lib/server/hub/client.ts";
+import { Client, type Peer, who } from "../lib/server/hub/client.ts";
 import { Client as Exported } from "../lib/server/hub.ts";
 import { DEFAULT_LIMITS } from "../lib/server/limits.ts";
 
@@ -37,4 +37,11 @@ Deno.test("Client has a flood bucket only when a rate is set", async (t) => {
 
 Deno.test("lib/server/hub.ts re-exports Client from lib/server/hub/client.ts", () => {
   assert.equal(Exported, Client);
+});
+
+Deno.test("who() names a client by its name, or by its address before it has one", () => {
+  const c = new Client(peer, DEFAULT_LIMITS, 0);
+  assert.equal(who(c), "192.0.2.1:5000");
+  c.name = "ann";
+  assert.equal(who(c), "ann");
 });

@@ -207,3 +207,17 @@ Deno.test("Rooms.open() logs a store that fails reading a topic and opens the ro
   assert.ok(rooms.open("#dev"));
   assert.deepEqual(failures, ["reading the topic of #dev"]);
 });
+
+Deno.test("Rooms.prune() drops stored history past its retention; a store failure is logged", () => {
+  const { rooms, store, failures } = setup({ retainMs: 1000 });
+  const dev = rooms.open("#dev")!;
+  rooms.say(dev, "message", "ann", "old", 1);
+  rooms.say(dev, "message", "ann", "new", 5000);
+  rooms.prune(5500);
+  assert.deepEqual(store.recent("#dev", 10).map((m) => m.text), ["new"]);
+  store.prune = () => {
+    throw new Error("disk");
+  };
+  rooms.prune(6000);
+  assert.deepEqual(failures, ["pruning history"]);
+});

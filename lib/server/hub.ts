@@ -1,64 +1,30 @@
-// The chat over plain data: Hub wires the parts in lib/server/hub/ (client, directory, rooms, prompts,
-// naming, operators, flood, messages, delivery, handlers) and keeps input dispatch, the console,
-// sweep and prune. It never sees a socket: a Peer takes bytes; session.ts does the rest.
+// The chat over plain data: Hub wires the parts in lib/server/hub/ and holds no logic of its
+// own; its methods hand each call to the part that does it. It never sees a socket: a Peer
+// takes bytes; session.ts does the rest.
 
-import {
-  type Command,
-  type CommandName,
-  isOperatorCommand,
-  parseInput,
-  parseRequest,
-  worksBeforeName,
-} from "../protocol/commands.ts";
 import type { Limits } from "./limits.ts";
 import { Moderation } from "./moderation.ts";
 import { Reclaimer } from "./reclaim.ts";
-import { sanitize, sanitizeLabel } from "../protocol/sanitize.ts";
-import { type ChatStore, isStoreError, MemoryStore, storeErrorText } from "./store.ts";
+import { type ChatStore, MemoryStore } from "./store.ts";
+import { Client, type Peer, who } from "./hub/client.ts";
+import { Connections } from "./hub/connections.ts";
+import { ServerConsole } from "./hub/console.ts";
 import { Delivery } from "./hub/delivery.ts";
 import { Directory } from "./hub/directory.ts";
+import { describe, Failures } from "./hub/failures.ts";
 import { Flood } from "./hub/flood.ts";
+import { handlers } from "./hub/handlers.ts";
+import { type ChatHooks, Hooks } from "./hub/hooks.ts";
+import { Input } from "./hub/input.ts";
 import { Messages } from "./hub/messages.ts";
-import { type Handler, type Handlers, handlers } from "./hub/handlers.ts";
 import { Naming } from "./hub/naming.ts";
-import { type Actor, Operators } from "./hub/operators.ts";
-import { hold, looksLikeSecret, type Prompt, PromptMachine } from "./hub/prompts.ts";
-import { type Room, Rooms } from "./hub/rooms.ts";
-import { Client, type Peer } from "./hub/client.ts";
+import { Operators } from "./hub/operators.ts";
+import { type Prompt, PromptMachine } from "./hub/prompts.ts";
+import { Rooms } from "./hub/rooms.ts";
 
-export type { Prompt };
-export { Client, type Peer };
-
-/** The kinds of chat message, as hooks see them (`action` is `/me`). */
-export type MessageKind = "public" | "action" | "private" | "group";
-
-/** A chat message on its way, as the `message` hook sees it. */
-export interface MessageInfo {
-  from: string;
-  kind: MessageKind;
-  /** Recipients by name; empty for a public message or action (the room). */
-  to: string[];
-  text: string;
-}
-
-/**
- * Callbacks for code that embeds the server (seed 000). They run synchronously; an
- * exception in a hook is logged and ignored.
- */
-export interface ChatHooks {
-  connect?(info: { address: string }): void;
-  join?(info: { name: string; address: string }): void;
-  /** Return a string to rewrite the text, `false` to drop the message. */
-  message?(info: MessageInfo): string | false | void;
-  /** A command as typed; any password in it reads `(hidden)`. */
-  command?(info: { name: string | undefined; address: string; command: Command }): void;
-  rename?(info: { from: string; to: string }): void;
-  leave?(info: { name: string; reason?: string }): void;
-  disconnect?(info: { address: string; name?: string; reason?: string }): void;
-}
-
-/** Connections open at a peak that, once half of them have closed, make a burst worth reclaiming. */
-const RECLAIM_AFTER_CONNECTIONS = 20;
+export type { ChatHooks, Prompt };
+export type { MessageInfo, MessageKind } from "./hub/hooks.ts";
+export { Client, describe, type Peer };
 
 /** Settings a hub runs with. */
 export interface HubOptions {
@@ -83,125 +49,159 @@ export interface HubOptions {
 
 /** The chat: named clients in rooms, with routing, commands and the console. */
 export class Hub {
-  readonly #opts: HubOptions;
-  readonly #store: ChatStore;
+  /** Every connection, named or not. */
   readonly #clients = new Set<Client>();
-  readonly #names = new Directory();
   readonly #rooms: Rooms;
-  readonly #moderation: Moderation;
-  /** Most connections open since memory was last reclaimed. */
-  #connectionPeak = 0;
-  readonly #reclaimer = new Reclaimer(undefined, (before, after) => {
-    const mib = (n: number) => (n / 1048576).toFixed(1);
-    this.#log(
-      `memory reclaimed: heap ${mib(before.heapUsed)} -> ${mib(after.heapUsed)} MiB, ` +
-        `RSS ${mib(before.rss)} -> ${mib(after.rss)} MiB`,
-    );
-  });
-  readonly #out: Delivery;
   readonly #ops: Operators;
-  readonly #prompts: PromptMachine;
-  readonly #flood: Flood;
-  readonly #messages: Messages;
-  readonly #naming: Naming;
-  readonly #handlers: Handlers;
+  readonly #input: Input;
+  readonly #console: ServerConsole;
+  readonly #connections: Connections;
+  readonly #reclaimer: Reclaimer;
 
   constructor(options: HubOptions) {
-    this.#opts = options;
     const limits = options.limits;
-    this.#store = options.store ?? new MemoryStore(options.limits.historyLines, options.limits);
-    this.#moderation = new Moderation(this.#store);
-    this.#out = new Delivery(limits.announceUpTo, this.#names.byKey);
-    this.#rooms = new Rooms(
-      this.#store,
+    const log = (line: string) => options.log?.(line);
+    const storeFailed = (what: string, err: unknown) =>
+      log(`store failed ${what}: ${describe(err)}`);
+    const store = options.store ?? new MemoryStore(limits.historyLines, limits);
+    const clients = this.#clients;
+    const names = new Directory();
+    const moderation = new Moderation(store);
+    const hooks = new Hooks({ hooks: options.hooks, log });
+    const reclaimer = this.#reclaimer = new Reclaimer(undefined, (before, after) => {
+      const mib = (n: number) => (n / 1048576).toFixed(1);
+      log(
+        `memory reclaimed: heap ${mib(before.heapUsed)} -> ${mib(after.heapUsed)} MiB, ` +
+          `RSS ${mib(before.rss)} -> ${mib(after.rss)} MiB`,
+      );
+    });
+    const reclaim = () => reclaimer.schedule();
+    const out = new Delivery(limits.announceUpTo, names.byKey);
+    const failures = new Failures({ out, log, who });
+    const notStored = (client: Client, err: unknown) => failures.notStored(client, err);
+    const rooms = this.#rooms = new Rooms(store, limits, storeFailed, reclaim);
+    const ops = this.#ops = new Operators({
       limits,
-      (what, err) => this.#log(`store failed ${what}: ${describe(err)}`),
-      () => this.#reclaimer.schedule(),
-    );
-    this.#ops = new Operators({
-      limits,
-      clients: this.#clients,
-      names: this.#names,
-      rooms: this.#rooms,
-      moderation: this.#moderation,
-      out: this.#out,
-      log: (line) => this.#log(line),
-      storeFailed: (err) => this.#log(`store failed: ${describe(err)}`),
-      kick: (name, reason, by) => this.kick(name, reason, by),
-      disconnect: (client, reason) => this.disconnect(client, reason),
+      clients,
+      names,
+      rooms,
+      moderation,
+      out,
+      log,
+      storeFailed: (err) => log(`store failed: ${describe(err)}`),
+      kick: (name, reason, by) => connections.kick(name, reason, by),
+      disconnect: (client, reason) => connections.disconnect(client, reason),
     }, options.motd);
-    this.#flood = new Flood({
+    const flood = new Flood({
       limits,
-      out: this.#out,
-      log: (line) => this.#log(line),
-      who: (client) => this.#who(client),
-      disconnect: (client, reason) => this.disconnect(client, reason),
+      out,
+      log,
+      who,
+      disconnect: (client, reason) => connections.disconnect(client, reason),
     });
-    this.#messages = new Messages({
+    const messages = new Messages({
       limits,
-      names: this.#names,
-      rooms: this.#rooms,
-      out: this.#out,
+      names,
+      rooms,
+      out,
       hidePrivateText: options.hidePrivateText,
-      log: (line) => this.#log(line),
-      silenced: (client, outcome) => this.#ops.silenced(client, outcome),
-      rewrite: (info) => this.#hook("message", info),
-      notStored: (client, err) => this.#notStored(client, err),
+      log,
+      silenced: (client, outcome) => ops.silenced(client, outcome),
+      rewrite: (info) => hooks.call("message", info),
+      notStored,
     });
-    this.#prompts = new PromptMachine({
+    const prompts = new PromptMachine({
       limits,
-      out: this.#out,
+      out,
       password: options.password,
-      log: (line) => this.#log(line),
-      logError: (what, err) => this.#log(`${what}: ${describe(err)}`),
-      who: (client) => this.#who(client),
-      reclaim: () => this.#reclaimer.schedule(),
-      handle: (client, line) => this.#handle(client, line),
-      command: (client, cmd) => this.#command(client, cmd),
-      rename: (client, name, password) => this.#naming.rename(client, name, password),
-      back: (client) => this.#naming.back(client),
-      admitted: (client) => this.#admitted(client),
-      disconnect: (client, reason) => this.disconnect(client, reason),
-      failed: (client, err, what) => this.#failed(client, err, what),
+      log,
+      logError: (what, err) => log(`${what}: ${describe(err)}`),
+      who,
+      reclaim,
+      handle: (client, line) => input.handle(client, line),
+      command: (client, cmd) => input.command(client, cmd),
+      rename: (client, name, password) => naming.rename(client, name, password),
+      back: (client) => naming.back(client),
+      admitted: (client) => connections.admitted(client),
+      disconnect: (client, reason) => connections.disconnect(client, reason),
+      failed: (client, err, what) => failures.failed(client, err, what),
     });
-    this.#naming = new Naming({
+    const naming: Naming = new Naming({
       limits,
-      names: this.#names,
-      rooms: this.#rooms,
-      moderation: this.#moderation,
-      accounts: this.#store,
-      out: this.#out,
-      prompts: this.#prompts,
-      motd: () => this.#ops.motd,
-      log: (line) => this.#log(line),
-      storeFailed: (what, err) => this.#log(`store failed ${what}: ${describe(err)}`),
-      joined: (info) => this.#hook("join", info),
-      renamed: (info) => this.#hook("rename", info),
+      names,
+      rooms,
+      moderation,
+      accounts: store,
+      out,
+      prompts,
+      motd: () => ops.motd,
+      log,
+      storeFailed,
+      joined: (info) => hooks.call("join", info),
+      renamed: (info) => hooks.call("rename", info),
     });
-    this.#handlers = handlers({
+    const connections: Connections = this.#connections = new Connections({
       limits,
-      clients: this.#clients,
-      names: this.#names,
-      rooms: this.#rooms,
-      store: this.#store,
-      out: this.#out,
-      ops: this.#ops,
-      flood: this.#flood,
-      messages: this.#messages,
-      naming: this.#naming,
-      prompts: this.#prompts,
-      opPassword: options.opPassword,
-      log: (line) => this.#log(line),
-      notStored: (client, err) => this.#notStored(client, err),
-      disconnect: (client, reason) => this.disconnect(client, reason),
+      version: options.version,
+      clients,
+      names,
+      rooms,
+      out,
+      flood,
+      prompts,
+      naming,
+      password: options.password !== undefined,
+      autoName: options.autoName ?? false,
+      log,
+      who,
+      reclaim,
+      connected: (info) => hooks.call("connect", info),
+      left: (info) => hooks.call("leave", info),
+      disconnected: (info) => hooks.call("disconnect", info),
+    });
+    const input = this.#input = new Input({
+      limits,
+      names,
+      rooms,
+      out,
+      flood,
+      prompts,
+      messages,
+      naming,
+      handlers: handlers({
+        limits,
+        clients,
+        names,
+        rooms,
+        store,
+        out,
+        ops,
+        flood,
+        messages,
+        naming,
+        prompts,
+        opPassword: options.opPassword,
+        log,
+        notStored,
+        disconnect: (client, reason) => connections.disconnect(client, reason),
+      }),
+      log,
+      who,
+      commanded: (info) => hooks.call("command", info),
+      failed: (client, err, what) => failures.failed(client, err, what),
+    });
+    this.#console = new ServerConsole({
+      names,
+      online: () => connections.names,
+      ops,
+      out,
+      log,
     });
   }
 
   /** Names online, in the order they connected (a rename keeps the place). */
   get names(): string[] {
-    const names: string[] = [];
-    for (const c of this.#clients) if (c.name !== undefined) names.push(c.name);
-    return names;
+    return this.#connections.names;
   }
 
   /** Connections open, named or not. */
@@ -211,26 +211,7 @@ export class Hub {
 
   /** Registers a new connection: greets it and asks for a name (or gives one). */
   connect(peer: Peer, now = Date.now()): Client {
-    const client = new Client(peer, this.#opts.limits, now);
-    this.#clients.add(client);
-    this.#connectionPeak = Math.max(this.#connectionPeak, this.#clients.size);
-    this.#log(`connect ${peer.address} (${this.#clients.size} connections)`);
-    this.#hook("connect", { address: peer.address });
-    this.#out.send(client, {
-      type: "welcome",
-      ts: Date.now(),
-      server: "linechat",
-      version: this.#opts.version,
-      text: `welcome to linechat ${this.#opts.version} (${this.#names.size} online)`,
-      ...this.#flood.pace,
-    });
-    if (this.#opts.password !== undefined) {
-      client.prompt = { for: "password", about: "server" };
-      this.#prompts.askPassword(client);
-    } else {
-      this.#admitted(client);
-    }
-    return client;
+    return this.#connections.connect(peer, now);
   }
 
   /**
@@ -241,84 +222,25 @@ export class Hub {
     return this.#ops.bannedAddress(ip, now);
   }
 
-  /** A client is in (no password needed, or it gave it): it gets a name or is asked for one. */
-  #admitted(client: Client): void {
-    if (this.#opts.autoName) {
-      client.prompt = { for: "ready" };
-      this.#naming.join(client, this.#names.freeGuestName(), true);
-    } else {
-      client.prompt = { for: "name" };
-      this.#prompts.askName(client);
-    }
-  }
-
   /** Handles one input line from a client. Never throws. */
   input(client: Client, line: string, now = Date.now()): void {
-    if (client.closing || !this.#flood.admit(client, now)) return;
-    this.#handle(client, line);
-  }
-
-  /** Handles an admitted line, or holds it while a password is being checked. */
-  #handle(client: Client, line: string): void {
-    if (hold(client, line)) return;
-    try {
-      this.#input(client, sanitize(line));
-    } catch (err) {
-      this.#failed(client, err, "that line");
-    }
+    this.#input.line(client, line, now);
   }
 
   /** Tells a client its line was longer than the limit and was discarded. */
   overlong(client: Client, now = Date.now()): void {
-    if (client.closing || !this.#flood.admit(client, now)) return;
-    this.#out.error(
-      client,
-      "line-too-long",
-      `line too long (limit ${this.#opts.limits.maxLineBytes} bytes); it was discarded`,
-    );
+    this.#input.overlong(client, now);
   }
 
   /** Forgets a connection that has closed; others see it leave. Safe to call twice. */
   disconnect(client: Client, reason?: string): void {
-    if (!this.#clients.delete(client)) return;
-    client.closing = true;
-    clearTimeout(client.timer);
-    if (
-      this.#connectionPeak >= RECLAIM_AFTER_CONNECTIONS &&
-      this.#clients.size <= this.#connectionPeak / 2
-    ) {
-      // A burst of connections is over: give its memory back once things settle.
-      this.#connectionPeak = this.#clients.size;
-      this.#reclaimer.schedule();
-    }
-    const name = client.name;
-    if (name !== undefined) {
-      this.#names.remove(name);
-      const count = this.#names.size;
-      this.#log(`leave ${name}${reason ? ` (${reason})` : ""} (${count} online)`);
-      // One notice for each who shared a room with it, however many rooms they shared.
-      this.#out.quitNotice(client, {
-        type: "quit",
-        ts: Date.now(),
-        name,
-        count,
-        ...(reason ? { reason } : {}),
-      });
-      for (const room of [...client.rooms]) this.#rooms.leave(client, room);
-      this.#hook("leave", { name, reason });
-    }
-    this.#log(
-      `disconnect ${client.peer.address}${
-        reason ? ` (${reason})` : ""
-      } (${this.#clients.size} connections)`,
-    );
-    this.#hook("disconnect", { address: client.peer.address, name, reason });
+    this.#connections.disconnect(client, reason);
   }
 
   /** Tells every client the server is going away and closes them. */
   shutdown(reason = "server shutting down"): void {
     this.#reclaimer.close();
-    for (const client of this.#clients) this.#out.bye(client, reason);
+    this.#connections.shutdown(reason);
   }
 
   /**
@@ -327,82 +249,17 @@ export class Hub {
    * `/quit` or `exit` returns `"stop"`; anything else goes to everyone.
    */
   console(line: string): "stop" | undefined {
-    try {
-      return this.#console(line);
-    } catch (err) {
-      this.#log(`console: that failed: ${isStoreError(err) ? storeErrorText(err) : describe(err)}`);
-      return undefined;
-    }
-  }
-
-  #console(line: string): "stop" | undefined {
-    const input = parseInput(sanitize(line));
-    switch (input.kind) {
-      case "empty":
-        return;
-      case "error":
-        this.#log(`console: ${input.message}`);
-        return;
-      case "text":
-        this.#announce(input.text);
-        return;
-    }
-    const cmd = input.command;
-    const server: Actor = { name: "the server" };
-    switch (cmd.name) {
-      case "disconnect":
-        return "stop";
-      case "users":
-        this.#log(`console: ${this.#names.size} online: ${this.names.join(", ")}`);
-        return;
-      case "sendall":
-        if (cmd.text) this.#announce(cmd.text);
-        return;
-      case "motd":
-        if (cmd.text) this.#ops.setMotd(server, cmd.text);
-        else this.#log(`console: motd: ${(this.#ops.motd ?? ["(none)"]).join(" / ")}`);
-        return;
-      case "help":
-        this.#log(
-          "console: /users, /kick NAME [REASON], /ban NAME|IP|CIDR [DURATION] [REASON], " +
-            "/unban, /banned, /mute NAME|IP|CIDR [DURATION] [REASON], /unmute, " +
-            "/purge #ROOM [history|topic], /motd [TEXT], /quit or exit; other lines go to everyone",
-        );
-        return;
-      case "purge":
-        this.#ops.purge(server, cmd);
-        return;
-      case "kick":
-      case "ban":
-      case "unban":
-      case "banned":
-      case "mute":
-      case "unmute":
-        this.#ops.command(server, cmd);
-        return;
-      default:
-        this.#log(`console: /${cmd.name} is not available on the console`);
-    }
+    return this.#console.line(line);
   }
 
   /** Disconnects the named user with a reason; false when nobody has that name. */
   kick(name: string, reason?: string, by = "the server"): boolean {
-    const target = this.#names.get(name);
-    if (!target) return false;
-    const clean = reason ? sanitizeLabel(reason) : "";
-    this.#log(`kick ${target.name} by ${by}${clean ? ` (${clean})` : ""}`);
-    this.#out.bye(target, `kicked by ${by}${clean ? `: ${clean}` : ""}`);
-    this.disconnect(target, "kicked");
-    return true;
+    return this.#connections.kick(name, reason, by);
   }
 
   /** Drops stored history past its retention (bounded work); a store error is logged. */
   prune(now = Date.now()): void {
-    try {
-      this.#store.prune(now);
-    } catch (err) {
-      this.#log(`store failed pruning history: ${describe(err)}`);
-    }
+    this.#rooms.prune(now);
   }
 
   /**
@@ -410,209 +267,6 @@ export class Hub {
    * within `idleTimeoutMs`. The server calls it on a timer.
    */
   sweep(now = Date.now()): void {
-    const { nameTimeoutMs, idleTimeoutMs } = this.#opts.limits;
-    for (const client of this.#clients) {
-      if (client.closing) continue;
-      if (
-        nameTimeoutMs > 0 && client.name === undefined && now - client.connectedAt >= nameTimeoutMs
-      ) {
-        this.#log(`timeout ${client.peer.address}: no name chosen`);
-        this.#out.bye(client, `no name chosen within ${seconds(nameTimeoutMs)}`);
-        this.disconnect(client, "no name chosen");
-      } else if (idleTimeoutMs > 0 && now - client.lastInput >= idleTimeoutMs) {
-        this.#log(`timeout ${this.#who(client)}: idle`);
-        this.#out.bye(client, `idle for ${seconds(idleTimeoutMs)}`);
-        this.disconnect(client, "idle");
-      }
-    }
+    this.#connections.sweep(now);
   }
-
-  // --- input ---------------------------------------------------------------------
-
-  #input(client: Client, line: string): void {
-    if (client.mode === "json" && line.trimStart().startsWith("{")) {
-      this.#request(client, line);
-      return;
-    }
-    this.#prompts.answering(client, undefined, () => this.#line(client, line));
-  }
-
-  /**
-   * A JSON request: a command whose text is never parsed, with the same checks as the line
-   * it stands for (prompts, mutes, operators, flood).
-   */
-  #request(client: Client, line: string): void {
-    const request = parseRequest(line, sanitize);
-    this.#prompts.answering(client, request.id, () => {
-      if (request.kind === "error") {
-        this.#out.error(client, request.code, request.message);
-        return;
-      }
-      client.pending = undefined;
-      const cmd = request.command;
-      const prompt = client.prompt;
-      if (prompt.for === "password") {
-        this.#prompts.promptCommand(client, prompt, cmd);
-      } else if (cmd.name === "sendall" && looksLikeSecret(client, cmd.text!)) {
-        this.#out.error(
-          client,
-          "looks-like-password",
-          "that looks like a password; it was not sent",
-        );
-      } else if (request.room === undefined || client.name === undefined) {
-        this.#command(client, cmd);
-      } else {
-        // `say` or `me` in a room the client is in, without switching to it.
-        const room = this.#rooms.of(client, request.room);
-        if (room) this.#command(client, cmd, room);
-        else {
-          this.#out.error(client, "not-in-room", `you are not in ${request.room}; join it first`);
-        }
-      }
-    });
-  }
-
-  /** A plain line (not a JSON request): a command, a message, a name or a password. */
-  #line(client: Client, line: string): void {
-    if (client.prompt.for === "password") {
-      this.#prompts.atPasswordPrompt(client, client.prompt, line);
-      return;
-    }
-    // Before a name, a plain line is the name: no `USER:TEXT` form yet.
-    const named = client.name !== undefined;
-    const input = parseInput(line, {
-      isUser: named ? (n) => this.#names.has(n) : undefined,
-    });
-    if (input.kind === "text" && looksLikeSecret(client, input.text)) {
-      // A password typed again after it was taken (or typed here before): never sent.
-      client.pending = undefined;
-      this.#out.error(client, "looks-like-password", "that looks like a password; it was not sent");
-      if (client.name === undefined) this.#prompts.askName(client);
-      return;
-    }
-    if (client.pending && (input.kind === "text" || input.kind === "empty")) {
-      const pending = client.pending;
-      client.pending = undefined;
-      if (input.kind === "empty") {
-        this.#out.system(client, "nothing sent");
-      } else {
-        this.#messages.deliver(client, pending, input.text);
-      }
-      return;
-    }
-    client.pending = undefined;
-    switch (input.kind) {
-      case "empty":
-        return;
-      case "error":
-        this.#out.error(
-          client,
-          input.code ?? (input.usage ? "usage" : "unknown-command"),
-          input.message,
-        );
-        return;
-      case "text":
-        if (client.name === undefined) {
-          this.#naming.rename(client, input.text);
-        } else {
-          this.#messages.deliver(client, { kind: "public" }, input.text);
-        }
-        return;
-      case "command":
-        this.#command(client, input.command);
-    }
-  }
-
-  // --- passwords -------------------------------------------------------------------
-
-  /** Runs a command; `room` is the room a JSON `say` or `me` named. */
-  #command(client: Client, cmd: Command, room?: Room): void {
-    this.#log(`command ${this.#who(client)}: /${cmd.name}`);
-    const shown = "password" in cmd && cmd.password !== undefined
-      ? { ...cmd, password: "(hidden)" } as Command
-      : cmd;
-    this.#hook("command", { name: client.name, address: client.peer.address, command: shown });
-    if (isOperatorCommand(cmd.name) && !client.operator) {
-      this.#out.error(client, "not-allowed", `not allowed: /${cmd.name} is for operators`);
-      return;
-    }
-    if (client.name === undefined && !worksBeforeName(cmd.name)) {
-      this.#out.error(client, "no-name", "choose a name first (type a name, or /nick NAME)");
-      this.#prompts.askName(client);
-      return;
-    }
-    (this.#handlers[cmd.name] as Handler<CommandName>)(client, cmd, room);
-  }
-
-  // --- messages --------------------------------------------------------------------
-
-  #notStored(client: Client, err: unknown): void {
-    this.#log(`store failed: ${describe(err)}`);
-    this.#out.error(
-      client,
-      "not-stored",
-      `the server could not store that (${storeErrorText(err)}); it was not sent`,
-    );
-  }
-
-  /**
-   * Something failed while handling `what` for a client: a store error (the data file busy,
-   * the disk full) or a bug. Either way a log line and a reply to that client; nobody else
-   * notices and the server goes on.
-   */
-  #failed(client: Client, err: unknown, what: string): void {
-    if (isStoreError(err)) {
-      this.#log(`store failed for ${this.#who(client)}: ${describe(err)}`);
-      this.#out.error(
-        client,
-        "not-stored",
-        `the server could not do ${what}: ${storeErrorText(err)}; try again later`,
-      );
-    } else {
-      this.#log(`error for ${this.#who(client)}: ${describe(err)}`);
-      this.#out.error(client, "internal", `the server could not handle ${what}`);
-    }
-  }
-
-  #announce(text: string): void {
-    this.#log(`announce: ${text}`);
-    this.#out.broadcast({ type: "announce", ts: Date.now(), from: "server", text });
-  }
-
-  // --- output ----------------------------------------------------------------------
-
-  // --- log and hooks ---------------------------------------------------------------
-
-  #who(client: Client): string {
-    return client.name ?? client.peer.address;
-  }
-
-  #log(line: string): void {
-    this.#opts.log?.(line);
-  }
-
-  #hook<K extends keyof ChatHooks>(
-    name: K,
-    info: Parameters<NonNullable<ChatHooks[K]>>[0],
-  ): ReturnType<NonNullable<ChatHooks[K]>> | undefined {
-    const fn = this.#opts.hooks?.[name] as
-      | ((i: typeof info) => ReturnType<NonNullable<ChatHooks[K]>>)
-      | undefined;
-    if (!fn) return undefined;
-    try {
-      return fn(info);
-    } catch (err) {
-      this.#log(`error in ${name} hook: ${describe(err)}`);
-      return undefined;
-    }
-  }
-}
-
-function seconds(ms: number): string {
-  return `${ms / 1000} s`;
-}
-
-/** A one-line description of a thrown value. */
-export function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -1,6 +1,6 @@
 // The hub's state for one connection (Client) and what it needs of the connection (Peer):
 // its name, rooms, mode, prompt, flood buckets and the bookkeeping the other parts keep on it.
-// It holds data only; the parts in lib/server/hub/ and the Hub act on it, and session.ts owns the socket.
+// It holds data only; the parts in lib/server/hub/ act on it, and session.ts owns the socket.
 
 import type { OutputMode } from "../../protocol/events.ts";
 import type { RequestId } from "../../protocol/commands.ts";
@@ -86,4 +86,9 @@ export class Client {
       ? new TokenBucket(limits.ratePerSecond, limits.burst, now)
       : undefined;
   }
+}
+
+/** How the log names a client: its name, or its address before it has one. */
+export function who(client: Client): string {
+  return client.name ?? client.peer.address;
 }

@@ -1,6 +1,6 @@
 // Flood control: each client's lines pass a token bucket; past it they are dropped with a
 // notice saying how many, and a client that keeps flooding is disconnected. Commands others
-// see cost more. The buckets live on Client; replying and disconnecting are the hub's.
+// see cost more. The buckets live on Client; closing a connection is connections.ts's.
 
 import type { Client } from "./client.ts";
 import { type Limits } from "../limits.ts";

@@ -1,5 +1,5 @@
 // The per-command handlers: what each chat command a client runs does, over the hub's parts.
-// Parsing, the operator check and the name-first check are the hub's (before dispatch);
+// Parsing, the operator check and the name-first check are input.ts's (before dispatch);
 // operator commands are operators.ts's, messages messages.ts's, naming naming.ts's.
 
 import type { Client } from "./client.ts";

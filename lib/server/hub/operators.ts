@@ -1,6 +1,6 @@
 // Operator commands and moderation, for clients and the console alike: kick, ban, unban,
 // banned, mute, unmute, purge and setting the motd, and whether a mute keeps a client quiet.
-// Who may run them is the hub's (commands.ts marks them); bans and mutes are kept by moderation.ts.
+// Who may run them is input.ts's check (commands.ts marks them); moderation.ts keeps bans, mutes.
 
 import type { Client } from "./client.ts";
 import type { CommandOf } from "../../protocol/commands.ts";

@@ -1,7 +1,7 @@
 // The name and password prompts: what a client's next plain line is, what a password prompt
 // says and which commands work at it, lines held while a password is checked, digests of
 // secrets typed, the throttle on wrong guesses, the bound on password hashes running, and
-// PromptMachine, which drives them. Naming a client and running commands are the hub's.
+// PromptMachine, which drives them. Naming a client is naming.ts's, running commands input.ts's.
 
 import type { Client } from "./client.ts";
 import { type Command, parseInput, type RequestId } from "../../protocol/commands.ts";

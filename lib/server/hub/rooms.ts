@@ -178,6 +178,15 @@ export class Rooms {
     return { room, hadTopic };
   }
 
+  /** Drops stored history past its retention (bounded work); a store failure is only logged. */
+  prune(now: number): void {
+    try {
+      this.#store.prune(now);
+    } catch (err) {
+      this.#storeFailed("pruning history", err);
+    }
+  }
+
   /**
    * What to replay to `client` joining `room`: the newest history lines it has not seen
    * (lines it saw before leaving are not sent again), without senders it ignores, whose
