@@ -21,6 +21,8 @@ import { sanitize } from "./lib/protocol/sanitize.ts";
 import { ChatServer } from "./lib/server/server.ts";
 import { DataFileError } from "./lib/server/store.ts";
 import { VERSION } from "./lib/protocol/version.ts";
+import { WebPortError } from "./lib/server/web/door.ts";
+import { normaliseOrigin } from "./lib/server/web/origin.ts";
 
 /** Flags that set a limit: the flag, its value's name, the limit, its unit and help. */
 const LIMIT_FLAGS: ({
@@ -245,6 +247,10 @@ options:
   --tls-cert FILE --tls-key FILE
                                serve TLS with this certificate and key (PEM)
   --tls-port PORT              serve TLS on this port, plain TCP staying on --port
+  --web-port PORT              serve the web client (a page and its WebSocket) on this port;
+                               https and wss with --tls-cert/--tls-key; 0 picks a free one
+  --web-origin ORIGIN          also let pages from ORIGIN (https://host[:port]) connect to
+                               the web door; may be repeated (default: only its own page)
   --log-private on|off         log the text of private and group messages (default on);
                                off logs only who wrote to whom
 ${limitHelp()}
@@ -298,6 +304,23 @@ async function exit(code: number): Promise<void> {
   Deno.exit(code);
 }
 
+/** The web door's settings from the flags; --web-origin needs --web-port. */
+function readWeb(
+  port: string | undefined,
+  origins: string[] | undefined,
+): { port: number; origins: string[] } | undefined {
+  if (port === undefined) {
+    if (origins !== undefined) throw new UsageError("--web-origin needs --web-port");
+    return undefined;
+  }
+  try {
+    return { port: parsePort(port), origins: (origins ?? []).map(normaliseOrigin) };
+  } catch (err) {
+    if (err instanceof TypeError) throw new UsageError(`invalid --web-origin: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Reads operator lines from stdin (a terminal or a pipe) until it ends. */
 async function readConsole(server: ChatServer, stop: () => void): Promise<void> {
   const framer = new LineFramer(server.limits.maxLineBytes, {
@@ -325,6 +348,8 @@ function main(args: string[]): void {
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
     "tls-port": { type: "string" },
+    "web-port": { type: "string" },
+    "web-origin": { type: "string", multiple: true },
     "log-private": { type: "string", default: "on" },
     help: { type: "boolean", default: false },
     version: { type: "boolean", default: false },
@@ -361,6 +386,7 @@ function main(args: string[]): void {
     if (value === "") throw new UsageError(`--${flag} cannot be empty`);
   }
   const tls = readTls(values["tls-cert"], values["tls-key"], values["tls-port"]);
+  const web = readWeb(values["web-port"], values["web-origin"]);
   const logPrivate = values["log-private"];
   if (logPrivate !== "on" && logPrivate !== "off") {
     throw new UsageError(`invalid --log-private "${logPrivate}": use on or off`);
@@ -380,9 +406,11 @@ function main(args: string[]): void {
       opPassword,
       hidePrivateText: logPrivate === "off",
       tls,
+      web,
     });
   } catch (err) {
     if (err instanceof DataFileError) die("chat-server", `--data ${values.data} ${err.reason}`);
+    if (err instanceof WebPortError) die("chat-server", `--web-port: ${err.message}`);
     if (err instanceof Deno.errors.AddrInUse) die("chat-server", `port ${port} is already in use`);
     if (err instanceof Deno.errors.PermissionDenied) {
       die("chat-server", `not allowed to listen on ${host}:${port}`);
@@ -397,6 +425,7 @@ function main(args: string[]): void {
     : server.addr.hostname;
   console.log(`listening on ${shown}:${server.addr.port}`);
   if (server.tlsAddr) console.log(`tls on ${shown}:${server.tlsAddr.port}`);
+  if (server.webAddr) console.log(`web on ${shown}:${server.webAddr.port}`);
 
   const stop = twoStageStop(() => server.shutdown(), exit, log);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -6,7 +6,7 @@ import { renderText, type ServerEvent } from "../protocol/events.ts";
 import type { Line, Span, Style } from "../protocol/ansi.ts";
 
 /** Foreground colours names are drawn in: readable on dark and light backgrounds. */
-const NAME_COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96] as const;
+export const NAME_COLOURS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96] as const;
 
 /** The looks of each kind of line. */
 export const STYLES = {
@@ -32,7 +32,8 @@ export function nameColour(name: string): number {
   return NAME_COLOURS[h % NAME_COLOURS.length];
 }
 
-function escapeRegExp(s: string): string {
+/** `s` with every character a regular expression treats specially escaped. */
+export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
 }
 

@@ -3,6 +3,7 @@
 // takes bytes; session.ts does the rest.
 
 import type { Limits } from "./limits.ts";
+import type { OutputMode } from "../protocol/events.ts";
 import { Moderation } from "./moderation.ts";
 import { Reclaimer } from "./reclaim.ts";
 import { type ChatStore, MemoryStore } from "./store.ts";
@@ -209,9 +210,12 @@ export class Hub {
     return this.#clients.size;
   }
 
-  /** Registers a new connection: greets it and asks for a name (or gives one). */
-  connect(peer: Peer, now = Date.now()): Client {
-    return this.#connections.connect(peer, now);
+  /**
+   * Registers a new connection: greets it and asks for a name (or gives one), in `mode` from
+   * the first event (the web door's connections speak JSON from the start).
+   */
+  connect(peer: Peer, now = Date.now(), mode: OutputMode = "text"): Client {
+    return this.#connections.connect(peer, now, mode);
   }
 
   /**

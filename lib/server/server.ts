@@ -12,6 +12,7 @@ import { addressText, Session, type SessionOptions, type Transport } from "./ses
 import { type ChatStore, SqliteStore } from "./store.ts";
 import { tlsContext, TlsTransport } from "./tls_transport.ts";
 import { VERSION } from "../protocol/version.ts";
+import { WebDoor } from "./web/door.ts";
 
 /** The first pause after a failed accept; it doubles on each failure in a row. */
 const ACCEPT_BACKOFF_MIN_MS = 10;
@@ -49,6 +50,11 @@ export interface ChatServerOptions {
    * is TLS; with it, plain TCP stays on `port` above and TLS is served on this one too.
    */
   tls?: { cert: string; key: string; port?: number };
+  /**
+   * Serve the web page and its WebSocket on this port (https and wss with `tls`), on the same
+   * host; `origins` are the pages elsewhere allowed to connect, besides the server's own.
+   */
+  web?: { port: number; origins?: string[] };
 }
 
 /**
@@ -65,11 +71,14 @@ export class ChatServer implements AsyncDisposable {
   readonly addr: Deno.NetAddr;
   /** Where TLS is served, when it is (the same as `addr` when TLS is the only port). */
   readonly tlsAddr: Deno.NetAddr | undefined;
+  /** Where the web door listens, when there is one. */
+  readonly webAddr: Deno.NetAddr | undefined;
   /** The limits in force. */
   readonly limits: Readonly<Limits>;
   /** Each listener, with the TLS context its connections are served with (if any). */
   readonly #listeners: { listener: Deno.Listener; tls: SecureContext | undefined }[];
   readonly #hub: Hub;
+  readonly #web: WebDoor | undefined;
   readonly #log: (line: string) => void;
   readonly #sessions = new Set<Promise<void>>();
   /** Sockets open, from accept to close, for `maxClients`. */
@@ -124,6 +133,19 @@ export class ChatServer implements AsyncDisposable {
       opPassword: options.opPassword,
       hidePrivateText: options.hidePrivateText,
     });
+    this.#web = options.web && new WebDoor({
+      hostname: options.hostname ?? "0.0.0.0",
+      port: options.web.port,
+      tls: options.tls && { cert: options.tls.cert, key: options.tls.key },
+      origins: options.web.origins ?? [],
+      hub: this.#hub,
+      limits: this.limits,
+      log: this.#log,
+      admit: (ip) => this.#admit(ip),
+      release: (source) => this.#release(source),
+      track: (task) => this.#track(task),
+    });
+    this.webAddr = this.#web?.addr;
     this.#accepting = Promise.all(
       this.#listeners.map(({ listener, tls }) => this.#acceptLoop(listener, tls)),
     );
@@ -217,12 +239,14 @@ export class ChatServer implements AsyncDisposable {
         // Already closed.
       }
     }
+    this.#web?.stop();
     for (const wake of this.#pauses) wake();
     await this.#accepting;
     this.#acceptFailures.flush();
     for (const tls of this.#handshaking) tls.close();
     this.#hub.shutdown(reason);
     await Promise.all(this.#sessions);
+    await this.#web?.shutdown();
     this.#store?.close();
   }
 
@@ -283,10 +307,21 @@ export class ChatServer implements AsyncDisposable {
     return undefined;
   }
 
+  /**
+   * Counts a new socket from `ip` as open (until its task releases it); why it is refused, if
+   * it is. TCP, TLS and the web door share the count.
+   */
+  #admit(ip: string): { source: string; refusal?: string } {
+    const source = sourceKey(ip);
+    const refusal = this.#refusal(ip, source);
+    this.#sockets++;
+    this.#perIp.set(source, (this.#perIp.get(source) ?? 0) + 1);
+    return { source, refusal };
+  }
+
   /** Counts a new socket as open (until its task releases it) and serves or refuses it. */
   #serve(conn: Deno.Conn, tls: SecureContext | undefined): void {
     const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
-    const source = sourceKey(ip);
     try {
       const tcp = conn as Deno.TcpConn;
       tcp.setNoDelay(true);
@@ -294,9 +329,7 @@ export class ChatServer implements AsyncDisposable {
     } catch {
       // Reset already: the first read says so.
     }
-    const refusal = this.#refusal(ip, source);
-    this.#sockets++;
-    this.#perIp.set(source, (this.#perIp.get(source) ?? 0) + 1);
+    const { source, refusal } = this.#admit(ip);
     if (refusal) {
       this.#log(`refused ${ip}: ${refusal}`);
       this.#track(this.#refuse(conn, tls, source, refusal));

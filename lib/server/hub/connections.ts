@@ -4,6 +4,7 @@
 // The socket behind each is session.ts's; naming and prompts are naming.ts's and prompts.ts's.
 
 import { Client, type Peer } from "./client.ts";
+import type { OutputMode } from "../../protocol/events.ts";
 import type { Limits } from "../limits.ts";
 import { sanitizeLabel } from "../../protocol/sanitize.ts";
 import type { Delivery } from "./delivery.ts";
@@ -63,10 +64,14 @@ export class Connections {
     return names;
   }
 
-  /** Registers a new connection: greets it and asks for the password or a name (or gives one). */
-  connect(peer: Peer, now: number): Client {
+  /**
+   * Registers a new connection: greets it and asks for the password or a name (or gives one).
+   * A connection that speaks JSON from its first byte (the web door's) starts in `mode`.
+   */
+  connect(peer: Peer, now: number, mode: OutputMode = "text"): Client {
     const { clients, version } = this.#ctx;
     const client = new Client(peer, this.#ctx.limits, now);
+    client.mode = mode;
     clients.add(client);
     this.#peak = Math.max(this.#peak, clients.size);
     this.#ctx.log(`connect ${peer.address} (${clients.size} connections)`);
