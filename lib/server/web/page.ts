@@ -1,11 +1,13 @@
 // The chat page the web door serves: HTML, CSS and a script, shipped inside the program (text
 // imports, so `deno compile` embeds them; no build step, nothing from elsewhere). The script gets
-// chat-client's name colours and mention rule from lib/client/render.ts, as their source.
+// chat-client's name colours, mention rule, clock and reconnect delay, as their source.
 
 import html from "./page/index.html" with { type: "text" };
 import css from "./page/style.css" with { type: "text" };
 import app from "./page/app.js" with { type: "text" };
 import { clock, escapeRegExp, mentions, NAME_COLOURS, nameColour } from "../../client/render.ts";
+import { reconnectDelay } from "../../client/core.ts";
+import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "../../client/limits.ts";
 
 /** One file the page needs: its media type and body. */
 export interface Asset {
@@ -13,10 +15,13 @@ export interface Asset {
   body: string;
 }
 
-/** The script: the shared helpers (as their source), then the page's own code. */
+/** The script: chat-client's helpers (as their source), then the page's own code. */
 const script = `"use strict";
 (() => {
 const NAME_COLOURS = ${JSON.stringify(NAME_COLOURS)};
+const RECONNECT_MIN_MS = ${RECONNECT_MIN_MS};
+const RECONNECT_MAX_MS = ${RECONNECT_MAX_MS};
+${reconnectDelay}
 ${escapeRegExp}
 ${nameColour}
 ${mentions}
