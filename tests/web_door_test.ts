@@ -204,6 +204,15 @@ Deno.test("web door: an operator's /kick reaches a web user", async () => {
   await op.expect("alice left");
 });
 
+Deno.test("web door: an address banned at the console is refused at the web door too", async () => {
+  await using server = startServer({ web: { port: 0 } });
+  server.console("/ban 127.0.0.1 1h testing");
+  await using web = await WebClient.connect(webPort(server));
+  const bye = await web.expectEvent((e) => e.type === "bye");
+  assertStringIncludes((bye as { reason: string }).reason, "banned");
+  assertEquals((await web.closed).code, 1008);
+});
+
 Deno.test("web door: shutdown tells web users and closes their sockets", async () => {
   const server = startServer({ web: { port: 0 } });
   const web = await namedWeb(webPort(server), "alice");

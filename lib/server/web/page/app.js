@@ -613,6 +613,10 @@ ui.loginForm.onsubmit = (e) => {
 ui.sendForm.onsubmit = (e) => {
   e.preventDefault();
   const text = ui.input.value;
+  if (state.socket?.readyState !== WebSocket.OPEN || !state.me) {
+    showBanner("not connected: nothing was sent (it will reconnect)");
+    return;
+  }
   ui.input.value = "";
   if (state.prompt === "password") {
     sendLine(text);
