@@ -101,6 +101,15 @@ Deno.test("Connections.connect() greets a newcomer and asks for a name", () => {
   assert.deepEqual(log, ["connect 192.0.2.9:1 (1 connections)"]);
 });
 
+Deno.test("Connections.connect() in JSON mode greets in JSON from the first event (the web door)", () => {
+  const { connections } = setup();
+  const peer = new FakePeer("192.0.2.9:1");
+  const c = connections.connect(peer, 0, "json");
+  assert.equal(c.mode, "json");
+  assert.deepEqual(peer.lines, []);
+  assert.deepEqual(peer.events.map((e) => e.type), ["welcome"]);
+});
+
 Deno.test("Connections.connect() asks for the server's password first, when there is one", () => {
   const { connections, did } = setup({ password: true });
   const c = connections.connect(new FakePeer(), 0);

@@ -244,7 +244,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "page: a phone viewport shows one column; the rooms slide in from a button",
+  name:
+    "page: a phone viewport shows one column, the rooms slide in from a button; dark follows the system",
   ignore,
   fn: async () => {
     await using server = startServer({ web: { port: 0 } });
@@ -262,6 +263,10 @@ Deno.test({
     assert(await alice.locator("#side").isVisible());
     await convButton(alice, "#lobby").click();
     assert(!(await alice.locator("#side").isVisible()), "choosing a room closes the list");
+    const background = () => alice.evaluate("getComputedStyle(document.body).backgroundColor");
+    assertEquals(await background(), "rgb(255, 255, 255)");
+    await alice.emulateMedia({ colorScheme: "dark" });
+    assertEquals(await background(), "rgb(22, 24, 29)");
     assertClean(alice);
   },
 });
