@@ -117,7 +117,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "page: a private conversation with a telnet user, both ways",
+  name: "page: private and group conversations with telnet users, both ways",
   ignore,
   fn: async () => {
     await using server = startServer({ web: { port: 0 } });
@@ -136,6 +136,13 @@ Deno.test({
     await expectLine(alice, "agreed");
     await bob.send("in the room");
     await convButton(alice, "#lobby").locator(".unread").waitFor();
+    await using carol = await joinAs(server.addr.port, "carol");
+    await carol.send("/gm bob, alice the three of us");
+    await convButton(alice, "@bob, carol").click();
+    await expectLine(alice, "the three of us");
+    await say(alice, "a group reply");
+    await bob.expect(/group from alice .*a group reply/);
+    await carol.expect(/group from alice .*a group reply/);
     assertClean(alice);
   },
 });

@@ -75,6 +75,9 @@ function conv(key) {
   return c;
 }
 
+/** The conversation with these people: `@bob`, or for a group `@bob, carol` (sorted). */
+const groupKey = (names) => `@${[...names].sort((a, b) => a.localeCompare(b)).join(", ")}`;
+
 const sameName = (a, b) =>
   a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
@@ -155,7 +158,7 @@ function handle(e) {
     case "group": {
       const others = [e.from, ...e.to].filter((n) => !sameName(n, state.me));
       add(
-        conv(`@${others.join(", ")}`),
+        conv(groupKey(others)),
         { kind: "group", ts: e.ts, from: e.from, text: e.text },
         true,
       );
@@ -163,7 +166,7 @@ function handle(e) {
     }
     case "sent":
       add(
-        conv(`@${e.to.join(", ")}`),
+        conv(groupKey(e.to)),
         { kind: e.kind, ts: e.ts, from: state.me, text: e.text },
         false,
       );
@@ -629,6 +632,12 @@ ui.sendForm.onsubmit = (e) => {
     if (me && c.room) {
       request({ cmd: "me", room: c.key, text: me[2] });
       add(c, { kind: "action", ts: Date.now(), from: state.me, text: me[2] }, false);
+    } else if (/^\/proto\b/i.test(text)) {
+      add(
+        c,
+        { kind: "error", ts: Date.now(), text: "this page speaks JSON: /proto is not for it" },
+        false,
+      );
     } else if (/^\/(quit|exit|bye|disconnect)\b/i.test(text)) {
       state.quitting = true;
       sendLine(text);
@@ -641,6 +650,8 @@ ui.sendForm.onsubmit = (e) => {
   if (c.room) {
     request({ cmd: "say", room: c.key, text: body });
     add(c, { kind: "message", ts: Date.now(), from: state.me, text: body }, false);
+  } else if (c.key.includes(", ")) {
+    request({ cmd: "groupmessage", to: c.key.slice(1).split(", "), text: body });
   } else {
     request({ cmd: "pm", to: c.key.slice(1), text: body });
   }
