@@ -223,6 +223,40 @@ Deno.test({
 });
 
 Deno.test({
+  name: "page: a registered name's password is asked in a hidden field",
+  ignore,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await using server = startServer({
+        web: { port: 0 },
+        dataFile: `${dir}/chat.db`,
+        limits: { authDelayMs: 10, authMaxDelayMs: 20 },
+      });
+      {
+        await using bob = await joinAs(server.addr.port, "bob");
+        await bob.send("/register bobs-secret-77");
+        await bob.expect("bob is yours now");
+        await bob.send("/quit");
+        await bob.expectClosed();
+      }
+      await using browser = await launch();
+      const page = await openPage(browser, webPort(server));
+      await page.locator("#login-label", { hasText: "Your name" }).waitFor();
+      await login(page, "bob");
+      await page.locator("#login-label", { hasText: "password for bob" }).waitFor();
+      assertEquals(await page.locator("#login-input").getAttribute("type"), "password");
+      await login(page, "bobs-secret-77");
+      await page.locator("#chat").waitFor({ state: "visible" });
+      assertEquals(server.names, ["bob"]);
+      assertClean(page);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "page: reconnects after a server restart, says so, and takes back its name and rooms",
   ignore,
   fn: async () => {
