@@ -1,7 +1,7 @@
 // Every limit the server enforces, with its default, in one place.
 // Flags in server.ts override these; the hub and sessions only read a Limits object.
 
-import { DEFAULT_BURST, DEFAULT_RATE } from "../protocol/token_bucket.ts";
+import { DEFAULT_BURST, DEFAULT_NOTICE_COST, DEFAULT_RATE } from "../protocol/token_bucket.ts";
 
 /** The limits one server runs with. Durations are milliseconds; 0 turns a limit off. */
 export interface Limits {
@@ -98,7 +98,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRooms: 1000,
   maxRoomsPerUser: 20,
   maxIgnore: 100,
-  noticeCost: 5,
+  noticeCost: DEFAULT_NOTICE_COST,
 });
 
 /** Addresses, and secrets, whose wrong passwords are tracked at most (the oldest go first). */
