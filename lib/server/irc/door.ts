@@ -1,0 +1,914 @@
+// The IRC door: one IRC connection as a hub client in JSON mode. IRC lines from the client
+// become JSON requests for Hub.input; the hub's JSON events come back as IRC lines and
+// numerics. The chat (names, rooms, mutes, bans, passwords, flood) stays the hub's: the door
+// keeps only what IRC needs (registration, capabilities, the channels joined).
+
+import type { FramerSink } from "../../protocol/framing.ts";
+import { LOBBY, type ServerEvent } from "../../protocol/events.ts";
+import { sanitize } from "../../protocol/sanitize.ts";
+import { TokenBucket } from "../../protocol/token_bucket.ts";
+import type { Client, Hub, Peer } from "../hub.ts";
+import { ctcpAction, isCtcp, parseIrc } from "./parse.ts";
+import { IRC_LINE_BYTES, ircLine, splitBytes, timeTag, utf8Bytes } from "./render.ts";
+
+/** The IRCv3 capabilities the door offers. */
+export const CAPS = ["server-time", "echo-message", "multi-prefix"] as const;
+
+/** The host part every user's `nick!nick@host` shows: addresses are for operators only. */
+export const USER_HOST = "linechat";
+
+/** The longest topic an IRC client may set, so that its 332 still fits one line. */
+export const TOPIC_BYTES = 390;
+
+/** The most targets one PRIVMSG, JOIN, PART or NAMES may name. */
+export const MAX_TARGETS = 4;
+
+/** Requests whose answers may come late (a password being checked) that the door remembers. */
+const CONTEXTS_KEPT = 16;
+
+/** What the door needs to know of the server. */
+export interface DoorOptions {
+  /** The server name the door uses as its source (`--irc-name`). */
+  serverName: string;
+  version: string;
+  /** When the server started, for 003. */
+  started: Date;
+  maxNameLength: number;
+  maxRoomsPerUser: number;
+  /** Lines a second and at once for the commands the door answers itself (PING, MODE, CAP). */
+  rate: number;
+  burst: number;
+}
+
+/** What a request to the hub was for: how its answers read in IRC. */
+type Context =
+  | { kind: "say"; target: string; text: string; action: boolean; notice: boolean }
+  | { kind: "nick"; nick: string }
+  | { kind: "pass" | "join" | "part" | "motd" | "away" | "back" | "op" | "kick" | "quit" }
+  | { kind: "switch" | "list" }
+  /** `query`: TOPIC #room asked for it; `joining`: sent after a JOIN (no 331 when none). */
+  | { kind: "topic"; room: string; query: boolean; joining?: boolean }
+  | { kind: "names" | "who"; target: string }
+  | { kind: "whois"; target: string };
+
+/** A request with its answers seen so far. */
+interface Pending {
+  context: Context;
+  answered: boolean;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/**
+ * One IRC connection: the hub's Peer (it takes the hub's JSON events) and the session's
+ * FramerSink (it takes the client's IRC lines).
+ */
+export class IrcDoor implements Peer, FramerSink {
+  readonly address: string;
+  readonly #wire: Peer;
+  readonly #opts: DoorOptions;
+  #hub: Hub | undefined;
+  #client: Client | undefined;
+  /** The name the hub knows this client by, once it has one. */
+  #nick: string | undefined;
+  /** Registration: what the client gave so far. */
+  #wantedNick: string | undefined;
+  /** USER's user name and real name, shown back only to this client (WHOIS, WHO). */
+  #user: { name: string; real: string } | undefined;
+  #pass: string | undefined;
+  #capNegotiating = false;
+  #registered = false;
+  #asked = false;
+  /** The server asks for its password first (the `mode` event said so). */
+  #serverPassword = false;
+  readonly #caps = new Set<string>();
+  /** Channels this client is in, as the hub spells them. */
+  readonly #channels = new Set<string>();
+  readonly #pending = new Map<number, Pending>();
+  #seq = 0;
+  /** Events held while the welcome is being sent (the lobby's history comes after it). */
+  #held: ServerEvent[] | undefined;
+  #operator = false;
+  readonly #bucket: TokenBucket | undefined;
+
+  constructor(wire: Peer, options: DoorOptions) {
+    this.#wire = wire;
+    this.address = wire.address;
+    this.#opts = options;
+    this.#bucket = options.rate > 0
+      ? new TokenBucket(options.rate, options.burst, Date.now())
+      : undefined;
+  }
+
+  /** Binds the door to its hub client and puts that client in JSON mode. */
+  start(hub: Hub, client: Client): void {
+    this.#hub = hub;
+    this.#client = client;
+    hub.input(client, "/proto json");
+  }
+
+  // --- Peer: events from the hub -------------------------------------------------
+
+  write(bytes: Uint8Array): void {
+    const text = decoder.decode(bytes);
+    // The welcome and the name prompt come as text before JSON mode starts.
+    if (!text.startsWith("{")) return;
+    let event: ServerEvent & { id?: number };
+    try {
+      event = JSON.parse(text);
+    } catch {
+      return;
+    }
+    this.#event(event);
+  }
+
+  close(reason?: string): void {
+    this.#wire.close(reason);
+  }
+
+  // --- FramerSink: lines from the IRC client ---------------------------------------
+
+  line(text: string): void {
+    if (this.#client?.closing !== false) return;
+    const { command, params } = parseIrc(text);
+    if (command === "") return;
+    if (!this.#registered) {
+      this.#beforeRegistration(command, params);
+      return;
+    }
+    this.#command(command, params);
+  }
+
+  overlong(): void {
+    this.#numeric("417", ["Input line was too long"]);
+  }
+
+  // --- sending -------------------------------------------------------------------
+
+  get #me(): string {
+    return this.#registered ? this.#nick! : "*";
+  }
+
+  #send(line: string, reply = true): void {
+    this.#wire.write(encoder.encode(line), reply);
+  }
+
+  /** A numeric reply to this client: `:server NNN nick params...`. */
+  #numeric(code: string, params: string[]): void {
+    this.#send(ircLine(this.#opts.serverName, code, [this.#me, ...params]));
+  }
+
+  #notice(text: string): void {
+    for (const piece of splitBytes(text, 400)) {
+      this.#send(ircLine(this.#opts.serverName, "NOTICE", [this.#me, piece]));
+    }
+  }
+
+  /** `:nick!nick@host` for a user. */
+  #source(nick: string): string {
+    return `${nick}!${nick}@${USER_HOST}`;
+  }
+
+  /** A PRIVMSG (or NOTICE) split into lines that fit, each with its time when asked for. */
+  #message(
+    from: string,
+    target: string,
+    text: string,
+    options: { action?: boolean; ts?: number; history?: boolean; notice?: boolean } = {},
+  ): void {
+    const source = this.#source(from);
+    const command = options.notice ? "NOTICE" : "PRIVMSG";
+    const tags = this.#caps.has("server-time") && options.ts !== undefined
+      ? timeTag(options.ts)
+      : undefined;
+    if (options.history && !tags && options.ts !== undefined) {
+      text = `[${new Date(options.ts).toISOString().slice(11, 16)}] ${text}`;
+    }
+    const overhead = utf8Bytes(`:${source} ${command} ${target} :`) + (options.action ? 9 : 0);
+    for (const piece of splitBytes(text, IRC_LINE_BYTES - overhead)) {
+      const body = options.action ? `\x01ACTION ${piece}\x01` : piece;
+      this.#send(ircLine(source, command, [target, body], tags), false);
+    }
+  }
+
+  /** Sends a JSON request to the hub; its answers are read in `context`. */
+  #request(fields: Record<string, unknown>, context: Context): Pending {
+    const id = ++this.#seq;
+    const pending = { context, answered: false };
+    this.#pending.set(id, pending);
+    if (this.#pending.size > CONTEXTS_KEPT) {
+      this.#pending.delete(this.#pending.keys().next().value!);
+    }
+    this.#hub!.input(this.#client!, JSON.stringify({ ...fields, id }));
+    return pending;
+  }
+
+  /** Whether a command the door answers itself is within its flood allowance. */
+  #admit(): boolean {
+    return this.#bucket?.take(Date.now()) ?? true;
+  }
+
+  // --- registration --------------------------------------------------------------
+
+  #beforeRegistration(command: string, params: string[]): void {
+    switch (command) {
+      case "CAP":
+        this.#cap(params);
+        return;
+      case "PASS":
+        if (params.length < 1) this.#numeric("461", ["PASS", "Not enough parameters"]);
+        else this.#pass = params[0];
+        return;
+      case "NICK":
+        if (!params[0]) {
+          this.#numeric("431", ["No nickname given"]);
+          return;
+        }
+        this.#wantedNick = params[0];
+        this.#asked = false;
+        this.#register();
+        return;
+      case "USER":
+        if (params.length < 4 || params[0] === "" || params[3] === "") {
+          this.#numeric("461", ["USER", "Not enough parameters"]);
+          return;
+        }
+        this.#user = {
+          name: params[0].replace(/[^A-Za-z0-9_-]/g, "").slice(0, 10),
+          real: splitBytes(sanitize(params[3]), 100)[0] ?? "",
+        };
+        this.#register();
+        return;
+      case "PING":
+        this.#ping(params);
+        return;
+      case "PONG":
+        return;
+      case "QUIT":
+        this.#request({ cmd: "quit", reason: params[0] || undefined }, { kind: "quit" });
+        return;
+      default:
+        if (this.#admit()) this.#numeric("451", ["You have not registered"]);
+    }
+  }
+
+  #cap(params: string[]): void {
+    if (!this.#admit()) return;
+    const sub = (params[0] ?? "").toUpperCase();
+    switch (sub) {
+      case "LS":
+        if (!this.#registered) this.#capNegotiating = true;
+        this.#send(ircLine(this.#opts.serverName, "CAP", [this.#me, "LS", CAPS.join(" ")]));
+        return;
+      case "LIST":
+        this.#send(
+          ircLine(this.#opts.serverName, "CAP", [this.#me, "LIST", [...this.#caps].join(" ")]),
+        );
+        return;
+      case "REQ": {
+        if (!this.#registered) this.#capNegotiating = true;
+        const asked = (params[1] ?? "").split(" ").filter((c) => c !== "");
+        const known = asked.every((c) => (CAPS as readonly string[]).includes(c.replace(/^-/, "")));
+        if (known && asked.length > 0) {
+          for (const c of asked) {
+            if (c.startsWith("-")) this.#caps.delete(c.slice(1));
+            else this.#caps.add(c);
+          }
+        }
+        const answer = known && asked.length > 0 ? "ACK" : "NAK";
+        this.#send(ircLine(this.#opts.serverName, "CAP", [this.#me, answer, params[1] ?? ""]));
+        return;
+      }
+      case "END":
+        if (this.#registered) return;
+        this.#capNegotiating = false;
+        this.#register();
+        return;
+      default:
+        this.#numeric("410", [params[0] ?? "*", "Invalid CAP command"]);
+    }
+  }
+
+  /** With NICK and USER in (and CAP negotiation over), asks the hub for the name. */
+  #register(): void {
+    if (this.#registered || this.#asked || !this.#user || this.#capNegotiating) return;
+    const nick = this.#wantedNick;
+    if (nick === undefined) return;
+    this.#asked = true;
+    if (this.#serverPassword) {
+      if (this.#pass === undefined) {
+        this.#numeric("464", ["Password required"]);
+        this.#request({ cmd: "quit", reason: "no password" }, { kind: "quit" });
+        return;
+      }
+      this.#request({ cmd: "pass", password: this.#pass }, { kind: "pass" });
+      // A wrong one closes the connection; the name waits behind the check.
+    }
+    const password = this.#serverPassword ? undefined : this.#pass;
+    this.#request(
+      { cmd: "nick", nick, ...(password === undefined ? {} : { password }) },
+      { kind: "nick", nick },
+    );
+  }
+
+  /** The hub named this client for the first time: 001-005, the motd, then #lobby. */
+  #welcome(events: ServerEvent[]): void {
+    const { serverName, version, started } = this.#opts;
+    const nick = this.#nick!;
+    const v = `linechat-${version}`;
+    this.#numeric("001", [`Welcome to the linechat IRC door, ${nick}`]);
+    this.#numeric("002", [`Your host is ${serverName}, running version ${v}`]);
+    this.#numeric("003", [`This server was started ${started.toISOString()}`]);
+    this.#numeric("004", [serverName, v, "o", "o"]);
+    this.#numeric("005", [...this.#isupport(), "are supported by this server"]);
+    const motdAt = events.findIndex((e) => e.type === "motd");
+    if (motdAt >= 0) {
+      this.#motd(events[motdAt] as Extract<ServerEvent, { type: "motd" }>);
+      events.splice(motdAt, 1);
+    } else {
+      this.#numeric("422", ["MOTD File is missing"]);
+    }
+    // Everyone starts in #lobby: the client is told it joined, with the names and topic.
+    this.#joined(LOBBY);
+    this.#request({ cmd: "topic" }, { kind: "topic", room: LOBBY, query: true, joining: true });
+    this.#request({ cmd: "users", room: LOBBY }, { kind: "names", target: LOBBY });
+    for (const e of events) this.#event(e);
+  }
+
+  #isupport(): string[] {
+    const { maxNameLength, maxRoomsPerUser } = this.#opts;
+    return [
+      "CASEMAPPING=ascii",
+      "CHANTYPES=#",
+      `CHANLIMIT=#:${maxRoomsPerUser}`,
+      `CHANNELLEN=${maxNameLength + 1}`,
+      `NICKLEN=${maxNameLength}`,
+      `TOPICLEN=${TOPIC_BYTES}`,
+      "PREFIX=(o)@",
+      "CHANMODES=,,,",
+      `MAXTARGETS=${MAX_TARGETS}`,
+      "NETWORK=linechat",
+      "UTF8ONLY",
+    ];
+  }
+
+  #motd(event: Extract<ServerEvent, { type: "motd" }>): void {
+    this.#numeric("375", [`- ${this.#opts.serverName} Message of the day -`]);
+    for (const line of event.lines) {
+      for (const piece of splitBytes(line, 400)) this.#numeric("372", [`- ${piece}`]);
+    }
+    this.#numeric("376", ["End of /MOTD command."]);
+  }
+
+  #ping(params: string[]): void {
+    if (!this.#admit()) return;
+    if (params.length < 1 || params[0] === "") {
+      this.#numeric("461", ["PING", "Not enough parameters"]);
+      return;
+    }
+    this.#send(ircLine(this.#opts.serverName, "PONG", [this.#opts.serverName, params[0]]));
+  }
+
+  // --- commands after registration -----------------------------------------------
+
+  #command(command: string, params: string[]): void {
+    switch (command) {
+      case "PRIVMSG":
+      case "NOTICE":
+        this.#privmsg(params, command === "NOTICE");
+        return;
+      case "JOIN":
+        this.#join(params);
+        return;
+      case "PART":
+        this.#part(params);
+        return;
+      case "TOPIC":
+        this.#topic(params);
+        return;
+      case "NAMES":
+        this.#names(params);
+        return;
+      case "LIST":
+        this.#request({ cmd: "rooms" }, { kind: "list" });
+        return;
+      case "WHO":
+        this.#who(params);
+        return;
+      case "WHOIS":
+        this.#whois(params);
+        return;
+      case "NICK":
+        if (!params[0]) this.#numeric("431", ["No nickname given"]);
+        else this.#request({ cmd: "nick", nick: params[0] }, { kind: "nick", nick: params[0] });
+        return;
+      case "AWAY":
+        if (params[0]) this.#request({ cmd: "away", reason: params[0] }, { kind: "away" });
+        else this.#request({ cmd: "back" }, { kind: "back" });
+        return;
+      case "QUIT":
+        this.#request({ cmd: "quit", reason: params[0] || undefined }, { kind: "quit" });
+        return;
+      case "PING":
+        this.#ping(params);
+        return;
+      case "PONG":
+        return;
+      case "MOTD": {
+        const pending = this.#request({ cmd: "motd" }, { kind: "motd" });
+        if (!pending.answered) this.#numeric("422", ["MOTD File is missing"]);
+        return;
+      }
+      case "MODE":
+        this.#mode(params);
+        return;
+      case "KICK":
+        if (params.length < 2) this.#numeric("461", ["KICK", "Not enough parameters"]);
+        else {
+          this.#request(
+            { cmd: "kick", user: params[1], reason: params[2] || undefined },
+            { kind: "kick" },
+          );
+        }
+        return;
+      case "OPER":
+        if (params.length < 2) this.#numeric("461", ["OPER", "Not enough parameters"]);
+        else this.#request({ cmd: "op", password: params[1] }, { kind: "op" });
+        return;
+      case "CAP":
+        this.#cap(params);
+        return;
+      case "USER":
+      case "PASS":
+        if (this.#admit()) this.#numeric("462", ["You may not reregister"]);
+        return;
+      default:
+        if (this.#admit()) this.#numeric("421", [command, "Unknown command"]);
+    }
+  }
+
+  #privmsg(params: string[], notice: boolean): void {
+    const command = notice ? "NOTICE" : "PRIVMSG";
+    if (params.length < 1 || params[0] === "") {
+      if (!notice) this.#numeric("411", [`No recipient given (${command})`]);
+      return;
+    }
+    const text = params[1] ?? "";
+    if (text === "") {
+      if (!notice) this.#numeric("412", ["No text to send"]);
+      return;
+    }
+    const action = ctcpAction(text);
+    // Other CTCP (VERSION, PING, replies) means nothing to the other kinds of client.
+    if (action === undefined && isCtcp(text)) return;
+    const body = action ?? text;
+    for (const target of params[0].split(",").slice(0, MAX_TARGETS)) {
+      if (target === "") continue;
+      const context: Context = {
+        kind: "say",
+        target,
+        text: body,
+        action: action !== undefined,
+        notice,
+      };
+      if (target.startsWith("#")) {
+        this.#request(
+          { cmd: action === undefined ? "say" : "me", room: target, text: body },
+          context,
+        );
+      } else {
+        // A private action reads as one: `* alice waves`.
+        const pm = action === undefined ? body : `* ${this.#nick} ${body}`;
+        this.#request({ cmd: "pm", to: target, text: pm }, context);
+      }
+    }
+  }
+
+  #join(params: string[]): void {
+    if (params.length < 1 || params[0] === "") {
+      this.#numeric("461", ["JOIN", "Not enough parameters"]);
+      return;
+    }
+    if (params[0] === "0") {
+      for (const room of [...this.#channels]) {
+        this.#request({ cmd: "part", room }, { kind: "part" });
+      }
+      return;
+    }
+    for (const room of params[0].split(",").slice(0, MAX_TARGETS)) {
+      if (!room.startsWith("#")) {
+        this.#numeric("403", [room || "*", "No such channel"]);
+        continue;
+      }
+      this.#request({ cmd: "join", room }, { kind: "join" });
+    }
+  }
+
+  #part(params: string[]): void {
+    if (params.length < 1 || params[0] === "") {
+      this.#numeric("461", ["PART", "Not enough parameters"]);
+      return;
+    }
+    for (const room of params[0].split(",").slice(0, MAX_TARGETS)) {
+      if (!this.#in(room)) {
+        this.#numeric(room.startsWith("#") ? "442" : "403", [
+          room || "*",
+          "You're not on that channel",
+        ]);
+        continue;
+      }
+      this.#request({ cmd: "part", room, reason: params[1] || undefined }, { kind: "part" });
+    }
+  }
+
+  /** Whether the client is in `room` (compared as the hub compares: case aside). */
+  #in(room: string): string | undefined {
+    const key = room.toLowerCase();
+    for (const c of this.#channels) if (c.toLowerCase() === key) return c;
+    return undefined;
+  }
+
+  #topic(params: string[]): void {
+    if (params.length < 1) {
+      this.#numeric("461", ["TOPIC", "Not enough parameters"]);
+      return;
+    }
+    const room = this.#in(params[0]);
+    if (!room) {
+      this.#numeric("442", [params[0], "You're not on that channel"]);
+      return;
+    }
+    // /topic acts on the active room: switch to it first (nobody else is told of a switch).
+    this.#request({ cmd: "join", room }, { kind: "switch" });
+    if (params.length < 2) {
+      this.#request({ cmd: "topic" }, { kind: "topic", room, query: true });
+    } else if (params[1] === "") {
+      this.#request({ cmd: "topic", remove: true }, { kind: "topic", room, query: false });
+    } else {
+      const text = splitBytes(params[1], TOPIC_BYTES)[0];
+      this.#request({ cmd: "topic", text }, { kind: "topic", room, query: false });
+    }
+  }
+
+  #names(params: string[]): void {
+    if (!params[0]) {
+      this.#numeric("366", ["*", "End of /NAMES list"]);
+      return;
+    }
+    for (const room of params[0].split(",").slice(0, MAX_TARGETS)) {
+      if (!room.startsWith("#")) {
+        this.#numeric("366", [room || "*", "End of /NAMES list"]);
+        continue;
+      }
+      this.#request({ cmd: "users", room }, { kind: "names", target: room });
+    }
+  }
+
+  #who(params: string[]): void {
+    const mask = params[0] ?? "*";
+    if (mask.startsWith("#")) {
+      this.#request({ cmd: "users", room: mask }, { kind: "who", target: mask });
+    } else if (/^[^*?]+$/.test(mask)) {
+      this.#request({ cmd: "whois", user: mask }, { kind: "who", target: mask });
+    } else {
+      this.#numeric("315", [mask, "End of WHO list"]);
+    }
+  }
+
+  #whois(params: string[]): void {
+    const target = params[params.length - 1];
+    if (!target) {
+      this.#numeric("431", ["No nickname given"]);
+      return;
+    }
+    this.#request({ cmd: "whois", user: target.split(",")[0] }, { kind: "whois", target });
+  }
+
+  #mode(params: string[]): void {
+    if (!this.#admit()) return;
+    const target = params[0];
+    if (!target) {
+      this.#numeric("461", ["MODE", "Not enough parameters"]);
+      return;
+    }
+    if (target.startsWith("#")) {
+      const room = this.#in(target) ?? target;
+      if (params.length < 2) {
+        this.#numeric("324", [room, "+"]);
+      } else if (/^[+-]?b$/.test(params[1]) && params.length === 2) {
+        this.#numeric("368", [room, "End of channel ban list"]);
+      } else {
+        this.#numeric("482", [room, "Channel modes cannot be changed here"]);
+      }
+      return;
+    }
+    if (target.toLowerCase() !== this.#nick!.toLowerCase()) {
+      this.#numeric("502", ["Can't change mode for other users"]);
+      return;
+    }
+    // Setting a user mode (irssi's +i) changes nothing: there are none to set.
+    if (params.length < 2) this.#numeric("221", [this.#operator ? "+o" : "+"]);
+  }
+
+  // --- events from the hub -------------------------------------------------------
+
+  #event(event: ServerEvent & { id?: number }): void {
+    if (this.#held) {
+      this.#held.push(event);
+      return;
+    }
+    const pending = event.id === undefined ? undefined : this.#pending.get(event.id);
+    if (pending) pending.answered = true;
+    const context = pending?.context;
+    const me = this.#me;
+    switch (event.type) {
+      case "mode":
+        if (event.password) this.#serverPassword = true;
+        if (event.name !== null) this.#nick = event.name;
+        return;
+      case "named":
+        this.#nick = event.name;
+        if (!this.#registered) {
+          // The lobby's history and the motd come right after, in this same turn.
+          this.#registered = true;
+          this.#held = [];
+          queueMicrotask(() => {
+            const held = this.#held ?? [];
+            this.#held = undefined;
+            this.#welcome(held);
+          });
+        } else if (event.previous !== undefined) {
+          this.#send(ircLine(this.#source(event.previous), "NICK", [event.name], undefined, false));
+        }
+        return;
+      case "rename":
+        this.#send(ircLine(this.#source(event.from), "NICK", [event.to], undefined, false), false);
+        return;
+      case "motd":
+        this.#motd(event);
+        return;
+      case "message":
+      case "action":
+        this.#message(event.from, event.room, event.text, {
+          action: event.type === "action",
+          ts: event.ts,
+          history: event.history,
+        });
+        return;
+      case "private":
+        this.#message(event.from, me, event.text, { ts: event.ts });
+        return;
+      case "group":
+        this.#message(event.from, me, `[group to ${event.to.join(", ")}] ${event.text}`, {
+          ts: event.ts,
+        });
+        return;
+      case "sent":
+        if (context?.kind === "say" && this.#caps.has("echo-message")) {
+          this.#message(me, context.target, context.text, {
+            action: context.action,
+            notice: context.notice,
+            ts: event.ts,
+          });
+        }
+        return;
+      case "ok":
+        if (context?.kind === "say" && this.#caps.has("echo-message")) {
+          this.#message(me, context.target, context.text, {
+            action: context.action,
+            notice: context.notice,
+            ts: event.ts,
+          });
+        }
+        return;
+      case "announce":
+        this.#notice(`[server] ${event.text}`);
+        return;
+      case "join":
+        this.#send(
+          ircLine(this.#source(event.name), "JOIN", [event.room], undefined, false),
+          false,
+        );
+        return;
+      case "leave":
+        if (event.name === this.#nick) this.#channels.delete(event.room);
+        this.#send(
+          ircLine(
+            this.#source(event.name),
+            "PART",
+            event.reason ? [event.room, event.reason] : [event.room],
+            undefined,
+            event.reason !== undefined,
+          ),
+          false,
+        );
+        return;
+      case "quit":
+        this.#send(
+          ircLine(this.#source(event.name), "QUIT", [event.reason ?? "Quit"]),
+          false,
+        );
+        return;
+      case "room":
+        if (!event.switched) {
+          this.#joined(event.room);
+        }
+        if (!event.switched) {
+          if (event.topic) this.#numeric("332", [event.room, event.topic]);
+          this.#namesReply(event.room, event.names, [], []);
+        }
+        return;
+      case "users":
+        if (context?.kind === "who") {
+          for (const name of event.names) {
+            const away = event.away?.includes(name) ?? false;
+            const op = event.operators?.includes(name) ?? false;
+            this.#whoLine(event.room, name, away, op);
+          }
+          this.#numeric("315", [context.target, "End of WHO list"]);
+        } else {
+          this.#namesReply(event.room, event.names, event.operators ?? [], event.away ?? []);
+        }
+        return;
+      case "rooms":
+        this.#numeric("321", ["Channel", "Users  Name"]);
+        for (const r of event.rooms) {
+          this.#numeric("322", [r.name, String(r.members), r.topic ?? ""]);
+        }
+        this.#numeric("323", ["End of /LIST"]);
+        return;
+      case "topic":
+        if (event.changed) {
+          this.#send(
+            ircLine(this.#source(event.by ?? this.#opts.serverName), "TOPIC", [
+              event.room,
+              event.topic ?? "",
+            ]),
+            false,
+          );
+        } else if (event.topic) {
+          this.#numeric("332", [event.room, event.topic]);
+        } else if (!(context?.kind === "topic" && context.joining)) {
+          this.#numeric("331", [event.room, "No topic is set"]);
+        }
+        return;
+      case "whois": {
+        if (context?.kind === "who") {
+          this.#whoLine("*", event.name, event.away !== undefined, false);
+          this.#numeric("315", [context.target, "End of WHO list"]);
+          return;
+        }
+        const [user, real] = this.#userOf(event.name);
+        this.#numeric("311", [event.name, user, USER_HOST, "*", real]);
+        if (event.rooms.length > 0) this.#numeric("319", [event.name, event.rooms.join(" ")]);
+        this.#numeric("312", [event.name, this.#opts.serverName, "linechat"]);
+        if (event.away !== undefined) this.#numeric("301", [event.name, event.away]);
+        this.#numeric("317", [
+          event.name,
+          String(event.idleSeconds),
+          String(Math.floor(event.since / 1000)),
+          "seconds idle, signon time",
+        ]);
+        this.#numeric("318", [event.name, "End of /WHOIS list"]);
+        return;
+      }
+      case "system":
+        this.#system(event.text, context);
+        return;
+      case "help":
+        for (const line of event.lines) this.#notice(line);
+        return;
+      case "error":
+        this.#error(event.code, event.text, context);
+        return;
+      case "bye":
+        this.#send(ircLine(undefined, "ERROR", [`Closing link: ${event.reason}`]));
+        return;
+      case "prompt":
+      case "welcome":
+      case "history-end":
+        return;
+    }
+  }
+
+  #joined(room: string): void {
+    this.#channels.add(room);
+    this.#send(ircLine(this.#source(this.#nick!), "JOIN", [room], undefined, false));
+  }
+
+  /** 353 lines (as many names as fit each) and 366. */
+  #namesReply(room: string, names: string[], operators: string[], _away: string[]): void {
+    const head = utf8Bytes(`:${this.#opts.serverName} 353 ${this.#me} = ${room} :`);
+    let line: string[] = [];
+    let bytes = head;
+    for (const name of names) {
+      const shown = operators.includes(name) ? `@${name}` : name;
+      if (line.length > 0 && bytes + shown.length + 1 > IRC_LINE_BYTES) {
+        this.#numeric("353", ["=", room, line.join(" ")]);
+        line = [];
+        bytes = head;
+      }
+      line.push(shown);
+      bytes += shown.length + 1;
+    }
+    if (line.length > 0) this.#numeric("353", ["=", room, line.join(" ")]);
+    this.#numeric("366", [room, "End of /NAMES list"]);
+  }
+
+  #whoLine(room: string, name: string, away: boolean, op: boolean): void {
+    const flags = `${away ? "G" : "H"}${op ? "*@" : ""}`;
+    const [user, real] = this.#userOf(name);
+    this.#numeric("352", [room, user, USER_HOST, this.#opts.serverName, name, flags, `0 ${real}`]);
+  }
+
+  /** A user's user name and real name: this client's own from USER, the nick for others. */
+  #userOf(name: string): [string, string] {
+    if (name !== this.#nick || !this.#user) return [name, name];
+    return [this.#user.name || name, this.#user.real || name];
+  }
+
+  #system(text: string, context: Context | undefined): void {
+    switch (context?.kind) {
+      case "switch":
+      case "join":
+        // `you are in #dev already`: a JOIN of (or TOPIC's switch to) the active room.
+        return;
+      case "away":
+        this.#numeric("306", ["You have been marked as being away"]);
+        return;
+      case "back":
+        this.#numeric("305", ["You are no longer marked as being away"]);
+        return;
+      case "op":
+        if (/now an operator|operator already/.test(text)) {
+          this.#operator = true;
+          this.#numeric("381", ["You are now an IRC operator"]);
+          return;
+        }
+    }
+    this.#notice(text);
+  }
+
+  #error(code: string, text: string, context: Context | undefined): void {
+    switch (context?.kind) {
+      case "say":
+        if (context.notice) return;
+        if (code === "unknown-user") this.#numeric("401", [context.target, text]);
+        else if (code === "not-in-room" || code === "muted" || code === "room-invalid") {
+          this.#numeric(context.target.startsWith("#") ? "404" : "401", [context.target, text]);
+        } else this.#notice(text);
+        return;
+      case "nick":
+        if (code === "name-taken") this.#numeric("433", [context.nick, text]);
+        else if (code === "name-registered" || code === "wrong-password" || code === "locked-out") {
+          this.#numeric("433", [context.nick, text]);
+          // Leave the hub's password prompt: the name stays free to try again.
+          this.#hub!.input(this.#client!, "");
+        } else if (code === "flood" || code === "busy") this.#notice(text);
+        else this.#numeric("432", [context.nick, text]);
+        return;
+      case "pass":
+        this.#numeric("464", [text]);
+        return;
+      case "join":
+        if (code === "too-many-rooms") this.#numeric("405", ["*", text]);
+        else if (code === "room-invalid") this.#numeric("403", ["*", text]);
+        else this.#notice(text);
+        return;
+      case "part":
+        if (code === "not-in-room") this.#numeric("442", ["*", text]);
+        else this.#notice(text);
+        return;
+      case "topic":
+        if (code === "not-in-room") this.#numeric("442", [context.room, text]);
+        else if (code === "muted" || code === "not-allowed") {
+          this.#numeric("482", [context.room, text]);
+        } else this.#notice(text);
+        return;
+      case "whois":
+        if (code === "unknown-user" || code === "usage") {
+          this.#numeric("401", [context.target, "No such nick"]);
+          this.#numeric("318", [context.target, "End of /WHOIS list"]);
+        } else this.#notice(text);
+        return;
+      case "who":
+      case "names":
+        if (context.kind === "who") this.#numeric("315", [context.target, "End of WHO list"]);
+        else this.#numeric("366", [context.target, "End of /NAMES list"]);
+        return;
+      case "kick":
+        if (code === "not-allowed") {
+          this.#numeric("481", ["Permission Denied- You're not an IRC operator"]);
+        } else if (code === "unknown-user") this.#numeric("401", ["*", text]);
+        else this.#notice(text);
+        return;
+      case "op":
+        if (code === "wrong-password" || code === "locked-out") this.#numeric("464", [text]);
+        else if (code === "not-allowed") this.#numeric("491", ["No O-lines for your host"]);
+        else this.#notice(text);
+        return;
+    }
+    this.#notice(text);
+  }
+}
