@@ -331,3 +331,45 @@ Deno.test("chat-server --irc-port 0 prints `irc on HOST:PORT` after `listening o
   await c.send("QUIT");
   await c.expectClosed();
 });
+
+Deno.test("IRC SASL PLAIN logs in to a registered name; a wrong password gets 904", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using server = ircServer({ dataFile: `${dir}/chat.db`, limits: { authDelayMs: 0 } });
+    {
+      await using rita = await joinAs(server.addr.port, "rita");
+      await rita.send("/register hunter22");
+      await rita.expect("rita is yours now");
+      await rita.send("/quit");
+      await rita.expectClosed();
+    }
+    const plain = (user: string, pw: string) => btoa(`\0${user}\0${pw}`);
+    await using wrong = await LineClient.connect(server.ircAddr!.port);
+    await wrong.send("CAP LS 302");
+    await wrong.expect("sasl=PLAIN");
+    await wrong.send("CAP REQ :sasl");
+    await wrong.send("AUTHENTICATE PLAIN");
+    await wrong.expect("AUTHENTICATE +");
+    await wrong.send(`AUTHENTICATE ${plain("rita", "nope")}`);
+    await wrong.expect(`:${NAME} 904 * `);
+    await wrong.send("AUTHENTICATE PLAIN");
+    await wrong.send(`AUTHENTICATE ${plain("nobody", "x")}`);
+    await wrong.expect(`:${NAME} 904 * `);
+
+    await using c = await LineClient.connect(server.ircAddr!.port);
+    await c.send("CAP LS 302");
+    await c.send("CAP REQ :sasl");
+    await c.send("AUTHENTICATE PLAIN");
+    await c.expect("AUTHENTICATE +");
+    await c.send(`AUTHENTICATE ${plain("rita", "hunter22")}`);
+    await c.expect(`:${NAME} 900 * rita!rita@linechat rita `);
+    await c.expect(`:${NAME} 903 * `);
+    await c.send("NICK rita");
+    await c.send("USER rita 0 * :Rita");
+    await c.send("CAP END");
+    await c.expect(`:${NAME} 001 rita `);
+    await c.expect(" 366 rita #lobby ");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -12,7 +12,10 @@ import { ctcpAction, isCtcp, parseIrc } from "./parse.ts";
 import { IRC_LINE_BYTES, ircLine, splitBytes, timeTag, utf8Bytes } from "./render.ts";
 
 /** The IRCv3 capabilities the door offers. */
-export const CAPS = ["server-time", "echo-message", "multi-prefix"] as const;
+export const CAPS = ["server-time", "echo-message", "multi-prefix", "sasl"] as const;
+
+/** The longest SASL PLAIN answer read, base64 (400-byte chunks); a longer one fails. */
+const SASL_MAX_BYTES = 800;
 
 /** The host part every user's `nick!nick@host` shows: addresses are for operators only. */
 export const USER_HOST = "linechat";
@@ -44,6 +47,9 @@ export interface DoorOptions {
 type Context =
   | { kind: "say"; target: string; text: string; action: boolean; notice: boolean }
   | { kind: "nick"; nick: string }
+  /** SASL PLAIN: the name asked for, then its password at the hub's prompt. */
+  | { kind: "sasl"; password: string }
+  | { kind: "sasl-pass" }
   | { kind: "pass" | "join" | "part" | "motd" | "away" | "back" | "op" | "kick" | "quit" }
   | { kind: "switch" | "list" }
   /** `query`: TOPIC #room asked for it; `joining`: sent after a JOIN (no 331 when none). */
@@ -80,6 +86,10 @@ export class IrcDoor implements Peer, FramerSink {
   #capNegotiating = false;
   #registered = false;
   #asked = false;
+  /** The hub named this client (by SASL) before IRC registration was complete. */
+  #named = false;
+  /** SASL: `PLAIN` chosen and the base64 answer read so far, or undefined when none runs. */
+  #sasl: string | undefined;
   /** The server asks for its password first (the `mode` event said so). */
   #serverPassword = false;
   readonly #caps = new Set<string>();
@@ -245,6 +255,9 @@ export class IrcDoor implements Peer, FramerSink {
         return;
       case "PONG":
         return;
+      case "AUTHENTICATE":
+        this.#authenticate(params[0] ?? "");
+        return;
       case "QUIT":
         this.#request({ cmd: "quit", reason: params[0] || undefined }, { kind: "quit" });
         return;
@@ -259,7 +272,13 @@ export class IrcDoor implements Peer, FramerSink {
     switch (sub) {
       case "LS":
         if (!this.#registered) this.#capNegotiating = true;
-        this.#send(ircLine(this.#opts.serverName, "CAP", [this.#me, "LS", CAPS.join(" ")]));
+        this.#send(
+          ircLine(this.#opts.serverName, "CAP", [
+            this.#me,
+            "LS",
+            CAPS.map((c) => c === "sasl" && params[1] === "302" ? "sasl=PLAIN" : c).join(" "),
+          ]),
+        );
         return;
       case "LIST":
         this.#send(
@@ -290,9 +309,91 @@ export class IrcDoor implements Peer, FramerSink {
     }
   }
 
+  /**
+   * SASL PLAIN for a registered name: the hub is asked for the name, then (at its password
+   * prompt) given the password, so the account is checked as a `/nick` would be.
+   */
+  #authenticate(arg: string): void {
+    if (!this.#admit()) return;
+    if (this.#named || !this.#caps.has("sasl")) {
+      this.#numeric(this.#named ? "907" : "904", ["SASL authentication failed"]);
+      return;
+    }
+    if (arg === "*") {
+      this.#sasl = undefined;
+      this.#numeric("906", ["SASL authentication aborted"]);
+      return;
+    }
+    if (this.#sasl === undefined) {
+      if (arg.toUpperCase() !== "PLAIN") {
+        this.#numeric("908", ["PLAIN", "are available SASL mechanisms"]);
+        this.#numeric("904", ["SASL authentication failed"]);
+        return;
+      }
+      this.#sasl = "";
+      this.#send(ircLine(undefined, "AUTHENTICATE", ["+"], undefined, false));
+      return;
+    }
+    if (arg !== "+") this.#sasl += arg;
+    if (this.#sasl.length > SASL_MAX_BYTES) {
+      this.#sasl = undefined;
+      this.#numeric("905", ["SASL message too long"]);
+      return;
+    }
+    if (arg.length === 400) return; // more chunks follow
+    const answer = this.#sasl;
+    this.#sasl = undefined;
+    let fields: string[];
+    try {
+      fields = new TextDecoder("utf-8", { fatal: true }).decode(
+        Uint8Array.from(atob(answer), (c) => c.charCodeAt(0)),
+      ).split("\0");
+    } catch {
+      fields = [];
+    }
+    if (fields.length !== 3 || fields[1] === "" || fields[2] === "") {
+      this.#numeric("904", ["SASL authentication failed"]);
+      return;
+    }
+    this.#request({ cmd: "nick", nick: fields[1] }, { kind: "sasl", password: fields[2] });
+  }
+
+  /** SASL's outcome from the hub's answers to the name and its password. */
+  #saslEvent(event: ServerEvent, context: Context): void {
+    if (event.type === "named") {
+      this.#nick = event.name;
+      this.#named = true;
+      this.#held = [];
+      if (context.kind === "sasl") {
+        // The name is free and no account: taken as a plain name, but no login.
+        this.#numeric("904", ["SASL authentication failed: not a registered name"]);
+        return;
+      }
+      const source = `${event.name}!${event.name}@${USER_HOST}`;
+      this.#numeric("900", [source, event.name, `You are now logged in as ${event.name}`]);
+      this.#numeric("903", ["SASL authentication successful"]);
+    } else if (event.type === "error") {
+      if (context.kind === "sasl" && event.code === "name-registered") {
+        this.#request({ cmd: "pass", password: context.password }, { kind: "sasl-pass" });
+        return;
+      }
+      this.#numeric("904", ["SASL authentication failed"]);
+      // Leave a password prompt: the name stays free to try again.
+      if (context.kind === "sasl-pass") this.#hub!.input(this.#client!, "");
+    }
+  }
+
   /** With NICK and USER in (and CAP negotiation over), asks the hub for the name. */
   #register(): void {
     if (this.#registered || this.#asked || !this.#user || this.#capNegotiating) return;
+    if (this.#named) {
+      // Named by SASL: registered under that name, whatever NICK said.
+      this.#registered = true;
+      const held = this.#held ?? [];
+      this.#held = undefined;
+      this.#welcome(held);
+      return;
+    }
     const nick = this.#wantedNick;
     if (nick === undefined) return;
     this.#asked = true;
@@ -614,13 +715,20 @@ export class IrcDoor implements Peer, FramerSink {
   // --- events from the hub -------------------------------------------------------
 
   #event(event: ServerEvent & { id?: number }): void {
+    const pending = event.id === undefined ? undefined : this.#pending.get(event.id);
+    const context = pending?.context;
+    if (
+      (context?.kind === "sasl" || context?.kind === "sasl-pass") &&
+      (event.type === "named" || event.type === "error")
+    ) {
+      this.#saslEvent(event, context);
+      return;
+    }
     if (this.#held) {
       this.#held.push(event);
       return;
     }
-    const pending = event.id === undefined ? undefined : this.#pending.get(event.id);
     if (pending) pending.answered = true;
-    const context = pending?.context;
     const me = this.#me;
     switch (event.type) {
       case "mode":
