@@ -127,7 +127,11 @@ Deno.test("IRC JOIN, TOPIC, NAMES, WHO, WHOIS, LIST, AWAY, NICK, PART and QUIT r
   await c.expect(":ivy!ivy@linechat TOPIC #dev :new topic");
   await t.expect("new topic");
   await c.send("TOPIC #nowhere :x");
-  await c.expect(`:${NAME} 442 ivy #nowhere `);
+  await c.expect(`:${NAME} 403 ivy #nowhere `);
+  await t.send("/join #tomonly");
+  await t.expect("you are in #tomonly");
+  await c.send("TOPIC #tomonly :x");
+  await c.expect(`:${NAME} 442 ivy #tomonly `);
 
   await c.send("NAMES #dev");
   await c.expect(`:${NAME} 353 ivy = #dev :tom ivy`);

@@ -12,7 +12,7 @@ import { addressText, Session, type SessionOptions, type Transport } from "./ses
 import { type ChatStore, SqliteStore } from "./store.ts";
 import { tlsContext, TlsTransport } from "./tls_transport.ts";
 import { VERSION } from "../protocol/version.ts";
-import { IrcDoor } from "./irc/door.ts";
+import { IrcDoor, IrcIdentities } from "./irc/door.ts";
 import { IRC_LINE_BYTES, ircLine } from "./irc/render.ts";
 
 /** The first pause after a failed accept; it doubles on each failure in a row. */
@@ -106,6 +106,7 @@ export class ChatServer implements AsyncDisposable {
   readonly #ircOptions: SessionOptions;
   readonly #irc: ChatServerOptions["irc"];
   readonly #started = new Date();
+  readonly #identities = new IrcIdentities();
   #stopping: Promise<void> | undefined;
 
   private constructor(
@@ -397,6 +398,7 @@ export class ChatServer implements AsyncDisposable {
       await session.run(door ?? new ClientLines(this.#hub, client));
     } finally {
       this.#hub.disconnect(client, session.reason);
+      door?.stop();
     }
     await released;
   }
@@ -425,6 +427,7 @@ export class ChatServer implements AsyncDisposable {
   /** The IRC door for a new connection. */
   #door(session: Session): IrcDoor {
     return new IrcDoor(session, {
+      identities: this.#identities,
       serverName: this.#irc!.name,
       version: VERSION,
       started: this.#started,

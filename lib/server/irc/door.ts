@@ -12,7 +12,13 @@ import { ctcpAction, isCtcp, parseIrc } from "./parse.ts";
 import { IRC_LINE_BYTES, ircLine, splitBytes, timeTag, utf8Bytes } from "./render.ts";
 
 /** The IRCv3 capabilities the door offers. */
-export const CAPS = ["server-time", "echo-message", "multi-prefix", "sasl"] as const;
+export const CAPS = [
+  "server-time",
+  "echo-message",
+  "multi-prefix",
+  "userhost-in-names",
+  "sasl",
+] as const;
 
 /** The longest SASL PLAIN answer read, base64 (400-byte chunks); a longer one fails. */
 const SASL_MAX_BYTES = 800;
@@ -29,8 +35,36 @@ export const MAX_TARGETS = 4;
 /** Requests whose answers may come late (a password being checked) that the door remembers. */
 const CONTEXTS_KEPT = 16;
 
+/** A user name and real name an IRC client gave with USER. */
+export interface IrcIdentity {
+  user: string;
+  real: string;
+}
+
+/**
+ * The USER details of everyone connected through the door, by name (ASCII case ignored), so
+ * WHO and WHOIS show them to other IRC users. Other kinds of client have none: their name.
+ */
+export class IrcIdentities {
+  readonly #byName = new Map<string, IrcIdentity>();
+
+  get(name: string): IrcIdentity | undefined {
+    return this.#byName.get(name.toLowerCase());
+  }
+
+  set(name: string, identity: IrcIdentity): void {
+    this.#byName.set(name.toLowerCase(), identity);
+  }
+
+  delete(name: string): void {
+    this.#byName.delete(name.toLowerCase());
+  }
+}
+
 /** What the door needs to know of the server. */
 export interface DoorOptions {
+  /** Every IRC user's USER details, shared by all doors of a server. */
+  identities: IrcIdentities;
   /** The server name the door uses as its source (`--irc-name`). */
   serverName: string;
   version: string;
@@ -51,10 +85,16 @@ type Context =
   | { kind: "sasl"; password: string }
   | { kind: "sasl-pass" }
   | { kind: "pass" | "join" | "part" | "motd" | "away" | "back" | "op" | "kick" | "quit" }
-  | { kind: "switch" | "list" }
+  | { kind: "switch" }
+  /** LIST, of the rooms in `only` (lower case) when it names some. */
+  | { kind: "list"; only?: Set<string> }
+  /** TOPIC of a room the client is not in: 442 when it exists, 403 when not. */
+  | { kind: "exists"; room: string }
   /** `query`: TOPIC #room asked for it; `joining`: sent after a JOIN (no 331 when none). */
   | { kind: "topic"; room: string; query: boolean; joining?: boolean }
-  | { kind: "names" | "who"; target: string }
+  | { kind: "names"; target: string }
+  /** WHO of a room, or (`match`) of everyone online whose name fits a mask. */
+  | { kind: "who"; target: string; match?: RegExp }
   | { kind: "whois"; target: string };
 
 /** A request with its answers seen so far. */
@@ -81,7 +121,7 @@ export class IrcDoor implements Peer, FramerSink {
   /** Registration: what the client gave so far. */
   #wantedNick: string | undefined;
   /** USER's user name and real name, shown back only to this client (WHOIS, WHO). */
-  #user: { name: string; real: string } | undefined;
+  #user: IrcIdentity | undefined;
   #pass: string | undefined;
   #capNegotiating = false;
   #registered = false;
@@ -143,6 +183,19 @@ export class IrcDoor implements Peer, FramerSink {
     if (this.#client?.closing !== false) return;
     const { command, params } = parseIrc(text);
     if (command === "") return;
+    if (text.includes("\uFFFD")) {
+      // Not UTF-8 (the framer put U+FFFD for the bad bytes): refused, as UTF8ONLY says.
+      if (this.#admit()) {
+        this.#send(
+          ircLine(this.#opts.serverName, "FAIL", [
+            command,
+            "INVALID_UTF8",
+            "Message rejected: use UTF-8",
+          ]),
+        );
+      }
+      return;
+    }
     if (!this.#registered) {
       this.#beforeRegistration(command, params);
       return;
@@ -245,7 +298,7 @@ export class IrcDoor implements Peer, FramerSink {
           return;
         }
         this.#user = {
-          name: params[0].replace(/[^A-Za-z0-9_-]/g, "").slice(0, 10),
+          user: params[0].replace(/[^A-Za-z0-9_-]/g, "").slice(0, 10),
           real: splitBytes(sanitize(params[3]), 100)[0] ?? "",
         };
         this.#register();
@@ -418,6 +471,7 @@ export class IrcDoor implements Peer, FramerSink {
     const { serverName, version, started } = this.#opts;
     const nick = this.#nick!;
     const v = `linechat-${version}`;
+    if (this.#user) this.#opts.identities.set(nick, this.#user);
     this.#numeric("001", [`Welcome to the linechat IRC door, ${nick}`]);
     this.#numeric("002", [`Your host is ${serverName}, running version ${v}`]);
     this.#numeric("003", [`This server was started ${started.toISOString()}`]);
@@ -492,7 +546,12 @@ export class IrcDoor implements Peer, FramerSink {
         this.#names(params);
         return;
       case "LIST":
-        this.#request({ cmd: "rooms" }, { kind: "list" });
+        this.#request({ cmd: "rooms" }, {
+          kind: "list",
+          only: params[0]?.startsWith("#")
+            ? new Set(params[0].toLowerCase().split(",").slice(0, MAX_TARGETS))
+            : undefined,
+        });
         return;
       case "WHO":
         this.#who(params);
@@ -637,7 +696,9 @@ export class IrcDoor implements Peer, FramerSink {
     }
     const room = this.#in(params[0]);
     if (!room) {
-      this.#numeric("442", [params[0], "You're not on that channel"]);
+      if (params[0].startsWith("#")) {
+        this.#request({ cmd: "users", room: params[0] }, { kind: "exists", room: params[0] });
+      } else this.#numeric("403", [params[0], "No such channel"]);
       return;
     }
     // /topic acts on the active room: switch to it first (nobody else is told of a switch).
@@ -670,10 +731,12 @@ export class IrcDoor implements Peer, FramerSink {
     const mask = params[0] ?? "*";
     if (mask.startsWith("#")) {
       this.#request({ cmd: "users", room: mask }, { kind: "who", target: mask });
-    } else if (/^[^*?]+$/.test(mask)) {
-      this.#request({ cmd: "whois", user: mask }, { kind: "who", target: mask });
     } else {
-      this.#numeric("315", [mask, "End of WHO list"]);
+      const glob = mask === "0" ? "*" : mask;
+      const pattern = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*")
+        .replaceAll("?", ".");
+      const match = new RegExp(`^${pattern}$`, "i");
+      this.#request({ cmd: "users", everyone: true }, { kind: "who", target: mask, match });
     }
   }
 
@@ -747,6 +810,8 @@ export class IrcDoor implements Peer, FramerSink {
             this.#welcome(held);
           });
         } else if (event.previous !== undefined) {
+          this.#opts.identities.delete(event.previous);
+          if (this.#user) this.#opts.identities.set(event.name, this.#user);
           this.#send(ircLine(this.#source(event.previous), "NICK", [event.name], undefined, false));
         }
         return;
@@ -828,8 +893,11 @@ export class IrcDoor implements Peer, FramerSink {
         }
         return;
       case "users":
-        if (context?.kind === "who") {
+        if (context?.kind === "exists") {
+          this.#numeric("442", [context.room, "You're not on that channel"]);
+        } else if (context?.kind === "who") {
           for (const name of event.names) {
+            if (context.match && !context.match.test(name)) continue;
             const away = event.away?.includes(name) ?? false;
             const op = event.operators?.includes(name) ?? false;
             this.#whoLine(event.room, name, away, op);
@@ -842,6 +910,9 @@ export class IrcDoor implements Peer, FramerSink {
       case "rooms":
         this.#numeric("321", ["Channel", "Users  Name"]);
         for (const r of event.rooms) {
+          if (context?.kind === "list" && context.only && !context.only.has(r.name.toLowerCase())) {
+            continue;
+          }
           this.#numeric("322", [r.name, String(r.members), r.topic ?? ""]);
         }
         this.#numeric("323", ["End of /LIST"]);
@@ -862,11 +933,6 @@ export class IrcDoor implements Peer, FramerSink {
         }
         return;
       case "whois": {
-        if (context?.kind === "who") {
-          this.#whoLine("*", event.name, event.away !== undefined, false);
-          this.#numeric("315", [context.target, "End of WHO list"]);
-          return;
-        }
         const [user, real] = this.#userOf(event.name);
         this.#numeric("311", [event.name, user, USER_HOST, "*", real]);
         if (event.rooms.length > 0) this.#numeric("319", [event.name, event.rooms.join(" ")]);
@@ -911,7 +977,8 @@ export class IrcDoor implements Peer, FramerSink {
     let line: string[] = [];
     let bytes = head;
     for (const name of names) {
-      const shown = operators.includes(name) ? `@${name}` : name;
+      const full = this.#caps.has("userhost-in-names") ? this.#source(name) : name;
+      const shown = operators.includes(name) ? `@${full}` : full;
       if (line.length > 0 && bytes + shown.length + 1 > IRC_LINE_BYTES) {
         this.#numeric("353", ["=", room, line.join(" ")]);
         line = [];
@@ -930,10 +997,15 @@ export class IrcDoor implements Peer, FramerSink {
     this.#numeric("352", [room, user, USER_HOST, this.#opts.serverName, name, flags, `0 ${real}`]);
   }
 
-  /** A user's user name and real name: this client's own from USER, the nick for others. */
+  /** A user's user name and real name: an IRC user's from USER, the name for the others. */
   #userOf(name: string): [string, string] {
-    if (name !== this.#nick || !this.#user) return [name, name];
-    return [this.#user.name || name, this.#user.real || name];
+    const identity = this.#opts.identities.get(name);
+    return [identity?.user || name, identity?.real || name];
+  }
+
+  /** The connection has closed: its USER details go. */
+  stop(): void {
+    if (this.#registered) this.#opts.identities.delete(this.#nick!);
   }
 
   #system(text: string, context: Context | undefined): void {
@@ -999,6 +1071,9 @@ export class IrcDoor implements Peer, FramerSink {
           this.#numeric("401", [context.target, "No such nick"]);
           this.#numeric("318", [context.target, "End of /WHOIS list"]);
         } else this.#notice(text);
+        return;
+      case "exists":
+        this.#numeric("403", [context.room, "No such channel"]);
         return;
       case "who":
       case "names":
