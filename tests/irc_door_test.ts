@@ -42,6 +42,7 @@ function setup() {
       maxRoomsPerUser: 20,
       rate: 0,
       burst: 0,
+      noticeCost: 5,
     });
     door.start(hub, hub.connect(door));
     return { wire, door };

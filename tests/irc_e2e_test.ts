@@ -293,7 +293,7 @@ Deno.test("IRC: no way around a mute, an address ban or the join password", asyn
   });
 });
 
-Deno.test("IRC OPER maps to /op and KICK to /kick for operators", async () => {
+Deno.test("IRC OPER maps to /op; KICK, MUTE and BAN to the operator commands", async () => {
   await using server = ircServer({ opPassword: "op-pw", limits: { authDelayMs: 0 } });
   await using t = await joinAs(server.addr.port, "tom");
   await using c = await ircAs(server.ircAddr!.port, "ivy");
@@ -303,6 +303,14 @@ Deno.test("IRC OPER maps to /op and KICK to /kick for operators", async () => {
   await c.expect(`:${NAME} 464 ivy `);
   await c.send("OPER ivy op-pw");
   await c.expect(`:${NAME} 381 ivy `);
+  await c.send("MUTE tom 10m too loud");
+  await c.expect(`:${NAME} NOTICE ivy :`);
+  await t.send("can you hear me");
+  await t.expect("muted");
+  await c.send("UNMUTE tom");
+  await c.expect(`:${NAME} NOTICE ivy :`);
+  await t.send("and now");
+  await c.expect(":tom!tom@linechat PRIVMSG #lobby :and now");
   await c.send("KICK #lobby tom :out");
   await t.expectClosed();
   await c.expect(":tom!tom@linechat QUIT :");
@@ -376,4 +384,23 @@ Deno.test("IRC SASL PLAIN logs in to a registered name; a wrong password gets 90
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("IRC flood control delays lines rather than dropping them; too many waiting disconnects", async () => {
+  await using server = ircServer({ limits: { ratePerSecond: 100, burst: 5 } });
+  await using t = await joinAs(server.addr.port, "tom");
+  await using c = await ircAs(server.ircAddr!.port, "ivy");
+  const lines = Array.from({ length: 30 }, (_, i) => `PRIVMSG #lobby :line ${i}`);
+  await c.sendRaw(new TextEncoder().encode(lines.map((l) => `${l}\r\n`).join("")));
+  const got = await t.collectUntil("ivy: line 29", 5000);
+  assert.deepEqual(
+    got.filter((l) => l.startsWith("ivy: line")),
+    lines.map((_, i) => `ivy: line ${i}`),
+  );
+  assert.ok(!c.received.some((l) => l.includes("slow down")), "nothing dropped");
+
+  const flood = Array.from({ length: 200 }, (_, i) => `PRIVMSG #lobby :flood ${i}\r\n`).join("");
+  await c.sendRaw(new TextEncoder().encode(flood));
+  await c.expect("ERROR :Closing link: Excess Flood");
+  await c.expectClosed();
 });

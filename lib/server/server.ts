@@ -435,6 +435,7 @@ export class ChatServer implements AsyncDisposable {
       maxRoomsPerUser: this.limits.maxRoomsPerUser,
       rate: this.limits.ratePerSecond,
       burst: this.limits.burst,
+      noticeCost: this.limits.noticeCost,
     });
   }
 

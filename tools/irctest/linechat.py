@@ -48,9 +48,6 @@ class LinechatController(BaseServerController, DirectoryBasedController):
             "--port", str(chat_port),
             "--irc-name", "My.Little.Server",
             "--op-password", "operpassword",
-            # irctest sends commands in bursts faster than people type.
-            "--rate", "0",
-            "--max-per-ip", "0",
         ]
         if ssl:
             self.gen_ssl()

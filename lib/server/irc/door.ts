@@ -32,6 +32,18 @@ export const TOPIC_BYTES = 390;
 /** The most targets one PRIVMSG, JOIN, PART or NAMES may name. */
 export const MAX_TARGETS = 4;
 
+/**
+ * Events held for a client named by SASL that has not finished registering (the lobby's
+ * chat goes on meanwhile); past this many it is disconnected.
+ */
+const HELD_EVENTS = 200;
+
+/** IRC lines waiting for the flood allowance; one more disconnects ("Excess Flood"). */
+export const QUEUED_LINES = 32;
+
+/** Stands in the queue for a line that was too long (no IRC line can hold a NUL). */
+const OVERLONG = "\0";
+
 /** Requests whose answers may come late (a password being checked) that the door remembers. */
 const CONTEXTS_KEPT = 16;
 
@@ -72,9 +84,11 @@ export interface DoorOptions {
   started: Date;
   maxNameLength: number;
   maxRoomsPerUser: number;
-  /** Lines a second and at once for the commands the door answers itself (PING, MODE, CAP). */
+  /** The hub's flood control: lines a second after a burst (rate 0: none). */
   rate: number;
   burst: number;
+  /** What a join, part, rename or topic costs of the flood allowance, as in the hub. */
+  noticeCost: number;
 }
 
 /** What a request to the hub was for: how its answers read in IRC. */
@@ -84,6 +98,7 @@ type Context =
   /** SASL PLAIN: the name asked for, then its password at the hub's prompt. */
   | { kind: "sasl"; password: string }
   | { kind: "sasl-pass" }
+  /** `kick`: KICK and linechat's other operator commands (BAN, MUTE, UNBAN, UNMUTE). */
   | { kind: "pass" | "join" | "part" | "motd" | "away" | "back" | "op" | "kick" | "quit" }
   | { kind: "switch" }
   /** LIST, of the rooms in `only` (lower case) when it names some. */
@@ -140,7 +155,15 @@ export class IrcDoor implements Peer, FramerSink {
   /** Events held while the welcome is being sent (the lobby's history comes after it). */
   #held: ServerEvent[] | undefined;
   #operator = false;
+  /**
+   * Flood control that delays rather than drops: the hub's own bucket, mirrored. Each line
+   * waits until this bucket holds what handling it can cost in the hub at most, so the hub
+   * never drops an IRC client's line; absent when flood control is off.
+   */
   readonly #bucket: TokenBucket | undefined;
+  /** Lines waiting for the bucket, in order; at most {@link QUEUED_LINES}. */
+  readonly #queue: string[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(wire: Peer, options: DoorOptions) {
     this.#wire = wire;
@@ -155,6 +178,7 @@ export class IrcDoor implements Peer, FramerSink {
   start(hub: Hub, client: Client): void {
     this.#hub = hub;
     this.#client = client;
+    this.#bucket?.take(Date.now());
     hub.input(client, "/proto json");
   }
 
@@ -181,19 +205,90 @@ export class IrcDoor implements Peer, FramerSink {
 
   line(text: string): void {
     if (this.#client?.closing !== false) return;
-    const { command, params } = parseIrc(text);
+    if (this.#queue.length >= QUEUED_LINES) {
+      this.#send(ircLine(undefined, "ERROR", ["Closing link: Excess Flood"]));
+      this.#wire.close("flooding");
+      return;
+    }
+    this.#queue.push(text);
+    if (this.#queue.length === 1) this.#drain();
+  }
+
+  overlong(): void {
+    this.line(OVERLONG);
+  }
+
+  /** Handles the waiting lines the bucket allows; waits for it to refill for the rest. */
+  #drain(): void {
+    this.#timer = undefined;
+    while (this.#queue.length > 0 && this.#client?.closing === false) {
+      const text = this.#queue[0];
+      const { command, params } = parseIrc(text);
+      // A cost past the burst could never be paid: JOIN 0 in many rooms waits for a full one.
+      const cost = Math.min(this.#cost(command, params), this.#opts.burst);
+      if (this.#bucket && !this.#bucket.take(Date.now(), cost)) {
+        const ms = Math.ceil((cost * 1000) / this.#bucket.rate);
+        this.#timer = setTimeout(() => this.#drain(), Math.min(ms, 1000));
+        return;
+      }
+      this.#queue.shift();
+      this.#handle(text, command, params);
+    }
+    this.#queue.length = 0;
+  }
+
+  /**
+   * The most a line can cost in the hub's flood bucket: one per request it makes, and
+   * `noticeCost` for a request others are told of (a join, a part, a rename, a topic).
+   */
+  #cost(command: string, params: string[]): number {
+    const notice = this.#opts.noticeCost;
+    const targets = Math.min(MAX_TARGETS, (params[0] ?? "").split(",").length);
+    if (!this.#registered) {
+      // The line that completes registration sends PASS, NICK (and a "" to leave a
+      // registered name's prompt), then the welcome's TOPIC and NAMES; SASL a NICK, a PASS
+      // and maybe a "".
+      const open = !this.#capNegotiating;
+      const completes = (command === "NICK" && this.#user !== undefined && open) ||
+        (command === "USER" && this.#wantedNick !== undefined && open) ||
+        (command === "CAP" && (params[0] ?? "").toUpperCase() === "END" &&
+          this.#user !== undefined && this.#wantedNick !== undefined) ||
+        command === "AUTHENTICATE";
+      return completes ? 5 : 1;
+    }
+    switch (command) {
+      case "JOIN":
+        return notice * (params[0] === "0" ? Math.max(1, this.#channels.size) : targets);
+      case "PART":
+        return notice * targets;
+      case "NICK":
+        return notice + 1;
+      case "TOPIC":
+        return 1 + notice;
+      case "PRIVMSG":
+      case "NOTICE":
+      case "NAMES":
+        return targets;
+      default:
+        return 1;
+    }
+  }
+
+  #handle(text: string, command: string, params: string[]): void {
+    if (text === OVERLONG) {
+      this.#numeric("417", ["Input line was too long"]);
+      return;
+    }
     if (command === "") return;
     if (text.includes("\uFFFD")) {
       // Not UTF-8 (the framer put U+FFFD for the bad bytes): refused, as UTF8ONLY says.
-      if (this.#admit()) {
-        this.#send(
-          ircLine(this.#opts.serverName, "FAIL", [
-            command,
-            "INVALID_UTF8",
-            "Message rejected: use UTF-8",
-          ]),
-        );
-      }
+      this.#send(
+        ircLine(this.#opts.serverName, "FAIL", [
+          command,
+          "INVALID_UTF8",
+          "Message rejected: use UTF-8",
+        ]),
+      );
       return;
     }
     if (!this.#registered) {
@@ -201,10 +296,6 @@ export class IrcDoor implements Peer, FramerSink {
       return;
     }
     this.#command(command, params);
-  }
-
-  overlong(): void {
-    this.#numeric("417", ["Input line was too long"]);
   }
 
   // --- sending -------------------------------------------------------------------
@@ -267,11 +358,6 @@ export class IrcDoor implements Peer, FramerSink {
     return pending;
   }
 
-  /** Whether a command the door answers itself is within its flood allowance. */
-  #admit(): boolean {
-    return this.#bucket?.take(Date.now()) ?? true;
-  }
-
   // --- registration --------------------------------------------------------------
 
   #beforeRegistration(command: string, params: string[]): void {
@@ -315,12 +401,11 @@ export class IrcDoor implements Peer, FramerSink {
         this.#request({ cmd: "quit", reason: params[0] || undefined }, { kind: "quit" });
         return;
       default:
-        if (this.#admit()) this.#numeric("451", ["You have not registered"]);
+        this.#numeric("451", ["You have not registered"]);
     }
   }
 
   #cap(params: string[]): void {
-    if (!this.#admit()) return;
     const sub = (params[0] ?? "").toUpperCase();
     switch (sub) {
       case "LS":
@@ -367,7 +452,6 @@ export class IrcDoor implements Peer, FramerSink {
    * prompt) given the password, so the account is checked as a `/nick` would be.
    */
   #authenticate(arg: string): void {
-    if (!this.#admit()) return;
     if (this.#named || !this.#caps.has("sasl")) {
       this.#numeric(this.#named ? "907" : "904", ["SASL authentication failed"]);
       return;
@@ -517,7 +601,6 @@ export class IrcDoor implements Peer, FramerSink {
   }
 
   #ping(params: string[]): void {
-    if (!this.#admit()) return;
     if (params.length < 1 || params[0] === "") {
       this.#numeric("461", ["PING", "Not enough parameters"]);
       return;
@@ -592,6 +675,12 @@ export class IrcDoor implements Peer, FramerSink {
           );
         }
         return;
+      case "BAN":
+      case "MUTE":
+      case "UNBAN":
+      case "UNMUTE":
+        this.#sanction(command.toLowerCase() as "ban" | "mute" | "unban" | "unmute", params);
+        return;
       case "OPER":
         if (params.length < 2) this.#numeric("461", ["OPER", "Not enough parameters"]);
         else this.#request({ cmd: "op", password: params[1] }, { kind: "op" });
@@ -601,11 +690,30 @@ export class IrcDoor implements Peer, FramerSink {
         return;
       case "USER":
       case "PASS":
-        if (this.#admit()) this.#numeric("462", ["You may not reregister"]);
+        this.#numeric("462", ["You may not reregister"]);
         return;
       default:
-        if (this.#admit()) this.#numeric("421", [command, "Unknown command"]);
+        this.#numeric("421", [command, "Unknown command"]);
     }
+  }
+
+  /**
+   * linechat's operator commands, sent raw (`/quote BAN bob 1h spam`): BAN and MUTE take a
+   * target, a duration when the next word is one, and a reason; UNBAN and UNMUTE a target.
+   */
+  #sanction(cmd: "ban" | "mute" | "unban" | "unmute", params: string[]): void {
+    const [target, ...rest] = params.join(" ").split(" ").filter((w) => w !== "");
+    if (!target) {
+      this.#numeric("461", [cmd.toUpperCase(), "Not enough parameters"]);
+      return;
+    }
+    if (cmd === "unban" || cmd === "unmute") {
+      this.#request({ cmd, target }, { kind: "kick" });
+      return;
+    }
+    const duration = /^\d+[smhd]$/.test(rest[0] ?? "") ? rest.shift() : undefined;
+    const reason = rest.join(" ") || undefined;
+    this.#request({ cmd, target, duration, reason }, { kind: "kick" });
   }
 
   #privmsg(params: string[], notice: boolean): void {
@@ -750,7 +858,6 @@ export class IrcDoor implements Peer, FramerSink {
   }
 
   #mode(params: string[]): void {
-    if (!this.#admit()) return;
     const target = params[0];
     if (!target) {
       this.#numeric("461", ["MODE", "Not enough parameters"]);
@@ -789,6 +896,11 @@ export class IrcDoor implements Peer, FramerSink {
     }
     if (this.#held) {
       this.#held.push(event);
+      if (this.#held.length > HELD_EVENTS) {
+        this.#held = undefined;
+        this.#send(ircLine(undefined, "ERROR", ["Closing link: registration not completed"]));
+        this.#request({ cmd: "quit", reason: "registration not completed" }, { kind: "quit" });
+      }
       return;
     }
     if (pending) pending.answered = true;
@@ -1003,8 +1115,10 @@ export class IrcDoor implements Peer, FramerSink {
     return [identity?.user || name, identity?.real || name];
   }
 
-  /** The connection has closed: its USER details go. */
+  /** The connection has closed: its waiting lines and USER details go. */
   stop(): void {
+    clearTimeout(this.#timer);
+    this.#queue.length = 0;
     if (this.#registered) this.#opts.identities.delete(this.#nick!);
   }
 
