@@ -285,6 +285,7 @@ Deno.test("IRC: no way around a mute, an address ban or the join password", asyn
     await wrong.send("NICK ivy");
     await wrong.send("USER ivy 0 * :Ivy");
     await wrong.expect(`:${NAME} 464 * `);
+    await wrong.expectClosed();
     await using right = await LineClient.connect(server.ircAddr!.port);
     await right.send("PASS letmein");
     await right.send("NICK ivy");

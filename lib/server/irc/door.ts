@@ -147,6 +147,8 @@ export class IrcDoor implements Peer, FramerSink {
   #sasl: string | undefined;
   /** The server asks for its password first (the `mode` event said so). */
   #serverPassword = false;
+  /** PASS went to the hub as the server's password (once: a wrong one ends the connection). */
+  #passSent = false;
   readonly #caps = new Set<string>();
   /** Channels this client is in, as the hub spells them. */
   readonly #channels = new Set<string>();
@@ -492,6 +494,15 @@ export class IrcDoor implements Peer, FramerSink {
       this.#numeric("904", ["SASL authentication failed"]);
       return;
     }
+    if (this.#serverPassword && !this.#passSent) {
+      // The server's own password comes first (PASS, sent before CAP and SASL).
+      if (this.#pass === undefined) {
+        this.#numeric("904", ["SASL authentication failed: PASS first"]);
+        return;
+      }
+      this.#passSent = true;
+      this.#request({ cmd: "pass", password: this.#pass }, { kind: "pass" });
+    }
     this.#request({ cmd: "nick", nick: fields[1] }, { kind: "sasl", password: fields[2] });
   }
 
@@ -534,14 +545,15 @@ export class IrcDoor implements Peer, FramerSink {
     const nick = this.#wantedNick;
     if (nick === undefined) return;
     this.#asked = true;
-    if (this.#serverPassword) {
+    if (this.#serverPassword && !this.#passSent) {
       if (this.#pass === undefined) {
         this.#numeric("464", ["Password required"]);
         this.#request({ cmd: "quit", reason: "no password" }, { kind: "quit" });
         return;
       }
+      // The name waits behind the check; a wrong password ends the connection.
+      this.#passSent = true;
       this.#request({ cmd: "pass", password: this.#pass }, { kind: "pass" });
-      // A wrong one closes the connection; the name waits behind the check.
     }
     const password = this.#serverPassword ? undefined : this.#pass;
     this.#request(
@@ -1104,7 +1116,9 @@ export class IrcDoor implements Peer, FramerSink {
   }
 
   #whoLine(room: string, name: string, away: boolean, op: boolean): void {
-    const flags = `${away ? "G" : "H"}${op ? "*@" : ""}`;
+    // `*` is a server operator; `@` their standing in a channel (linechat's operators are
+    // the only ones), so not in a WHO of a nick (channel `*`).
+    const flags = `${away ? "G" : "H"}${op ? "*" : ""}${op && room !== "*" ? "@" : ""}`;
     const [user, real] = this.#userOf(name);
     this.#numeric("352", [room, user, USER_HOST, this.#opts.serverName, name, flags, `0 ${real}`]);
   }
@@ -1164,6 +1178,7 @@ export class IrcDoor implements Peer, FramerSink {
         return;
       case "pass":
         this.#numeric("464", [text]);
+        this.#request({ cmd: "quit", reason: "wrong password" }, { kind: "quit" });
         return;
       case "join":
         if (code === "too-many-rooms") this.#numeric("405", ["*", text]);
