@@ -8,6 +8,14 @@ import { LOBBY, type ServerEvent } from "../../protocol/events.ts";
 import { sanitize } from "../../protocol/sanitize.ts";
 import { TokenBucket } from "../../protocol/token_bucket.ts";
 import type { Client, Hub, Peer } from "../hub.ts";
+import {
+  IRC_CONTEXTS_KEPT,
+  IRC_HELD_EVENTS,
+  IRC_MAX_TARGETS,
+  IRC_QUEUED_LINES,
+  IRC_SASL_BYTES,
+  IRC_TOPIC_BYTES,
+} from "../limits.ts";
 import { ctcpAction, isCtcp, parseIrc } from "./parse.ts";
 import { IRC_LINE_BYTES, ircLine, splitBytes, timeTag, utf8Bytes } from "./render.ts";
 
@@ -20,32 +28,11 @@ export const CAPS = [
   "sasl",
 ] as const;
 
-/** The longest SASL PLAIN answer read, base64 (400-byte chunks); a longer one fails. */
-const SASL_MAX_BYTES = 800;
-
 /** The host part every user's `nick!nick@host` shows: addresses are for operators only. */
 export const USER_HOST = "linechat";
 
-/** The longest topic an IRC client may set, so that its 332 still fits one line. */
-export const TOPIC_BYTES = 390;
-
-/** The most targets one PRIVMSG, JOIN, PART or NAMES may name. */
-export const MAX_TARGETS = 4;
-
-/**
- * Events held for a client named by SASL that has not finished registering (the lobby's
- * chat goes on meanwhile); past this many it is disconnected.
- */
-const HELD_EVENTS = 200;
-
-/** IRC lines waiting for the flood allowance; one more disconnects ("Excess Flood"). */
-export const QUEUED_LINES = 32;
-
-/** Stands in the queue for a line that was too long (no IRC line can hold a NUL). */
-const OVERLONG = "\0";
-
-/** Requests whose answers may come late (a password being checked) that the door remembers. */
-const CONTEXTS_KEPT = 16;
+/** Stands in the queue for a line that was too long. */
+const OVERLONG = Symbol("overlong");
 
 /** A user name and real name an IRC client gave with USER. */
 export interface IrcIdentity {
@@ -163,8 +150,8 @@ export class IrcDoor implements Peer, FramerSink {
    * never drops an IRC client's line; absent when flood control is off.
    */
   readonly #bucket: TokenBucket | undefined;
-  /** Lines waiting for the bucket, in order; at most {@link QUEUED_LINES}. */
-  readonly #queue: string[] = [];
+  /** Lines waiting for the bucket, in order; at most {@link IRC_QUEUED_LINES}. */
+  readonly #queue: (string | typeof OVERLONG)[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(wire: Peer, options: DoorOptions) {
@@ -205,9 +192,9 @@ export class IrcDoor implements Peer, FramerSink {
 
   // --- FramerSink: lines from the IRC client ---------------------------------------
 
-  line(text: string): void {
+  line(text: string | typeof OVERLONG): void {
     if (this.#client?.closing !== false) return;
-    if (this.#queue.length >= QUEUED_LINES) {
+    if (this.#queue.length >= IRC_QUEUED_LINES) {
       this.#send(ircLine(undefined, "ERROR", ["Closing link: Excess Flood"]));
       this.#wire.close("flooding");
       return;
@@ -225,7 +212,7 @@ export class IrcDoor implements Peer, FramerSink {
     this.#timer = undefined;
     while (this.#queue.length > 0 && this.#client?.closing === false) {
       const text = this.#queue[0];
-      const { command, params } = parseIrc(text);
+      const { command, params } = parseIrc(text === OVERLONG ? "" : text);
       // A cost past the burst could never be paid: JOIN 0 in many rooms waits for a full one.
       const cost = Math.min(this.#cost(command, params), this.#opts.burst);
       if (this.#bucket && !this.#bucket.take(Date.now(), cost)) {
@@ -245,7 +232,7 @@ export class IrcDoor implements Peer, FramerSink {
    */
   #cost(command: string, params: string[]): number {
     const notice = this.#opts.noticeCost;
-    const targets = Math.min(MAX_TARGETS, (params[0] ?? "").split(",").length);
+    const targets = Math.min(IRC_MAX_TARGETS, (params[0] ?? "").split(",").length);
     if (!this.#registered) {
       // The line that completes registration sends PASS, NICK (and a "" to leave a
       // registered name's prompt), then the welcome's TOPIC and NAMES; SASL a NICK, a PASS
@@ -276,7 +263,7 @@ export class IrcDoor implements Peer, FramerSink {
     }
   }
 
-  #handle(text: string, command: string, params: string[]): void {
+  #handle(text: string | typeof OVERLONG, command: string, params: string[]): void {
     if (text === OVERLONG) {
       this.#numeric("417", ["Input line was too long"]);
       return;
@@ -353,7 +340,7 @@ export class IrcDoor implements Peer, FramerSink {
     const id = ++this.#seq;
     const pending = { context, answered: false };
     this.#pending.set(id, pending);
-    if (this.#pending.size > CONTEXTS_KEPT) {
+    if (this.#pending.size > IRC_CONTEXTS_KEPT) {
       this.#pending.delete(this.#pending.keys().next().value!);
     }
     this.#hub!.input(this.#client!, JSON.stringify({ ...fields, id }));
@@ -474,7 +461,7 @@ export class IrcDoor implements Peer, FramerSink {
       return;
     }
     if (arg !== "+") this.#sasl += arg;
-    if (this.#sasl.length > SASL_MAX_BYTES) {
+    if (this.#sasl.length > IRC_SASL_BYTES) {
       this.#sasl = undefined;
       this.#numeric("905", ["SASL message too long"]);
       return;
@@ -595,10 +582,10 @@ export class IrcDoor implements Peer, FramerSink {
       `CHANLIMIT=#:${maxRoomsPerUser}`,
       `CHANNELLEN=${maxNameLength + 1}`,
       `NICKLEN=${maxNameLength}`,
-      `TOPICLEN=${TOPIC_BYTES}`,
+      `TOPICLEN=${IRC_TOPIC_BYTES}`,
       "PREFIX=(o)@",
       "CHANMODES=,,,",
-      `MAXTARGETS=${MAX_TARGETS}`,
+      `MAXTARGETS=${IRC_MAX_TARGETS}`,
       "NETWORK=linechat",
       "UTF8ONLY",
     ];
@@ -644,7 +631,7 @@ export class IrcDoor implements Peer, FramerSink {
         this.#request({ cmd: "rooms" }, {
           kind: "list",
           only: params[0]?.startsWith("#")
-            ? new Set(params[0].toLowerCase().split(",").slice(0, MAX_TARGETS))
+            ? new Set(params[0].toLowerCase().split(",").slice(0, IRC_MAX_TARGETS))
             : undefined,
         });
         return;
@@ -743,7 +730,7 @@ export class IrcDoor implements Peer, FramerSink {
     // Other CTCP (VERSION, PING, replies) means nothing to the other kinds of client.
     if (action === undefined && isCtcp(text)) return;
     const body = action ?? text;
-    for (const target of params[0].split(",").slice(0, MAX_TARGETS)) {
+    for (const target of params[0].split(",").slice(0, IRC_MAX_TARGETS)) {
       if (target === "") continue;
       const context: Context = {
         kind: "say",
@@ -776,7 +763,7 @@ export class IrcDoor implements Peer, FramerSink {
       }
       return;
     }
-    for (const room of params[0].split(",").slice(0, MAX_TARGETS)) {
+    for (const room of params[0].split(",").slice(0, IRC_MAX_TARGETS)) {
       if (!room.startsWith("#")) {
         this.#numeric("403", [room || "*", "No such channel"]);
         continue;
@@ -790,7 +777,7 @@ export class IrcDoor implements Peer, FramerSink {
       this.#numeric("461", ["PART", "Not enough parameters"]);
       return;
     }
-    for (const room of params[0].split(",").slice(0, MAX_TARGETS)) {
+    for (const room of params[0].split(",").slice(0, IRC_MAX_TARGETS)) {
       if (!this.#in(room)) {
         this.#numeric(room.startsWith("#") ? "442" : "403", [
           room || "*",
@@ -828,7 +815,7 @@ export class IrcDoor implements Peer, FramerSink {
     } else if (params[1] === "") {
       this.#request({ cmd: "topic", remove: true }, { kind: "topic", room, query: false });
     } else {
-      const text = splitBytes(params[1], TOPIC_BYTES)[0];
+      const text = splitBytes(params[1], IRC_TOPIC_BYTES)[0];
       this.#request({ cmd: "topic", text }, { kind: "topic", room, query: false });
     }
   }
@@ -838,7 +825,7 @@ export class IrcDoor implements Peer, FramerSink {
       this.#numeric("366", ["*", "End of /NAMES list"]);
       return;
     }
-    for (const room of params[0].split(",").slice(0, MAX_TARGETS)) {
+    for (const room of params[0].split(",").slice(0, IRC_MAX_TARGETS)) {
       if (!room.startsWith("#")) {
         this.#numeric("366", [room || "*", "End of /NAMES list"]);
         continue;
@@ -908,7 +895,7 @@ export class IrcDoor implements Peer, FramerSink {
     }
     if (this.#held) {
       this.#held.push(event);
-      if (this.#held.length > HELD_EVENTS) {
+      if (this.#held.length > IRC_HELD_EVENTS) {
         this.#held = undefined;
         this.#send(ircLine(undefined, "ERROR", ["Closing link: registration not completed"]));
         this.#request({ cmd: "quit", reason: "registration not completed" }, { kind: "quit" });
