@@ -154,6 +154,11 @@ Deno.test("IRC JOIN, TOPIC, NAMES, WHO, WHOIS, LIST, AWAY, NICK, PART and QUIT r
   await c.expect(`:${NAME} 306 ivy `);
   await t.send("/whois ivy");
   await t.expect("lunch");
+  await t.send("/away meeting");
+  await t.expect("away");
+  await c.send("PRIVMSG tom :are you there");
+  await c.expect(`:${NAME} 301 ivy tom :meeting`);
+  await t.send("/back");
   await c.send("AWAY");
   await c.expect(`:${NAME} 305 ivy `);
 

@@ -1125,6 +1125,15 @@ export class IrcDoor implements Peer, FramerSink {
 
   #system(text: string, context: Context | undefined): void {
     switch (context?.kind) {
+      case "say": {
+        // A private message to someone away: `bob is away: REASON` is 301.
+        const away = /^(\S+) is away: (.*)$/.exec(text);
+        if (away && away[1].toLowerCase() === context.target.toLowerCase()) {
+          if (!context.notice) this.#numeric("301", [away[1], away[2]]);
+          return;
+        }
+        break;
+      }
       case "switch":
       case "join":
         // `you are in #dev already`: a JOIN of (or TOPIC's switch to) the active room.
