@@ -226,8 +226,17 @@ Deno.test("IRC's 512-byte line: a longer input line gets 417, a long message arr
   await using server = ircServer();
   await using t = await joinAs(server.addr.port, "tom");
   await using c = await ircAs(server.ircAddr!.port, "ivy");
+  const fits = `PRIVMSG #lobby :${"y".repeat(510 - "PRIVMSG #lobby :".length)}`;
+  await c.send(fits);
+  await t.expect(`ivy: ${"y".repeat(40)}`);
+  await c.send(`${fits}z`);
+  await c.expect(`:${NAME} 417 ivy `);
   await c.send(`PRIVMSG #lobby :${"x".repeat(600)}`);
   await c.expect(`:${NAME} 417 ivy `);
+  await c.sendRaw(
+    new Uint8Array([...new TextEncoder().encode("PRIVMSG #lobby :bad "), 0xe8, 0x0d, 0x0a]),
+  );
+  await c.expect(`:${NAME} FAIL PRIVMSG INVALID_UTF8 `);
   await c.send("PRIVMSG #lobby :still here");
   await t.expect("ivy: still here");
   const long = Array.from({ length: 300 }, (_, i) => `w${i}`).join(" ");
