@@ -251,6 +251,9 @@ options:
                                https and wss with --tls-cert/--tls-key; 0 picks a free one
   --web-origin ORIGIN          also let pages from ORIGIN (https://host[:port]) connect to
                                the web door; may be repeated (default: only its own page)
+  --irc-port PORT              serve IRC on this port too; 0 picks a free one
+  --irc-tls-port PORT          serve IRC over TLS on this port (needs --tls-cert/--tls-key)
+  --irc-name NAME              the server name IRC clients see (default: the host name)
   --log-private on|off         log the text of private and group messages (default on);
                                off logs only who wrote to whom
 ${limitHelp()}
@@ -285,6 +288,37 @@ function readTls(
     key: read("tls-key", keyFile),
     port: tlsPort === undefined ? undefined : parsePort(tlsPort),
   };
+}
+
+/** The IRC door's settings from the flags; undefined when no IRC port is asked for. */
+function readIrc(
+  port: string | undefined,
+  tlsPort: string | undefined,
+  name: string | undefined,
+  tls: { cert: string } | undefined,
+): { name: string; port?: number; tlsPort?: number } | undefined {
+  if (tlsPort !== undefined && !tls) {
+    throw new UsageError("--irc-tls-port needs --tls-cert and --tls-key");
+  }
+  if (port === undefined && tlsPort === undefined) {
+    if (name !== undefined) throw new UsageError("--irc-name needs --irc-port or --irc-tls-port");
+    return undefined;
+  }
+  if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(name)) {
+    throw new UsageError(`invalid --irc-name "${name}": letters, digits, . and - only`);
+  }
+  return {
+    name: name ?? hostName(),
+    port: port === undefined ? undefined : parsePort(port),
+    tlsPort: tlsPort === undefined ? undefined : parsePort(tlsPort),
+  };
+}
+
+/** This machine's host name when the program may read it (--allow-sys), else `linechat`. */
+function hostName(): string {
+  const allowed = Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state;
+  const name = allowed === "granted" ? Deno.hostname() : "";
+  return /^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(name) ? name : "linechat";
 }
 
 /** The log on stdout: bounded and asynchronous, so a stalled reader never stops the chat. */
@@ -350,6 +384,9 @@ function main(args: string[]): void {
     "tls-port": { type: "string" },
     "web-port": { type: "string" },
     "web-origin": { type: "string", multiple: true },
+    "irc-port": { type: "string" },
+    "irc-tls-port": { type: "string" },
+    "irc-name": { type: "string" },
     "log-private": { type: "string", default: "on" },
     help: { type: "boolean", default: false },
     version: { type: "boolean", default: false },
@@ -387,6 +424,7 @@ function main(args: string[]): void {
   }
   const tls = readTls(values["tls-cert"], values["tls-key"], values["tls-port"]);
   const web = readWeb(values["web-port"], values["web-origin"]);
+  const irc = readIrc(values["irc-port"], values["irc-tls-port"], values["irc-name"], tls);
   const logPrivate = values["log-private"];
   if (logPrivate !== "on" && logPrivate !== "off") {
     throw new UsageError(`invalid --log-private "${logPrivate}": use on or off`);
@@ -407,6 +445,7 @@ function main(args: string[]): void {
       hidePrivateText: logPrivate === "off",
       tls,
       web,
+      irc,
     });
   } catch (err) {
     if (err instanceof DataFileError) die("chat-server", `--data ${values.data} ${err.reason}`);
@@ -426,6 +465,8 @@ function main(args: string[]): void {
   console.log(`listening on ${shown}:${server.addr.port}`);
   if (server.tlsAddr) console.log(`tls on ${shown}:${server.tlsAddr.port}`);
   if (server.webAddr) console.log(`web on ${shown}:${server.webAddr.port}`);
+  if (server.ircAddr) console.log(`irc on ${shown}:${server.ircAddr.port}`);
+  if (server.ircTlsAddr) console.log(`ircs on ${shown}:${server.ircTlsAddr.port}`);
 
   const stop = twoStageStop(() => server.shutdown(), exit, log);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

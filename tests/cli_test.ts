@@ -46,6 +46,9 @@ Deno.test("server.ts rejects bad arguments with one line and exit code 1", async
     [["--bogus"], /^chat-server: Unknown option '--bogus' \(try --help\)\n$/],
     [["--max-line", "0"], /^chat-server: invalid --max-line "0"/],
     [["a", "1", "extra"], /^chat-server: unexpected argument "extra" \(try --help\)\n$/],
+    [["--irc-tls-port", "0"], /^chat-server: --irc-tls-port needs --tls-cert and --tls-key/],
+    [["--irc-name", "x"], /^chat-server: --irc-name needs --irc-port or --irc-tls-port/],
+    [["--irc-port", "0", "--irc-name", "a b"], /^chat-server: invalid --irc-name "a b"/],
   ];
   for (const [args, pattern] of cases) {
     await t.step(args.join(" "), async () => {

@@ -378,3 +378,37 @@ export async function rssFallsTo(pid: number, limit: number, timeoutMs: number):
   }
   return now;
 }
+
+/** Whether a program is on PATH (for tests of real clients that may not be installed). */
+export function installed(program: string): boolean {
+  try {
+    return new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until `file` holds a line matching `pattern` and returns it: for programs that write
+ * what they receive to files (ii, WeeChat's logs). Fails with the file's text after `timeoutMs`.
+ */
+export async function lineInFile(
+  file: string,
+  pattern: RegExp,
+  timeoutMs = 10_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let text = "";
+    try {
+      text = await Deno.readTextFile(file);
+    } catch {
+      // Not made yet.
+    }
+    const line = text.split("\n").find((l) => pattern.test(l));
+    if (line !== undefined) return line;
+    if (Date.now() > deadline) throw new Error(`no line matching ${pattern} in ${file}:\n${text}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -13,7 +13,7 @@ Deno.test("ChatServer refuses invalid, reserved and duplicate names with the rea
   await using c = await LineClient.connect(server.addr.port);
   await c.expect("choose a name:");
   const cases: [string, string][] = [
-    ["bad name!", "! invalid name: a name may only contain letters, digits, _, - and ."],
+    ["bad name!", "! invalid name: a name may only contain letters, digits, _ and -"],
     ["x".repeat(25), "! invalid name: a name can be at most 24 characters"],
     ["Server", '! invalid name: "Server" is reserved'],
     ["everyone", '! invalid name: "everyone" is reserved'],

@@ -11,6 +11,7 @@ const TARGETS: { output: string; script: string; permissions: string[] }[] = [
       "--allow-net",
       "--allow-read",
       "--allow-write",
+      "--allow-sys=hostname",
       "--allow-env=LINECHAT_PASSWORD,LINECHAT_OP_PASSWORD",
     ],
   },

@@ -6,7 +6,10 @@ import { type Command, helpLines, parseInput } from "../protocol/commands.ts";
 import { type ErrorCode, LOBBY, markedRoom, type ServerEvent } from "../protocol/events.ts";
 import { nameKey } from "../protocol/names.ts";
 import { sanitize } from "../protocol/sanitize.ts";
-import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, ROOM_CHANGE_LINES } from "./limits.ts";
+import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "./limits.ts";
+// A room change counts as the server's notice cost: rejoining many rooms after a reconnect
+// is paced so none is dropped.
+import { DEFAULT_NOTICE_COST as ROOM_CHANGE_LINES } from "../protocol/token_bucket.ts";
 
 /** What the client does next. */
 export type ClientAction =

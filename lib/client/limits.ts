@@ -22,12 +22,5 @@ export const MAX_INPUT_LINE_BYTES = 64 * 1024;
 /** How many submitted lines the input history keeps. */
 export const HISTORY_SIZE = 200;
 
-/**
- * What a room change (a /join of a room not yet joined, a /part) counts as under the server's
- * flood control: its notice cost, 5 lines by default. The client paces it as that many lines,
- * so rejoining many rooms after a reconnect loses none.
- */
-export const ROOM_CHANGE_LINES = 5;
-
 /** Piped input lines waiting their turn to be sent before the client stops reading stdin. */
 export const MAX_WAITING_INPUT_LINES = 1000;

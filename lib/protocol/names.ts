@@ -24,7 +24,13 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "you",
 ]);
 
-const NAME_CHARS = /^[A-Za-z0-9_.-]+$/;
+/**
+ * A name's characters: also a valid IRC nick (no `.`, which IRC keeps for server names), so
+ * IRC users and the others share one set of names.
+ */
+const NAME_CHARS = /^[A-Za-z0-9_-]+$/;
+/** A room's characters after its `#` (IRC channel names may hold `.`). */
+const ROOM_CHARS = /^[A-Za-z0-9_.-]+$/;
 
 /**
  * Unicode TR39 confusables.txt maps four characters names may contain: `0` to `O`, `1` and
@@ -67,13 +73,13 @@ const RESERVED_KEYS: ReadonlySet<string> = new Set([...RESERVED_NAMES].map(nameK
  * @example
  * ```ts
  * nameProblem("alice", 24); // undefined
- * nameProblem("a b", 24);   // "a name may only contain letters, digits, _, - and ."
+ * nameProblem("a b", 24);   // "a name may only contain letters, digits, _ and -"
  * ```
  */
 export function nameProblem(name: string, maxLength: number): string | undefined {
   if (name.length === 0) return "a name cannot be empty";
   if (name.length > maxLength) return `a name can be at most ${maxLength} characters`;
-  if (!NAME_CHARS.test(name)) return "a name may only contain letters, digits, _, - and .";
+  if (!NAME_CHARS.test(name)) return "a name may only contain letters, digits, _ and -";
   if (RESERVED_KEYS.has(nameKey(name))) return `"${name}" is reserved`;
   if (isIpAddress(name)) return "a name cannot look like an IP address";
   return undefined;
@@ -96,6 +102,6 @@ export function roomProblem(room: string, maxLength: number): string | undefined
   const rest = room.slice(1);
   if (rest.length === 0) return "a room name needs something after #";
   if (rest.length > maxLength) return `a room name can be at most ${maxLength} characters after #`;
-  if (!NAME_CHARS.test(rest)) return "a room name may only contain letters, digits, _, - and .";
+  if (!ROOM_CHARS.test(rest)) return "a room name may only contain letters, digits, _, - and .";
   return undefined;
 }

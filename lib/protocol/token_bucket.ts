@@ -4,6 +4,11 @@
 /** The server's default flood control: lines a second, after a burst of this many at once. */
 export const DEFAULT_RATE = 5;
 export const DEFAULT_BURST = 20;
+/**
+ * Lines a command others see (a rename, a room change, a topic) counts as by default: the
+ * server charges it, and chat-client paces a room change as that many lines.
+ */
+export const DEFAULT_NOTICE_COST = 5;
 
 /**
  * A token bucket: `burst` tokens, refilled at `rate` per second. Pure: the caller passes

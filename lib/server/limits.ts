@@ -1,7 +1,7 @@
 // Every limit the server enforces, with its default, in one place.
 // Flags in server.ts override these; the hub and sessions only read a Limits object.
 
-import { DEFAULT_BURST, DEFAULT_RATE } from "../protocol/token_bucket.ts";
+import { DEFAULT_BURST, DEFAULT_NOTICE_COST, DEFAULT_RATE } from "../protocol/token_bucket.ts";
 
 /** The limits one server runs with. Durations are milliseconds; 0 turns a limit off. */
 export interface Limits {
@@ -98,7 +98,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRooms: 1000,
   maxRoomsPerUser: 20,
   maxIgnore: 100,
-  noticeCost: 5,
+  noticeCost: DEFAULT_NOTICE_COST,
 });
 
 /** Addresses, and secrets, whose wrong passwords are tracked at most (the oldest go first). */
@@ -119,3 +119,26 @@ export function replyBudget(limits: Pick<Limits, "maxOutboxBytes">): number {
  * (`deno task bench --scenario 2`); a 4 KiB line still takes only four reads.
  */
 export const READ_BUFFER_BYTES = 1024;
+
+// The IRC door's own bounds (irc/door.ts); the limits above apply to IRC users too.
+
+/** The longest topic an IRC client may set, so that its 332 still fits one line (TOPICLEN). */
+export const IRC_TOPIC_BYTES = 390;
+
+/** The most targets one PRIVMSG, JOIN, PART or NAMES may name (MAXTARGETS). */
+export const IRC_MAX_TARGETS = 4;
+
+/** IRC lines waiting for the flood allowance; one more disconnects ("Excess Flood"). */
+export const IRC_QUEUED_LINES = 32;
+
+/**
+ * Events held for a client named by SASL that has not finished registering (the lobby's
+ * chat goes on meanwhile); past this many it is disconnected.
+ */
+export const IRC_HELD_EVENTS = 200;
+
+/** The longest SASL PLAIN answer read, in base64 (sent in 400-byte chunks). */
+export const IRC_SASL_BYTES = 800;
+
+/** Requests whose answers may come late (a password being checked) that a door remembers. */
+export const IRC_CONTEXTS_KEPT = 16;

@@ -1,6 +1,6 @@
 // ChatServer: the embeddable server. It listens, counts and caps open sockets, gives each
-// connection a Session wired to the Hub (over TLS through tls_transport.ts), and shuts down
-// gracefully. Command-line parsing and the console live in server.ts; the chat in hub.ts.
+// connection a Session wired to the Hub (over TLS through tls_transport.ts; IRC through the
+// door in irc/door.ts), and shuts down gracefully. Command-line parsing and the console live in server.ts; the chat in hub.ts.
 
 import type { SecureContext } from "node:tls";
 import { sourceKey } from "../protocol/address.ts";
@@ -13,6 +13,8 @@ import { type ChatStore, SqliteStore } from "./store.ts";
 import { tlsContext, TlsTransport } from "./tls_transport.ts";
 import { VERSION } from "../protocol/version.ts";
 import { WebDoor } from "./web/door.ts";
+import { IrcDoor, IrcIdentities } from "./irc/door.ts";
+import { IRC_LINE_BYTES, ircLine } from "./irc/render.ts";
 
 /** The first pause after a failed accept; it doubles on each failure in a row. */
 const ACCEPT_BACKOFF_MIN_MS = 10;
@@ -55,6 +57,18 @@ export interface ChatServerOptions {
    * host; `origins` are the pages elsewhere allowed to connect, besides the server's own.
    */
   web?: { port: number; origins?: string[] };
+  /**
+   * Serve IRC through the door: plain on `port`, and over TLS (with `tls`'s certificate) on
+   * `tlsPort`; `name` is the server name IRC clients see.
+   */
+  irc?: { name: string; port?: number; tlsPort?: number };
+}
+
+/** One listening socket: TLS or not, IRC or linechat's own lines. */
+interface Listening {
+  listener: Deno.Listener;
+  tls: SecureContext | undefined;
+  irc: boolean;
 }
 
 /**
@@ -73,10 +87,13 @@ export class ChatServer implements AsyncDisposable {
   readonly tlsAddr: Deno.NetAddr | undefined;
   /** Where the web door listens, when there is one. */
   readonly webAddr: Deno.NetAddr | undefined;
+  /** Where IRC is served in plain text and over TLS, when it is. */
+  readonly ircAddr: Deno.NetAddr | undefined;
+  readonly ircTlsAddr: Deno.NetAddr | undefined;
   /** The limits in force. */
   readonly limits: Readonly<Limits>;
   /** Each listener, with the TLS context its connections are served with (if any). */
-  readonly #listeners: { listener: Deno.Listener; tls: SecureContext | undefined }[];
+  readonly #listeners: Listening[];
   readonly #hub: Hub;
   readonly #web: WebDoor | undefined;
   readonly #log: (line: string) => void;
@@ -95,19 +112,33 @@ export class ChatServer implements AsyncDisposable {
   readonly #store: ChatStore | undefined;
   /** The one options object every session shares. */
   readonly #sessionOptions: SessionOptions;
+  readonly #ircOptions: SessionOptions;
+  readonly #irc: ChatServerOptions["irc"];
+  readonly #started = new Date();
+  readonly #identities = new IrcIdentities();
   #stopping: Promise<void> | undefined;
 
   private constructor(
-    listeners: { main: Deno.Listener; tls?: Deno.Listener },
+    listeners: {
+      main: Deno.Listener;
+      tls?: Deno.Listener;
+      irc?: Deno.Listener;
+      ircs?: Deno.Listener;
+    },
     context: SecureContext | undefined,
     store: ChatStore | undefined,
     options: ChatServerOptions,
   ) {
     const mainIsTls = context !== undefined && listeners.tls === undefined;
     this.#listeners = [
-      { listener: listeners.main, tls: mainIsTls ? context : undefined },
-      ...(listeners.tls ? [{ listener: listeners.tls, tls: context }] : []),
+      { listener: listeners.main, tls: mainIsTls ? context : undefined, irc: false },
+      ...(listeners.tls ? [{ listener: listeners.tls, tls: context, irc: false }] : []),
+      ...(listeners.irc ? [{ listener: listeners.irc, tls: undefined, irc: true }] : []),
+      ...(listeners.ircs ? [{ listener: listeners.ircs, tls: context, irc: true }] : []),
     ];
+    this.#irc = options.irc;
+    this.ircAddr = listeners.irc?.addr as Deno.NetAddr | undefined;
+    this.ircTlsAddr = listeners.ircs?.addr as Deno.NetAddr | undefined;
     this.#store = store;
     this.addr = listeners.main.addr as Deno.NetAddr;
     this.tlsAddr = (listeners.tls ?? (mainIsTls ? listeners.main : undefined))?.addr as
@@ -119,6 +150,7 @@ export class ChatServer implements AsyncDisposable {
       maxOutboxBytes: this.limits.maxOutboxBytes,
       flushMs: this.limits.shutdownFlushMs,
     };
+    this.#ircOptions = { ...this.#sessionOptions, maxLineBytes: IRC_LINE_BYTES };
     this.#log = options.log ?? (() => {});
     this.#acceptFailures = new AcceptFailures(this.#log);
     this.#hub = new Hub({
@@ -147,7 +179,7 @@ export class ChatServer implements AsyncDisposable {
     });
     this.webAddr = this.#web?.addr;
     this.#accepting = Promise.all(
-      this.#listeners.map(({ listener, tls }) => this.#acceptLoop(listener, tls)),
+      this.#listeners.map((listening) => this.#acceptLoop(listening)),
     );
     const { nameTimeoutMs, idleTimeoutMs } = this.limits;
     const shortest = Math.min(...[nameTimeoutMs, idleTimeoutMs].filter((ms) => ms > 0));
@@ -185,7 +217,18 @@ export class ChatServer implements AsyncDisposable {
         ? undefined
         : Deno.listen({ hostname, port: tls.port, transport: "tcp" });
       if (extra) opened.push(extra);
-      return new ChatServer({ main, tls: extra }, context, store, options);
+      const listen = (port: number | undefined) => {
+        if (port === undefined) return undefined;
+        const l = Deno.listen({ hostname, port, transport: "tcp" });
+        opened.push(l);
+        return l;
+      };
+      const irc = listen(options.irc?.port);
+      if (options.irc?.tlsPort !== undefined && !context) {
+        throw new Error("IRC over TLS needs a TLS certificate and key");
+      }
+      const ircs = listen(options.irc?.tlsPort);
+      return new ChatServer({ main, tls: extra, irc, ircs }, context, store, options);
     } catch (err) {
       for (const l of opened) l.close();
       store?.close();
@@ -258,7 +301,7 @@ export class ChatServer implements AsyncDisposable {
    * Accepts until the listener closes. A failed accept (out of file descriptors, say) is
    * counted for the log and followed by a pause that doubles while failures go on.
    */
-  async #acceptLoop(listener: Deno.Listener, tls: SecureContext | undefined): Promise<void> {
+  async #acceptLoop({ listener, tls, irc }: Listening): Promise<void> {
     let pause = 0;
     for (;;) {
       let conn: Deno.Conn;
@@ -276,7 +319,7 @@ export class ChatServer implements AsyncDisposable {
         conn.close();
         continue;
       }
-      this.#serve(conn, tls);
+      this.#serve(conn, tls, irc);
     }
   }
 
@@ -320,7 +363,7 @@ export class ChatServer implements AsyncDisposable {
   }
 
   /** Counts a new socket as open (until its task releases it) and serves or refuses it. */
-  #serve(conn: Deno.Conn, tls: SecureContext | undefined): void {
+  #serve(conn: Deno.Conn, tls: SecureContext | undefined, irc: boolean): void {
     const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     try {
       const tcp = conn as Deno.TcpConn;
@@ -332,9 +375,9 @@ export class ChatServer implements AsyncDisposable {
     const { source, refusal } = this.#admit(ip);
     if (refusal) {
       this.#log(`refused ${ip}: ${refusal}`);
-      this.#track(this.#refuse(conn, tls, source, refusal));
+      this.#track(this.#refuse(conn, tls, source, refusal, irc));
     } else {
-      this.#track(this.#connection(conn, tls, source));
+      this.#track(this.#connection(conn, tls, source, irc));
     }
   }
 
@@ -352,10 +395,14 @@ export class ChatServer implements AsyncDisposable {
     tls: SecureContext | undefined,
     source: string,
     reason: string,
+    irc: boolean,
   ): Promise<void> {
     const ms = this.limits.shutdownFlushMs;
     const secure = tls && new TlsTransport(conn, tls, ms);
-    await refuse(secure ?? conn, reason, ms);
+    const line = irc
+      ? new TextEncoder().encode(ircLine(undefined, "ERROR", [`Closing link: ${reason}`]))
+      : new Outgoing({ type: "bye", ts: Date.now(), reason }).bytes("text");
+    await refuse(secure ?? conn, line, ms);
     await secure?.closed;
     this.#release(source);
   }
@@ -368,19 +415,23 @@ export class ChatServer implements AsyncDisposable {
     conn: Deno.Conn,
     tls: SecureContext | undefined,
     source: string,
+    irc: boolean,
   ): Promise<void> {
     const secure = tls && new TlsTransport(conn, tls, this.limits.shutdownFlushMs);
     if (secure && !await this.#handshake(secure)) {
       this.#release(source);
       return;
     }
-    const session = new Session(secure ?? conn, this.#sessionOptions);
+    const session = new Session(secure ?? conn, irc ? this.#ircOptions : this.#sessionOptions);
     const released = (secure ? secure.closed : session.closed).then(() => this.#release(source));
-    const client = this.#hub.connect(session);
+    const door = irc ? this.#door(session) : undefined;
+    const client = this.#hub.connect(door ?? session);
+    door?.start(this.#hub, client);
     try {
-      await session.run(new ClientLines(this.#hub, client));
+      await session.run(door ?? new ClientLines(this.#hub, client));
     } finally {
       this.#hub.disconnect(client, session.reason);
+      door?.stop();
     }
     await released;
   }
@@ -404,6 +455,21 @@ export class ChatServer implements AsyncDisposable {
     secure.close();
     await secure.closed;
     return false;
+  }
+
+  /** The IRC door for a new connection. */
+  #door(session: Session): IrcDoor {
+    return new IrcDoor(session, {
+      identities: this.#identities,
+      serverName: this.#irc!.name,
+      version: VERSION,
+      started: this.#started,
+      maxNameLength: this.limits.maxNameLength,
+      maxRoomsPerUser: this.limits.maxRoomsPerUser,
+      rate: this.limits.ratePerSecond,
+      burst: this.limits.burst,
+      noticeCost: this.limits.noticeCost,
+    });
   }
 
   /** Keeps a connection's task until it ends, so shutdown can wait for it. */
@@ -472,7 +538,7 @@ class AcceptFailures {
  * Sends one line saying why, then closes; waits at most `ms` (over TLS the write waits for
  * a handshake the newcomer may never finish).
  */
-async function refuse(conn: Transport, reason: string, ms: number): Promise<void> {
+async function refuse(conn: Transport, line: Uint8Array, ms: number): Promise<void> {
   const close = () => {
     try {
       conn.close();
@@ -482,7 +548,7 @@ async function refuse(conn: Transport, reason: string, ms: number): Promise<void
   };
   const timer = setTimeout(close, ms);
   try {
-    await conn.write(new Outgoing({ type: "bye", ts: Date.now(), reason }).bytes("text"));
+    await conn.write(line);
   } catch {
     // The newcomer is gone already.
   } finally {
