@@ -5,6 +5,7 @@
 import { type FramerSink, LineFramer } from "../protocol/framing.ts";
 import type { Peer } from "./hub.ts";
 import { READ_BUFFER_BYTES } from "./limits.ts";
+import { TelnetLink } from "./telnet/link.ts";
 
 /** Settings for one session. */
 export interface SessionOptions {
@@ -108,11 +109,14 @@ export class Session implements Peer {
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** Resolves when the write side has nothing more to send. */
   #drained: (() => void) | undefined;
+  /** The telnet side of the connection. */
+  readonly #telnet: TelnetLink;
 
   constructor(conn: Transport, options: SessionOptions) {
     this.#conn = conn;
     this.#opts = options;
     this.address = addressText(conn.remoteAddr);
+    this.#telnet = new TelnetLink((bytes) => this.write(bytes, true));
     const { promise, resolve } = Promise.withResolvers<void>();
     this.closed = promise;
     this.#markClosed = resolve;
@@ -130,6 +134,8 @@ export class Session implements Peer {
    */
   async run(sink: FramerSink): Promise<void> {
     const framer = new LineFramer(this.#opts.maxLineBytes, sink);
+    const telnet = this.#telnet;
+    telnet.framer = framer;
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     try {
       while (!this.#closing) {
@@ -138,7 +144,7 @@ export class Session implements Peer {
           this.#reason ??= "connection closed by peer";
           break;
         }
-        framer.push(buf.subarray(0, n));
+        telnet.push(buf.subarray(0, n));
       }
     } catch (err) {
       this.#reason ??= socketErrorReason(err);
@@ -146,6 +152,11 @@ export class Session implements Peer {
     this.close();
     await this.#whenDrained();
     this.#destroy();
+  }
+
+  /** See {@link Peer.hideNextLine}: telnet's echo, when the peer speaks it. */
+  hideNextLine(): boolean {
+    return this.#telnet.hideNextLine();
   }
 
   /**

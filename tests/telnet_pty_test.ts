@@ -1,0 +1,159 @@
+// Debian's real `telnet` (and `nc`) in a real terminal (tmux), against the real server
+// in-process: what the screen shows is read back with tmux capture-pane. Ignored, with a
+// printed "skipped: no X", where telnet, nc or tmux is missing.
+
+import assert from "node:assert/strict";
+import { joinAs, startServer } from "./helpers.ts";
+
+/** Whether a program is on PATH. */
+function has(program: string): boolean {
+  try {
+    return new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+const missing = ["tmux", "telnet", "nc"].filter((p) => !has(p));
+if (missing.length > 0) console.log(`skipped: no ${missing.join(", ")} (telnet_pty_test.ts)`);
+
+let sessions = 0;
+
+/** One program in its own tmux server (so tests never share one), on an 80x24 screen. */
+class Tmux implements AsyncDisposable {
+  readonly #socket = `linechat-test-${Deno.pid}-${++sessions}`;
+
+  private constructor() {}
+
+  /** Starts `command` (a shell command line) in a new terminal. */
+  static async start(command: string, width = 80, height = 24): Promise<Tmux> {
+    const t = new Tmux();
+    await t.#tmux("new-session", "-d", "-s", "t", "-x", `${width}`, "-y", `${height}`, command);
+    return t;
+  }
+
+  async #tmux(...args: string[]): Promise<string> {
+    const out = await new Deno.Command("tmux", { args: ["-L", this.#socket, ...args] }).output();
+    if (!out.success) throw new Error(`tmux ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
+    return new TextDecoder().decode(out.stdout);
+  }
+
+  /** Types text (tmux key names, e.g. "Enter", "C-c", "BSpace", are separate keys). */
+  async keys(...keys: string[]): Promise<void> {
+    await this.#tmux("send-keys", "-t", "t", ...keys);
+  }
+
+  /** Types literal text. */
+  async type(text: string): Promise<void> {
+    await this.#tmux("send-keys", "-t", "t", "-l", text);
+  }
+
+  /** What the screen shows now, trailing blank lines removed. */
+  async screen(): Promise<string> {
+    return (await this.#tmux("capture-pane", "-p", "-t", "t")).trimEnd();
+  }
+
+  /** Waits until the screen satisfies `pred`; fails with the screen after `timeoutMs`. */
+  async until(pred: (screen: string) => boolean, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = await this.screen();
+      if (pred(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`screen not as expected:\n${screen}`);
+      // Polls the terminal: tmux has no event to wait on.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Waits until the screen shows `text`. */
+  waitFor(text: string, timeoutMs?: number): Promise<string> {
+    return this.until((s) => s.includes(text), timeoutMs);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#tmux("kill-server").catch(() => {});
+  }
+}
+
+const ignore = missing.length > 0;
+
+Deno.test({
+  name: "telnet: Ctrl+C clears the line, and /users is still answered after it",
+  ignore,
+  async fn() {
+    await using server = startServer();
+    await using bob = await joinAs(server.addr.port, "bob");
+    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
+    await t.waitFor("choose a name:");
+    await t.keys("carol", "Enter");
+    await t.waitFor("welcome, carol");
+    await t.type("half typed");
+    await t.keys("C-c");
+    await t.keys("/users", "Enter");
+    await t.waitFor("2 online: bob, carol");
+    await bob.send("still talking");
+    await t.waitFor("bob: still talking");
+    await t.keys("said after", "Enter");
+    const line = await bob.expect("carol:");
+    assert.equal(line, "carol: said after", "the half-typed text went nowhere");
+  },
+});
+
+Deno.test({
+  name: "telnet: the server's password is not echoed, and what follows is",
+  ignore,
+  async fn() {
+    await using server = startServer({ password: "pw123" });
+    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
+    await t.waitFor("password:");
+    const prompt = await t.screen();
+    assert.ok(!prompt.includes("shows as you type"), prompt);
+    await t.type("wrong1");
+    await t.keys("Enter");
+    await t.waitFor("wrong password");
+    await t.until((s) => s.split("password:").length === 3);
+    await t.type("pw12");
+    await t.keys("BSpace");
+    await t.type("23");
+    await t.keys("Enter");
+    await t.waitFor("choose a name:");
+    await t.keys("carol", "Enter");
+    const screen = await t.waitFor("welcome, carol");
+    assert.ok(!/wrong1|pw1|pw123|23/.test(screen), screen);
+    assert.match(screen, /^carol$/m, "the name was echoed");
+    assert.equal(screen.split("wrong password").length, 2, "one wrong password, then right");
+  },
+});
+
+Deno.test({
+  name: "telnet: AYT is answered (telnet's 'send ayt')",
+  ignore,
+  async fn() {
+    await using server = startServer();
+    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
+    await t.waitFor("choose a name:");
+    await t.keys("C-]");
+    await t.waitFor("telnet>");
+    await t.keys("send ayt", "Enter");
+    await t.waitFor("[yes]");
+  },
+});
+
+Deno.test({
+  name: "nc: the password prompt says it shows, and no negotiation is visible",
+  ignore,
+  async fn() {
+    await using server = startServer({ password: "pw123" });
+    await using t = await Tmux.start(`nc 127.0.0.1 ${server.addr.port}`);
+    await t.waitFor("password:");
+    await t.type("wrong1");
+    await t.keys("Enter");
+    const screen = await t.waitFor("password: (it shows as you type)");
+    const lines = screen.split("\n");
+    assert.match(lines[0], /^welcome to linechat/);
+    // The one proposal (before the first prompt) is a line of its own that shows nothing.
+    assert.deepEqual(lines.slice(1, 3), ["", "password:"]);
+    assert.ok(!/\ufffd/.test(screen), screen);
+  },
+});
