@@ -157,3 +157,29 @@ Deno.test({
     assert.ok(!/\ufffd/.test(screen), screen);
   },
 });
+
+Deno.test({
+  name: "telnet: a live telnet answers the dead-peer probes and stays; a silent peer goes",
+  ignore,
+  async fn() {
+    await using server = startServer({ limits: { deadPeerMs: 300 } });
+    const port = server.addr.port;
+    await using bob = await joinAs(port, "bob");
+    await using t = await Tmux.start(`telnet 127.0.0.1 ${port}`);
+    await t.waitFor("choose a name:");
+    await t.keys("carol", "Enter");
+    await bob.expect("* carol joined");
+    // A peer that speaks telnet, then never answers: gone after one period, while carol,
+    // silent as long and longer, answers telnet's way and stays.
+    const dead = await Deno.connect({ hostname: "127.0.0.1", port });
+    await dead.write(Uint8Array.of(0xff, 0xfb, 31, ...new TextEncoder().encode("dead\r\n")));
+    await bob.expect("* dead joined");
+    const drained = dead.readable.pipeTo(new WritableStream()).catch(() => {});
+    await bob.expect("* dead left: not responding");
+    await drained;
+    await bob.send("/users");
+    await bob.expect("2 online: bob, carol");
+    await t.keys("still here", "Enter");
+    await bob.expect("carol: still here");
+  },
+});

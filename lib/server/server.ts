@@ -72,6 +72,8 @@ export class ChatServer implements AsyncDisposable {
   readonly #hub: Hub;
   readonly #log: (line: string) => void;
   readonly #sessions = new Set<Promise<void>>();
+  /** Sessions running, for the dead-peer check. */
+  readonly #running = new Set<Session>();
   /** Sockets open, from accept to close, for `maxClients`. */
   #sockets = 0;
   /** Sockets open per source (an IPv4 address, an IPv6 /64), accept to close, for `maxPerIp`. */
@@ -127,14 +129,19 @@ export class ChatServer implements AsyncDisposable {
     this.#accepting = Promise.all(
       this.#listeners.map(({ listener, tls }) => this.#acceptLoop(listener, tls)),
     );
-    const { nameTimeoutMs, idleTimeoutMs } = this.limits;
-    const shortest = Math.min(...[nameTimeoutMs, idleTimeoutMs].filter((ms) => ms > 0));
+    const { nameTimeoutMs, idleTimeoutMs, deadPeerMs } = this.limits;
+    const shortest = Math.min(
+      ...[nameTimeoutMs, idleTimeoutMs, deadPeerMs / 2].filter((ms) => ms > 0),
+    );
     // One timer for every connection (closing to within a quarter of a time limit), which
     // also prunes stored history past its retention about once a second.
     let pruned = 0;
     this.#sweeper = setInterval(() => {
       const now = Date.now();
       this.#hub.sweep(now);
+      if (deadPeerMs > 0) {
+        for (const session of this.#running) session.checkAlive(now, deadPeerMs);
+      }
       if (now - pruned >= PRUNE_EVERY_MS) {
         pruned = now;
         this.#hub.prune(now);
@@ -344,9 +351,11 @@ export class ChatServer implements AsyncDisposable {
     const session = new Session(secure ?? conn, this.#sessionOptions);
     const released = (secure ? secure.closed : session.closed).then(() => this.#release(source));
     const client = this.#hub.connect(session);
+    this.#running.add(session);
     try {
       await session.run(new ClientLines(this.#hub, client));
     } finally {
+      this.#running.delete(session);
       this.#hub.disconnect(client, session.reason);
     }
     await released;

@@ -154,6 +154,19 @@ export class Session implements Peer {
     this.#destroy();
   }
 
+  /**
+   * Checks a telnet peer is still there: one silent for half of `ms` gets a TIMING-MARK
+   * probe, which a client that is there answers; one silent for `ms` is closed. Peers that
+   * do not speak telnet are left to TCP keepalive and the idle timeout.
+   */
+  checkAlive(now: number, ms: number): void {
+    const telnet = this.#telnet;
+    if (this.#closing || !telnet.telnet) return;
+    const silent = now - telnet.heard;
+    if (silent >= ms) this.close(`not responding for ${Math.round(silent / 1000)} s`);
+    else if (silent >= ms / 2 && telnet.probes === 0) telnet.probe();
+  }
+
   /** See {@link Peer.hideNextLine}: telnet's echo, when the peer speaks it. */
   hideNextLine(): boolean {
     return this.#telnet.hideNextLine();

@@ -4,7 +4,7 @@
 // framer's and the hub's; the session owns the socket and the timers.
 
 import type { LineFramer } from "../../protocol/framing.ts";
-import { AYT, EC, ECHO, EL, IP, Negotiation, type TelnetSink } from "./negotiation.ts";
+import { AYT, EC, ECHO, EL, IP, NAWS, Negotiation, type TelnetSink } from "./negotiation.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -88,10 +88,7 @@ export class TelnetLink implements TelnetSink {
     if (this.#negotiation.spoke) {
       this.#negotiation.enable(ECHO);
     } else if (this.#maybeTelnet && !this.#proposed) {
-      // Debian's telnet on a port other than 23 says nothing until it must: propose.
-      this.#proposed = this.#wrapping = true;
-      this.#negotiation.enable(ECHO);
-      this.#wrapping = false;
+      this.#propose(() => this.#negotiation.enable(ECHO));
     } else {
       return false;
     }
@@ -107,9 +104,28 @@ export class TelnetLink implements TelnetSink {
     return this.#negotiation.spoke && this.#negotiation.probe();
   }
 
+  /**
+   * Debian's telnet on a port other than 23 says nothing until it must: the first proposal
+   * is ours, made once, wrapped so that a client that is not telnet shows nothing of it.
+   */
+  #propose(ask: () => void): void {
+    this.#proposed = this.#wrapping = true;
+    ask();
+    this.#wrapping = false;
+  }
+
   /** Plain data from the peer: to the framer, a hidden line with its Backspaces applied. */
   data(bytes: Uint8Array): void {
-    if (this.#maybeTelnet) this.#maybeTelnet = !bareLF(bytes, this.#last);
+    if (this.#maybeTelnet) {
+      this.#maybeTelnet = !bareLF(bytes, this.#last);
+      // A line ended with CR: ask for the window size, which makes a telnet client speak.
+      if (
+        this.#maybeTelnet && !this.#proposed && !this.#negotiation.spoke &&
+        bytes.indexOf(CR) >= 0
+      ) {
+        this.#propose(() => this.#negotiation.ask(NAWS));
+      }
+    }
     if (bytes.length > 0) this.#last = bytes[bytes.length - 1];
     if (!this.#hidden) {
       this.framer!.push(bytes);
