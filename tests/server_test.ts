@@ -162,8 +162,10 @@ Deno.test("ChatServer speaks telnet: negotiation answered and removed, CRLF and 
     await bob.expect("telly: telnet");
     await conn.write(enc.encode("/quit\r\n"));
     const bytes = await readAll(conn);
-    // Its negotiation is answered (no TERMINAL-TYPE; SGA and NAWS taken), the rest is text.
-    const answers = [0xff, 0xfe, 0x18, 0xff, 0xfb, 0x03, 0xff, 0xfd, 0x1f];
+    // Character mode is offered (WILL ECHO, WILL SGA, DO NAWS) and TERMINAL-TYPE refused;
+    // the client's DO SGA and WILL NAWS agree with the offer, so they get no answer of their
+    // own. The client never agrees to ECHO: it stays in line mode, and the rest is text.
+    const answers = [0xff, 0xfb, 0x01, 0xff, 0xfb, 0x03, 0xff, 0xfd, 0x1f, 0xff, 0xfe, 0x18];
     const at = bytes.findIndex((_, i) => answers.every((b, j) => bytes[i + j] === b));
     assert.ok(at > 0, "the negotiation is answered");
     const text = new TextDecoder().decode(

@@ -49,6 +49,34 @@ class Tmux implements AsyncDisposable {
     await this.#tmux("send-keys", "-t", "t", "-l", text);
   }
 
+  /** Where the cursor is, as `column,row`. */
+  async cursor(): Promise<string> {
+    return (await this.#tmux("display", "-p", "-t", "t", "#{cursor_x},#{cursor_y}")).trim();
+  }
+
+  /** The text of the row the cursor is on (the input line in character mode). */
+  async inputRow(): Promise<string> {
+    const y = Number((await this.cursor()).split(",")[1]);
+    return (await this.#tmux("capture-pane", "-p", "-t", "t")).split("\n")[y].trimEnd();
+  }
+
+  /** Waits until the cursor's row is `text`. */
+  async untilInput(text: string, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const row = await this.inputRow();
+      if (row === text) return;
+      if (Date.now() > deadline) throw new Error(`input row is ${JSON.stringify(row)}`);
+      // Polls the terminal: tmux has no event to wait on.
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Resizes the terminal (telnet sends the new size with NAWS). */
+  async resize(width: number, height: number): Promise<void> {
+    await this.#tmux("resize-window", "-t", "t", "-x", `${width}`, "-y", `${height}`);
+  }
+
   /** What the screen shows now, trailing blank lines removed. */
   async screen(): Promise<string> {
     return (await this.#tmux("capture-pane", "-p", "-t", "t")).trimEnd();
@@ -181,5 +209,143 @@ Deno.test({
     await bob.expect("2 online: bob, carol");
     await t.keys("still here", "Enter");
     await bob.expect("carol: still here");
+  },
+});
+
+Deno.test({
+  name: "telnet character mode: a half-typed line stays intact while messages arrive",
+  ignore,
+  async fn() {
+    await using server = startServer();
+    await using bob = await joinAs(server.addr.port, "bob");
+    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
+    await t.waitFor("choose a name:");
+    await t.keys("carol", "Enter");
+    await t.waitFor("welcome, carol");
+    await t.type("I am typing a long sen");
+    await t.until((s) => s.endsWith("I am typing a long sen"));
+    await bob.send("/msg carol psst");
+    await bob.send("in the room");
+    const screen = await t.waitFor("bob: in the room");
+    const lines = screen.split("\n");
+    assert.equal(lines.at(-1), "I am typing a long sen", screen);
+    assert.ok(lines.includes("[pm from bob] psst"), screen);
+    assert.equal(await t.cursor(), [22, lines.length - 1].join(","));
+    await t.keys("Left", "Left", "Left");
+    await t.type("X");
+    await t.keys("End");
+    await t.type("tence");
+    await t.keys("Enter");
+    await bob.expect("carol: I am typing a long Xsentence");
+  },
+});
+
+Deno.test({
+  name: "telnet character mode: Tab completes commands and names, Up recalls history",
+  ignore,
+  async fn() {
+    await using server = startServer();
+    await using bob = await joinAs(server.addr.port, "bobby");
+    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
+    await t.waitFor("choose a name:");
+    await t.keys("carol", "Enter");
+    await t.waitFor("welcome, carol");
+    await t.type("/us");
+    await t.keys("Tab");
+    await t.untilInput("/users");
+    await t.keys("Enter");
+    await t.waitFor("2 online: bobby, carol");
+    await t.type("hi bo");
+    await t.keys("Tab");
+    await t.untilInput("hi bobby");
+    await t.keys("Enter");
+    await bob.expect("carol: hi bobby");
+    await t.untilInput("");
+    await t.keys("Up");
+    await t.untilInput("hi bobby");
+    await t.keys("C-u");
+    await t.untilInput("");
+    await t.type("again");
+    await t.keys("C-w");
+    await t.untilInput("");
+    await t.type("once more");
+    await t.keys("Home");
+    await t.type(">");
+    await t.untilInput(">once more");
+    await t.keys("Enter");
+    await bob.expect("carol: >once more");
+  },
+});
+
+Deno.test({
+  name: "telnet character mode: a resize (NAWS) lays the input line out again",
+  ignore,
+  async fn() {
+    await using server = startServer();
+    await using bob = await joinAs(server.addr.port, "bob");
+    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`, 60, 20);
+    await t.waitFor("choose a name:");
+    await t.keys("carol", "Enter");
+    await t.waitFor("welcome, carol");
+    const typed = "0123456789".repeat(5);
+    await t.type(typed);
+    await t.until((s) => s.endsWith(typed));
+    await t.resize(30, 20);
+    // Narrower than the line: the input scrolls so the cursor stays on its row.
+    await t.until((s) => s.split("\n").at(-1) === typed.slice(-29));
+    await bob.send("after the resize");
+    await t.until((s) => s.split("\n").at(-1) === typed.slice(-29));
+    await t.keys("Enter");
+    await bob.expect(`carol: ${typed}`);
+  },
+});
+
+Deno.test({
+  name: "telnet character mode: a registered name's password is not shown",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await using server = startServer({ dataFile: `${dir}/chat.db` });
+      {
+        await using c = await joinAs(server.addr.port, "ivan");
+        await c.send("/register ivans-pw");
+        await c.expect("is yours now");
+      }
+      await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
+      await t.waitFor("choose a name:");
+      await t.keys("carol", "Enter");
+      await t.waitFor("welcome, carol");
+      await t.keys("/nick ivan", "Enter");
+      await t.waitFor("password for ivan:");
+      await t.type("ivans-pw");
+      await t.until((s) => s.endsWith("********"));
+      await t.keys("Enter");
+      const screen = await t.waitFor("you are now ivan");
+      assert.ok(!screen.includes("ivans-pw"), screen);
+      await t.type("visible again");
+      await t.until((s) => s.endsWith("visible again"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "telnet with piped input (printf ... | telnet) still sends its lines",
+  ignore,
+  async fn() {
+    await using server = startServer();
+    await using bob = await joinAs(server.addr.port, "bob");
+    const script =
+      `(printf 'dave\\nhi from a pipe\\n'; sleep 2) | telnet 127.0.0.1 ${server.addr.port}`;
+    const child = new Deno.Command("sh", { args: ["-c", script], stdout: "null", stderr: "null" })
+      .spawn();
+    try {
+      await bob.expect("* dave joined");
+      await bob.expect("dave: hi from a pipe");
+    } finally {
+      await child.status;
+    }
   },
 });

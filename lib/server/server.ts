@@ -111,6 +111,7 @@ export class ChatServer implements AsyncDisposable {
       maxLineBytes: this.limits.maxLineBytes,
       maxOutboxBytes: this.limits.maxOutboxBytes,
       flushMs: this.limits.shutdownFlushMs,
+      names: () => this.#hub.names,
     };
     this.#log = options.log ?? (() => {});
     this.#acceptFailures = new AcceptFailures(this.#log);

@@ -13,6 +13,8 @@ export interface SessionOptions {
   maxOutboxBytes: number;
   /** Longest wait to flush queued output when closing. */
   flushMs: number;
+  /** The names a telnet client in character mode completes with Tab. */
+  names?: () => Iterable<string>;
 }
 
 /**
@@ -116,7 +118,10 @@ export class Session implements Peer {
     this.#conn = conn;
     this.#opts = options;
     this.address = addressText(conn.remoteAddr);
-    this.#telnet = new TelnetLink((bytes) => this.write(bytes, true));
+    this.#telnet = new TelnetLink((bytes) => this.#enqueue(bytes, true), {
+      maxLineBytes: options.maxLineBytes,
+      names: options.names ?? (() => []),
+    });
     const { promise, resolve } = Promise.withResolvers<void>();
     this.closed = promise;
     this.#markClosed = resolve;
@@ -136,6 +141,7 @@ export class Session implements Peer {
     const framer = new LineFramer(this.#opts.maxLineBytes, sink);
     const telnet = this.#telnet;
     telnet.framer = framer;
+    telnet.lines = sink;
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     try {
       while (!this.#closing) {
@@ -178,6 +184,12 @@ export class Session implements Peer {
    * is queued whenever the queue before it is under the cap, so it never trips the cap itself.
    */
   write(bytes: Uint8Array, reply = false): void {
+    if (this.#closed) return;
+    this.#enqueue(this.#telnet.outgoing(bytes), reply);
+  }
+
+  /** Queues bytes as they are (see {@link write}). */
+  #enqueue(bytes: Uint8Array, reply: boolean): void {
     if (this.#closed) return;
     const cap = this.#opts.maxOutboxBytes;
     if (reply ? this.#queued >= cap : this.#queued + bytes.length > cap) {

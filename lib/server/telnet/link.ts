@@ -1,10 +1,11 @@
 // One connection's telnet side, between the socket's bytes and the line framer: negotiation
-// (negotiation.ts) answered, AYT and IP acted on, a password line hidden with the server's
-// ECHO, and TIMING-MARK probes that show a peer is there. Lines and their meaning stay the
-// framer's and the hub's; the session owns the socket and the timers.
+// (negotiation.ts) answered, character mode (char_mode.ts) once the client lets the server
+// echo, AYT and IP acted on, a password line hidden, and TIMING-MARK probes that show a peer
+// is there. Lines and their meaning stay the hub's; the session owns the socket and timers.
 
-import type { LineFramer } from "../../protocol/framing.ts";
-import { AYT, EC, ECHO, EL, IP, NAWS, Negotiation, type TelnetSink } from "./negotiation.ts";
+import type { FramerSink, LineFramer } from "../../protocol/framing.ts";
+import { CharMode } from "./char_mode.ts";
+import { AYT, EC, ECHO, EL, IP, NAWS, Negotiation, SGA, type TelnetSink } from "./negotiation.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -13,7 +14,7 @@ const DEL = 0x7f;
 
 const encoder = new TextEncoder();
 /** The answer to Are You There, a line of its own. */
-const HERE = encoder.encode("\r\n[yes]\r\n");
+const HERE = encoder.encode("[yes]\r\n");
 /** Ends a hidden line the peer did not echo, so what follows starts on a line of its own. */
 const NEWLINE = encoder.encode("\r\n");
 /**
@@ -27,14 +28,31 @@ const HIDE_END = Uint8Array.of(0x07, CR, LF);
 /** How a connection's telnet side writes to its peer. */
 export type LinkWrite = (bytes: Uint8Array) => void;
 
+/** Settings for a {@link TelnetLink}. */
+export interface LinkOptions {
+  /** The longest line, in bytes, character mode lets the peer type. */
+  maxLineBytes: number;
+  /** The names Tab completes in character mode. */
+  names: () => Iterable<string>;
+}
+
+/** The width assumed until the peer's NAWS says otherwise. */
+const DEFAULT_COLUMNS = 80;
+
 /**
  * The telnet side of one connection. Bytes in go through {@link push}; plain data goes on
  * to the framer.
  */
 export class TelnetLink implements TelnetSink {
-  /** Where plain data goes; set by the session once it reads. */
+  /** Where plain data goes in line mode; set by the session once it reads. */
   framer: Pick<LineFramer, "push" | "clear" | "erase"> | undefined;
+  /** Where lines typed in character mode go; set with `framer`. */
+  lines: Pick<FramerSink, "line"> | undefined;
   readonly #write: LinkWrite;
+  readonly #options: LinkOptions;
+  /** Character mode, while the peer lets the server echo and edit the line. */
+  #char: CharMode | undefined;
+  #columns = DEFAULT_COLUMNS;
   readonly #negotiation: Negotiation;
   /**
    * Whether the peer may be a telnet client: it has sent nothing yet, or ended a line with CR
@@ -45,15 +63,16 @@ export class TelnetLink implements TelnetSink {
   #last = 0;
   /** A proposal went to a peer not known to speak telnet (it happens once). */
   #proposed = false;
-  /** Proposals now go out wrapped (see HIDE_START). */
-  #wrapping = false;
+  /** Proposals being gathered to go out wrapped (see HIDE_START), while proposing. */
+  #wrapped: Uint8Array[] | undefined;
   /** The next line the peer types is a password: not echoed, Backspace applied here. */
   #hidden = false;
   /** When the peer last answered a TIMING-MARK probe or sent anything (ms since the epoch). */
   #heard: number;
 
-  constructor(write: LinkWrite, now = Date.now()) {
+  constructor(write: LinkWrite, options: LinkOptions, now = Date.now()) {
     this.#write = write;
+    this.#options = options;
     this.#negotiation = new Negotiation(this);
     this.#heard = now;
   }
@@ -73,6 +92,16 @@ export class TelnetLink implements TelnetSink {
     return this.#negotiation.probes;
   }
 
+  /** Whether the server edits the peer's line (character mode). */
+  get charMode(): boolean {
+    return this.#char !== undefined;
+  }
+
+  /** What the hub sends, as the peer is to get it: in character mode, above the input line. */
+  outgoing(bytes: Uint8Array): Uint8Array {
+    return this.#char ? this.#char.above(bytes) : bytes;
+  }
+
   /** Feeds bytes read from the peer. */
   push(chunk: Uint8Array, now = Date.now()): void {
     this.#heard = now;
@@ -85,10 +114,14 @@ export class TelnetLink implements TelnetSink {
    * client, or is one that did not answer before: the line will show as it is typed.
    */
   hideNextLine(): boolean {
+    if (this.#char) {
+      this.#char.hideNextLine();
+      return true;
+    }
     if (this.#negotiation.spoke) {
       this.#negotiation.enable(ECHO);
     } else if (this.#maybeTelnet && !this.#proposed) {
-      this.#propose(() => this.#negotiation.enable(ECHO));
+      this.#propose();
     } else {
       return false;
     }
@@ -106,24 +139,39 @@ export class TelnetLink implements TelnetSink {
 
   /**
    * Debian's telnet on a port other than 23 says nothing until it must: the first proposal
-   * is ours, made once, wrapped so that a client that is not telnet shows nothing of it.
+   * is ours, made once (character mode: WILL ECHO, WILL SGA, DO NAWS), wrapped so that a
+   * client that is not telnet shows nothing of it.
    */
-  #propose(ask: () => void): void {
-    this.#proposed = this.#wrapping = true;
-    ask();
-    this.#wrapping = false;
+  #propose(): void {
+    this.#proposed = true;
+    const wrapped: Uint8Array[] = this.#wrapped = [];
+    this.#offerCharMode();
+    this.#wrapped = undefined;
+    const bytes = wrapped.flatMap((b) => [...b]);
+    this.#write(Uint8Array.of(...HIDE_START, ...bytes, ...HIDE_END));
+  }
+
+  /** Asks for character mode and the window size. */
+  #offerCharMode(): void {
+    this.#negotiation.enable(ECHO);
+    this.#negotiation.enable(SGA);
+    this.#negotiation.ask(NAWS);
   }
 
   /** Plain data from the peer: to the framer, a hidden line with its Backspaces applied. */
   data(bytes: Uint8Array): void {
+    if (this.#char) {
+      this.#char.feed(bytes);
+      return;
+    }
     if (this.#maybeTelnet) {
       this.#maybeTelnet = !bareLF(bytes, this.#last);
-      // A line ended with CR: ask for the window size, which makes a telnet client speak.
+      // A line ended with CR: maybe telnet, which answers a proposal.
       if (
         this.#maybeTelnet && !this.#proposed && !this.#negotiation.spoke &&
         bytes.indexOf(CR) >= 0
       ) {
-        this.#propose(() => this.#negotiation.ask(NAWS));
+        this.#propose();
       }
     }
     if (bytes.length > 0) this.#last = bytes[bytes.length - 1];
@@ -156,28 +204,52 @@ export class TelnetLink implements TelnetSink {
   }
 
   send(bytes: Uint8Array): void {
-    if (!this.#wrapping) {
-      this.#write(bytes);
-      return;
-    }
-    const wrapped = new Uint8Array(HIDE_START.length + bytes.length + HIDE_END.length);
-    wrapped.set(HIDE_START);
-    wrapped.set(bytes, HIDE_START.length);
-    wrapped.set(HIDE_END, HIDE_START.length + bytes.length);
-    this.#write(wrapped);
+    if (this.#wrapped) this.#wrapped.push(bytes);
+    else this.#write(bytes);
   }
 
   command(code: number): void {
-    if (code === AYT) this.#write(HERE);
-    else if (code === IP || code === EL) this.framer!.clear();
-    else if (code === EC) this.framer!.erase();
+    if (code === AYT) this.#write(this.outgoing(HERE));
+    else if (code === IP || code === EL) this.#char ? this.#char.clear() : this.framer!.clear();
+    else if (code === EC && !this.#char) this.framer!.erase();
   }
 
-  answered(): void {}
+  /** A telnet client that spoke first (port 23 style) is offered character mode too. */
+  answered(mark: boolean): void {
+    if (!mark && !this.#proposed) {
+      this.#proposed = true;
+      this.#offerCharMode();
+    }
+  }
 
-  changed(): void {}
+  /** Character mode starts once the peer lets us echo and drop go-aheads; ends with echo. */
+  changed(): void {
+    const n = this.#negotiation;
+    if (!this.#char && n.local(ECHO) && n.local(SGA)) {
+      const char = this.#char = new CharMode({
+        cols: this.#columns,
+        maxLineBytes: this.#options.maxLineBytes,
+        names: this.#options.names,
+      }, {
+        line: (text) => this.lines!.line(text),
+        draw: (bytes) => this.#write(bytes),
+      });
+      this.#write(char.redraw());
+      if (this.#hidden) {
+        // A password prompt was waiting for this: character mode hides it now.
+        this.#hidden = false;
+        char.hideNextLine();
+      }
+    } else if (this.#char && !n.local(ECHO)) {
+      this.#char = undefined;
+    }
+  }
 
-  size(): void {}
+  size(columns: number): void {
+    if (columns <= 0) return;
+    this.#columns = columns;
+    this.#char?.resize(columns);
+  }
 }
 
 /** Whether `bytes` (after `before`) holds an LF without a CR before it. */
