@@ -9,6 +9,15 @@ import { Screen } from "../../client/terminal/screen.ts";
 
 const encoder = new TextEncoder();
 
+/**
+ * Bytes of submitted lines kept for Up/Down at most; past it the history starts again, so a
+ * connection holds tens of KiB, not the editor's 200 lines of up to --max-line each.
+ */
+export const HISTORY_BYTES = 32 * 1024;
+
+/** Characters fed without a single key: an escape sequence that never ends is dropped. */
+const MAX_UNKEYED = 256;
+
 /** What character mode reports to its owner. */
 export interface CharModeSink {
   /** A line typed and sent with Enter. */
@@ -42,8 +51,16 @@ export interface CharModeOptions {
  * ```
  */
 export class CharMode {
-  readonly #screen: Screen;
-  readonly #keys = new KeyDecoder();
+  #screen: Screen;
+  #keys = new KeyDecoder();
+  readonly #options: CharModeOptions;
+  /** Characters fed since the decoder last gave a key. */
+  #unkeyed = 0;
+  /** Bytes of the lines in the editor's history. */
+  #historyBytes = 0;
+  /** The input row needs drawing, and the bell ringing, once this chunk is handled. */
+  #dirty = false;
+  #bell = false;
   readonly #decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
   readonly #sink: CharModeSink;
   readonly #max: number;
@@ -51,6 +68,7 @@ export class CharMode {
   #secret = false;
 
   constructor(options: CharModeOptions, sink: CharModeSink) {
+    this.#options = options;
     this.#screen = new Screen({ cols: options.cols, names: options.names });
     this.#max = options.maxLineBytes;
     this.#sink = sink;
@@ -61,11 +79,21 @@ export class CharMode {
     return this.#screen.inputRow;
   }
 
-  /** Typed bytes (data only: negotiation taken out already). */
+  /**
+   * Typed bytes (data only: negotiation taken out already). The input row is drawn once per
+   * chunk, however many keys it held: a burst of keys costs one redraw, not one each.
+   */
   feed(bytes: Uint8Array): void {
     const text = this.#decoder.decode(bytes, { stream: true });
     if (text === "") return;
-    for (const input of this.#keys.feed(text)) this.#input(input);
+    const inputs = this.#keys.feed(text);
+    this.#unkeyed = inputs.length > 0 ? 0 : this.#unkeyed + text.length;
+    if (this.#unkeyed > MAX_UNKEYED) {
+      this.#keys = new KeyDecoder();
+      this.#unkeyed = 0;
+    }
+    for (const input of inputs) this.#input(input);
+    this.#flush();
   }
 
   /** The bytes that draw the input line (when character mode starts). */
@@ -105,11 +133,8 @@ export class CharMode {
     const screen = this.#screen;
     if (input.name === "paste" || input.name === "text") {
       const text = input.text.replaceAll("\n", " ");
-      if (encoder.encode(screen.editor.text + text).length > this.#max) {
-        this.#draw([{ op: "bell" }]);
-        return;
-      }
-      this.#draw(screen.key({ name: "text", text }).ops);
+      if (encoder.encode(screen.editor.text + text).length > this.#max) this.#bell = true;
+      else this.#changed(screen.key({ name: "text", text }).ops);
       return;
     }
     // Ctrl+C and Ctrl+D never leave: /quit does (a telnet user expects telnet's own keys).
@@ -117,23 +142,49 @@ export class CharMode {
     if (input.name === "ctrl-x") return;
     const result = screen.key(input);
     if (result.submit === undefined) {
-      this.#draw(result.ops);
+      this.#changed(result.ops);
       return;
     }
     // The line typed stays on the screen as sent (a password does not), then the input row.
-    const ops: ScreenOp[] = this.#secret ? [] : [
-      { op: "clear" },
-      { op: "write", text: result.submit },
-      { op: "newline" },
-    ];
-    if (this.#secret) {
-      this.#secret = false;
-      ops.push(...screen.setPrompt("", false));
+    this.#flush();
+    const secret = this.#secret;
+    this.#secret = false;
+    if (secret) {
+      screen.setPrompt("", false);
     } else {
-      ops.push(...result.ops);
+      this.#draw([{ op: "clear" }, { op: "write", text: result.submit }, { op: "newline" }]);
+      this.#kept(result.submit);
     }
-    this.#draw(ops);
+    this.#dirty = true;
     this.#sink.line(result.submit);
+  }
+
+  /** What a key did: a bell, a redraw of the input row (later), or lines printed (now). */
+  #changed(ops: readonly ScreenOp[]): void {
+    if (ops.some((o) => o.op === "newline")) {
+      this.#draw(ops);
+      this.#dirty = false;
+    } else if (ops.some((o) => o.op === "bell")) {
+      this.#bell = true;
+    } else if (ops.length > 0) {
+      this.#dirty = true;
+    }
+  }
+
+  /** Draws what the keys of a chunk left to draw. */
+  #flush(): void {
+    const ops: ScreenOp[] = this.#dirty ? this.#screen.redraw() : [];
+    if (this.#bell) ops.push({ op: "bell" });
+    this.#dirty = this.#bell = false;
+    this.#draw(ops);
+  }
+
+  /** Counts a line kept in history; past {@link HISTORY_BYTES} the history starts again. */
+  #kept(line: string): void {
+    this.#historyBytes += encoder.encode(line).length;
+    if (this.#historyBytes <= HISTORY_BYTES) return;
+    this.#historyBytes = 0;
+    this.#screen = new Screen({ cols: this.#screen.cols, names: this.#options.names });
   }
 
   #draw(ops: readonly ScreenOp[]): void {

@@ -5,7 +5,18 @@
 
 import type { FramerSink, LineFramer } from "../../protocol/framing.ts";
 import { CharMode } from "./char_mode.ts";
-import { AYT, EC, ECHO, EL, IP, NAWS, Negotiation, SGA, type TelnetSink } from "./negotiation.ts";
+import {
+  AYT,
+  EC,
+  ECHO,
+  EL,
+  IAC,
+  IP,
+  NAWS,
+  Negotiation,
+  SGA,
+  type TelnetSink,
+} from "./negotiation.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -53,7 +64,8 @@ export class TelnetLink implements TelnetSink {
   /** Character mode, while the peer lets the server echo and edit the line. */
   #char: CharMode | undefined;
   #columns = DEFAULT_COLUMNS;
-  readonly #negotiation: Negotiation;
+  /** Made at the first IAC either way: a client that never speaks telnet costs none. */
+  #negotiation: Negotiation | undefined;
   /**
    * Whether the peer may be a telnet client: it has sent nothing yet, or ended a line with CR
    * (nc and most scripts end lines with LF alone).
@@ -73,13 +85,12 @@ export class TelnetLink implements TelnetSink {
   constructor(write: LinkWrite, options: LinkOptions, now = Date.now()) {
     this.#write = write;
     this.#options = options;
-    this.#negotiation = new Negotiation(this);
     this.#heard = now;
   }
 
   /** Whether the peer speaks telnet (it has sent negotiation or a telnet command). */
   get telnet(): boolean {
-    return this.#negotiation.spoke;
+    return this.#negotiation?.spoke ?? false;
   }
 
   /** When the peer last sent something (ms since the epoch). */
@@ -89,7 +100,12 @@ export class TelnetLink implements TelnetSink {
 
   /** TIMING-MARK probes sent and not answered. */
   get probes(): number {
-    return this.#negotiation.probes;
+    return this.#negotiation?.probes ?? 0;
+  }
+
+  /** The negotiation, made on first use. */
+  get #telnet(): Negotiation {
+    return this.#negotiation ??= new Negotiation(this);
   }
 
   /** Whether the server edits the peer's line (character mode). */
@@ -105,7 +121,8 @@ export class TelnetLink implements TelnetSink {
   /** Feeds bytes read from the peer. */
   push(chunk: Uint8Array, now = Date.now()): void {
     this.#heard = now;
-    this.#negotiation.push(chunk);
+    if (this.#negotiation || chunk.indexOf(IAC) >= 0) this.#telnet.push(chunk);
+    else this.data(chunk);
   }
 
   /**
@@ -118,8 +135,8 @@ export class TelnetLink implements TelnetSink {
       this.#char.hideNextLine();
       return true;
     }
-    if (this.#negotiation.spoke) {
-      this.#negotiation.enable(ECHO);
+    if (this.telnet) {
+      this.#telnet.enable(ECHO);
     } else if (this.#maybeTelnet && !this.#proposed) {
       this.#propose();
     } else {
@@ -134,7 +151,7 @@ export class TelnetLink implements TelnetSink {
    * peer does not speak telnet or has left too many probes unanswered.
    */
   probe(): boolean {
-    return this.#negotiation.spoke && this.#negotiation.probe();
+    return this.telnet && this.#telnet.probe();
   }
 
   /**
@@ -153,9 +170,9 @@ export class TelnetLink implements TelnetSink {
 
   /** Asks for character mode and the window size. */
   #offerCharMode(): void {
-    this.#negotiation.enable(ECHO);
-    this.#negotiation.enable(SGA);
-    this.#negotiation.ask(NAWS);
+    this.#telnet.enable(ECHO);
+    this.#telnet.enable(SGA);
+    this.#telnet.ask(NAWS);
   }
 
   /** Plain data from the peer: to the framer, a hidden line with its Backspaces applied. */
@@ -168,7 +185,7 @@ export class TelnetLink implements TelnetSink {
       this.#maybeTelnet = !bareLF(bytes, this.#last);
       // A line ended with CR: maybe telnet, which answers a proposal.
       if (
-        this.#maybeTelnet && !this.#proposed && !this.#negotiation.spoke &&
+        this.#maybeTelnet && !this.#proposed && !this.telnet &&
         bytes.indexOf(CR) >= 0
       ) {
         this.#propose();
@@ -200,7 +217,7 @@ export class TelnetLink implements TelnetSink {
   #reveal(): void {
     this.#hidden = false;
     this.#write(NEWLINE);
-    this.#negotiation.disable(ECHO);
+    this.#telnet.disable(ECHO);
   }
 
   send(bytes: Uint8Array): void {
@@ -224,7 +241,7 @@ export class TelnetLink implements TelnetSink {
 
   /** Character mode starts once the peer lets us echo and drop go-aheads; ends with echo. */
   changed(): void {
-    const n = this.#negotiation;
+    const n = this.#telnet;
     if (!this.#char && n.local(ECHO) && n.local(SGA)) {
       const char = this.#char = new CharMode({
         cols: this.#columns,
