@@ -114,8 +114,14 @@ Deno.test({
     await using bob = await joinAs(server.addr.port, "bob");
     await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
     await t.waitFor("choose a name:");
+    // Still telnet's line mode: Ctrl+C sends IAC IP IAC DO TIMING-MARK, and telnet shows
+    // nothing more until the TIMING-MARK is answered.
+    await t.type("half");
+    await t.keys("C-c");
     await t.keys("carol", "Enter");
+    await bob.expect("* carol joined");
     await t.waitFor("welcome, carol");
+    // Character mode by now: Ctrl+C clears the line the server edits.
     await t.type("half typed");
     await t.keys("C-c");
     await t.keys("/users", "Enter");
@@ -347,5 +353,30 @@ Deno.test({
     } finally {
       await child.status;
     }
+  },
+});
+
+Deno.test({
+  name: "telnet character mode: wide characters and emoji keep the cursor right",
+  ignore,
+  async fn() {
+    await using server = startServer();
+    await using bob = await joinAs(server.addr.port, "bob");
+    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
+    await t.waitFor("choose a name:");
+    await t.keys("carol", "Enter");
+    await t.waitFor("welcome, carol");
+    await t.type("本日👍ok");
+    await t.untilInput("本日👍ok");
+    await t.keys("Left", "Left");
+    await t.type("X");
+    await t.untilInput("本日👍Xok");
+    assert.equal((await t.cursor()).split(",")[0], "7", "after 本日👍X: 2+2+2+1 columns");
+    await bob.send("meanwhile");
+    await t.waitFor("bob: meanwhile");
+    await t.untilInput("本日👍Xok");
+    assert.equal((await t.cursor()).split(",")[0], "7", "redrawn with the cursor where it was");
+    await t.keys("Enter");
+    await bob.expect("carol: 本日👍Xok");
   },
 });
