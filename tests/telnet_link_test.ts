@@ -76,6 +76,16 @@ Deno.test("TelnetLink: a password prompt before anything came in carries the pro
   assert.deepEqual(written, [PROPOSAL]);
 });
 
+Deno.test("TelnetLink: a client that ignores the proposal at a password prompt gets nothing more", () => {
+  const { l, lines, written, push } = link();
+  assert.equal(l.hideNextLine(), true);
+  push("secret\r\n");
+  assert.deepEqual(lines, ["secret"]);
+  assert.deepEqual(written, [PROPOSAL], "no WONT ECHO, no newline: it echoed the line itself");
+  assert.equal(l.hideNextLine(), false, "the next prompt says it shows");
+  assert.deepEqual(written, [PROPOSAL]);
+});
+
 Deno.test("TelnetLink goes to character mode when the client lets it echo", () => {
   const { l, lines, written, push } = link();
   push("carol\r\n");

@@ -213,10 +213,14 @@ export class TelnetLink implements TelnetSink {
     this.framer!.push(bytes.subarray(start));
   }
 
-  /** Ends a hidden line: a new line for the peer, and its own echo back. */
+  /**
+   * Ends a hidden line: a new line for a peer that let us echo, and its own echo back. A peer
+   * that never answered the proposal echoed the line itself and gets no telnet byte.
+   */
   #reveal(): void {
     this.#hidden = false;
-    this.#write(NEWLINE);
+    if (!this.telnet) return;
+    if (this.#telnet.local(ECHO)) this.#write(NEWLINE);
     this.#telnet.disable(ECHO);
   }
 
