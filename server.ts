@@ -155,6 +155,17 @@ const LIMIT_FLAGS: ({
     help: "disconnect clients silent this long; 0: never",
   },
   {
+    flag: "dead-peer-timeout",
+    value: "SECONDS",
+    key: "deadPeerMs",
+    scale: 1000,
+    zeroOff: true,
+    min: 0.1,
+    max: 604_800,
+    integer: false,
+    help: "close a telnet client silent this long (a probe half way); 0: never",
+  },
+  {
     flag: "max-clients",
     value: "N",
     key: "maxClients",

@@ -371,3 +371,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test("names back: a registered name's password takes it over from an older connection", async () => {
+  await withOwnedName(AUTH, "ivan", "ivans-pw", async (port, log) => {
+    await using old = await LineClient.connect(port);
+    await old.expect("choose a name:");
+    await old.send("ivan");
+    await old.expect("password for ivan:");
+    await old.send("ivans-pw");
+    await old.expect("* welcome, ivan!");
+    await using bob = await joinAs(port, "bob");
+    await using back = await LineClient.connect(port);
+    await back.expect("choose a name:");
+    await back.send("ivan");
+    await back.expect("ivan is registered and in use: its password takes it over");
+    await back.expect("password for ivan:");
+    await back.send("not it");
+    await back.expect("wrong password for ivan");
+    await back.send("ivans-pw");
+    await back.expect("* welcome, ivan!");
+    await old.expect("ivan was taken over with its password from elsewhere");
+    await old.expectClosed();
+    await bob.expect("* ivan left: name taken over by its owner");
+    await bob.expect("* ivan joined");
+    assert.ok(log.some((l) => l.startsWith("regain ivan: ")), log.join("\n"));
+    await back.send("/users");
+    await back.expect("2 online");
+  });
+});

@@ -92,6 +92,7 @@ function setup() {
     storeFailed: () => {},
     joined: () => {},
     renamed: () => {},
+    evict: () => {},
   });
   const record = handlers({
     limits,

@@ -28,7 +28,7 @@ class FakePeer extends JsonPeer<Event> {}
 
 type Fake = Client & { peer: FakePeer };
 
-function setup(motd?: string[]) {
+function setup(motd?: string[], right?: boolean) {
   const limits = { ...DEFAULT_LIMITS, maxNameLength: 16 };
   const names = new Directory();
   const store = new MemoryStore(limits.historyLines, limits);
@@ -45,7 +45,10 @@ function setup(motd?: string[]) {
     prompts: {
       askName: () => did.push("askName"),
       askPassword: () => did.push("askPassword"),
-      guess: (_c, secret) => did.push(`guess ${secret}`),
+      guess: (_c, secret, _what, _check, then) => {
+        did.push(`guess ${secret}`);
+        if (right !== undefined) then(right);
+      },
       hash: () => undefined,
     },
     motd: () => motd,
@@ -53,6 +56,10 @@ function setup(motd?: string[]) {
     storeFailed: (what) => did.push(`storeFailed ${what}`),
     joined: (info) => did.push(`joined ${info.name}`),
     renamed: (info) => did.push(`renamed ${info.from} ${info.to}`),
+    evict: (holder, why) => {
+      did.push(`evict ${holder.name}: ${why}`);
+      names.remove(holder.name!);
+    },
   };
   const client = () => {
     const c = new Client(new FakePeer(), limits, 0) as Fake;
@@ -103,6 +110,37 @@ Deno.test("Naming.rename() of a registered name asks for its password or guesses
   naming.rename(c, "reg", "secret");
   assert.deepEqual(did, ["guess name:reg"]);
   assert.equal(c.name, undefined);
+});
+
+Deno.test("Naming.rename() takes a registered name over from its holder with the password", () => {
+  const { naming, did, client, store } = setup(undefined, true);
+  store.setAccount({ key: "reg", name: "reg", hash: "x", ts: 0 });
+  const old = client();
+  naming.join(old, "reg", false);
+  const c = client();
+  did.length = 0;
+  naming.rename(c, "REG");
+  assert.deepEqual(c.peer.events.map((e) => e.code), ["name-registered"]);
+  assert.match(c.peer.events[0].text!, /in use: its password takes it over/);
+  assert.deepEqual(did, ["askPassword"]);
+  did.length = 0;
+  naming.rename(c, "reg", "secret");
+  assert.equal(did[0], "guess name:reg");
+  assert.ok(
+    did.includes("evict reg: reg was taken over with its password from elsewhere"),
+    did.join("; "),
+  );
+  assert.equal(c.name, "reg");
+});
+
+Deno.test("Naming.rename() of an unregistered name in use is refused, no password asked", () => {
+  const { naming, did, client } = setup(undefined, true);
+  naming.join(client(), "ann", false);
+  const c = client();
+  did.length = 0;
+  naming.rename(c, "ann", "secret");
+  assert.deepEqual(c.peer.events.map((e) => e.code), ["name-taken"]);
+  assert.deepEqual(did, ["askName"]);
 });
 
 Deno.test("Naming.join() names a client into the lobby with motd, topic and history", () => {

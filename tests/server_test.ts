@@ -145,7 +145,7 @@ Deno.test("ChatServer two-step form: a command on the next line cancels the pend
   await a.expect("* nothing sent");
 });
 
-Deno.test("ChatServer speaks telnet: IAC negotiation removed, CRLF and CR NUL, CRLF out", async () => {
+Deno.test("ChatServer speaks telnet: negotiation answered and removed, CRLF and CR NUL, CRLF out", async () => {
   await using server = startServer();
   const port = server.addr.port;
   await using bob = await joinAs(port, "bob");
@@ -162,7 +162,16 @@ Deno.test("ChatServer speaks telnet: IAC negotiation removed, CRLF and CR NUL, C
     await bob.expect("telly: telnet");
     await conn.write(enc.encode("/quit\r\n"));
     const bytes = await readAll(conn);
-    const text = new TextDecoder().decode(bytes);
+    // Character mode is offered (WILL ECHO, WILL SGA, DO NAWS) and TERMINAL-TYPE refused;
+    // the client's DO SGA and WILL NAWS agree with the offer, so they get no answer of their
+    // own. The client never agrees to ECHO: it stays in line mode, and the rest is text.
+    const answers = [0xff, 0xfb, 0x01, 0xff, 0xfb, 0x03, 0xff, 0xfd, 0x1f, 0xff, 0xfe, 0x18];
+    const at = bytes.findIndex((_, i) => answers.every((b, j) => bytes[i + j] === b));
+    assert.ok(at > 0, "the negotiation is answered");
+    const text = new TextDecoder().decode(
+      Uint8Array.of(...bytes.subarray(0, at), ...bytes.subarray(at + answers.length)),
+    );
+    assert.ok(!bytes.some((b, i) => b === 0xff && (i < at || i >= at + answers.length)));
     assert.match(text, /^welcome to linechat .*\r\nchoose a name:\r\n\* welcome, telly!/);
     assert.ok(text.endsWith("* goodbye\r\n"));
     assert.ok(!/[^\r]\n/.test(text), "every line ends in CRLF");

@@ -68,6 +68,19 @@ export class LineFramer {
     return this.#len;
   }
 
+  /** Drops the partial line (telnet's Interrupt Process or Erase Line). */
+  clear(): void {
+    this.#len = 0;
+    if (this.#buf.length > 256) this.#buf = EMPTY;
+  }
+
+  /** Drops the last character of the partial line (a Backspace the framer is told of). */
+  erase(): void {
+    while (this.#len > 0 && (this.#buf[--this.#len] & 0xc0) === 0x80) {
+      // A UTF-8 continuation byte: keep going to the character's first byte.
+    }
+  }
+
   /** Feeds one chunk; calls the sink for each line or overlong line it completes. */
   push(chunk: Uint8Array): void {
     let segStart = 0;

@@ -140,6 +140,10 @@ export class Hub {
       storeFailed,
       joined: (info) => hooks.call("join", info),
       renamed: (info) => hooks.call("rename", info),
+      evict: (holder, why) => {
+        out.bye(holder, why);
+        connections.disconnect(holder, "name taken over by its owner");
+      },
     });
     const connections: Connections = this.#connections = new Connections({
       limits,

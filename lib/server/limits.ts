@@ -23,6 +23,11 @@ export interface Limits {
   nameTimeoutMs: number;
   /** Time without input before a client is disconnected. */
   idleTimeoutMs: number;
+  /**
+   * Time a telnet client may stay silent, a TIMING-MARK probe sent half way, before it is
+   * closed as gone (a sleeping laptop, a dropped link).
+   */
+  deadPeerMs: number;
   /** Connections in total (0: no cap). */
   maxClients: number;
   /** Connections from one IP address (0: no cap). */
@@ -80,6 +85,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   tlsHandshakeMs: 10_000,
   nameTimeoutMs: 60_000,
   idleTimeoutMs: 0,
+  deadPeerMs: 120_000,
   maxClients: 5000,
   maxPerIp: 20,
   authDelayMs: 1000,

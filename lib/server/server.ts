@@ -98,6 +98,8 @@ export class ChatServer implements AsyncDisposable {
   readonly #web: WebDoor | undefined;
   readonly #log: (line: string) => void;
   readonly #sessions = new Set<Promise<void>>();
+  /** Sessions running, for the dead-peer check. */
+  readonly #running = new Set<Session>();
   /** Sockets open, from accept to close, for `maxClients`. */
   #sockets = 0;
   /** Sockets open per source (an IPv4 address, an IPv6 /64), accept to close, for `maxPerIp`. */
@@ -149,8 +151,9 @@ export class ChatServer implements AsyncDisposable {
       maxLineBytes: this.limits.maxLineBytes,
       maxOutboxBytes: this.limits.maxOutboxBytes,
       flushMs: this.limits.shutdownFlushMs,
+      names: () => this.#hub.names,
     };
-    this.#ircOptions = { ...this.#sessionOptions, maxLineBytes: IRC_LINE_BYTES };
+    this.#ircOptions = { ...this.#sessionOptions, maxLineBytes: IRC_LINE_BYTES, telnet: false };
     this.#log = options.log ?? (() => {});
     this.#acceptFailures = new AcceptFailures(this.#log);
     this.#hub = new Hub({
@@ -181,14 +184,19 @@ export class ChatServer implements AsyncDisposable {
     this.#accepting = Promise.all(
       this.#listeners.map((listening) => this.#acceptLoop(listening)),
     );
-    const { nameTimeoutMs, idleTimeoutMs } = this.limits;
-    const shortest = Math.min(...[nameTimeoutMs, idleTimeoutMs].filter((ms) => ms > 0));
+    const { nameTimeoutMs, idleTimeoutMs, deadPeerMs } = this.limits;
+    const shortest = Math.min(
+      ...[nameTimeoutMs, idleTimeoutMs, deadPeerMs / 2].filter((ms) => ms > 0),
+    );
     // One timer for every connection (closing to within a quarter of a time limit), which
     // also prunes stored history past its retention about once a second.
     let pruned = 0;
     this.#sweeper = setInterval(() => {
       const now = Date.now();
       this.#hub.sweep(now);
+      if (deadPeerMs > 0) {
+        for (const session of this.#running) session.checkAlive(now, deadPeerMs);
+      }
       if (now - pruned >= PRUNE_EVERY_MS) {
         pruned = now;
         this.#hub.prune(now);
@@ -427,9 +435,11 @@ export class ChatServer implements AsyncDisposable {
     const door = irc ? this.#door(session) : undefined;
     const client = this.#hub.connect(door ?? session);
     door?.start(this.#hub, client);
+    this.#running.add(session);
     try {
       await session.run(door ?? new ClientLines(this.#hub, client));
     } finally {
+      this.#running.delete(session);
       this.#hub.disconnect(client, session.reason);
       door?.stop();
     }

@@ -5,6 +5,7 @@
 import { type FramerSink, LineFramer } from "../protocol/framing.ts";
 import type { Peer } from "./hub.ts";
 import { READ_BUFFER_BYTES } from "./limits.ts";
+import { TelnetLink } from "./telnet/link.ts";
 
 /** Settings for one session. */
 export interface SessionOptions {
@@ -12,6 +13,13 @@ export interface SessionOptions {
   maxOutboxBytes: number;
   /** Longest wait to flush queued output when closing. */
   flushMs: number;
+  /** The names a telnet client in character mode completes with Tab. */
+  names?: () => Iterable<string>;
+  /**
+   * Whether the peer may speak telnet (default true). An IRC connection may not: its bytes go
+   * to the framer as they are, and nothing is ever proposed to it.
+   */
+  telnet?: boolean;
 }
 
 /**
@@ -108,11 +116,19 @@ export class Session implements Peer {
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** Resolves when the write side has nothing more to send. */
   #drained: (() => void) | undefined;
+  /** The telnet side of the connection; none where telnet is off. */
+  readonly #telnet: TelnetLink | undefined;
 
   constructor(conn: Transport, options: SessionOptions) {
     this.#conn = conn;
     this.#opts = options;
     this.address = addressText(conn.remoteAddr);
+    this.#telnet = options.telnet === false
+      ? undefined
+      : new TelnetLink((bytes) => this.#enqueue(bytes, true), {
+        maxLineBytes: options.maxLineBytes,
+        names: options.names ?? (() => []),
+      });
     const { promise, resolve } = Promise.withResolvers<void>();
     this.closed = promise;
     this.#markClosed = resolve;
@@ -130,6 +146,11 @@ export class Session implements Peer {
    */
   async run(sink: FramerSink): Promise<void> {
     const framer = new LineFramer(this.#opts.maxLineBytes, sink);
+    const telnet = this.#telnet;
+    if (telnet) {
+      telnet.framer = framer;
+      telnet.lines = sink;
+    }
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     try {
       while (!this.#closing) {
@@ -138,7 +159,8 @@ export class Session implements Peer {
           this.#reason ??= "connection closed by peer";
           break;
         }
-        framer.push(buf.subarray(0, n));
+        if (telnet) telnet.push(buf.subarray(0, n));
+        else framer.push(buf.subarray(0, n));
       }
     } catch (err) {
       this.#reason ??= socketErrorReason(err);
@@ -149,11 +171,35 @@ export class Session implements Peer {
   }
 
   /**
+   * Checks a telnet peer is still there: one silent for half of `ms` gets a TIMING-MARK
+   * probe, which a client that is there answers; one silent for `ms` is closed. Peers that
+   * do not speak telnet are left to TCP keepalive and the idle timeout.
+   */
+  checkAlive(now: number, ms: number): void {
+    const telnet = this.#telnet;
+    if (this.#closing || !telnet?.telnet) return;
+    const silent = now - telnet.heard;
+    if (silent >= ms) this.close(`not responding for ${Math.round(silent / 1000)} s`);
+    else if (silent >= ms / 2 && telnet.probes === 0) telnet.probe();
+  }
+
+  /** See {@link Peer.hideNextLine}: telnet's echo, when the peer speaks it. */
+  hideNextLine(): boolean {
+    return this.#telnet?.hideNextLine() ?? false;
+  }
+
+  /**
    * Queues bytes. A client whose queue would go over `maxOutboxBytes` is disconnected as a slow
    * reader; a `reply` (the server's answer to this client's own request, kept small by the hub)
    * is queued whenever the queue before it is under the cap, so it never trips the cap itself.
    */
   write(bytes: Uint8Array, reply = false): void {
+    if (this.#closed) return;
+    this.#enqueue(this.#telnet ? this.#telnet.outgoing(bytes) : bytes, reply);
+  }
+
+  /** Queues bytes as they are (see {@link write}). */
+  #enqueue(bytes: Uint8Array, reply: boolean): void {
     if (this.#closed) return;
     const cap = this.#opts.maxOutboxBytes;
     if (reply ? this.#queued >= cap : this.#queued + bytes.length > cap) {

@@ -19,6 +19,11 @@ export interface Peer {
    * reading client look like one that stopped reading.
    */
   write(bytes: Uint8Array, reply?: boolean): void;
+  /**
+   * Asks the connection not to show the next line typed (a password): telnet's echo. False
+   * (or absent) when it cannot: the line shows as it is typed.
+   */
+  hideNextLine?(): boolean;
   /** Closes the connection once queued output is flushed (bounded); `reason` is logged. */
   close(reason?: string): void;
 }

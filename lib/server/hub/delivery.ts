@@ -50,6 +50,12 @@ export class Delivery {
    * of the JSON request it answers.
    */
   send(client: Client, event: ServerEvent): void {
+    if (
+      event.type === "prompt" && event.for === "password" && client.mode === "text" &&
+      !client.closing && !client.peer.hideNextLine?.()
+    ) {
+      event = { ...event, text: `${event.text} (it shows as you type)` };
+    }
     this.write(client, this.answer(client, event), true);
   }
 

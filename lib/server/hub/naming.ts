@@ -34,6 +34,11 @@ export interface NamingContext {
   joined(info: { name: string; address: string }): void;
   /** The rename hook. */
   renamed(info: { from: string; to: string }): void;
+  /**
+   * Ends another connection holding a name its owner has just proven (IRC's REGAIN): it is
+   * told `why` and closed, and leaves before the owner takes the name.
+   */
+  evict(holder: Client, why: string): void;
 }
 
 /** Names clients, joins them to the lobby and to other rooms, and parts them. */
@@ -55,13 +60,15 @@ export class Naming {
     const key = nameKey(name);
     const problem = nameProblem(name, this.#ctx.limits.maxNameLength);
     const taken = this.#ctx.names.taken(name, client);
+    // A registered name in use elsewhere: its password takes it over.
+    const inUse = taken !== undefined && !problem && this.#ctx.accounts.account(key) !== undefined;
     const ban = problem ? undefined : this.#ctx.moderation.banned("name", key, Date.now());
     if (looksLikeSecret(client, name)) {
       out.error(client, "looks-like-password", "that looks like a password; it was not sent");
       this.back(client);
       return;
     }
-    if (problem || taken || ban) {
+    if (problem || (taken && !inUse) || ban) {
       out.error(
         client,
         problem ? "name-invalid" : ban ? "name-banned" : "name-taken",
@@ -93,7 +100,13 @@ export class Naming {
     const prompt: Prompt = { for: "password", about: "name", name };
     if (password === undefined) {
       client.prompt = prompt;
-      out.error(client, "name-registered", `${name} is registered: give its password`);
+      out.error(
+        client,
+        "name-registered",
+        inUse
+          ? `${name} is registered and in use: its password takes it over`
+          : `${name} is registered: give its password`,
+      );
       prompts.askPassword(client);
       return;
     }
@@ -104,11 +117,15 @@ export class Naming {
         // The prompt stays until the right password, another name, or an empty line.
         client.prompt = prompt;
         prompts.askPassword(client);
-      } else if (this.#ctx.names.has(name)) {
-        // Someone took it while the password was being checked.
-        out.error(client, "name-taken", `the name ${name} is taken; choose another`);
-        this.back(client);
       } else {
+        // Whoever holds it now (since before, or meanwhile) proved less: the owner takes it.
+        const holder = this.#ctx.names.get(name);
+        if (holder && holder !== client) {
+          this.#ctx.log(
+            `regain ${name}: ${client.peer.address} took it from ${holder.peer.address}`,
+          );
+          this.#ctx.evict(holder, `${name} was taken over with its password from elsewhere`);
+        }
         this.#takeName(client, name);
       }
     });
