@@ -2,7 +2,7 @@
 // become JSON requests for Hub.input; the hub's JSON events come back as IRC lines and
 // numerics. The chat (names, rooms, mutes, bans, passwords, flood) stays the hub's: the door
 // keeps only what IRC needs (registration, capabilities, the channels joined). IrcDoor wires
-// the parts in this folder and holds no logic of its own.
+// the parts in this folder; of its own it only sends each line to the part that handles it.
 
 import type { FramerSink } from "../../protocol/framing.ts";
 import type { Client, Hub, Peer } from "../hub.ts";
