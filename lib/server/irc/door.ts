@@ -32,32 +32,32 @@ const encoder = new TextEncoder();
  */
 export class IrcDoor implements Peer, FramerSink {
   readonly address: string;
-  readonly #wire: Peer;
+  readonly #peer: Peer;
   readonly #opts: DoorOptions;
   readonly #state: DoorState = newState();
   #hub: Hub | undefined;
   #client: Client | undefined;
-  readonly #out: IrcWire;
+  readonly #wire: IrcWire;
   readonly #pacing: Pacing;
   readonly #registration: Registration;
   readonly #commands: Commands;
   readonly #events: Events;
 
-  constructor(wire: Peer, options: DoorOptions) {
-    this.#wire = wire;
-    this.address = wire.address;
+  constructor(peer: Peer, options: DoorOptions) {
+    this.#peer = peer;
+    this.address = peer.address;
     this.#opts = options;
     const state = this.#state;
-    const out = this.#out = new IrcWire({
+    const wire = this.#wire = new IrcWire({
       serverName: options.serverName,
       state,
-      write: (line, reply) => wire.write(encoder.encode(line), reply),
+      write: (line, reply) => peer.write(encoder.encode(line), reply),
     });
     const requests = new Requests((line) => this.#hub!.input(this.#client!, line));
     const registration = this.#registration = new Registration({
       options,
       state,
-      wire: out,
+      wire,
       requests,
       joined: (room) => events.joined(room),
       motd: (event) => events.motd(event),
@@ -65,14 +65,14 @@ export class IrcDoor implements Peer, FramerSink {
     });
     this.#commands = new Commands({
       state,
-      wire: out,
+      wire,
       requests,
       cap: (params) => registration.cap(params),
       ping: (params) => registration.ping(params),
     });
     const events: Events = this.#events = new Events({
       state,
-      wire: out,
+      wire,
       requests,
       identities: options.identities,
       named: () => registration.named(),
@@ -88,8 +88,8 @@ export class IrcDoor implements Peer, FramerSink {
       handle: (text, command, params) => this.#handle(text, command, params),
       open: () => this.#client?.closing === false,
       excess: () => {
-        out.send(ircLine(undefined, "ERROR", ["Closing link: Excess Flood"]));
-        wire.close("flooding");
+        wire.send(ircLine(undefined, "ERROR", ["Closing link: Excess Flood"]));
+        peer.close("flooding");
       },
     });
   }
@@ -118,7 +118,7 @@ export class IrcDoor implements Peer, FramerSink {
   }
 
   close(reason?: string): void {
-    this.#wire.close(reason);
+    this.#peer.close(reason);
   }
 
   // --- FramerSink: lines from the IRC client ---------------------------------------
@@ -140,13 +140,13 @@ export class IrcDoor implements Peer, FramerSink {
   /** A line whose cost the pacing has paid: to registration, or to the commands after it. */
   #handle(text: string | typeof OVERLONG, command: string, params: string[]): void {
     if (text === OVERLONG) {
-      this.#out.numeric("417", ["Input line was too long"]);
+      this.#wire.numeric("417", ["Input line was too long"]);
       return;
     }
     if (command === "") return;
     if (text.includes("\uFFFD")) {
       // Not UTF-8 (the framer put U+FFFD for the bad bytes): refused, as UTF8ONLY says.
-      this.#out.send(
+      this.#wire.send(
         ircLine(this.#opts.serverName, "FAIL", [
           command,
           "INVALID_UTF8",
