@@ -126,7 +126,7 @@ export function replyBudget(limits: Pick<Limits, "maxOutboxBytes">): number {
  */
 export const READ_BUFFER_BYTES = 1024;
 
-// The IRC door's own bounds (irc/door.ts); the limits above apply to IRC users too.
+// The IRC door's own bounds (irc/); the limits above apply to IRC users too.
 
 /** The longest topic an IRC client may set, so that its 332 still fits one line (TOPICLEN). */
 export const IRC_TOPIC_BYTES = 390;

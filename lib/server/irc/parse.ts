@@ -1,5 +1,6 @@
 // IRC lines in: one line (already framed, at most 510 bytes) into its command and parameters.
-// Pure: what a command means is door.ts's; message tags a client sends are read and ignored.
+// Pure: what a command means is registration.ts's and commands.ts's; message tags a client
+// sends are read and ignored.
 
 /** One IRC message from a client. */
 export interface IrcMessage {

@@ -1,6 +1,6 @@
 // IRC lines out: a source, a command and parameters into one CRLF-ended line of at most 512
-// bytes (IRCv3 tags aside), with no CR, LF or NUL from anyone's text. Pure; door.ts decides
-// what to say.
+// bytes (IRCv3 tags aside), with no CR, LF or NUL from anyone's text. Pure; the door's parts
+// decide what to say.
 
 const encoder = new TextEncoder();
 
