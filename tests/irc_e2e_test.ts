@@ -419,3 +419,24 @@ Deno.test("IRC flood control delays lines rather than dropping them; too many wa
   await c.expect("ERROR :Closing link: Excess Flood");
   await c.expectClosed();
 });
+
+Deno.test("IRC: a client ending lines with CRLF (as every IRC client does) never gets a telnet byte", async () => {
+  await using server = ircServer();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.ircAddr!.port });
+  try {
+    await conn.write(new TextEncoder().encode("NICK crlf\r\nUSER crlf 0 * :C\r\nPING :x\r\n"));
+    const got: number[] = [];
+    const buf = new Uint8Array(4096);
+    // Until the PONG, which comes after registration's every line.
+    while (!new TextDecoder().decode(Uint8Array.from(got)).includes("PONG")) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      got.push(...buf.subarray(0, n));
+    }
+    assert.ok(new TextDecoder().decode(Uint8Array.from(got)).includes(" 001 crlf "));
+    assert.ok(!got.includes(0xff), "no IAC");
+    assert.ok(!got.includes(0x1b), "no escape");
+  } finally {
+    conn.close();
+  }
+});
