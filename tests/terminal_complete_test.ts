@@ -1,8 +1,8 @@
-// Tests for lib/client/terminal/complete.ts: what Tab does with the word before the cursor,
+// Tests for lib/protocol/terminal/complete.ts: what Tab does with the word before the cursor,
 // over the command table and a list of names online.
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { COMMAND_WORDS, complete, type Completion } from "../lib/client/terminal/complete.ts";
+import { COMMAND_WORDS, complete, type Completion } from "../lib/protocol/terminal/complete.ts";
 import { COMMAND_NAMES, isOperatorCommand } from "../lib/protocol/commands.ts";
 
 const NAMES = ["alice", "Alfred", "bob"];

@@ -1,8 +1,8 @@
-// Tests for lib/client/terminal/keys.ts: raw terminal input decoded into keys, whole and
+// Tests for lib/protocol/terminal/keys.ts: raw terminal input decoded into keys, whole and
 // split at every position.
 
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { type Input, KeyDecoder } from "../lib/client/terminal/keys.ts";
+import { type Input, KeyDecoder } from "../lib/protocol/terminal/keys.ts";
 
 const CASES: [string, string, Input[]][] = [
   ["plain text is one text key", "hello", [{ name: "text", text: "hello" }]],

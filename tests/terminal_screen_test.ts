@@ -1,13 +1,13 @@
-// Tests for lib/client/terminal/screen.ts and editor.ts: keys in; buffer, cursor and screen
+// Tests for lib/protocol/terminal/screen.ts and editor.ts: keys in; buffer, cursor and screen
 // operations out. A tiny model of a terminal applies the operations so each case can
 // say what a person would see.
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import type { Line, ScreenOp } from "../lib/protocol/ansi.ts";
-import { type Key, KeyDecoder } from "../lib/client/terminal/keys.ts";
-import { Screen } from "../lib/client/terminal/screen.ts";
-import { LineEditor } from "../lib/client/terminal/editor.ts";
-import { HISTORY_SIZE } from "../lib/client/limits.ts";
+import { type Key, KeyDecoder } from "../lib/protocol/terminal/keys.ts";
+import { Screen } from "../lib/protocol/terminal/screen.ts";
+import { LineEditor } from "../lib/protocol/terminal/editor.ts";
+import { HISTORY_SIZE } from "../lib/protocol/terminal/editor.ts";
 import { columns } from "../lib/protocol/width.ts";
 
 /** The keys in typed input (these tests paste nothing). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Line, plainText } from "../lib/protocol/ansi.ts";
-import { CONTINUATION_INDENT, Screen } from "../lib/client/terminal/screen.ts";
+import { CONTINUATION_INDENT, Screen } from "../lib/protocol/terminal/screen.ts";
 import { graphemes, maxColumns } from "../lib/protocol/width.ts";
 import { wrapLine } from "../lib/protocol/wrap.ts";
 

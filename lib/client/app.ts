@@ -1,7 +1,7 @@
 // The chat client's edges: the TCP connection (read, framed, written in order, opened
 // again after a wait when ChatCore says reconnect), the user's side (the terminal screen,
 // or plain lines on a pipe) and the exit. Decisions are left to ChatCore, looks to
-// client_render.ts, the line editor to terminal/.
+// render.ts, the line editor to protocol/terminal/.
 
 import { readStdin, writeStdoutSync } from "../protocol/cli.ts";
 import { ChatCore, type ClientAction } from "./core.ts";

@@ -19,8 +19,5 @@ export const MAX_EVENT_LINE_BYTES = 1 << 20;
 /** Longest line read from stdin in plain mode; longer ones are discarded with a notice. */
 export const MAX_INPUT_LINE_BYTES = 64 * 1024;
 
-/** How many submitted lines the input history keeps. */
-export const HISTORY_SIZE = 200;
-
 /** Piped input lines waiting their turn to be sent before the client stops reading stdin. */
 export const MAX_WAITING_INPUT_LINES = 1000;

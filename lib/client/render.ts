@@ -1,6 +1,6 @@
 // How the chat client shows events: a timestamp, a stable colour per name, distinct
 // looks for own, private and group messages, notices and errors, and a mention
-// highlight. Pure: events in, styled lines out; escape codes are left to terminal/ansi.ts.
+// highlight. Pure: events in, styled lines out; escape codes are left to protocol/ansi.ts.
 
 import { renderText, type ServerEvent } from "../protocol/events.ts";
 import type { Line, Span, Style } from "../protocol/ansi.ts";

@@ -1,7 +1,7 @@
 // Server -> client events: one typed union, rendered at the edge as text lines for
 // telnet/nc or as one JSON object per line for programs. User text in an event is
 // already sanitized by the hub; rendering formats it, and in text mode lays it out so
-// it can never pass for a line of the server's. Wrapping itself is terminal/wrap.ts's.
+// it can never pass for a line of the server's. Wrapping itself is wrap.ts's.
 
 import type { RequestId } from "./commands.ts";
 import { plainText } from "./ansi.ts";

@@ -5,12 +5,12 @@
 
 import { readStdin, writeStdoutSync } from "../../protocol/cli.ts";
 import { encodeOps, type Line, RESET, type ScreenOp } from "../../protocol/ansi.ts";
-import { KeyDecoder } from "./keys.ts";
+import { KeyDecoder } from "../../protocol/terminal/keys.ts";
 
 /** Turn bracketed paste on and off: the terminal then marks where a paste starts and ends. */
 const BRACKETED_PASTE_ON = "\x1b[?2004h";
 const BRACKETED_PASTE_OFF = "\x1b[?2004l";
-import { Screen } from "./screen.ts";
+import { Screen } from "../../protocol/terminal/screen.ts";
 
 /** What the user did at the terminal. */
 export interface TtyHandlers {

@@ -1,11 +1,11 @@
 // Character mode for a telnet client that let the server echo (WILL ECHO, WILL SGA): keys
 // in, one at a time, edited by chat-client's own pure line editor and screen
-// (lib/client/terminal/), the input line redrawn under whatever the server prints.
+// (lib/protocol/terminal/), the input line redrawn under whatever the server prints.
 // Negotiation is negotiation.ts's, what a line means the hub's; this only edits and draws.
 
 import { encodeOps, type ScreenOp } from "../../protocol/ansi.ts";
-import { type Input, KeyDecoder } from "../../client/terminal/keys.ts";
-import { Screen } from "../../client/terminal/screen.ts";
+import { type Input, KeyDecoder } from "../../protocol/terminal/keys.ts";
+import { Screen } from "../../protocol/terminal/screen.ts";
 
 const encoder = new TextEncoder();
 

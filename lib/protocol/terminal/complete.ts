@@ -2,7 +2,7 @@
 // command table (first word starting with /) or from the names online. Pure; keeping
 // the list of names up to date is left to the chat client.
 
-import { COMMAND_NAMES, COMMANDS, isOperatorCommand } from "../../protocol/commands.ts";
+import { COMMAND_NAMES, COMMANDS, isOperatorCommand } from "../commands.ts";
 
 /** What Tab does. */
 export type Completion =

@@ -2,8 +2,10 @@
 // history, changed by editing operations. Pure; how the line is drawn is left to
 // screen.ts, and what a submitted line means to the chat client.
 
-import { HISTORY_SIZE } from "../limits.ts";
-import { graphemes } from "../../protocol/width.ts";
+import { graphemes } from "../width.ts";
+
+/** How many submitted lines the input history keeps. */
+export const HISTORY_SIZE = 200;
 
 /** A single-line editor with readline-style operations and history. */
 export class LineEditor {

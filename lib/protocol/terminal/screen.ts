@@ -3,12 +3,12 @@
 // line is redrawn with its cursor intact; long input scrolls horizontally. Reading keys
 // and writing bytes are left to tty.ts.
 
-import type { Line, ScreenOp } from "../../protocol/ansi.ts";
+import type { Line, ScreenOp } from "../ansi.ts";
 import { complete } from "./complete.ts";
 import { LineEditor } from "./editor.ts";
 import type { Key } from "./keys.ts";
-import { columns } from "../../protocol/width.ts";
-import { wrapLine } from "../../protocol/wrap.ts";
+import { columns } from "../width.ts";
+import { wrapLine } from "../wrap.ts";
 
 /**
  * Where a printed line continues when it is wider than the terminal: under the text after
