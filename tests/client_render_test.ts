@@ -6,7 +6,8 @@ import {
   notDeepStrictEqual,
   ok as assert,
 } from "node:assert/strict";
-import { clock, mentions, nameColour, renderEvent, STYLES } from "../lib/client/render.ts";
+import { renderEvent, STYLES } from "../lib/client/render.ts";
+import { clock, mentions, nameColour } from "../lib/protocol/looks.ts";
 import type { ServerEvent } from "../lib/protocol/events.ts";
 import { plainText } from "../lib/protocol/ansi.ts";
 

@@ -6,7 +6,7 @@ import { type Command, helpLines, parseInput } from "../protocol/commands.ts";
 import { type ErrorCode, LOBBY, markedRoom, type ServerEvent } from "../protocol/events.ts";
 import { nameKey } from "../protocol/names.ts";
 import { sanitize } from "../protocol/sanitize.ts";
-import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "./limits.ts";
+import { reconnectDelay } from "../protocol/reconnect.ts";
 // A room change counts as the server's notice cost: rejoining many rooms after a reconnect
 // is paced so none is dropped.
 import { DEFAULT_NOTICE_COST as ROOM_CHANGE_LINES } from "../protocol/token_bucket.ts";
@@ -88,16 +88,6 @@ export interface ChatCoreOptions {
   reconnect?: boolean;
   /** A number in [0, 1) for the reconnect delay's jitter; `Math.random` unless testing. */
   random?: () => number;
-}
-
-/**
- * How long to wait before reconnect attempt `attempt` (1, 2, ...): 1 s doubling up to 30 s,
- * each within 20 % either way by `random` (in [0, 1)), so clients dropped together do not
- * come back together.
- */
-export function reconnectDelay(attempt: number, random: number): number {
-  const base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.max(0, attempt - 1));
-  return Math.min(RECONNECT_MAX_MS, Math.round(base * (0.8 + 0.4 * random)));
 }
 
 /** The line that switches a connection to JSON events. */

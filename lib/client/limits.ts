@@ -7,12 +7,6 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 /** Longest wait, after sending /quit, for the server to say bye and close. */
 export const QUIT_TIMEOUT_MS = 3_000;
 
-/** First wait before reconnecting after a lost connection; it doubles with each attempt. */
-export const RECONNECT_MIN_MS = 1_000;
-
-/** Longest wait between reconnect attempts. */
-export const RECONNECT_MAX_MS = 30_000;
-
 /** Longest line read from the server (a JSON event); longer ones are dropped. */
 export const MAX_EVENT_LINE_BYTES = 1 << 20;
 

@@ -5,6 +5,7 @@
 
 import type { RequestId } from "./commands.ts";
 import { plainText } from "./ansi.ts";
+import { clock } from "./looks.ts";
 import { wrapLine } from "./wrap.ts";
 
 /** Every event a server sends. `ts` is milliseconds since the Unix epoch. */
@@ -198,12 +199,6 @@ export type ErrorCode =
 
 /** The type names of events. */
 export type EventType = ServerEvent["type"];
-
-/** `HH:MM` in the server's local time, for history lines. */
-function clock(ts: number): string {
-  const d = new Date(ts);
-  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
-}
 
 /** Renders an event as the text a person reads; several lines are joined by CRLF. */
 export function renderText(e: ServerEvent): string {

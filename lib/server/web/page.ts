@@ -5,9 +5,8 @@
 import html from "./page/index.html" with { type: "text" };
 import css from "./page/style.css" with { type: "text" };
 import app from "./page/app.js" with { type: "text" };
-import { clock, escapeRegExp, mentions, NAME_COLOURS, nameColour } from "../../client/render.ts";
-import { reconnectDelay } from "../../client/core.ts";
-import { RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "../../client/limits.ts";
+import { clock, escapeRegExp, mentions, NAME_COLOURS, nameColour } from "../../protocol/looks.ts";
+import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, reconnectDelay } from "../../protocol/reconnect.ts";
 
 /** One file the page needs: its media type and body. */
 export interface Asset {
