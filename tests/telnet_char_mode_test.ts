@@ -97,3 +97,25 @@ Deno.test("CharMode bounds: the line, a never-ending escape, and one redraw per 
   type("a\x02".repeat(5));
   assert.equal(drawn.length, 1, "ten keys, one redraw");
 });
+
+Deno.test("CharMode.setPrompt() shows the active room before the line; Ctrl+X asks for the next", () => {
+  let asked = 0;
+  const lines: string[] = [];
+  const m = new CharMode({ cols: 80, maxLineBytes: 4096, names: () => [] }, {
+    line: (t) => lines.push(t),
+    draw() {},
+    nextRoom: () => asked++,
+  });
+  m.setPrompt("#dev> ");
+  m.feed(enc.encode("hi"));
+  assert.equal(m.inputRow, "#dev> hi");
+  m.feed(Uint8Array.of(0x18));
+  assert.equal(asked, 1);
+  assert.equal(m.inputRow, "#dev> hi", "the line typed stays");
+  m.hideNextLine();
+  m.feed(Uint8Array.of(0x18));
+  assert.equal(asked, 1, "not at a password");
+  m.feed(enc.encode("secret\r"));
+  assert.equal(m.inputRow, "#dev> ", "the prompt is back after the password");
+  assert.deepEqual(lines, ["hisecret"]);
+});

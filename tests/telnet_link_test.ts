@@ -151,3 +151,20 @@ Deno.test("TelnetLink.probe() only probes a client that speaks telnet", () => {
   push([IAC, WONT, 6]);
   assert.equal(l.probes, 0);
 });
+
+Deno.test("TelnetLink in character mode: the prompt is the active room; Ctrl+X joins the next", () => {
+  const { l, lines, push } = link();
+  l.rooms("#lobby", ["#lobby"]);
+  push("carol\r\n");
+  push([IAC, DO, ECHO, IAC, DO, SGA]);
+  assert.ok(l.charMode);
+  push([0x18]); // one room: nothing to switch to
+  assert.deepEqual(lines, ["carol"]);
+  l.rooms("#dev", ["#lobby", "#dev", "#ops"]);
+  push([0x18]);
+  l.rooms("#ops", ["#lobby", "#dev", "#ops"]);
+  push([0x18]);
+  l.rooms(undefined, []);
+  push([0x18]);
+  assert.deepEqual(lines, ["carol", "/join #lobby", "/join #dev"], "by name, round again");
+});

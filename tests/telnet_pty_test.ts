@@ -234,9 +234,9 @@ Deno.test({
     await bob.send("in the room");
     const screen = await t.waitFor("bob: in the room");
     const lines = screen.split("\n");
-    assert.equal(lines.at(-1), "I am typing a long sen", screen);
+    assert.equal(lines.at(-1), "#lobby> I am typing a long sen", screen);
     assert.ok(lines.includes("[pm from bob] psst"), screen);
-    assert.equal(await t.cursor(), [22, lines.length - 1].join(","));
+    assert.equal(await t.cursor(), [30, lines.length - 1].join(","));
     await t.keys("Left", "Left", "Left");
     await t.type("X");
     await t.keys("End");
@@ -258,26 +258,26 @@ Deno.test({
     await t.waitFor("welcome, carol");
     await t.type("/us");
     await t.keys("Tab");
-    await t.untilInput("/users");
+    await t.untilInput("#lobby> /users");
     await t.keys("Enter");
     await t.waitFor("2 online: bobby, carol");
     await t.type("hi bo");
     await t.keys("Tab");
-    await t.untilInput("hi bobby");
+    await t.untilInput("#lobby> hi bobby");
     await t.keys("Enter");
     await bob.expect("carol: hi bobby");
-    await t.untilInput("");
+    await t.untilInput("#lobby>");
     await t.keys("Up");
-    await t.untilInput("hi bobby");
+    await t.untilInput("#lobby> hi bobby");
     await t.keys("C-u");
-    await t.untilInput("");
+    await t.untilInput("#lobby>");
     await t.type("again");
     await t.keys("C-w");
-    await t.untilInput("");
+    await t.untilInput("#lobby>");
     await t.type("once more");
     await t.keys("Home");
     await t.type(">");
-    await t.untilInput(">once more");
+    await t.untilInput("#lobby> >once more");
     await t.keys("Enter");
     await bob.expect("carol: >once more");
   },
@@ -298,9 +298,10 @@ Deno.test({
     await t.until((s) => s.endsWith(typed));
     await t.resize(30, 20);
     // Narrower than the line: the input scrolls so the cursor stays on its row.
-    await t.until((s) => s.split("\n").at(-1) === typed.slice(-29));
+    const tail = `#lobby> ${typed.slice(-21)}`;
+    await t.until((s) => s.split("\n").at(-1) === tail);
     await bob.send("after the resize");
-    await t.until((s) => s.split("\n").at(-1) === typed.slice(-29));
+    await t.until((s) => s.split("\n").at(-1) === tail);
     await t.keys("Enter");
     await bob.expect(`carol: ${typed}`);
   },
@@ -367,16 +368,46 @@ Deno.test({
     await t.keys("carol", "Enter");
     await t.waitFor("welcome, carol");
     await t.type("本日👍ok");
-    await t.untilInput("本日👍ok");
+    await t.untilInput("#lobby> 本日👍ok");
     await t.keys("Left", "Left");
     await t.type("X");
-    await t.untilInput("本日👍Xok");
-    assert.equal((await t.cursor()).split(",")[0], "7", "after 本日👍X: 2+2+2+1 columns");
+    await t.untilInput("#lobby> 本日👍Xok");
+    assert.equal((await t.cursor()).split(",")[0], "15", "after #lobby> 本日👍X: 8+2+2+2+1");
     await bob.send("meanwhile");
     await t.waitFor("bob: meanwhile");
-    await t.untilInput("本日👍Xok");
-    assert.equal((await t.cursor()).split(",")[0], "7", "redrawn with the cursor where it was");
+    await t.untilInput("#lobby> 本日👍Xok");
+    assert.equal((await t.cursor()).split(",")[0], "15", "redrawn with the cursor where it was");
     await t.keys("Enter");
     await bob.expect("carol: 本日👍Xok");
+  },
+});
+
+Deno.test({
+  name: "telnet character mode: the prompt names the active room; Ctrl+X switches to the next",
+  ignore,
+  async fn() {
+    await using server = startServer();
+    await using bob = await joinAs(server.addr.port, "bob");
+    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
+    await t.waitFor("choose a name:");
+    await t.keys("carol", "Enter");
+    await t.waitFor("welcome, carol");
+    await t.untilInput("#lobby>");
+    await t.type("/join #dev");
+    await t.keys("Enter");
+    await t.untilInput("#dev>");
+    await t.type("half");
+    await t.keys("C-x");
+    await t.waitFor("now talking in #lobby");
+    await t.untilInput("#lobby> half");
+    await t.keys("C-u");
+    await t.type("in the lobby");
+    await t.keys("Enter");
+    await bob.expect("carol: in the lobby");
+    await bob.send("/join #dev");
+    await bob.send("/msg #dev over here");
+    await t.waitFor("[#dev] bob: over here");
+    await t.keys("C-x");
+    await t.untilInput("#dev>");
   },
 });

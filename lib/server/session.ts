@@ -183,6 +183,11 @@ export class Session implements Peer {
     else if (silent >= ms / 2 && telnet.probes === 0) telnet.probe();
   }
 
+  /** See {@link Peer.rooms}: the prompt of telnet's character mode. */
+  rooms(active: string | undefined, joined: readonly string[]): void {
+    this.#telnet?.rooms(active, joined);
+  }
+
   /** See {@link Peer.hideNextLine}: telnet's echo, when the peer speaks it. */
   hideNextLine(): boolean {
     return this.#telnet?.hideNextLine() ?? false;

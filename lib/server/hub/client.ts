@@ -24,6 +24,11 @@ export interface Peer {
    * (or absent) when it cannot: the line shows as it is typed.
    */
   hideNextLine?(): boolean;
+  /**
+   * The client's rooms changed (a join, a part, a switch): a connection that edits the input
+   * line itself (telnet's character mode) shows the active room in its prompt.
+   */
+  rooms?(active: string | undefined, joined: readonly string[]): void;
   /** Closes the connection once queued output is flushed (bounded); `reason` is logged. */
   close(reason?: string): void;
 }

@@ -203,6 +203,7 @@ export class Naming {
       });
     }
     this.#replay(client, lobby);
+    this.#roomsChanged(client);
     this.#ctx.joined({ name, address: client.peer.address });
   }
 
@@ -226,12 +227,14 @@ export class Naming {
     }, client);
     this.#here(client, to, false);
     this.#replay(client, to);
+    this.#roomsChanged(client);
   }
 
   /** Makes a room the client is in its active one (no replay: it has seen the room). */
   activate(client: Client, room: Room): void {
     this.#ctx.rooms.use(client, room, true);
     this.#here(client, room, true);
+    this.#roomsChanged(client);
   }
 
   /**
@@ -257,6 +260,7 @@ export class Naming {
     rooms.leave(client, room);
     this.#ctx.log(`part ${name} ${room.name}${reason ? ` (${reason})` : ""}`);
     out.roomNotice(room, event);
+    this.#roomsChanged(client);
     if (!wasActive) return;
     if (client.room) this.#here(client, client.room, true);
     else {
@@ -265,6 +269,11 @@ export class Naming {
         `you are in no room now: /join #ROOM to join one (/rooms lists them)`,
       );
     }
+  }
+
+  /** Tells the connection the client's rooms (see Peer.rooms): a server-edited prompt's. */
+  #roomsChanged(client: Client): void {
+    client.peer.rooms?.(client.room?.name, client.rooms.map((r) => r.name));
   }
 
   /** Tells a client its active room is now `room`: who is there and its topic. */

@@ -24,6 +24,8 @@ export interface CharModeSink {
   line(text: string): void;
   /** Bytes for the peer's terminal (the line as edited, a bell). */
   draw(bytes: Uint8Array): void;
+  /** Ctrl+X: the user wants the next of its rooms. */
+  nextRoom?(): void;
 }
 
 /** Settings for {@link CharMode}. */
@@ -66,6 +68,8 @@ export class CharMode {
   readonly #max: number;
   /** The next line is a password: shown as `*`, kept out of history. */
   #secret = false;
+  /** The prompt before the input (the active room), outside a password. */
+  #prompt = "";
 
   constructor(options: CharModeOptions, sink: CharModeSink) {
     this.#options = options;
@@ -112,6 +116,13 @@ export class CharMode {
     return out;
   }
 
+  /** The prompt before the input line: where plain text goes (`#dev> `). */
+  setPrompt(prompt: string): void {
+    if (prompt === this.#prompt) return;
+    this.#prompt = prompt;
+    if (!this.#secret) this.#draw(this.#screen.setPrompt(prompt));
+  }
+
   /** The next line is a password: shown as `*` while typed, kept out of history. */
   hideNextLine(): void {
     this.#secret = true;
@@ -139,7 +150,11 @@ export class CharMode {
     }
     // Ctrl+C and Ctrl+D never leave: /quit does (a telnet user expects telnet's own keys).
     if ((input.name === "ctrl-c" || input.name === "ctrl-d") && screen.editor.text === "") return;
-    if (input.name === "ctrl-x") return;
+    if (input.name === "ctrl-x") {
+      if (this.#secret) this.#bell = true;
+      else this.#sink.nextRoom?.();
+      return;
+    }
     const result = screen.key(input);
     if (result.submit === undefined) {
       this.#changed(result.ops);
@@ -150,7 +165,7 @@ export class CharMode {
     const secret = this.#secret;
     this.#secret = false;
     if (secret) {
-      screen.setPrompt("", false);
+      screen.setPrompt(this.#prompt, false);
     } else {
       this.#draw([{ op: "clear" }, { op: "write", text: result.submit }, { op: "newline" }]);
       this.#kept(result.submit);
@@ -184,7 +199,11 @@ export class CharMode {
     this.#historyBytes += encoder.encode(line).length;
     if (this.#historyBytes <= HISTORY_BYTES) return;
     this.#historyBytes = 0;
-    this.#screen = new Screen({ cols: this.#screen.cols, names: this.#options.names });
+    this.#screen = new Screen({
+      cols: this.#screen.cols,
+      names: this.#options.names,
+      prompt: this.#prompt,
+    });
   }
 
   #draw(ops: readonly ScreenOp[]): void {

@@ -81,6 +81,9 @@ export class TelnetLink implements TelnetSink {
   #hidden = false;
   /** When the peer last answered a TIMING-MARK probe or sent anything (ms since the epoch). */
   #heard: number;
+  /** The rooms the user is in, by name, and its active one: the prompt, and Ctrl+X's cycle. */
+  #joined: readonly string[] = [];
+  #active: string | undefined;
 
   constructor(write: LinkWrite, options: LinkOptions, now = Date.now()) {
     this.#write = write;
@@ -254,7 +257,9 @@ export class TelnetLink implements TelnetSink {
       }, {
         line: (text) => this.lines!.line(text),
         draw: (bytes) => this.#write(bytes),
+        nextRoom: () => this.#nextRoom(),
       });
+      char.setPrompt(this.#prompt());
       this.#write(char.redraw());
       if (this.#hidden) {
         // A password prompt was waiting for this: character mode hides it now.
@@ -266,6 +271,28 @@ export class TelnetLink implements TelnetSink {
     }
   }
 
+  /**
+   * The user's rooms changed: the prompt of character mode says the active one (`#dev> `,
+   * `> ` in none), and Ctrl+X goes to the next room after it, by name.
+   */
+  rooms(active: string | undefined, joined: readonly string[]): void {
+    this.#active = active;
+    this.#joined = [...joined].sort((a, b) => a.localeCompare(b));
+    this.#char?.setPrompt(this.#prompt());
+  }
+
+  #prompt(): string {
+    return this.#active === undefined ? "> " : `${this.#active}> `;
+  }
+
+  /** Ctrl+X: a /join of the next room the user is in (nothing with one room or none). */
+  #nextRoom(): void {
+    const rooms = this.#joined;
+    if (rooms.length < 2) return;
+    const at = this.#active === undefined ? -1 : rooms.indexOf(this.#active);
+    this.lines!.line(`/join ${rooms[(at + 1) % rooms.length]}`);
+  }
+
   size(columns: number): void {
     if (columns <= 0) return;
     this.#columns = columns;
@@ -273,7 +300,6 @@ export class TelnetLink implements TelnetSink {
   }
 }
 
-/** Whether `bytes` (after `before`) holds an LF without a CR before it. */
 /**
  * Whether a chunk starting a line is a program's: a JSON request or `/proto`. A bot ending its
  * lines with CRLF (as many IRC-minded scripts do) must never get a telnet byte in its stream.
@@ -284,6 +310,7 @@ function fromProgram(bytes: Uint8Array, before: number): boolean {
   return /^\/proto\b/i.test(new TextDecoder().decode(bytes.subarray(0, 7)));
 }
 
+/** Whether `bytes` (after `before`) holds an LF without a CR before it. */
 function bareLF(bytes: Uint8Array, before: number): boolean {
   for (let at = bytes.indexOf(LF); at >= 0; at = bytes.indexOf(LF, at + 1)) {
     if ((at === 0 ? before : bytes[at - 1]) !== CR) return true;
