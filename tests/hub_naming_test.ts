@@ -24,7 +24,14 @@ type Event = ServerEvent & {
   reason?: string;
 };
 
-class FakePeer extends JsonPeer<Event> {}
+class FakePeer extends JsonPeer<Event> {
+  /** What the connection was told of its rooms (active, then all). */
+  readonly told: string[] = [];
+
+  rooms(active: string | undefined, joined: readonly string[]): void {
+    this.told.push(`${active ?? "-"} ${joined.join(",")}`);
+  }
+}
 
 type Fake = Client & { peer: FakePeer };
 
@@ -244,4 +251,22 @@ Deno.test("Naming.activate() switches rooms without a replay; part() falls back 
   assert.deepEqual(ann.rooms, []);
   assert.deepEqual(types(ben), ["leave"], "ben saw ann leave the lobby only");
   assert.deepEqual(types(ann).slice(-2), ["leave", "system"], "told how to join one");
+});
+
+Deno.test("Naming tells the connection its rooms at each join, switch and part (Peer.rooms)", () => {
+  const { naming, client, rooms } = setup();
+  const ann = client();
+  naming.join(ann, "ann", false);
+  const dev = rooms.open("#dev")!;
+  naming.enter(ann, dev);
+  naming.activate(ann, rooms.lobby);
+  naming.part(ann, rooms.lobby);
+  naming.part(ann, dev);
+  assert.deepEqual(ann.peer.told, [
+    "#lobby #lobby",
+    "#dev #lobby,#dev",
+    "#lobby #dev,#lobby",
+    "#dev #dev",
+    "- ",
+  ]);
 });
