@@ -136,6 +136,7 @@ export class WebDoor {
     const remote = conn.remoteAddr as Deno.NetAddr;
     try {
       (conn as Deno.TcpConn).setNoDelay(true);
+      (conn as Deno.TcpConn).setKeepAlive(true);
     } catch {
       // Reset already: the first read says so.
     }
@@ -192,7 +193,11 @@ export class WebDoor {
   }
 
   /** Answers a request: the page, an error, or the WebSocket. */
-  async #answer(conn: Transport, { head, rest }: Request, refusal: string | undefined) {
+  async #answer(
+    conn: Transport,
+    { head, rest }: Request,
+    refusal: string | undefined,
+  ): Promise<void> {
     const log = this.#opts.log;
     if ("status" in head) return await this.#respond(conn, plain(head.status, head.reason));
     const who = addressText(conn.remoteAddr);
@@ -244,7 +249,12 @@ export class WebDoor {
   }
 
   /** The WebSocket's life: upgraded, then a hub client in JSON mode (or told why not). */
-  async #socket(conn: Transport, key: string, rest: Uint8Array, refusal: string | undefined) {
+  async #socket(
+    conn: Transport,
+    key: string,
+    rest: Uint8Array,
+    refusal: string | undefined,
+  ): Promise<void> {
     this.#pending.delete(conn);
     const { hub, limits } = this.#opts;
     const peer = new WebPeer(conn, {

@@ -39,7 +39,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * ```
  */
 export class HeadReader {
-  readonly #buf = new Uint8Array(MAX_HEAD_BYTES);
+  /** The head so far; grown on demand (a connection that sends nothing holds nothing). */
+  #buf = new Uint8Array(0);
   #len = 0;
   #lines = 0;
   /** The head, or why it is refused, once either is known. */
@@ -54,6 +55,11 @@ export class HeadReader {
         return i;
       }
       const b = chunk[i];
+      if (this.#len === this.#buf.length) {
+        const grown = new Uint8Array(Math.min(MAX_HEAD_BYTES, Math.max(512, this.#len * 2)));
+        grown.set(this.#buf);
+        this.#buf = grown;
+      }
       this.#buf[this.#len++] = b;
       if (b !== 0x0a) continue;
       if (++this.#lines > MAX_HEADERS + 1) {

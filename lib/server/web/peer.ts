@@ -64,7 +64,7 @@ export class WebPeer implements Peer {
       text: (message) => {
         if (!this.#closing) text(message);
       },
-      ping: (payload) => this.#send(encodeFrame(Opcode.Pong, payload)),
+      ping: (payload) => this.#send(encodeFrame(Opcode.Pong, payload), true),
       close: (code) => {
         this.#reason ??= "connection closed by peer";
         this.#sendClose(code === CloseCode.NoStatus ? CloseCode.Normal : code, "");
@@ -105,7 +105,7 @@ export class WebPeer implements Peer {
       return;
     }
     for (const line of decoder.decode(bytes).split("\r\n")) {
-      if (line !== "") this.#send(textFrame(line));
+      if (line !== "") this.#send(textFrame(line), false);
     }
   }
 
@@ -127,7 +127,7 @@ export class WebPeer implements Peer {
 
   #sendClose(code: number, reason: string): void {
     if (this.#closing) return;
-    this.#send(closeFrame(code, reason));
+    this.#send(closeFrame(code, reason), false);
     this.#closing = true;
     this.#timer ??= setTimeout(() => this.#destroy(), this.#opts.flushMs);
   }
@@ -139,9 +139,18 @@ export class WebPeer implements Peer {
     if (!this.#flushing) this.#destroy();
   }
 
-  /** Queues a frame (control frames and close frames skip the cap: they are tiny). */
-  #send(frame: Uint8Array): void {
+  /**
+   * Queues a frame; a `capped` one (a pong: pings are the client's to send) past the outbox cap
+   * closes the client as a slow reader, as an event would.
+   */
+  #send(frame: Uint8Array, capped: boolean): void {
     if (this.#closing || this.#closed) return;
+    const cap = this.#opts.maxOutboxBytes;
+    if (capped && this.#queued + frame.length > cap) {
+      this.#reason ??= `output queue over ${cap} bytes (not reading)`;
+      this.#destroy();
+      return;
+    }
     this.#queue.push(frame);
     this.#queued += frame.length;
     if (!this.#flushing) {
