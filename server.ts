@@ -111,6 +111,17 @@ const LIMIT_FLAGS: ({
     help: "time for a TLS client to finish its handshake",
   },
   {
+    flag: "web-timeout",
+    value: "SECONDS",
+    key: "webRequestMs",
+    scale: 1000,
+    zeroOff: false,
+    min: 0.1,
+    max: 600,
+    integer: false,
+    help: "time for a web client to send its request (TLS and headers)",
+  },
+  {
     flag: "max-rooms",
     value: "N",
     key: "maxRooms",

@@ -19,6 +19,8 @@ export interface Limits {
   floodDisconnectLines: number;
   /** Time for a TLS client to finish its handshake before the connection is closed. */
   tlsHandshakeMs: number;
+  /** Time for a web door client to send its request (TLS handshake and headers included). */
+  webRequestMs: number;
   /** Time to choose a name before the connection is closed. */
   nameTimeoutMs: number;
   /** Time without input before a client is disconnected. */
@@ -83,6 +85,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   burst: DEFAULT_BURST,
   floodDisconnectLines: 100,
   tlsHandshakeMs: 10_000,
+  webRequestMs: 10_000,
   nameTimeoutMs: 60_000,
   idleTimeoutMs: 0,
   deadPeerMs: 120_000,

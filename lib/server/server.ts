@@ -171,7 +171,7 @@ export class ChatServer implements AsyncDisposable {
     this.#web = options.web && new WebDoor({
       hostname: options.hostname ?? "0.0.0.0",
       port: options.web.port,
-      tls: options.tls && { cert: options.tls.cert, key: options.tls.key },
+      tls: context,
       origins: options.web.origins ?? [],
       hub: this.#hub,
       limits: this.limits,

@@ -1,11 +1,24 @@
-// The web door: an HTTP(S) server that serves the chat page (page.ts) at `/` and a WebSocket at
-// `/ws` whose connections are hub clients in JSON mode, one event or request a frame. The
-// server (server.ts) counts and caps its sockets with the TCP ones; the chat is the hub's.
+// The web door: its own listener (TCP, or TLS through tls_transport.ts) serving the chat page
+// (page.ts) at `/` and a WebSocket at `/ws` whose connections are hub clients in JSON mode, one
+// event or request a frame. Requests are read by a bounded reader (http.ts) within a time limit,
+// frames by our own reader (frames.ts, peer.ts); the server (server.ts) counts and caps every
+// socket with the TCP ones, from accept to close; the chat is the hub's.
 
-import { Outgoing } from "../../protocol/events.ts";
+import type { SecureContext } from "node:tls";
 import type { Client, Hub } from "../hub.ts";
+import { READ_BUFFER_BYTES } from "../limits.ts";
 import type { Limits } from "../limits.ts";
-import { addressText } from "../session.ts";
+import { addressText, type Transport } from "../session.ts";
+import { TlsHandshakeError, TlsTransport } from "../tls_transport.ts";
+import { CloseCode } from "./frames.ts";
+import {
+  type BadRequest,
+  HeadReader,
+  listsToken,
+  type RequestHead,
+  response,
+  upgradeResponse,
+} from "./http.ts";
 import { originAllowed } from "./origin.ts";
 import { asset } from "./page.ts";
 import { WebPeer } from "./peer.ts";
@@ -13,12 +26,15 @@ import { WebPeer } from "./peer.ts";
 /** Where the WebSocket is served. */
 export const SOCKET_PATH = "/ws";
 
+/** The longest pause between accepts while they keep failing. */
+const ACCEPT_BACKOFF_MAX_MS = 1000;
+
 /** What the door needs of the server around it. */
 export interface WebDoorOptions {
   hostname: string;
   port: number;
-  /** Serve https and wss with this certificate and key (PEM). */
-  tls?: { cert: string; key: string };
+  /** Serve https and wss with this context. */
+  tls?: SecureContext;
   /** Origins (normalised) whose pages may connect, besides the server's own. */
   origins: readonly string[];
   hub: Hub;
@@ -31,8 +47,6 @@ export interface WebDoorOptions {
   /** Keeps a connection's task, so shutdown can wait for it. */
   track(task: Promise<void>): void;
 }
-
-const encoder = new TextEncoder();
 
 /** The web door could not listen (its port is taken, say); `cause` is Deno's error. */
 export class WebPortError extends Error {
@@ -47,102 +61,251 @@ export class WebPortError extends Error {
   }
 }
 
+/** A connection's request head, what came after it, or nothing (closed, too slow). */
+type Request = { head: RequestHead | BadRequest; rest: Uint8Array };
+
 /** The web door: the page and the WebSocket, on their own port. */
 export class WebDoor {
   /** Where the door listens (the real port when 0 was asked for). */
   readonly addr: Deno.NetAddr;
   readonly #opts: WebDoorOptions;
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  readonly #listener: Deno.Listener;
+  readonly #accepting: Promise<void>;
+  /** Connections not yet a WebSocket (handshake, request, response): closed at shutdown. */
+  readonly #pending = new Set<Transport>();
   #stopping = false;
 
   /** Starts listening; throws a {@link WebPortError} if it cannot. */
   constructor(options: WebDoorOptions) {
     this.#opts = options;
-    this.#server = serve(options, (req, info) => this.#handle(req, info));
-    this.addr = this.#server.addr;
+    try {
+      this.#listener = Deno.listen({
+        hostname: options.hostname,
+        port: options.port,
+        transport: "tcp",
+      });
+    } catch (err) {
+      throw new WebPortError(options.port, { cause: err });
+    }
+    this.addr = this.#listener.addr as Deno.NetAddr;
+    this.#accepting = this.#acceptLoop();
   }
 
-  /** Refuses new requests from now on; open WebSockets are the hub's to close. */
+  /** Stops accepting and closes connections that are not WebSockets yet (those are the hub's). */
   stop(): void {
+    if (this.#stopping) return;
     this.#stopping = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // Closed already.
+    }
+    for (const conn of this.#pending) closeQuietly(conn);
   }
 
-  /** Stops listening once the open WebSockets have closed (see ChatServer.shutdown). */
+  /** Stops, and waits for the accept loop to end (connections are tracked by the server). */
   async shutdown(): Promise<void> {
-    this.#stopping = true;
-    await this.#server.shutdown();
+    this.stop();
+    await this.#accepting;
   }
 
-  #handle(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response {
-    if (this.#stopping) return plain(503, "server shutting down");
-    const path = new URL(req.url).pathname;
-    if (path === SOCKET_PATH) return this.#upgrade(req, info.remoteAddr);
-    if (req.method !== "GET" && req.method !== "HEAD") return plain(405, "method not allowed");
-    const found = asset(path);
-    if (!found) return plain(404, "not found");
-    return new Response(req.method === "HEAD" ? null : found.body, {
-      headers: { ...SECURITY_HEADERS, "content-type": found.type, "cache-control": "no-cache" },
-    });
+  async #acceptLoop(): Promise<void> {
+    let pause = 0;
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (err) {
+        if (this.#stopping || err instanceof Deno.errors.BadResource) return;
+        if (pause === 0) this.#opts.log(`web: accept failed: ${(err as Error).message}`);
+        pause = Math.min(ACCEPT_BACKOFF_MAX_MS, pause * 2 || 10);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        continue;
+      }
+      pause = 0;
+      if (this.#stopping) {
+        closeQuietly(conn);
+        continue;
+      }
+      this.#opts.track(this.#connection(conn));
+    }
   }
 
-  /** A WebSocket for the page: checked, counted, then a hub client in JSON mode. */
-  #upgrade(req: Request, remote: Deno.NetAddr): Response {
-    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return plain(426, "this is the chat's WebSocket: connect with one");
+  /** One connection, counted from accept to close: its request, then a response or a socket. */
+  async #connection(conn: Deno.Conn): Promise<void> {
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    try {
+      (conn as Deno.TcpConn).setNoDelay(true);
+      (conn as Deno.TcpConn).setKeepAlive(true);
+    } catch {
+      // Reset already: the first read says so.
     }
-    const origin = req.headers.get("origin");
-    if (!originAllowed(origin, req.headers.get("host"), this.#opts.origins)) {
-      this.#opts.log(`web: refused ${addressText(remote)}: origin ${origin} not allowed`);
-      return plain(403, "this page's origin may not connect (see --web-origin)");
-    }
-    const { socket, response } = Deno.upgradeWebSocket(req);
     const { source, refusal } = this.#opts.admit(remote.hostname);
-    const done = Promise.withResolvers<void>();
-    this.#opts.track(done.promise);
-    let client: Client | undefined;
+    const tls = this.#opts.tls &&
+      new TlsTransport(conn, this.#opts.tls, this.#opts.limits.shutdownFlushMs);
+    const transport: Transport = tls ?? conn;
+    this.#pending.add(transport);
+    try {
+      const request = await this.#request(transport, tls);
+      if (request) await this.#answer(transport, request, refusal);
+    } finally {
+      this.#pending.delete(transport);
+      closeQuietly(transport);
+      await tls?.closed;
+      this.#opts.release(source);
+    }
+  }
+
+  /**
+   * Reads the request head (after the TLS handshake, if any) within `webRequestMs`; undefined
+   * when the connection ends or the time runs out (the connection is closed then).
+   */
+  async #request(conn: Transport, tls: TlsTransport | undefined): Promise<Request | undefined> {
+    const { webRequestMs, tlsHandshakeMs } = this.#opts.limits;
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      closeQuietly(conn);
+    }, webRequestMs);
+    try {
+      if (tls) await tls.handshake(Math.min(tlsHandshakeMs, webRequestMs));
+      const reader = new HeadReader();
+      const buf = new Uint8Array(READ_BUFFER_BYTES);
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) return undefined;
+        const taken = reader.push(buf.subarray(0, n));
+        if (reader.result) {
+          return { head: reader.result, rest: buf.slice(taken, n) };
+        }
+      }
+    } catch (err) {
+      const who = addressText(conn.remoteAddr);
+      if (late) {
+        this.#opts.log(`web: ${who} sent no request within ${webRequestMs / 1000} s; closed`);
+      } else if (err instanceof TlsHandshakeError) {
+        this.#opts.log(`web: tls ${who}: ${err.message}`);
+      }
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Answers a request: the page, an error, or the WebSocket. */
+  async #answer(
+    conn: Transport,
+    { head, rest }: Request,
+    refusal: string | undefined,
+  ): Promise<void> {
+    const log = this.#opts.log;
+    if ("status" in head) return await this.#respond(conn, plain(head.status, head.reason));
+    const who = addressText(conn.remoteAddr);
+    const isHead = head.method === "HEAD";
+    if (this.#stopping) return await this.#respond(conn, plain(503, "server shutting down"));
+    if (head.path === SOCKET_PATH) {
+      const h = head.headers;
+      if (!listsToken(h.get("upgrade"), "websocket")) {
+        return await this.#respond(
+          conn,
+          plain(426, "this is the chat's WebSocket: connect with one"),
+        );
+      }
+      const key = h.get("sec-websocket-key");
+      if (
+        head.method !== "GET" || !listsToken(h.get("connection"), "upgrade") || !key ||
+        h.get("sec-websocket-version") !== "13"
+      ) {
+        return await this.#respond(conn, plain(400, "not a WebSocket upgrade (version 13)"));
+      }
+      const origin = h.get("origin") ?? null;
+      if (!originAllowed(origin, h.get("host") ?? null, this.#opts.origins)) {
+        log(`web: refused ${who}: origin ${origin} not allowed`);
+        return await this.#respond(
+          conn,
+          plain(403, "this page's origin may not connect (see --web-origin)"),
+        );
+      }
+      return await this.#socket(conn, key, rest, refusal);
+    }
+    if (refusal) {
+      log(`refused ${(conn.remoteAddr as Deno.NetAddr).hostname}: ${refusal}`);
+      return await this.#respond(conn, plain(503, refusal));
+    }
+    if (head.method !== "GET" && !isHead) {
+      return await this.#respond(conn, plain(405, "method not allowed"));
+    }
+    const found = asset(head.path);
+    if (!found) return await this.#respond(conn, plain(404, "not found", isHead));
+    await this.#respond(
+      conn,
+      response(
+        200,
+        { ...SECURITY_HEADERS, "content-type": found.type, "cache-control": "no-cache" },
+        found.body,
+        isHead,
+      ),
+    );
+  }
+
+  /** The WebSocket's life: upgraded, then a hub client in JSON mode (or told why not). */
+  async #socket(
+    conn: Transport,
+    key: string,
+    rest: Uint8Array,
+    refusal: string | undefined,
+  ): Promise<void> {
+    this.#pending.delete(conn);
     const { hub, limits } = this.#opts;
-    const peer = new WebPeer(socket, addressText(remote), {
+    const peer = new WebPeer(conn, {
+      maxLineBytes: limits.maxLineBytes,
       maxOutboxBytes: limits.maxOutboxBytes,
       flushMs: limits.shutdownFlushMs,
-      gone: (reason) => {
-        if (client) hub.disconnect(client, reason);
-      },
     });
-    /** Tells the browser why (as the hub's `bye` would) and closes with `code`. */
-    const refuse = (reason: string, code: number) => {
-      peer.write(new Outgoing({ type: "bye", ts: Date.now(), reason }).bytes("json"));
-      peer.close(reason, code);
-    };
-    socket.onopen = () => {
-      if (refusal) {
-        this.#opts.log(`refused ${remote.hostname}: ${refusal}`);
-        refuse(refusal, 1008);
-      } else if (this.#stopping) {
-        refuse("server shutting down", 1001);
-      } else {
-        client = hub.connect(peer, Date.now(), "json");
+    try {
+      await conn.write(upgradeResponse(key));
+    } catch {
+      return;
+    }
+    let client: Client | undefined;
+    if (refusal) {
+      this.#opts.log(`refused ${(conn.remoteAddr as Deno.NetAddr).hostname}: ${refusal}`);
+      peer.refuse(refusal, CloseCode.Policy);
+    } else if (this.#stopping) {
+      peer.refuse("server shutting down", CloseCode.GoingAway);
+    } else {
+      client = hub.connect(peer, Date.now(), "json");
+    }
+    try {
+      await peer.run(rest, (message) => {
+        if (!client || client.closing) return;
+        const text = message.replace(/(\r\n|\r|\n)$/, "");
+        for (const line of text.split(/\r\n|\r|\n/)) hub.input(client, line);
+      });
+    } finally {
+      if (client) hub.disconnect(client, peer.reason);
+    }
+  }
+
+  /**
+   * Sends a whole response, then closes: our side first, then, once the client has read it and
+   * closed (or `shutdownFlushMs` passed), the socket, so unread request bytes do not reset it.
+   */
+  async #respond(conn: Transport, bytes: Uint8Array): Promise<void> {
+    const timer = setTimeout(() => closeQuietly(conn), this.#opts.limits.shutdownFlushMs);
+    try {
+      let offset = 0;
+      while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+      await (conn as Partial<Deno.TcpConn>).closeWrite?.();
+      const buf = new Uint8Array(READ_BUFFER_BYTES);
+      while (await conn.read(buf) !== null) {
+        // Dropped: nothing more is read from a request.
       }
-    };
-    socket.onmessage = (e: MessageEvent) => {
-      if (!client || client.closing) return;
-      if (typeof e.data !== "string") {
-        refuse("binary frames are refused: send text (a line or a JSON request)", 1003);
-        return;
-      }
-      if (utf8Bytes(e.data, limits.maxLineBytes) > limits.maxLineBytes) {
-        refuse(`frame over ${limits.maxLineBytes} bytes (the line limit); closed`, 1009);
-        return;
-      }
-      const text = e.data.replace(/(\r\n|\r|\n)$/, "");
-      for (const line of text.split(/\r\n|\r|\n/)) hub.input(client, line);
-    };
-    socket.onerror = (e) => e.preventDefault();
-    socket.onclose = () => {
-      peer.closed();
-      this.#opts.release(source);
-      done.resolve();
-    };
-    return response;
+    } catch {
+      // Gone, or closed by the timer.
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
@@ -155,38 +318,19 @@ const SECURITY_HEADERS = {
   "referrer-policy": "no-referrer",
 };
 
-function plain(status: number, text: string): Response {
-  return new Response(text + "\n", {
+function plain(status: number, text: string, head = false): Uint8Array {
+  return response(
     status,
-    headers: { ...SECURITY_HEADERS, "content-type": "text/plain; charset=utf-8" },
-  });
+    { ...SECURITY_HEADERS, "content-type": "text/plain; charset=utf-8" },
+    text + "\n",
+    head,
+  );
 }
 
-/** The UTF-8 size of `text`, or something over `max` once it is known to be over. */
-function utf8Bytes(text: string, max: number): number {
-  if (text.length > max) return text.length;
-  if (text.length * 3 <= max) return text.length;
-  return encoder.encode(text).length;
-}
-
-/** Deno.serve on the door's port, quiet; its failure as a {@link WebPortError}. */
-function serve(
-  options: WebDoorOptions,
-  handler: Deno.ServeHandler<Deno.NetAddr>,
-): Deno.HttpServer<Deno.NetAddr> {
-  const { hostname, port, tls, log } = options;
+function closeQuietly(conn: Transport | Deno.Conn): void {
   try {
-    return Deno.serve({
-      hostname,
-      port,
-      ...(tls ?? {}),
-      onListen: () => {},
-      onError: (err) => {
-        log(`web: ${err instanceof Error ? err.message : String(err)}`);
-        return new Response("internal error", { status: 500 });
-      },
-    }, handler);
-  } catch (err) {
-    throw new WebPortError(port, { cause: err });
+    conn.close();
+  } catch {
+    // Closed already.
   }
 }

@@ -1,47 +1,47 @@
-// A browser's connection as the hub sees it: a Peer whose JSON event lines become WebSocket text
-// frames, one event a frame, with the same bounded output as a TCP session. What comes in is the
-// door's (door.ts); what the events mean is the hub's.
+// A browser's WebSocket as the hub sees it: a Peer over our own frames (frames.ts) on a TCP or TLS
+// Transport. It reads into a small buffer, holds a message only once its header says it fits the
+// line limit, writes each JSON event line as a text frame through a bounded output queue, and
+// does the close handshake. The upgrade and what a message means are the door's (door.ts).
 
+import { Outgoing } from "../../protocol/events.ts";
 import type { Peer } from "../hub.ts";
-
-/** How long a close reason may be in a WebSocket close frame, in bytes. */
-const CLOSE_REASON_BYTES = 123;
+import { READ_BUFFER_BYTES } from "../limits.ts";
+import { addressText, socketErrorReason, type Transport } from "../session.ts";
+import { CloseCode, closeFrame, encodeFrame, FrameReader, Opcode, textFrame } from "./frames.ts";
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
-
-/** What a {@link WebPeer} needs of a WebSocket (Deno's, or a fake in tests). */
-export interface FrameSocket {
-  readonly readyState: number;
-  readonly bufferedAmount: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
 
 /** Settings for one web connection. */
 export interface WebPeerOptions {
+  /** The longest message (all its fragments), in bytes: the line limit. */
+  maxLineBytes: number;
   /** Bytes waiting to be sent before the client is closed as one that stopped reading. */
   maxOutboxBytes: number;
-  /** Longest wait, once closing, before the hub is told the connection is gone. */
+  /** Longest wait, once closing, for queued output and the client's close frame. */
   flushMs: number;
-  /** Called once when the connection is over for the hub, with why. */
-  gone(reason: string): void;
 }
 
-/** A WebSocket as a hub Peer. */
+/** A WebSocket connection as a hub Peer. */
 export class WebPeer implements Peer {
   readonly address: string;
-  readonly #socket: FrameSocket;
+  readonly #conn: Transport;
   readonly #opts: WebPeerOptions;
-  #reason: string | undefined;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #flushing = false;
+  /** A close frame is queued (ours, or our answer to the client's): nothing more is sent. */
   #closing = false;
-  #gone = false;
+  /** The socket closes as soon as the queue is empty. */
+  #ending = false;
+  #closed = false;
+  #reason: string | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #done = Promise.withResolvers<void>();
 
-  constructor(socket: FrameSocket, address: string, options: WebPeerOptions) {
-    this.#socket = socket;
-    this.address = address;
+  constructor(conn: Transport, options: WebPeerOptions) {
+    this.#conn = conn;
     this.#opts = options;
+    this.address = addressText(conn.remoteAddr);
   }
 
   /** Why the connection is closing or closed, once it is. */
@@ -49,62 +49,157 @@ export class WebPeer implements Peer {
     return this.#reason;
   }
 
+  /** Whether a close frame has been queued (the hub's lines are no longer wanted). */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Reads frames until the connection is over, giving each text message to `text` (not once
+   * closing); `first` holds bytes read with the request head. Resolves (never rejects) once
+   * the socket is closed.
+   */
+  async run(first: Uint8Array, text: (message: string) => void): Promise<void> {
+    const reader = new FrameReader(this.#opts.maxLineBytes, {
+      text: (message) => {
+        if (!this.#closing) text(message);
+      },
+      ping: (payload) => this.#send(encodeFrame(Opcode.Pong, payload), true),
+      close: (code) => {
+        this.#reason ??= "connection closed by peer";
+        this.#sendClose(code === CloseCode.NoStatus ? CloseCode.Normal : code, "");
+        this.#end();
+      },
+      fail: (code, reason) => this.refuse(reason, code),
+    });
+    reader.push(first);
+    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      while (!this.#closed) {
+        const n = await this.#conn.read(buf);
+        if (n === null) {
+          this.#reason ??= "connection closed by peer";
+          break;
+        }
+        // Once done (closed, or failed) the rest is read and dropped until the client closes.
+        if (!reader.done) reader.push(buf.subarray(0, n));
+      }
+    } catch (err) {
+      this.#reason ??= socketErrorReason(err);
+    }
+    this.#end();
+    await this.#done.promise;
+  }
+
   /**
    * Sends each line of `bytes` (JSON events ending in CRLF) as a text frame. Past the outbox
-   * cap the client is closed as a slow reader; a `reply` is sent whenever the backlog is under
-   * the cap (see Peer).
+   * cap the client is closed as a slow reader; a `reply` is sent whenever the queue is under the
+   * cap (see Peer).
    */
   write(bytes: Uint8Array, reply = false): void {
-    if (this.#closing || this.#socket.readyState !== WebSocket.OPEN) return;
+    if (this.#closing || this.#closed) return;
     const cap = this.#opts.maxOutboxBytes;
-    const backlog = this.#socket.bufferedAmount;
-    if (reply ? backlog >= cap : backlog + bytes.length > cap) {
-      this.close(`output queue over ${cap} bytes (not reading)`, 1008);
+    if (reply ? this.#queued >= cap : this.#queued + bytes.length > cap) {
+      this.#reason ??= `output queue over ${cap} bytes (not reading)`;
+      this.#destroy();
       return;
     }
-    try {
-      for (const line of decoder.decode(bytes).split("\r\n")) {
-        if (line !== "") this.#socket.send(line);
-      }
-    } catch {
-      // Closed under us: the close event says so.
+    for (const line of decoder.decode(bytes).split("\r\n")) {
+      if (line !== "") this.#send(textFrame(line), false);
     }
   }
 
   /**
-   * Closes with a close frame saying `reason` (after what is queued); the hub is told the
-   * connection is gone when the socket closes, or `flushMs` later at the latest.
+   * Closes with a close frame saying `reason` (after what is queued); the socket closes once the
+   * client answers it, or `flushMs` later at the latest.
    */
-  close(reason?: string, code = 1000): void {
-    if (this.#closing) return;
-    this.#closing = true;
+  close(reason?: string, code: number = CloseCode.Normal): void {
+    if (this.#closing || this.#closed) return;
     this.#reason ??= reason;
-    this.#timer = setTimeout(() => this.closed(), this.#opts.flushMs);
-    try {
-      this.#socket.close(code, closeReason(reason ?? ""));
-    } catch {
-      // Closed already.
+    this.#sendClose(code, reason ?? "");
+  }
+
+  /** Tells the client why (a `bye`, as the hub would) and closes with `code`. */
+  refuse(reason: string, code: number): void {
+    this.write(new Outgoing({ type: "bye", ts: Date.now(), reason }).bytes("json"), true);
+    this.close(reason, code);
+  }
+
+  #sendClose(code: number, reason: string): void {
+    if (this.#closing) return;
+    this.#send(closeFrame(code, reason), false);
+    this.#closing = true;
+    this.#timer ??= setTimeout(() => this.#destroy(), this.#opts.flushMs);
+  }
+
+  /** Closes the socket once what is queued is written (within `flushMs`). */
+  #end(): void {
+    this.#ending = true;
+    this.#timer ??= setTimeout(() => this.#destroy(), this.#opts.flushMs);
+    if (!this.#flushing) this.#destroy();
+  }
+
+  /**
+   * Queues a frame; a `capped` one (a pong: pings are the client's to send) past the outbox cap
+   * closes the client as a slow reader, as an event would.
+   */
+  #send(frame: Uint8Array, capped: boolean): void {
+    if (this.#closing || this.#closed) return;
+    const cap = this.#opts.maxOutboxBytes;
+    if (capped && this.#queued + frame.length > cap) {
+      this.#reason ??= `output queue over ${cap} bytes (not reading)`;
+      this.#destroy();
+      return;
+    }
+    this.#queue.push(frame);
+    this.#queued += frame.length;
+    if (!this.#flushing) {
+      this.#flushing = true;
+      queueMicrotask(() => this.#flush());
     }
   }
 
-  /** The socket closed (or the wait for it is over): tells the hub, once. */
-  closed(reason = "connection closed by peer"): void {
-    clearTimeout(this.#timer);
-    if (this.#gone) return;
-    this.#gone = true;
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const chunk = this.#queue.length === 1 ? this.#queue[0] : join(this.#queue);
+        this.#queue = [];
+        let offset = 0;
+        while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
+        this.#queued -= chunk.length;
+      }
+    } catch (err) {
+      this.#reason ??= socketErrorReason(err);
+      this.#destroy();
+    } finally {
+      this.#flushing = false;
+      if (this.#ending) this.#destroy();
+    }
+  }
+
+  /** Closes the socket now, once; a pending read ends with an error. */
+  #destroy(): void {
     this.#closing = true;
-    this.#reason ??= reason;
-    this.#opts.gone(this.#reason);
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#queue = [];
+    this.#queued = 0;
+    try {
+      this.#conn.close();
+    } catch {
+      // Closed by the runtime already.
+    }
+    this.#done.resolve();
   }
 }
 
-/** `reason` cut to fit a close frame (123 bytes), at a character boundary. */
-export function closeReason(reason: string): string {
-  if (encoder.encode(reason).length <= CLOSE_REASON_BYTES) return reason;
-  let cut = "";
-  for (const ch of reason) {
-    if (encoder.encode(cut + ch + "...").length > CLOSE_REASON_BYTES) break;
-    cut += ch;
+function join(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
   }
-  return cut + "...";
+  return out;
 }
