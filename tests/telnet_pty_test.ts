@@ -3,19 +3,9 @@
 // printed "skipped: no X", where telnet, nc or tmux is missing.
 
 import assert from "node:assert/strict";
-import { joinAs, startServer } from "./helpers.ts";
+import { installed, joinAs, startServer } from "./helpers.ts";
 
-/** Whether a program is on PATH. */
-function has(program: string): boolean {
-  try {
-    return new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-const missing = ["tmux", "telnet", "nc"].filter((p) => !has(p));
+const missing = ["tmux", "telnet", "nc"].filter((p) => !installed(p));
 if (missing.length > 0) console.log(`skipped: no ${missing.join(", ")} (telnet_pty_test.ts)`);
 
 let sessions = 0;
@@ -25,6 +15,15 @@ class Tmux implements AsyncDisposable {
   readonly #socket = `linechat-test-${Deno.pid}-${++sessions}`;
 
   private constructor() {}
+
+  /** Debian's telnet in a new terminal, named `name` at the server on `port`. */
+  static async telnetAs(port: number, name: string, width = 80, height = 24): Promise<Tmux> {
+    const t = await Tmux.start(`telnet 127.0.0.1 ${port}`, width, height);
+    await t.waitFor("choose a name:");
+    await t.keys(name, "Enter");
+    await t.waitFor(`welcome, ${name}`);
+    return t;
+  }
 
   /** Starts `command` (a shell command line) in a new terminal. */
   static async start(command: string, width = 80, height = 24): Promise<Tmux> {
@@ -224,10 +223,7 @@ Deno.test({
   async fn() {
     await using server = startServer();
     await using bob = await joinAs(server.addr.port, "bob");
-    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
-    await t.waitFor("choose a name:");
-    await t.keys("carol", "Enter");
-    await t.waitFor("welcome, carol");
+    await using t = await Tmux.telnetAs(server.addr.port, "carol");
     await t.type("I am typing a long sen");
     await t.until((s) => s.endsWith("I am typing a long sen"));
     await bob.send("/msg carol psst");
@@ -252,10 +248,7 @@ Deno.test({
   async fn() {
     await using server = startServer();
     await using bob = await joinAs(server.addr.port, "bobby");
-    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
-    await t.waitFor("choose a name:");
-    await t.keys("carol", "Enter");
-    await t.waitFor("welcome, carol");
+    await using t = await Tmux.telnetAs(server.addr.port, "carol");
     await t.type("/us");
     await t.keys("Tab");
     await t.untilInput("#lobby> /users");
@@ -289,10 +282,7 @@ Deno.test({
   async fn() {
     await using server = startServer();
     await using bob = await joinAs(server.addr.port, "bob");
-    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`, 60, 20);
-    await t.waitFor("choose a name:");
-    await t.keys("carol", "Enter");
-    await t.waitFor("welcome, carol");
+    await using t = await Tmux.telnetAs(server.addr.port, "carol", 60, 20);
     const typed = "0123456789".repeat(5);
     await t.type(typed);
     await t.until((s) => s.endsWith(typed));
@@ -363,10 +353,7 @@ Deno.test({
   async fn() {
     await using server = startServer();
     await using bob = await joinAs(server.addr.port, "bob");
-    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
-    await t.waitFor("choose a name:");
-    await t.keys("carol", "Enter");
-    await t.waitFor("welcome, carol");
+    await using t = await Tmux.telnetAs(server.addr.port, "carol");
     await t.type("本日👍ok");
     await t.untilInput("#lobby> 本日👍ok");
     await t.keys("Left", "Left");
@@ -388,10 +375,7 @@ Deno.test({
   async fn() {
     await using server = startServer();
     await using bob = await joinAs(server.addr.port, "bob");
-    await using t = await Tmux.start(`telnet 127.0.0.1 ${server.addr.port}`);
-    await t.waitFor("choose a name:");
-    await t.keys("carol", "Enter");
-    await t.waitFor("welcome, carol");
+    await using t = await Tmux.telnetAs(server.addr.port, "carol");
     await t.untilInput("#lobby>");
     await t.type("/join #dev");
     await t.keys("Enter");

@@ -699,6 +699,11 @@ export class ChatCore {
     if (this.#secrets.length > SECRETS_REMEMBERED) this.#secrets.shift();
   }
 
+  /** A line the parser refused, answered here without a round trip. */
+  #inputError(input: Extract<ReturnType<typeof parseInput>, { kind: "error" }>): ClientAction {
+    return this.#error(input.code ?? (input.usage ? "usage" : "unknown-command"), input.message);
+  }
+
   /** A line typed while the client has no name: the name, or a command that works now. */
   #nameLine(line: string): ClientAction[] {
     const input = parseInput(line);
@@ -711,9 +716,7 @@ export class ChatCore {
       case "empty":
         return [];
       case "error":
-        return [
-          this.#error(input.code ?? (input.usage ? "usage" : "unknown-command"), input.message),
-        ];
+        return [this.#inputError(input)];
       case "text":
         return this.#sendName(input.text);
     }
@@ -766,9 +769,7 @@ export class ChatCore {
       case "empty":
         return [];
       case "error":
-        return [
-          this.#error(input.code ?? (input.usage ? "usage" : "unknown-command"), input.message),
-        ];
+        return [this.#inputError(input)];
       case "text":
         return [{ type: "send", line }, ...this.#own(input.text, "message", this.#active)];
     }
