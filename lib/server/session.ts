@@ -125,10 +125,8 @@ export class Session implements Peer {
     this.address = addressText(conn.remoteAddr);
     this.#telnet = options.telnet === false
       ? undefined
-      : new TelnetLink((bytes) => this.#enqueue(bytes, true), {
-        maxLineBytes: options.maxLineBytes,
-        names: options.names ?? (() => []),
-      });
+      // The session's options are the link's (shared by every session: none made per link).
+      : new TelnetLink((bytes) => this.#enqueue(bytes, true), options);
     const { promise, resolve } = Promise.withResolvers<void>();
     this.closed = promise;
     this.#markClosed = resolve;

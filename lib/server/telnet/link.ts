@@ -43,9 +43,12 @@ export type LinkWrite = (bytes: Uint8Array) => void;
 export interface LinkOptions {
   /** The longest line, in bytes, character mode lets the peer type. */
   maxLineBytes: number;
-  /** The names Tab completes in character mode. */
-  names: () => Iterable<string>;
+  /** The names Tab completes in character mode (none when absent). */
+  names?: () => Iterable<string>;
 }
+
+/** What Tab completes without a list of names. */
+const NO_NAMES = () => [];
 
 /** The width assumed until the peer's NAWS says otherwise. */
 const DEFAULT_COLUMNS = 80;
@@ -253,7 +256,7 @@ export class TelnetLink implements TelnetSink {
       const char = this.#char = new CharMode({
         cols: this.#columns,
         maxLineBytes: this.#options.maxLineBytes,
-        names: this.#options.names,
+        names: this.#options.names ?? NO_NAMES,
       }, {
         line: (text) => this.lines!.line(text),
         draw: (bytes) => this.#write(bytes),

@@ -86,21 +86,62 @@ const ESCAPED_IAC = Uint8Array.of(IAC, IAC);
  * // out is [[255, 251, 6]]: IAC WILL TIMING-MARK
  * ```
  */
+/**
+ * Our side, the peer's side and the ask-again mark of each option one connection negotiates,
+ * in one short array of quads searched in order: a telnet client keeps three or four options,
+ * and two Maps and a Set would cost several hundred bytes more per connection. At most 256
+ * options (one per code).
+ */
+class OptionTable {
+  readonly #quads: number[] = [];
+
+  #at(option: number): number {
+    const q = this.#quads;
+    for (let i = 0; i < q.length; i += 4) if (q[i] === option) return i;
+    return -1;
+  }
+
+  /** The value in `slot` (1: ours, 2: the peer's, 3: ask again) of an option, or 0. */
+  get(option: number, slot: 1 | 2 | 3): number {
+    const i = this.#at(option);
+    return i < 0 ? 0 : this.#quads[i + slot];
+  }
+
+  set(option: number, slot: 1 | 2 | 3, value: number): void {
+    let i = this.#at(option);
+    if (i < 0) {
+      if (value === 0) return;
+      i = this.#quads.push(option, 0, 0, 0) - 4;
+    }
+    this.#quads[i + slot] = value;
+  }
+}
+
+/** The slots of an option in {@link OptionTable}: our side, the peer's, ask again. */
+const US = 1;
+const HIM = 2;
+const AGAIN = 3;
+
 export class Negotiation {
   readonly #sink: TelnetSink;
   #state = State.Data;
   #verb = 0;
   /** Our side of each option, and the peer's. */
-  readonly #us = new Map<number, Q>();
-  readonly #him = new Map<number, Q>();
-  /** Our options asked off and to be asked on again once the peer has answered. */
-  readonly #again = new Set<number>();
+  /** Our side of each option, the peer's, and ours asked off to be asked on again. */
+  readonly #options = new OptionTable();
   #sub: number[] = [];
   #probes = 0;
   #spoke = false;
 
   constructor(sink: TelnetSink) {
     this.#sink = sink;
+  }
+
+  /** Whether our option was marked to be asked on again; the mark is taken off. */
+  #takeAgain(option: number): boolean {
+    if (this.#options.get(option, AGAIN) === 0) return false;
+    this.#options.set(option, AGAIN, 0);
+    return true;
   }
 
   /** Whether the peer has sent any negotiation: it is a telnet client. */
@@ -115,12 +156,12 @@ export class Negotiation {
 
   /** Whether an option is on on our side (we WILL, the peer agreed). */
   local(option: number): boolean {
-    return this.#us.get(option) === Q.Yes;
+    return this.#options.get(option, US) === Q.Yes;
   }
 
   /** Whether an option is on on the peer's side. */
   remote(option: number): boolean {
-    return this.#him.get(option) === Q.Yes;
+    return this.#options.get(option, HIM) === Q.Yes;
   }
 
   /** Feeds bytes from the peer. */
@@ -147,30 +188,30 @@ export class Negotiation {
 
   /** Asks to turn one of our options on (WILL), unless it is on or asked already. */
   enable(option: number): void {
-    const q = this.#us.get(option) ?? Q.No;
+    const q = this.#options.get(option, US);
     if (q === Q.WantNo) {
       // Asked off and not answered yet: ask again once the answer is in (RFC 1143's queue).
-      this.#again.add(option);
+      this.#options.set(option, AGAIN, 1);
       return;
     }
     if (q !== Q.No) return;
-    this.#us.set(option, Q.WantYes);
+    this.#options.set(option, US, Q.WantYes);
     this.#sink.send(Uint8Array.of(IAC, WILL, option));
   }
 
   /** Turns one of our options off (WONT), unless it is off or being turned off. */
   disable(option: number): void {
-    const q = this.#us.get(option) ?? Q.No;
-    this.#again.delete(option);
+    const q = this.#options.get(option, US);
+    this.#options.set(option, AGAIN, 0);
     if (q === Q.No || q === Q.WantNo) return;
-    this.#us.set(option, Q.WantNo);
+    this.#options.set(option, US, Q.WantNo);
     this.#sink.send(Uint8Array.of(IAC, WONT, option));
   }
 
   /** Asks the peer to turn an option on (DO), unless it is on or asked already. */
   ask(option: number): void {
-    if ((this.#him.get(option) ?? Q.No) !== Q.No) return;
-    this.#him.set(option, Q.WantYes);
+    if ((this.#options.get(option, HIM)) !== Q.No) return;
+    this.#options.set(option, HIM, Q.WantYes);
     this.#sink.send(Uint8Array.of(IAC, DO, option));
   }
 
@@ -260,25 +301,25 @@ export class Negotiation {
 
   /** The peer's WILL (`on`) or WONT for one of its options. */
   #peerSide(on: boolean, option: number): void {
-    const q = this.#him.get(option) ?? Q.No;
+    const q = this.#options.get(option, HIM);
     if (on) {
       if (q === Q.No) {
         if (REMOTE.has(option)) {
-          this.#him.set(option, Q.Yes);
+          this.#options.set(option, HIM, Q.Yes);
           this.#sink.send(Uint8Array.of(IAC, DO, option));
           this.#sink.changed();
         } else {
           this.#sink.send(Uint8Array.of(IAC, DONT, option));
         }
       } else if (q === Q.WantYes) {
-        this.#him.set(option, Q.Yes);
+        this.#options.set(option, HIM, Q.Yes);
         this.#sink.changed();
       } else if (q === Q.WantNo) {
         // It answered our DONT with WILL (RFC 1143: an error); leave it off.
-        this.#him.set(option, Q.No);
+        this.#options.set(option, HIM, Q.No);
       }
     } else if (q !== Q.No) {
-      this.#him.set(option, Q.No);
+      this.#options.set(option, HIM, Q.No);
       if (q === Q.Yes) this.#sink.send(Uint8Array.of(IAC, DONT, option));
       this.#sink.changed();
     }
@@ -286,30 +327,30 @@ export class Negotiation {
 
   /** The peer's DO (`on`) or DONT for one of our options. */
   #ourSide(on: boolean, option: number): void {
-    const q = this.#us.get(option) ?? Q.No;
+    const q = this.#options.get(option, US);
     if (on) {
       if (q === Q.No) {
         // Echo is ours to offer (link.ts decides when), never the peer's to ask for.
         if (LOCAL.has(option) && option !== ECHO) {
-          this.#us.set(option, Q.Yes);
+          this.#options.set(option, US, Q.Yes);
           this.#sink.send(Uint8Array.of(IAC, WILL, option));
           this.#sink.changed();
         } else {
           this.#sink.send(Uint8Array.of(IAC, WONT, option));
         }
       } else if (q === Q.WantYes) {
-        this.#us.set(option, Q.Yes);
+        this.#options.set(option, US, Q.Yes);
         this.#sink.changed();
       } else if (q === Q.WantNo) {
         // It answered our WONT with DO (RFC 1143: an error): on, as a queued enable wanted.
-        this.#us.set(option, this.#again.delete(option) ? Q.Yes : Q.No);
+        this.#options.set(option, US, this.#takeAgain(option) ? Q.Yes : Q.No);
         this.#sink.changed();
       }
     } else if (q !== Q.No) {
-      this.#us.set(option, Q.No);
+      this.#options.set(option, US, Q.No);
       if (q === Q.Yes) this.#sink.send(Uint8Array.of(IAC, WONT, option));
       this.#sink.changed();
-      if (q === Q.WantNo && this.#again.delete(option)) this.enable(option);
+      if (q === Q.WantNo && this.#takeAgain(option)) this.enable(option);
     }
   }
 
