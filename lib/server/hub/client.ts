@@ -52,7 +52,7 @@ export class Client {
   /** The active room, where plain text goes; undefined when in none. */
   room: Room | undefined;
   /** Every room the client is in, the one used last at the end (the active one, mostly). */
-  readonly rooms: Room[] = [];
+  rooms: Room[] = [];
   /** Why the client is away, when it is. */
   away: string | undefined;
   /** Name keys whose messages this client does not see; made at the first /ignore. */

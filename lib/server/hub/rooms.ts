@@ -92,7 +92,9 @@ export class Rooms {
   /** Puts a named client in a room, which becomes its active one. */
   enter(client: Client, room: Room): void {
     room.members.add(client);
-    client.rooms.push(room);
+    // Most users are in one room: an array of one, not one grown for seventeen by push.
+    if (client.rooms.length === 0) client.rooms = [room];
+    else client.rooms.push(room);
     client.room = room;
   }
 
