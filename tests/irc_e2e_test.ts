@@ -440,3 +440,26 @@ Deno.test("IRC: a client ending lines with CRLF (as every IRC client does) never
     conn.close();
   }
 });
+
+Deno.test("IRC NOTICE arrives as a NOTICE on IRC (bots never answer it), as a line elsewhere", async () => {
+  await using server = ircServer();
+  const port = server.ircAddr!.port;
+  await using a = await ircAs(port, "ann");
+  await using b = await ircAs(port, "bot");
+  await using t = await joinAs(server.addr.port, "tom");
+  await a.send("NOTICE #lobby :the build is green");
+  await b.expect(":ann!ann@linechat NOTICE #lobby :the build is green");
+  await t.expect("ann: the build is green");
+  await a.send("NOTICE bot :psst");
+  await b.expect(":ann!ann@linechat NOTICE bot :psst");
+  await a.send("PRIVMSG #lobby :a plain one");
+  await b.expect(":ann!ann@linechat PRIVMSG #lobby :a plain one");
+  // A JSON bot sees the flag.
+  await using j = await LineClient.connect(server.addr.port);
+  await j.send("/proto json");
+  await j.send("jay");
+  await j.expectEvent((e) => e.type === "named");
+  await a.send("NOTICE #lobby :to the bot too");
+  const e = await j.expectEvent((e) => e.type === "message" && !e.history);
+  assert.equal(e.type === "message" && e.notice, true);
+});

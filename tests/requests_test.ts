@@ -25,6 +25,14 @@ Deno.test("parseRequest() reads one form per command, text as it is", async (t) 
       command: { name: "sendall", text: "/quit now" },
       room: "#dev",
     }],
+    ['{"cmd":"say","text":"fyi","notice":true}', {
+      kind: "command",
+      command: { name: "sendall", text: "fyi", notice: true },
+    }],
+    ['{"cmd":"pm","to":"bob","text":"fyi","notice":false}', {
+      kind: "command",
+      command: { name: "pm", to: "bob", text: "fyi" },
+    }],
     ['{"cmd":"pm","to":"bob","text":"bob: \\"hi\\""}', {
       kind: "command",
       command: { name: "pm", to: "bob", text: 'bob: "hi"' },

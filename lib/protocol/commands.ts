@@ -140,7 +140,8 @@ export const COMMANDS = {
     aliases: ["dm", "private", "msg", "tell", "whisper"],
     usage: "/pm USER|#ROOM [TEXT]",
     help: "send a private message, or speak in a room you are in (no text: the next line)",
-    parse: (rest) => {
+    // `notice` comes only from a JSON request (see notice()).
+    parse: (rest): { to: string; text?: string; notice?: true } | null => {
       const [to, text] = splitWord(rest);
       return to ? { to, text: optionalText(text) } : null;
     },
@@ -155,7 +156,7 @@ export const COMMANDS = {
     aliases: ["bc", "all", "broadcast", "say"],
     usage: "/sendall [TEXT]",
     help: "send a message to everyone (a line without a / does the same)",
-    parse: (rest) => ({ text: optionalText(rest) }),
+    parse: (rest): { text?: string; notice?: true } => ({ text: optionalText(rest) }),
   }),
   changeusername: spec({
     aliases: ["nick", "setname", "rename"],
@@ -662,6 +663,14 @@ function roomField(f: Fields, required: boolean): string | undefined {
   return room === undefined || room === "" || room.startsWith("#") ? room : `#${room}`;
 }
 
+/**
+ * `notice: true` on `say` and `pm`: a message programs must never answer automatically (IRC's
+ * NOTICE; two bots answering each other's messages would never stop). Absent when false.
+ */
+function notice(f: Fields): { notice?: true } {
+  return f.flag("notice") ? { notice: true } : {};
+}
+
 /** Ban and mute: `target`, `duration` (`10m`; none: for good) and `reason`. */
 function sanctionFields(f: Fields) {
   return { target: f.word("target"), ms: f.duration("duration"), reason: f.text("reason", false) };
@@ -676,9 +685,9 @@ const REQUESTS: { [K in CommandName]: (f: Fields) => Omit<CommandOf<K>, "name"> 
     if (everyone && room !== undefined) f.problems.push(`give "room" or "everyone", not both`);
     return { everyone, room };
   },
-  pm: (f) => ({ to: f.word("to"), text: f.text("text") }),
+  pm: (f) => ({ to: f.word("to"), text: f.text("text"), ...notice(f) }),
   groupmessage: (f) => ({ to: f.words("to"), text: f.text("text") }),
-  sendall: (f) => ({ text: f.text("text") }),
+  sendall: (f) => ({ text: f.text("text"), ...notice(f) }),
   changeusername: (f) => ({ nick: f.word("nick"), password: f.text("password", false) }),
   disconnect: (f) => ({ reason: f.text("reason", false) }),
   join: (f) => ({ room: roomField(f, true)! }),

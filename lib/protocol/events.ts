@@ -33,12 +33,23 @@ export type ServerEvent =
   | { type: "prompt"; ts: number; text: string; for: "password"; about: "name"; name: string }
   /** Your name is now `name` (first naming, auto-naming or rename). */
   | { type: "named"; ts: number; name: string; previous?: string; auto: boolean }
-  /** A message to the room; `history` marks one replayed from before you arrived. */
-  | { type: "message"; ts: number; from: string; room: string; text: string; history?: true }
+  /**
+   * A message to the room; `history` marks one replayed from before you arrived; `notice`
+   * one that programs must never answer automatically (IRC's NOTICE).
+   */
+  | {
+    type: "message";
+    ts: number;
+    from: string;
+    room: string;
+    text: string;
+    history?: true;
+    notice?: true;
+  }
   /** `/me`: `from` does `text`. */
   | { type: "action"; ts: number; from: string; room: string; text: string; history?: true }
-  /** A private message to you. */
-  | { type: "private"; ts: number; from: string; to: string; text: string }
+  /** A private message to you (`notice`: never to be answered automatically). */
+  | { type: "private"; ts: number; from: string; to: string; text: string; notice?: true }
   /** A group message to you and the others in `to`. */
   | { type: "group"; ts: number; from: string; to: string[]; text: string }
   /** Confirms your private or group message was delivered to `to`. */

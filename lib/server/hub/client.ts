@@ -38,9 +38,9 @@ export interface Peer {
  * command (seed 000) keeps one for the next line.
  */
 export type Target =
-  | { kind: "private"; to: string }
+  | { kind: "private"; to: string; notice?: true }
   | { kind: "group"; to: string[] }
-  | { kind: "public"; room?: Room }
+  | { kind: "public"; room?: Room; notice?: true }
   | { kind: "action"; room?: Room };
 
 /** The hub's state for one connection. */

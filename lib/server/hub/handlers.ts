@@ -87,19 +87,20 @@ export function handlers(ctx: HandlersContext): Handlers {
       });
     },
     pm: (client, cmd) => {
+      const notice = cmd.notice;
       if (!cmd.to.startsWith("#")) {
-        ctx.messages.twoStep(client, { kind: "private", to: cmd.to }, cmd.text);
+        ctx.messages.twoStep(client, { kind: "private", to: cmd.to, notice }, cmd.text);
         return;
       }
       // `/msg #room TEXT`, as in IRC: speaks in a room you are in, without switching to it.
       const room = ctx.rooms.of(client, cmd.to);
-      if (room) ctx.messages.twoStep(client, { kind: "public", room }, cmd.text);
+      if (room) ctx.messages.twoStep(client, { kind: "public", room, notice }, cmd.text);
       else ctx.out.error(client, "not-in-room", `you are not in ${cmd.to} (/join ${cmd.to})`);
     },
     groupmessage: (client, cmd) =>
       ctx.messages.twoStep(client, { kind: "group", to: cmd.to }, cmd.text),
     sendall: (client, cmd, room) =>
-      ctx.messages.twoStep(client, { kind: "public", room }, cmd.text),
+      ctx.messages.twoStep(client, { kind: "public", room, notice: cmd.notice }, cmd.text),
     me: (client, cmd, room) => ctx.messages.deliver(client, { kind: "action", room }, cmd.text),
     reply: (client, cmd) => {
       if (client.lastPmFrom === undefined) {

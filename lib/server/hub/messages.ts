@@ -90,7 +90,12 @@ export class Messages {
         return;
       }
       this.#ctx.log(`${kind} ${room.name} ${from}: ${text}`);
-      this.#ctx.out.toRoom(room, { type: kind, ts, from, room: room.name, text }, client);
+      const notice = target.kind === "public" && target.notice ? { notice: true as const } : {};
+      this.#ctx.out.toRoom(
+        room,
+        { type: kind, ts, from, room: room.name, text, ...notice },
+        client,
+      );
       return;
     }
     const found: Client[] = [];
@@ -117,7 +122,14 @@ export class Messages {
     );
     const out = new Outgoing(
       target.kind === "private"
-        ? { type: "private", ts, from, to: names[0], text }
+        ? {
+          type: "private",
+          ts,
+          from,
+          to: names[0],
+          text,
+          ...(target.notice && { notice: true as const }),
+        }
         : { type: "group", ts, from, to: names, text },
     );
     const fromKey = nameKey(from);

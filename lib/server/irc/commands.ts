@@ -168,13 +168,18 @@ export class Commands {
       };
       if (target.startsWith("#")) {
         requests.send(
-          { cmd: action === undefined ? "say" : "me", room: target, text: body },
+          action === undefined
+            ? { cmd: "say", room: target, text: body, ...(notice && { notice: true }) }
+            : { cmd: "me", room: target, text: body },
           context,
         );
       } else {
         // A private action reads as one: `* alice waves`.
         const pm = action === undefined ? body : `* ${state.nick} ${body}`;
-        requests.send({ cmd: "pm", to: target, text: pm }, context);
+        requests.send(
+          { cmd: "pm", to: target, text: pm, ...(notice && { notice: true }) },
+          context,
+        );
       }
     }
   }

@@ -78,12 +78,13 @@ export class Events {
       case "action":
         wire.message(event.from, event.room, event.text, {
           action: event.type === "action",
+          notice: event.type === "message" && event.notice,
           ts: event.ts,
           history: event.history,
         });
         return;
       case "private":
-        wire.message(event.from, nick, event.text, { ts: event.ts });
+        wire.message(event.from, nick, event.text, { ts: event.ts, notice: event.notice });
         return;
       case "group":
         wire.message(event.from, nick, `[group to ${event.to.join(", ")}] ${event.text}`, {
