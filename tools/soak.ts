@@ -361,7 +361,8 @@ function renamer(i: number): Promise<void> {
 function roomMaker(i: number): Promise<void> {
   return named(`rooms${i}`, async (c) => {
     for (let k = 0; !stopping && !c.closed; k++) {
-      await c.send(`/join #r${i}-${k % 5000}\r\n/topic ${"t".repeat(3900)}\r\n`);
+      // One room at a time (users may keep several): each one made, given a big topic, left.
+      await c.send(`/part\r\n/join #r${i}-${k % 5000}\r\n/topic ${"t".repeat(3900)}\r\n`);
       if (k % 10 === 0) await c.send("/rooms\r\n");
       await sleep(400);
     }
