@@ -10,6 +10,7 @@ import { type ChatHooks, type Client, describe, Hub } from "./hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { addressText, Session, type SessionOptions, type Transport } from "./session.ts";
 import { type ChatStore, SqliteStore } from "./store.ts";
+import type { Engine } from "./engine/engine.ts";
 import { tlsContext, TlsTransport } from "./tls_transport.ts";
 import { VERSION } from "../protocol/version.ts";
 import { WebDoor } from "./web/door.ts";
@@ -39,6 +40,11 @@ export interface ChatServerOptions {
   log?: (line: string) => void;
   /** A SQLite file for history and topics that outlast the process; in memory when absent. */
   dataFile?: string;
+  /**
+   * What several nodes share (engine/engine.ts), closed at shutdown. Not yet used by the
+   * chat: see the README's "Cluster (in progress)".
+   */
+  engine?: Engine;
   /** The message of the day, shown on joining and by /motd. */
   motd?: string[];
   /** The password every client must give before choosing a name. */
@@ -112,6 +118,7 @@ export class ChatServer implements AsyncDisposable {
   readonly #accepting: Promise<void[]>;
   readonly #sweeper: ReturnType<typeof setInterval> | undefined;
   readonly #store: ChatStore | undefined;
+  readonly #engine: Engine | undefined;
   /** The one options object every session shares. */
   readonly #sessionOptions: SessionOptions;
   readonly #ircOptions: SessionOptions;
@@ -142,6 +149,7 @@ export class ChatServer implements AsyncDisposable {
     this.ircAddr = listeners.irc?.addr as Deno.NetAddr | undefined;
     this.ircTlsAddr = listeners.ircs?.addr as Deno.NetAddr | undefined;
     this.#store = store;
+    this.#engine = options.engine;
     this.addr = listeners.main.addr as Deno.NetAddr;
     this.tlsAddr = (listeners.tls ?? (mainIsTls ? listeners.main : undefined))?.addr as
       | Deno.NetAddr
@@ -299,6 +307,7 @@ export class ChatServer implements AsyncDisposable {
     await Promise.all(this.#sessions);
     await this.#web?.shutdown();
     this.#store?.close();
+    await this.#engine?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,0 +1,284 @@
+// The Redis engine: names held as keys with a time to live renewed by this node's heartbeat,
+// room events appended to a stream and published in one Lua call (so every node sees a room in
+// stream order), history read back from the stream. Connects through node-redis, loaded only
+// when `--engine redis://...` is given, so a single node never loads it.
+
+import {
+  type Engine,
+  type EngineOptions,
+  EngineUnreachableError,
+  type HeldName,
+  type RoomEvent,
+  type RoomListener,
+} from "./engine.ts";
+
+/** Keys and the channel, all under one prefix so a database can be shared with other programs. */
+const PREFIX = "linechat:";
+const nameKey = (key: string) => `${PREFIX}name:${key}`;
+const roomKey = (room: string) => `${PREFIX}room:${room}`;
+const CHANNEL = `${PREFIX}events`;
+
+/** XADD (trimmed to about ARGV[2] entries) then PUBLISH "room\nid\nevent"; returns the id. */
+const PUBLISH_SCRIPT = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\\n' .. id .. '\\n' .. ARGV[1])
+return id`;
+
+/** Renews each KEYS[i] whose value is still this node's (ARGV[1] "node\\n" prefix) to ARGV[2] ms. */
+const HEARTBEAT_SCRIPT = `
+local n = 0
+for _, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then
+    redis.call('PEXPIRE', key, ARGV[2])
+    n = n + 1
+  end
+end
+return n`;
+
+/** Deletes KEYS[1] when its value is ARGV[1] (this node's claim). */
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+// deno-lint-ignore no-explicit-any
+type RedisClient = any;
+
+/** Settings of the Redis engine beyond the common ones. */
+export interface RedisEngineOptions extends EngineOptions {
+  url: string;
+  /** Where Redis is, without a password, for messages. */
+  shown: string;
+  /** Called with one line when the connection fails or comes back after the start. */
+  log?: (line: string) => void;
+  /** How long the first connection may take (ms). */
+  connectTimeoutMs?: number;
+}
+
+/** The engine over a Redis server; made by `RedisEngine.connect`. */
+export class RedisEngine implements Engine {
+  readonly kind = "redis";
+  readonly node: string;
+  readonly #options: RedisEngineOptions;
+  readonly #client: RedisClient;
+  #subscriber: RedisClient | undefined;
+  /** Keys of the names this node holds, renewed by heartbeat(). */
+  readonly #held = new Set<string>();
+  #closed = false;
+
+  private constructor(options: RedisEngineOptions, client: RedisClient) {
+    this.node = options.node;
+    this.#options = options;
+    this.#client = client;
+  }
+
+  /**
+   * Connects to Redis and checks it answers; throws EngineUnreachableError with one line
+   * (where, and why) when it does not within `connectTimeoutMs`.
+   */
+  static async connect(options: RedisEngineOptions): Promise<RedisEngine> {
+    const { createClient } = await import("@redis/client");
+    let started = false;
+    const timeoutMs = options.connectTimeoutMs ?? 3000;
+    const client = createClient({
+      url: options.url,
+      // Commands fail at once while Redis is away instead of queueing without bound.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: timeoutMs,
+        // The first connection is tried once; later, retried every 0.1-2 s.
+        reconnectStrategy: (retries: number, cause: Error) =>
+          started ? Math.min(100 * (retries + 1), 2000) : cause,
+      },
+    });
+    let lastError = "";
+    client.on("error", (err: unknown) => {
+      const line = describeRedis(err);
+      if (started && line !== lastError) options.log?.(`engine: ${options.shown}: ${line}`);
+      lastError = line;
+    });
+    client.on("ready", () => {
+      if (started && lastError !== "") options.log?.(`engine: ${options.shown}: connected again`);
+      lastError = "";
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A server that accepts but never answers (not Redis, or stuck) counts as unreachable too.
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([
+        (async () => {
+          await client.connect();
+          await client.ping();
+        })(),
+        silent,
+      ]);
+    } catch (err) {
+      try {
+        client.destroy();
+      } catch {
+        // Never connected.
+      }
+      throw new EngineUnreachableError(
+        `cannot reach Redis at ${options.shown}: ${describeRedis(err)}`,
+        { cause: err },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    started = true;
+    return new RedisEngine(options, client);
+  }
+
+  #claim(name: string): string {
+    return `${this.node}\n${name}`;
+  }
+
+  async claimName(key: string, name: string): Promise<boolean> {
+    const ttl = this.#options.nodeTimeoutMs;
+    const set = await this.#client.set(nameKey(key), this.#claim(name), { NX: true, PX: ttl });
+    if (set === "OK") {
+      this.#held.add(key);
+      return true;
+    }
+    const value: string | null = await this.#client.get(nameKey(key));
+    if (value?.startsWith(`${this.node}\n`)) {
+      await this.#client.set(nameKey(key), this.#claim(name), { PX: ttl, XX: true });
+      this.#held.add(key);
+      return true;
+    }
+    return false;
+  }
+
+  async releaseName(key: string): Promise<void> {
+    const value: string | null = await this.#client.get(nameKey(key));
+    this.#held.delete(key);
+    if (value === null || !value.startsWith(`${this.node}\n`)) return;
+    await this.#client.eval(RELEASE_SCRIPT, { keys: [nameKey(key)], arguments: [value] });
+  }
+
+  async names(): Promise<HeldName[]> {
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const reply = await this.#client.scan(cursor, { MATCH: `${PREFIX}name:*`, COUNT: 1000 });
+      cursor = String(reply.cursor);
+      keys.push(...reply.keys);
+    } while (cursor !== "0");
+    if (keys.length === 0) return [];
+    const values: (string | null)[] = await this.#client.mGet(keys);
+    const out: HeldName[] = [];
+    keys.forEach((k, i) => {
+      const value = values[i];
+      if (value === null || value === undefined) return;
+      const cut = value.indexOf("\n");
+      out.push({
+        key: k.slice(`${PREFIX}name:`.length),
+        node: value.slice(0, cut),
+        name: value.slice(cut + 1),
+      });
+    });
+    return out;
+  }
+
+  async heartbeat(): Promise<void> {
+    if (this.#held.size === 0) return;
+    await this.#client.eval(HEARTBEAT_SCRIPT, {
+      keys: [...this.#held].map(nameKey),
+      arguments: [`${this.node}\n`, String(this.#options.nodeTimeoutMs)],
+    });
+  }
+
+  async publish(room: string, event: RoomEvent): Promise<string> {
+    return String(
+      await this.#client.eval(PUBLISH_SCRIPT, {
+        keys: [roomKey(room)],
+        arguments: [
+          JSON.stringify(event),
+          String(this.#options.historyLines),
+          CHANNEL,
+          room,
+        ],
+      }),
+    );
+  }
+
+  async history(room: string, count: number): Promise<RoomEvent[]> {
+    if (count <= 0) return [];
+    const entries: { id: string; message: Record<string, string> }[] = await this.#client
+      .xRevRange(roomKey(room), "+", "-", { COUNT: count });
+    const out: RoomEvent[] = [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const event = parseEvent(entries[i].message.e);
+      if (event !== undefined) out.push(event);
+    }
+    return out;
+  }
+
+  async listen(listener: RoomListener): Promise<void> {
+    if (this.#subscriber !== undefined) throw new Error("the engine already has a listener");
+    const subscriber = this.#subscriber = this.#client.duplicate();
+    subscriber.on("error", () => {
+      // Reported once by the main connection, which fails the same way.
+    });
+    await subscriber.connect();
+    await subscriber.subscribe(CHANNEL, (payload: string) => {
+      const a = payload.indexOf("\n");
+      const b = payload.indexOf("\n", a + 1);
+      if (a < 0 || b < 0) return;
+      const event = parseEvent(payload.slice(b + 1));
+      if (event !== undefined) listener(payload.slice(0, a), payload.slice(a + 1, b), event);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const keys = [...this.#held];
+    this.#held.clear();
+    try {
+      for (const key of keys) {
+        await this.#client.eval(RELEASE_SCRIPT, {
+          keys: [nameKey(key)],
+          arguments: [await this.#client.get(nameKey(key)) ?? ""],
+        });
+      }
+    } catch {
+      // Redis is away: the names lapse after the node timeout.
+    }
+    for (const client of [this.#subscriber, this.#client]) {
+      if (client === undefined) continue;
+      try {
+        await client.close();
+      } catch {
+        client.destroy();
+      }
+    }
+  }
+}
+
+/** An event read back from Redis, or undefined when it is not one of ours. */
+function parseEvent(text: string | undefined): RoomEvent | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const e = JSON.parse(text);
+    if (
+      (e.kind === "message" || e.kind === "action") && typeof e.from === "string" &&
+      typeof e.text === "string" && typeof e.ts === "number" && typeof e.node === "string"
+    ) return e;
+  } catch {
+    // Not JSON.
+  }
+  return undefined;
+}
+
+/** One line for a Redis or socket error. */
+function describeRedis(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return describeRedis(err.errors[0]);
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n")[0] || (err instanceof Error ? err.name : "unknown error");
+}
