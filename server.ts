@@ -289,8 +289,10 @@ options:
                                off logs only who wrote to whom
   --engine memory|redis://HOST:PORT[/DB]
                                what several nodes share (default memory: this node alone);
-                               redis://[:PASSWORD@]HOST:PORT[/DB] is in progress (README)
+                               redis://[:PASSWORD@]HOST:PORT[/DB]: names unique across
+                               nodes; the rest is in progress (README)
   --node NAME                  this node's name in logs (default: host name and process id)
+  --node-timeout SECONDS       a node silent this long loses its names (default 10)
 ${limitHelp()}
   --help                       show this help
   --version                    show the version
@@ -357,6 +359,7 @@ async function readEngine(
   text: string,
   node: string | undefined,
   data: string | undefined,
+  nodeTimeoutMs: number,
 ): Promise<Engine> {
   let spec;
   try {
@@ -375,12 +378,15 @@ async function readEngine(
   try {
     const engine = await openEngine(spec, {
       node: name,
-      nodeTimeoutMs: DEFAULT_NODE_TIMEOUT_MS,
+      nodeTimeoutMs,
       historyLines: DEFAULT_LIMITS.historyLines,
     }, log);
     if (spec.kind === "redis") {
       log(`engine ${spec.shown} as node ${name}: connected`);
-      log("engine: names, rooms and history are still this node's own (cluster in progress)");
+      log(
+        "engine: names are unique across nodes; rooms, messages and history are still " +
+          "this node's own (cluster in progress)",
+      );
     }
     return engine;
   } catch (err) {
@@ -464,6 +470,7 @@ async function main(args: string[]): Promise<void> {
     "log-private": { type: "string", default: "on" },
     engine: { type: "string", default: "memory" },
     node: { type: "string" },
+    "node-timeout": { type: "string" },
     help: { type: "boolean", default: false },
     version: { type: "boolean", default: false },
     ...Object.fromEntries(LIMIT_FLAGS.map(({ flag }) => [flag, { type: "string" as const }])),
@@ -505,7 +512,15 @@ async function main(args: string[]): Promise<void> {
   if (logPrivate !== "on" && logPrivate !== "off") {
     throw new UsageError(`invalid --log-private "${logPrivate}": use on or off`);
   }
-  const engine = await readEngine(values.engine, values.node, values.data);
+  const nodeTimeoutMs = values["node-timeout"] === undefined
+    ? DEFAULT_NODE_TIMEOUT_MS
+    : parseAmount("node-timeout", values["node-timeout"], {
+      zeroOff: false,
+      min: 1,
+      max: 3600,
+      integer: false,
+    }) * 1000;
+  const engine = await readEngine(values.engine, values.node, values.data, nodeTimeoutMs);
 
   let server: ChatServer;
   try {
@@ -517,6 +532,7 @@ async function main(args: string[]): Promise<void> {
       log,
       dataFile: values.data,
       engine,
+      nodeTimeoutMs,
       motd,
       password,
       opPassword,

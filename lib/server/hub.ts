@@ -22,6 +22,8 @@ import { Naming } from "./hub/naming.ts";
 import { Operators } from "./hub/operators.ts";
 import { type Prompt, PromptMachine } from "./hub/prompts.ts";
 import { Rooms } from "./hub/rooms.ts";
+import { Cluster } from "./hub/cluster.ts";
+import { DEFAULT_NODE_TIMEOUT_MS, type Engine } from "./engine/engine.ts";
 
 export type { ChatHooks, Prompt };
 export type { MessageInfo, MessageKind } from "./hub/hooks.ts";
@@ -46,6 +48,13 @@ export interface HubOptions {
   opPassword?: string;
   /** Keep the text of private and group messages out of the log (who to whom stays). */
   hidePrivateText?: boolean;
+  /**
+   * What several nodes share. A shared one (Redis) makes names unique across nodes and
+   * `/users *`, `/whois` see them; the memory engine, or none, is a single node, never waited on.
+   */
+  engine?: Engine;
+  /** How long a silent node keeps its names (ms); the heartbeat runs every third of it. */
+  nodeTimeoutMs?: number;
 }
 
 /** The chat: named clients in rooms, with routing, commands and the console. */
@@ -58,6 +67,7 @@ export class Hub {
   readonly #console: ServerConsole;
   readonly #connections: Connections;
   readonly #reclaimer: Reclaimer;
+  readonly #cluster: Cluster | undefined;
 
   constructor(options: HubOptions) {
     const limits = options.limits;
@@ -77,6 +87,10 @@ export class Hub {
       );
     });
     const reclaim = () => reclaimer.schedule();
+    const engine = options.engine;
+    const cluster = this.#cluster = engine !== undefined && engine.kind !== "memory"
+      ? new Cluster(engine, options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS, log)
+      : undefined;
     const out = new Delivery(limits.announceUpTo, names.byKey);
     const failures = new Failures({ out, log, who });
     const notStored = (client: Client, err: unknown) => failures.notStored(client, err);
@@ -140,6 +154,8 @@ export class Hub {
       storeFailed,
       joined: (info) => hooks.call("join", info),
       renamed: (info) => hooks.call("rename", info),
+      cluster,
+      disconnect: (client, reason) => connections.disconnect(client, reason),
       evict: (holder, why) => {
         out.bye(holder, why);
         connections.disconnect(holder, "name taken over by its owner");
@@ -157,6 +173,7 @@ export class Hub {
       naming,
       password: options.password !== undefined,
       autoName: options.autoName ?? false,
+      cluster,
       log,
       who,
       reclaim,
@@ -186,6 +203,7 @@ export class Hub {
         naming,
         prompts,
         opPassword: options.opPassword,
+        cluster,
         log,
         notStored,
         disconnect: (client, reason) => connections.disconnect(client, reason),
@@ -248,6 +266,7 @@ export class Hub {
   /** Tells every client the server is going away and closes them. */
   shutdown(reason = "server shutting down"): void {
     this.#reclaimer.close();
+    this.#cluster?.close();
     this.#connections.shutdown(reason);
   }
 

@@ -41,10 +41,12 @@ export interface ChatServerOptions {
   /** A SQLite file for history and topics that outlast the process; in memory when absent. */
   dataFile?: string;
   /**
-   * What several nodes share (engine/engine.ts), closed at shutdown. Not yet used by the
-   * chat: see the README's "Cluster (in progress)".
+   * What several nodes share (engine/engine.ts), closed at shutdown. A shared one (Redis)
+   * makes names unique across nodes; the rest is in progress (README, "Cluster (in progress)").
    */
   engine?: Engine;
+  /** How long a silent node keeps its names (ms); default 10 s. */
+  nodeTimeoutMs?: number;
   /** The message of the day, shown on joining and by /motd. */
   motd?: string[];
   /** The password every client must give before choosing a name. */
@@ -175,6 +177,8 @@ export class ChatServer implements AsyncDisposable {
       password: options.password,
       opPassword: options.opPassword,
       hidePrivateText: options.hidePrivateText,
+      engine: options.engine,
+      nodeTimeoutMs: options.nodeTimeoutMs,
     });
     this.#web = options.web && new WebDoor({
       hostname: options.hostname ?? "0.0.0.0",

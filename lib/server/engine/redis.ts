@@ -36,9 +36,21 @@ for _, key in ipairs(KEYS) do
 end
 return n`;
 
-/** Deletes KEYS[1] when its value is ARGV[1] (this node's claim). */
+/**
+ * Sets KEYS[1] to ARGV[1] for ARGV[3] ms when it is free or this node's (its value starts with
+ * ARGV[2], `node` and a newline): 1; else 0. One script, so of nodes racing for a name exactly one wins, and
+ * claims and releases from one node happen in the order it sent them.
+ */
+const CLAIM_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[2]) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1`;
+
+/** Deletes KEYS[1] when it is this node's (its value starts with ARGV[1], `node` and a newline). */
 const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
 // deno-lint-ignore no-explicit-any
@@ -139,26 +151,21 @@ export class RedisEngine implements Engine {
   }
 
   async claimName(key: string, name: string): Promise<boolean> {
-    const ttl = this.#options.nodeTimeoutMs;
-    const set = await this.#client.set(nameKey(key), this.#claim(name), { NX: true, PX: ttl });
-    if (set === "OK") {
-      this.#held.add(key);
-      return true;
-    }
-    const value: string | null = await this.#client.get(nameKey(key));
-    if (value?.startsWith(`${this.node}\n`)) {
-      await this.#client.set(nameKey(key), this.#claim(name), { PX: ttl, XX: true });
-      this.#held.add(key);
-      return true;
-    }
-    return false;
+    this.#held.add(key);
+    const won = await this.#client.eval(CLAIM_SCRIPT, {
+      keys: [nameKey(key)],
+      arguments: [this.#claim(name), `${this.node}\n`, String(this.#options.nodeTimeoutMs)],
+    });
+    if (won !== 1) this.#held.delete(key);
+    return won === 1;
   }
 
   async releaseName(key: string): Promise<void> {
-    const value: string | null = await this.#client.get(nameKey(key));
     this.#held.delete(key);
-    if (value === null || !value.startsWith(`${this.node}\n`)) return;
-    await this.#client.eval(RELEASE_SCRIPT, { keys: [nameKey(key)], arguments: [value] });
+    await this.#client.eval(RELEASE_SCRIPT, {
+      keys: [nameKey(key)],
+      arguments: [`${this.node}\n`],
+    });
   }
 
   async names(): Promise<HeldName[]> {
@@ -244,7 +251,7 @@ export class RedisEngine implements Engine {
       for (const key of keys) {
         await this.#client.eval(RELEASE_SCRIPT, {
           keys: [nameKey(key)],
-          arguments: [await this.#client.get(nameKey(key)) ?? ""],
+          arguments: [`${this.node}\n`],
         });
       }
     } catch {

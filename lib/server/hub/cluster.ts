@@ -1,0 +1,67 @@
+// The hub's side of a shared engine (Redis): names claimed across nodes before a client takes
+// one, given back when it leaves or renames, kept alive by a heartbeat; names on other nodes for
+// /users * and /whois. Only made when the engine is shared: a single node never calls it.
+
+import type { Engine, HeldName } from "../engine/engine.ts";
+import { describe } from "./failures.ts";
+
+/** Names across nodes, through the engine. */
+export class Cluster {
+  readonly #engine: Engine;
+  readonly #log: (line: string) => void;
+  readonly #beat: ReturnType<typeof setInterval>;
+  #beatFailed = false;
+
+  /** Starts the heartbeat: every third of the node timeout. */
+  constructor(engine: Engine, nodeTimeoutMs: number, log: (line: string) => void) {
+    this.#engine = engine;
+    this.#log = log;
+    this.#beat = setInterval(() => this.#heartbeat(), Math.max(100, nodeTimeoutMs / 3));
+    Deno.unrefTimer(this.#beat);
+  }
+
+  /** This node's name. */
+  get node(): string {
+    return this.#engine.node;
+  }
+
+  /**
+   * Claims a name key for this node: "won", "lost" (another node holds it) or "failed" (the
+   * engine is away; logged).
+   */
+  async claim(key: string, name: string): Promise<"won" | "lost" | "failed"> {
+    try {
+      return await this.#engine.claimName(key, name) ? "won" : "lost";
+    } catch (err) {
+      this.#log(`engine: cannot claim the name ${name}: ${describe(err)}`);
+      return "failed";
+    }
+  }
+
+  /** Gives a name key back (nobody on this node has it any more); a failure is logged. */
+  release(key: string): void {
+    this.#engine.releaseName(key).catch((err) =>
+      this.#log(`engine: cannot give back a name: ${describe(err)}`)
+    );
+  }
+
+  /** Names held on other nodes; rejects when the engine is away. */
+  async elsewhere(): Promise<HeldName[]> {
+    return (await this.#engine.names()).filter((h) => h.node !== this.#engine.node);
+  }
+
+  /** Stops the heartbeat (the engine itself is closed by its owner). */
+  close(): void {
+    clearInterval(this.#beat);
+  }
+
+  #heartbeat(): void {
+    this.#engine.heartbeat().then(() => {
+      if (this.#beatFailed) this.#log("engine: heartbeat works again");
+      this.#beatFailed = false;
+    }, (err) => {
+      if (!this.#beatFailed) this.#log(`engine: heartbeat failed: ${describe(err)}`);
+      this.#beatFailed = true;
+    });
+  }
+}
