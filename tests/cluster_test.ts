@@ -215,14 +215,14 @@ Deno.test({
 });
 
 Deno.test({
-  name: "cluster: with Redis gone a node stays up and a new name gets a clear error",
+  name: "cluster: with Redis gone a node stays up; a new name or a room message gets a clear error",
   ignore: !HAVE_REDIS,
   async fn() {
     await using redis = await RedisServer.start();
     const { server, port } = await startNode(`${redis.url}/1`, "n1");
     await using _server = server;
     await using alice = await joinAs(port, "alice");
-    await using bob = await joinAs(port, "bob");
+    await using _bob = await joinAs(port, "bob");
     await redis.stop();
     await using late = await LineClient.connect(port);
     // node-redis notices the closed connection at once; a try before that would still get in.
@@ -233,7 +233,63 @@ Deno.test({
       answer = await late.expect(/welcome|cannot take a name now/, 5000);
     }
     assert.match(answer, /cannot take a name now \(the cluster cannot be reached\); try again/);
+    // Local users stay connected; a room message needs Redis, and says so instead of vanishing.
     await alice.send("still here");
-    await bob.expect("alice: still here");
+    await alice.expect("! not sent: the cluster cannot be reached right now; try again");
+    await alice.send("/users");
+    await alice.expect(/bob/);
+  },
+});
+
+Deno.test({
+  name: "cluster: room messages and actions reach every node, in one order for everyone",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using cluster = await threeNodes(redis, "--rate", "0");
+    const names = ["alice", "bob", "carol"];
+    const clients = await Promise.all(cluster.nodes.map((n, i) => joinAs(n.port, names[i])));
+    const watchers = await Promise.all(cluster.nodes.map((n, i) => joinAs(n.port, `watch${i}`)));
+    try {
+      // Everyone on every node is in #lobby; each sends 15 lines at once.
+      const per = 15;
+      await Promise.all(clients.map(async (c, i) => {
+        for (let k = 0; k < per; k++) await c.send(`${names[i]} line ${k}`);
+      }));
+      const collect = async (c: LineClient, count: number) => {
+        const lines: string[] = [];
+        while (lines.length < count) lines.push(await c.expect(/^\w+: \w+ line \d+$/, 5000));
+        return lines;
+      };
+      // Silent watchers on every node see all the lines: the same sequence on each.
+      const watched = await Promise.all(watchers.map((w) => collect(w, per * 3)));
+      for (const w of watched.slice(1)) assert.deepEqual(w, watched[0]);
+      for (const name of names) {
+        const own = watched[0].filter((l) => l.startsWith(`${name}:`));
+        assert.deepEqual(own, Array.from({ length: per }, (_, k) => `${name}: ${name} line ${k}`));
+      }
+      // A sender sees the others' lines in that order too, and not its own.
+      for (const [i, c] of clients.entries()) {
+        const others = watched[0].filter((l) => !l.startsWith(`${names[i]}:`));
+        assert.deepEqual(await collect(c, per * 2), others);
+      }
+      await clients[0].send("/join #far");
+      await clients[2].send("/join #far");
+      await clients[0].expect(/#far/);
+      await clients[2].expect(/#far/);
+      await clients[2].send("/me waves from n3");
+      await clients[0].expect(/\* carol waves from n3/);
+      await clients[1].send("#lobby only");
+      await clients[0].expect(/bob: #lobby only/);
+      // bob on n2 is not in #far: nothing of it reaches him.
+      await clients[0].send("/msg #far only far");
+      await clients[2].expect(/alice: only far/);
+      // One channel carries every room, in one order: a later #lobby line comes after it.
+      await clients[0].send("/msg #lobby marker");
+      const before = await clients[1].collectUntil(/alice: marker/, 5000);
+      assert.equal(before.some((l) => l.includes("only far")), false, before.join("\n"));
+    } finally {
+      for (const c of [...clients, ...watchers]) await c.close();
+    }
   },
 });

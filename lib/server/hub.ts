@@ -124,7 +124,11 @@ export class Hub {
       silenced: (client, outcome) => ops.silenced(client, outcome),
       rewrite: (info) => hooks.call("message", info),
       notStored,
+      cluster,
     });
+    cluster?.listen((room, _id, event) =>
+      messages.fromCluster(room, event, event.node === cluster.node)
+    );
     const prompts = new PromptMachine({
       limits,
       out,

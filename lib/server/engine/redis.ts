@@ -74,6 +74,7 @@ export class RedisEngine implements Engine {
   readonly #options: RedisEngineOptions;
   readonly #client: RedisClient;
   #subscriber: RedisClient | undefined;
+  #listener: RoomListener | undefined;
   /** Keys of the names this node holds, renewed by heartbeat(). */
   readonly #held = new Set<string>();
   #closed = false;
@@ -121,19 +122,23 @@ export class RedisEngine implements Engine {
         timeoutMs,
       );
     });
+    const engine = new RedisEngine(options, client);
     try {
       await Promise.race([
         (async () => {
           await client.connect();
           await client.ping();
+          await engine.#subscribe();
         })(),
         silent,
       ]);
     } catch (err) {
-      try {
-        client.destroy();
-      } catch {
-        // Never connected.
+      for (const c of [engine.#subscriber, client]) {
+        try {
+          c?.destroy();
+        } catch {
+          // Never connected.
+        }
       }
       throw new EngineUnreachableError(
         `cannot reach Redis at ${options.shown}: ${describeRedis(err)}`,
@@ -143,7 +148,7 @@ export class RedisEngine implements Engine {
       clearTimeout(timer);
     }
     started = true;
-    return new RedisEngine(options, client);
+    return engine;
   }
 
   #claim(name: string): string {
@@ -226,14 +231,22 @@ export class RedisEngine implements Engine {
     return out;
   }
 
-  async listen(listener: RoomListener): Promise<void> {
-    if (this.#subscriber !== undefined) throw new Error("the engine already has a listener");
+  listen(listener: RoomListener): Promise<void> {
+    if (this.#listener !== undefined) throw new Error("the engine already has a listener");
+    this.#listener = listener;
+    return Promise.resolve();
+  }
+
+  /** Subscribes before the node serves anyone, so no event sent after the start is missed. */
+  async #subscribe(): Promise<void> {
     const subscriber = this.#subscriber = this.#client.duplicate();
     subscriber.on("error", () => {
       // Reported once by the main connection, which fails the same way.
     });
     await subscriber.connect();
     await subscriber.subscribe(CHANNEL, (payload: string) => {
+      const listener = this.#listener;
+      if (listener === undefined) return;
       const a = payload.indexOf("\n");
       const b = payload.indexOf("\n", a + 1);
       if (a < 0 || b < 0) return;

@@ -1,8 +1,9 @@
 // The hub's side of a shared engine (Redis): names claimed across nodes before a client takes
 // one, given back when it leaves or renames, kept alive by a heartbeat; names on other nodes for
-// /users * and /whois. Only made when the engine is shared: a single node never calls it.
+// /users * and /whois; room messages handed to every node in one order. Only made when the
+// engine is shared: a single node never calls it.
 
-import type { Engine, HeldName } from "../engine/engine.ts";
+import type { Engine, HeldName, RoomEvent, RoomListener } from "../engine/engine.ts";
 import { describe } from "./failures.ts";
 
 /** Names across nodes, through the engine. */
@@ -48,6 +49,22 @@ export class Cluster {
   /** Names held on other nodes; rejects when the engine is away. */
   async elsewhere(): Promise<HeldName[]> {
     return (await this.#engine.names()).filter((h) => h.node !== this.#engine.node);
+  }
+
+  /**
+   * Hands a room message or action to every node, this one included, in the room's one order:
+   * each node delivers it when the engine passes it back (see `listen`). Rejects when the
+   * engine is away.
+   */
+  async publish(roomKey: string, event: Omit<RoomEvent, "node">): Promise<void> {
+    await this.#engine.publish(roomKey, { ...event, node: this.#engine.node });
+  }
+
+  /** Starts receiving every node's room events, in each room's order. */
+  listen(listener: RoomListener): void {
+    this.#engine.listen(listener).catch((err) =>
+      this.#log(`engine: cannot receive room events: ${describe(err)}`)
+    );
   }
 
   /** Stops the heartbeat (the engine itself is closed by its owner). */

@@ -10,6 +10,9 @@ import { sanitize } from "../../protocol/sanitize.ts";
 import type { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import type { Rooms } from "./rooms.ts";
+import type { Cluster } from "./cluster.ts";
+import type { RoomEvent } from "../engine/engine.ts";
+import { describe } from "./failures.ts";
 
 /** What message routing works with; the hub gives its own parts. */
 export interface MessagesContext {
@@ -28,6 +31,8 @@ export interface MessagesContext {
   ): string | false | void;
   /** Tells a client its message was not stored, and logs why. */
   notStored(client: Client, err: unknown): void;
+  /** Room messages through every node; absent on a single node, which delivers at once. */
+  cluster?: Cluster;
 }
 
 /** Routes chat messages from one client to a room or to named clients. */
@@ -83,6 +88,21 @@ export class Messages {
       const room = target.room ?? client.room!;
       this.#ctx.rooms.use(client, room);
       const kind = target.kind === "public" ? "message" : "action";
+      const cluster = this.#ctx.cluster;
+      if (cluster !== undefined) {
+        // Every node, this one included, delivers it when Redis hands it back: one order.
+        this.#ctx.log(`${kind} ${room.name} ${from}: ${text}`);
+        cluster.publish(room.key, { kind, from, text, ts }).catch((err) => {
+          this.#ctx.log(`engine: ${kind} ${room.name} ${from} not sent: ${describe(err)}`);
+          if (client.closing) return;
+          this.#ctx.out.error(
+            client,
+            "internal",
+            "not sent: the cluster cannot be reached right now; try again",
+          );
+        });
+        return;
+      }
       try {
         ts = this.#ctx.rooms.say(room, kind, from, text, ts);
       } catch (err) {
@@ -131,6 +151,26 @@ export class Messages {
     for (const c of found) {
       if (c.away !== undefined) this.#ctx.out.system(client, `${c.name} is away: ${c.away}`);
     }
+  }
+
+  /**
+   * A room message or action the engine hands back (from any node, this one's included), in
+   * the room's order: kept in this node's history of the room and written to its members here,
+   * but not to the sender (who is not sent their own lines on one node either).
+   */
+  fromCluster(roomKey: string, event: RoomEvent, self: boolean): void {
+    const room = this.#ctx.rooms.get(roomKey);
+    if (room === undefined) return;
+    const { kind, from, text } = event;
+    let ts: number;
+    try {
+      ts = this.#ctx.rooms.say(room, kind, from, text, event.ts);
+    } catch (err) {
+      this.#ctx.log(`store failed keeping a message of ${room.name}: ${describe(err)}`);
+      ts = event.ts;
+    }
+    const sender = self ? this.#ctx.names.get(from) : undefined;
+    this.#ctx.out.toRoom(room, { type: kind, ts, from, room: room.name, text }, sender);
   }
 
   /** Tells a client in no room that a room message needs one. */
