@@ -289,8 +289,8 @@ options:
                                off logs only who wrote to whom
   --engine memory|redis://HOST:PORT[/DB]
                                what several nodes share (default memory: this node alone);
-                               redis://[:PASSWORD@]HOST:PORT[/DB]: names unique across
-                               nodes; the rest is in progress (README)
+                               redis://[:PASSWORD@]HOST:PORT[/DB]: names, room messages
+                               and history shared; the rest in progress (README)
   --node NAME                  this node's name in logs (default: host name and process id)
   --node-timeout SECONDS       a node silent this long loses its names (default 10)
 ${limitHelp()}
@@ -384,8 +384,8 @@ async function readEngine(
     if (spec.kind === "redis") {
       log(`engine ${spec.shown} as node ${name}: connected`);
       log(
-        "engine: names are unique across nodes; rooms, messages and history are still " +
-          "this node's own (cluster in progress)",
+        "engine: names, room messages and history are shared; private messages, topics " +
+          "and moderation are still this node's own (cluster in progress)",
       );
     }
     return engine;

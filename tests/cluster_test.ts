@@ -293,3 +293,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster: joining a room on another node replays what was said there, then carries on live",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using cluster = await threeNodes(redis);
+    const [n1, n2] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await alice.send("in the lobby first");
+    await alice.send("/join #hist");
+    await alice.expect(/#hist/);
+    for (let i = 1; i <= 3; i++) await alice.send(`said h${i}`);
+    // #hist exists only on n1 so far: on n2 it is made now and reads its history from Redis.
+    await using bob = await joinAs(n2.port, "bob");
+    await bob.send("/join #hist");
+    const replay = await bob.collectUntil(/history|end of/i, 5000);
+    const later = await bob.collectUntil(/alice: said h3/, 5000);
+    const seen = [...replay, ...later].filter((l) => /said h\d/.test(l));
+    assert.deepEqual(seen.map((l) => l.match(/said h\d/)![0]), ["said h1", "said h2", "said h3"]);
+    await alice.send("said live");
+    await bob.expect(/alice: said live/);
+    // A node started after all this replays #lobby from Redis too.
+    const late = await startNode(`${redis.url}/1`, "n4");
+    await using _late = late.server;
+    await using carol = await joinAs(late.port, "carol");
+    await carol.expect(/alice: in the lobby first/, 5000);
+  },
+});

@@ -3,7 +3,12 @@
 // nodes share one backend in each case, as two processes would share one Redis.
 
 import assert from "node:assert/strict";
-import type { Engine, EngineOptions, RoomEvent } from "../lib/server/engine/engine.ts";
+import {
+  compareIds,
+  type Engine,
+  type EngineOptions,
+  type RoomEvent,
+} from "../lib/server/engine/engine.ts";
 import { MemoryBackend, MemoryEngine } from "../lib/server/engine/memory.ts";
 import { RedisEngine } from "../lib/server/engine/redis.ts";
 import { HAVE_REDIS, RedisServer } from "./redis_server.ts";
@@ -180,20 +185,23 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
   await run("history() replays a room's last events, oldest first", {}, async (a, b) => {
     for (let i = 0; i < 5; i++) await a.publish("#h", event("al", `h${i}`, "a"));
     await b.publish("#other", event("bo", "elsewhere", "b"));
-    const texts = async (count: number) => (await b.history("#h", count)).map((e) => e.text);
+    const texts = async (count: number) => (await b.history("#h", count)).map((e) => e.event.text);
     assert.deepEqual(await texts(3), ["h2", "h3", "h4"]);
     assert.deepEqual(await texts(50), ["h0", "h1", "h2", "h3", "h4"]);
     assert.deepEqual(await texts(0), []);
     assert.deepEqual(await b.history("#empty", 10), []);
-    const [first] = await b.history("#h", 5);
-    assert.deepEqual(first, event("al", "h0", "a"));
+    const all = await b.history("#h", 5);
+    assert.deepEqual(all[0].event, event("al", "h0", "a"));
+    for (let i = 1; i < all.length; i++) {
+      assert(compareIds(all[i - 1].id, all[i].id) < 0, "ids in order");
+    }
   });
 
   await run("history() keeps about historyLines events", { historyLines: 10 }, async (a) => {
     for (let i = 0; i < 300; i++) await a.publish("#big", event("al", `${i}`, "a"));
     const all = await a.history("#big", 1000);
     assert(all.length >= 10 && all.length < 300, `kept ${all.length}`);
-    assert.deepEqual(all.at(-1)!.text, "299");
+    assert.deepEqual(all.at(-1)!.event.text, "299");
   });
 }
 

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { EngineSpecError, NODE_NAME, parseEngine } from "../lib/server/engine/engine.ts";
+import {
+  compareIds,
+  EngineSpecError,
+  NODE_NAME,
+  parseEngine,
+} from "../lib/server/engine/engine.ts";
 
 Deno.test("parseEngine() reads memory and redis:// addresses", async (t) => {
   const cases: [string, ReturnType<typeof parseEngine>][] = [
@@ -70,4 +75,13 @@ Deno.test("NODE_NAME takes 1-64 letters, digits, ., _ and -", () => {
   for (const bad of ["", "a b", "a\nb", "ä", "a".repeat(65), "a:b"]) {
     assert(!NODE_NAME.test(bad), bad);
   }
+});
+
+Deno.test("compareIds() orders memory and Redis stream ids as numbers", () => {
+  assert(compareIds("2", "10") < 0);
+  assert(compareIds("10", "2") > 0);
+  assert.equal(compareIds("7", "7"), 0);
+  assert(compareIds("1700000000000-9", "1700000000000-10") < 0);
+  assert(compareIds("1700000000001-0", "1700000000000-99") > 0);
+  assert.equal(compareIds("5-1", "5-1"), 0);
 });

@@ -21,9 +21,14 @@ import { Messages } from "./hub/messages.ts";
 import { Naming } from "./hub/naming.ts";
 import { Operators } from "./hub/operators.ts";
 import { type Prompt, PromptMachine } from "./hub/prompts.ts";
-import { Rooms } from "./hub/rooms.ts";
+import { type Room, Rooms } from "./hub/rooms.ts";
 import { Cluster } from "./hub/cluster.ts";
-import { DEFAULT_NODE_TIMEOUT_MS, type Engine } from "./engine/engine.ts";
+import {
+  compareIds,
+  DEFAULT_NODE_TIMEOUT_MS,
+  type Engine,
+  type RoomEntry,
+} from "./engine/engine.ts";
 
 export type { ChatHooks, Prompt };
 export type { MessageInfo, MessageKind } from "./hub/hooks.ts";
@@ -94,7 +99,13 @@ export class Hub {
     const out = new Delivery(limits.announceUpTo, names.byKey);
     const failures = new Failures({ out, log, who });
     const notStored = (client: Client, err: unknown) => failures.notStored(client, err);
-    const rooms = this.#rooms = new Rooms(store, limits, storeFailed, reclaim);
+    const rooms = this.#rooms = new Rooms(
+      store,
+      limits,
+      storeFailed,
+      reclaim,
+      cluster && ((room) => catchUp(room)),
+    );
     const ops = this.#ops = new Operators({
       limits,
       clients,
@@ -126,9 +137,42 @@ export class Hub {
       notStored,
       cluster,
     });
-    cluster?.listen((room, _id, event) =>
-      messages.fromCluster(room, event, event.node === cluster.node)
+    cluster?.listen((room, id, event) =>
+      messages.fromCluster(room, id, event, event.node === cluster.node)
     );
+    /**
+     * In a cluster, a room new on this node (and #lobby at the start) first reads its history
+     * from the engine: members who join meanwhile get their replay after it, and events that
+     * came meanwhile are delivered after it unless it held them.
+     */
+    const catchUp = (room: Room) => {
+      if (cluster === undefined || limits.historyLines <= 0) return;
+      const pending = room.catchUp = { buffered: [] as RoomEntry[], waiting: [] as Client[] };
+      cluster.history(room.key, limits.historyLines).catch((err) => {
+        log(`engine: cannot read the history of ${room.name}: ${describe(err)}`);
+        return [] as RoomEntry[];
+      }).then((entries) => {
+        room.catchUp = undefined;
+        if (rooms.get(room.key) !== room) return; // emptied and forgotten meanwhile
+        let last: string | undefined;
+        for (const { id, event } of entries) {
+          try {
+            rooms.say(room, event.kind, event.from, event.text, event.ts);
+          } catch (err) {
+            storeFailed(`keeping the history of ${room.name}`, err);
+          }
+          last = id;
+        }
+        for (const c of pending.waiting) {
+          if (!c.closing && room.members.has(c)) naming.replay(c, room);
+        }
+        for (const { id, event } of pending.buffered) {
+          if (last !== undefined && compareIds(id, last) <= 0) continue;
+          messages.fromCluster(room.key, id, event, event.node === cluster.node);
+        }
+      });
+    };
+    catchUp(rooms.lobby);
     const prompts = new PromptMachine({
       limits,
       out,

@@ -13,6 +13,22 @@ export interface RoomEvent {
   node: string;
 }
 
+/** A room event with its id in the room's order. */
+export interface RoomEntry {
+  id: string;
+  event: RoomEvent;
+}
+
+/**
+ * Orders two ids of one room: negative when `a` came first. Ids are `N` (memory) or `MS-SEQ`
+ * (a Redis stream), compared part by part as numbers.
+ */
+export function compareIds(a: string, b: string): number {
+  const [a1, a2 = "0"] = a.split("-");
+  const [b1, b2 = "0"] = b.split("-");
+  return Number(a1) - Number(b1) || Number(a2) - Number(b2);
+}
+
 /** A name held on some node: the name as typed and the node holding it. */
 export interface HeldName {
   /** The name's key (see names.ts nameKey). */
@@ -46,8 +62,8 @@ export interface Engine {
    * every listener sees a room's events in the same order. Resolves with the event's id.
    */
   publish(room: string, event: RoomEvent): Promise<string>;
-  /** The last `count` events of a room, oldest first. */
-  history(room: string, count: number): Promise<RoomEvent[]>;
+  /** The last `count` events of a room with their ids, oldest first. */
+  history(room: string, count: number): Promise<RoomEntry[]>;
   /** Starts calling `listener` for every room event; one listener per engine. */
   listen(listener: RoomListener): Promise<void>;
   /** Stops listening, drops this node's names and lets go of connections. Safe to call twice. */

@@ -2,7 +2,14 @@
 // default) and for tests that run several nodes in one process over one MemoryBackend.
 // The hub never calls it on a single node's hot path; it is the seam's reference behaviour.
 
-import type { Engine, EngineOptions, HeldName, RoomEvent, RoomListener } from "./engine.ts";
+import type {
+  Engine,
+  EngineOptions,
+  HeldName,
+  RoomEntry,
+  RoomEvent,
+  RoomListener,
+} from "./engine.ts";
 
 interface Held {
   name: string;
@@ -13,7 +20,7 @@ interface Held {
 
 interface RoomLog {
   seq: number;
-  events: { id: string; event: RoomEvent }[];
+  events: RoomEntry[];
 }
 
 /** What memory engines in one process share: the stand-in for a Redis server. */
@@ -87,9 +94,9 @@ export class MemoryEngine implements Engine {
     return Promise.resolve(id);
   }
 
-  history(room: string, count: number): Promise<RoomEvent[]> {
+  history(room: string, count: number): Promise<RoomEntry[]> {
     const events = this.#backend.rooms.get(room)?.events ?? [];
-    return Promise.resolve(count <= 0 ? [] : events.slice(-count).map((e) => e.event));
+    return Promise.resolve(count <= 0 ? [] : events.slice(-count));
   }
 
   listen(listener: RoomListener): Promise<void> {

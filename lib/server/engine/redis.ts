@@ -8,6 +8,7 @@ import {
   type EngineOptions,
   EngineUnreachableError,
   type HeldName,
+  type RoomEntry,
   type RoomEvent,
   type RoomListener,
 } from "./engine.ts";
@@ -219,14 +220,14 @@ export class RedisEngine implements Engine {
     );
   }
 
-  async history(room: string, count: number): Promise<RoomEvent[]> {
+  async history(room: string, count: number): Promise<RoomEntry[]> {
     if (count <= 0) return [];
     const entries: { id: string; message: Record<string, string> }[] = await this.#client
       .xRevRange(roomKey(room), "+", "-", { COUNT: count });
-    const out: RoomEvent[] = [];
+    const out: RoomEntry[] = [];
     for (let i = entries.length - 1; i >= 0; i--) {
       const event = parseEvent(entries[i].message.e);
-      if (event !== undefined) out.push(event);
+      if (event !== undefined) out.push({ id: entries[i].id, event });
     }
     return out;
   }

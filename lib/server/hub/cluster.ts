@@ -3,7 +3,7 @@
 // /users * and /whois; room messages handed to every node in one order. Only made when the
 // engine is shared: a single node never calls it.
 
-import type { Engine, HeldName, RoomEvent, RoomListener } from "../engine/engine.ts";
+import type { Engine, HeldName, RoomEntry, RoomEvent, RoomListener } from "../engine/engine.ts";
 import { describe } from "./failures.ts";
 
 /** Names across nodes, through the engine. */
@@ -58,6 +58,11 @@ export class Cluster {
    */
   async publish(roomKey: string, event: Omit<RoomEvent, "node">): Promise<void> {
     await this.#engine.publish(roomKey, { ...event, node: this.#engine.node });
+  }
+
+  /** The last `count` events of a room, oldest first; rejects when the engine is away. */
+  history(roomKey: string, count: number): Promise<RoomEntry[]> {
+    return this.#engine.history(roomKey, count);
   }
 
   /** Starts receiving every node's room events, in each room's order. */

@@ -158,9 +158,14 @@ export class Messages {
    * the room's order: kept in this node's history of the room and written to its members here,
    * but not to the sender (who is not sent their own lines on one node either).
    */
-  fromCluster(roomKey: string, event: RoomEvent, self: boolean): void {
+  fromCluster(roomKey: string, id: string, event: RoomEvent, self: boolean): void {
     const room = this.#ctx.rooms.get(roomKey);
     if (room === undefined) return;
+    if (room.catchUp) {
+      // Its history is being read: delivered after it, unless the history holds it.
+      room.catchUp.buffered.push({ id, event });
+      return;
+    }
     const { kind, from, text } = event;
     let ts: number;
     try {

@@ -287,7 +287,7 @@ export class Naming {
         changed: false,
       });
     }
-    this.#replay(client, lobby);
+    this.replay(client, lobby);
     this.#roomsChanged(client);
     this.#ctx.joined({ name, address: client.peer.address });
   }
@@ -311,7 +311,7 @@ export class Naming {
       moved: true,
     }, client);
     this.#here(client, to, false);
-    this.#replay(client, to);
+    this.replay(client, to);
     this.#roomsChanged(client);
   }
 
@@ -382,9 +382,14 @@ export class Naming {
    * how many older ones were left out, then `history-end`. Lines it saw before leaving the
    * room are not sent again. The encoded lines are made once per room and shared.
    */
-  #replay(client: Client, room: Room): void {
+  replay(client: Client, room: Room): void {
     const { out } = this.#ctx;
     if (this.#ctx.limits.historyLines <= 0) return;
+    if (room.catchUp) {
+      // In a cluster, the room's history is still being read: replayed once it is in.
+      room.catchUp.waiting.push(client);
+      return;
+    }
     const budget = replyBudget(this.#ctx.limits);
     let replay;
     try {
