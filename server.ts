@@ -384,8 +384,8 @@ async function readEngine(
     if (spec.kind === "redis") {
       log(`engine ${spec.shown} as node ${name}: connected`);
       log(
-        "engine: names, room messages and history are shared; private messages, topics " +
-          "and moderation are still this node's own (cluster in progress)",
+        "engine: names, messages and history are shared; topics and moderation are " +
+          "still this node's own (cluster in progress)",
       );
     }
     return engine;

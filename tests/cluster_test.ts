@@ -322,3 +322,40 @@ Deno.test({
     await carol.expect(/alice: in the lobby first/, 5000);
   },
 });
+
+Deno.test({
+  name: "cluster: private and group messages reach users on other nodes, /reply goes back",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    await using cluster = await threeNodes(redis);
+    const [n1, n2, n3] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await using dora = await joinAs(n1.port, "dora");
+    await using bob = await joinAs(n2.port, "bob");
+    await using carol = await joinAs(n3.port, "carol");
+    await alice.send("/msg BOB psst");
+    await alice.expect("[pm to bob] psst");
+    await bob.expect("[pm from alice] psst");
+    await bob.send("/r back to you");
+    await alice.expect("[pm from bob] back to you");
+    await alice.send("/gm bob, carol, dora, nobody hello all");
+    await alice.expect("! no user named nobody is online");
+    const sent = await alice.expect(/^\[group to /);
+    assert.deepEqual(sent.slice(10, sent.indexOf("]")).split(", ").sort(), [
+      "bob",
+      "carol",
+      "dora",
+    ]);
+    for (const c of [bob, carol, dora]) await c.expect(/^\[group from alice to .*\] hello all$/);
+    await carol.send("/ignore alice");
+    await carol.expect(/ignor/);
+    await alice.send("/msg carol you will not see this");
+    await alice.expect("[pm to carol] you will not see this");
+    await alice.send("/msg nobody hi");
+    await alice.expect("! no user named nobody is online");
+    await bob.send("/msg carol marker");
+    const before = await carol.collectUntil("[pm from bob] marker", 5000);
+    assert.equal(before.some((l) => l.includes("you will not see this")), false, before.join("\n"));
+  },
+});

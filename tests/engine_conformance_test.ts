@@ -124,6 +124,39 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     }]);
   });
 
+  await run("whereIs() finds each name's node, or nobody", {}, async (a, b) => {
+    await a.claimName("x", "X");
+    await b.claimName("y", "Y");
+    assert.deepEqual(await a.whereIs(["y", "nobody", "x"]), [
+      { key: "y", name: "Y", node: "b" },
+      undefined,
+      { key: "x", name: "X", node: "a" },
+    ]);
+    assert.deepEqual(await a.whereIs([]), []);
+  });
+
+  await run("direct() reaches every node's direct listener", {}, async (a, b) => {
+    const got: string[] = [];
+    const both = Promise.withResolvers<void>();
+    for (const e of [a, b]) {
+      await e.listenDirect((ev) => {
+        got.push(`${e.node} ${ev.from}->${ev.targets.join(",")}: ${ev.text}`);
+        if (got.length === 2) both.resolve();
+      });
+    }
+    await a.direct({
+      kind: "private",
+      from: "al",
+      to: ["bo"],
+      targets: ["bo"],
+      text: "psst",
+      ts: 1,
+      node: "a",
+    });
+    await both.promise;
+    assert.deepEqual(got.sort(), ["a al->bo: psst", "b al->bo: psst"]);
+  });
+
   await run("a node without heartbeat loses its names", { nodeTimeoutMs: 300 }, async (a, b) => {
     await a.claimName("carol", "carol");
     assert.deepEqual(await b.claimName("carol", "carol"), false);

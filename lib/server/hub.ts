@@ -136,7 +136,12 @@ export class Hub {
       rewrite: (info) => hooks.call("message", info),
       notStored,
       cluster,
+      prompts: {
+        answering: (client, id, fn) => prompts.answering(client, id, fn),
+        release: (client) => prompts.release(client),
+      },
     });
+    cluster?.listenDirect((event) => messages.directFromCluster(event));
     cluster?.listen((room, id, event) =>
       messages.fromCluster(room, id, event, event.node === cluster.node)
     );

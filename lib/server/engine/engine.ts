@@ -37,6 +37,20 @@ export interface HeldName {
   node: string;
 }
 
+/** A private or group message on its way to users on other nodes. */
+export interface DirectEvent {
+  kind: "private" | "group";
+  from: string;
+  /** Every recipient, as the sender's reply names them. */
+  to: string[];
+  /** The recipients the receiving nodes deliver to (those on other nodes than the sender's). */
+  targets: string[];
+  text: string;
+  ts: number;
+  /** The sender's node. */
+  node: string;
+}
+
 /** Called for every room event, from every node this one's included, in the room's order. */
 export type RoomListener = (room: string, id: string, event: RoomEvent) => void;
 
@@ -55,6 +69,8 @@ export interface Engine {
   releaseName(key: string): Promise<void>;
   /** Every name held on every live node, in no particular order. */
   names(): Promise<HeldName[]>;
+  /** Who holds each of `keys` (undefined: nobody), in the same order. */
+  whereIs(keys: string[]): Promise<(HeldName | undefined)[]>;
   /** Keeps this node's names alive; a node that stops calling it loses them after its timeout. */
   heartbeat(): Promise<void>;
   /**
@@ -66,6 +82,10 @@ export interface Engine {
   history(room: string, count: number): Promise<RoomEntry[]>;
   /** Starts calling `listener` for every room event; one listener per engine. */
   listen(listener: RoomListener): Promise<void>;
+  /** Hands a private or group message to every node (kept nowhere). */
+  direct(event: DirectEvent): Promise<void>;
+  /** Starts calling `listener` for every private or group message any node sends. */
+  listenDirect(listener: (event: DirectEvent) => void): Promise<void>;
   /** Stops listening, drops this node's names and lets go of connections. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@
 // The hub never calls it on a single node's hot path; it is the seam's reference behaviour.
 
 import type {
+  DirectEvent,
   Engine,
   EngineOptions,
   HeldName,
@@ -28,6 +29,7 @@ export class MemoryBackend {
   readonly names = new Map<string, Held>();
   readonly rooms = new Map<string, RoomLog>();
   readonly listeners = new Set<RoomListener>();
+  readonly direct = new Set<(event: DirectEvent) => void>();
 }
 
 /** The engine over a MemoryBackend (a fresh one when none is given). */
@@ -38,6 +40,7 @@ export class MemoryEngine implements Engine {
   readonly #options: EngineOptions;
   readonly #now: () => number;
   #listener: RoomListener | undefined;
+  #direct: ((event: DirectEvent) => void) | undefined;
 
   constructor(options: EngineOptions, backend = new MemoryBackend(), now = Date.now) {
     this.node = options.node;
@@ -75,6 +78,14 @@ export class MemoryEngine implements Engine {
     return Promise.resolve(out);
   }
 
+  whereIs(keys: string[]): Promise<(HeldName | undefined)[]> {
+    const now = this.#now();
+    return Promise.resolve(keys.map((key) => {
+      const held = this.#backend.names.get(key);
+      return held && held.expires > now ? { key, name: held.name, node: held.node } : undefined;
+    }));
+  }
+
   heartbeat(): Promise<void> {
     const expires = this.#now() + this.#options.nodeTimeoutMs;
     for (const held of this.#backend.names.values()) {
@@ -106,9 +117,23 @@ export class MemoryEngine implements Engine {
     return Promise.resolve();
   }
 
+  direct(event: DirectEvent): Promise<void> {
+    for (const listener of this.#backend.direct) listener(event);
+    return Promise.resolve();
+  }
+
+  listenDirect(listener: (event: DirectEvent) => void): Promise<void> {
+    if (this.#direct !== undefined) throw new Error("the engine already has a listener");
+    this.#direct = listener;
+    this.#backend.direct.add(listener);
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     if (this.#listener !== undefined) this.#backend.listeners.delete(this.#listener);
     this.#listener = undefined;
+    if (this.#direct !== undefined) this.#backend.direct.delete(this.#direct);
+    this.#direct = undefined;
     for (const [key, held] of this.#backend.names) {
       if (held.node === this.node) this.#backend.names.delete(key);
     }

@@ -4,6 +4,7 @@
 // when `--engine redis://...` is given, so a single node never loads it.
 
 import {
+  type DirectEvent,
   type Engine,
   type EngineOptions,
   EngineUnreachableError,
@@ -18,6 +19,7 @@ const PREFIX = "linechat:";
 const nameKey = (key: string) => `${PREFIX}name:${key}`;
 const roomKey = (room: string) => `${PREFIX}room:${room}`;
 const CHANNEL = `${PREFIX}events`;
+const DIRECT = `${PREFIX}direct`;
 
 /** XADD (trimmed to about ARGV[2] entries) then PUBLISH "room\nid\nevent"; returns the id. */
 const PUBLISH_SCRIPT = `
@@ -76,6 +78,7 @@ export class RedisEngine implements Engine {
   readonly #client: RedisClient;
   #subscriber: RedisClient | undefined;
   #listener: RoomListener | undefined;
+  #direct: ((event: DirectEvent) => void) | undefined;
   /** Keys of the names this node holds, renewed by heartbeat(). */
   readonly #held = new Set<string>();
   #closed = false;
@@ -198,6 +201,17 @@ export class RedisEngine implements Engine {
     return out;
   }
 
+  async whereIs(keys: string[]): Promise<(HeldName | undefined)[]> {
+    if (keys.length === 0) return [];
+    const values: (string | null)[] = await this.#client.mGet(keys.map(nameKey));
+    return keys.map((key, i) => {
+      const value = values[i];
+      if (value === null || value === undefined) return undefined;
+      const cut = value.indexOf("\n");
+      return { key, node: value.slice(0, cut), name: value.slice(cut + 1) };
+    });
+  }
+
   async heartbeat(): Promise<void> {
     if (this.#held.size === 0) return;
     await this.#client.eval(HEARTBEAT_SCRIPT, {
@@ -238,6 +252,16 @@ export class RedisEngine implements Engine {
     return Promise.resolve();
   }
 
+  async direct(event: DirectEvent): Promise<void> {
+    await this.#client.publish(DIRECT, JSON.stringify(event));
+  }
+
+  listenDirect(listener: (event: DirectEvent) => void): Promise<void> {
+    if (this.#direct !== undefined) throw new Error("the engine already has a listener");
+    this.#direct = listener;
+    return Promise.resolve();
+  }
+
   /** Subscribes before the node serves anyone, so no event sent after the start is missed. */
   async #subscribe(): Promise<void> {
     const subscriber = this.#subscriber = this.#client.duplicate();
@@ -253,6 +277,10 @@ export class RedisEngine implements Engine {
       if (a < 0 || b < 0) return;
       const event = parseEvent(payload.slice(b + 1));
       if (event !== undefined) listener(payload.slice(0, a), payload.slice(a + 1, b), event);
+    });
+    await subscriber.subscribe(DIRECT, (payload: string) => {
+      const event = parseDirect(payload);
+      if (event !== undefined) this.#direct?.(event);
     });
   }
 
@@ -290,6 +318,22 @@ function parseEvent(text: string | undefined): RoomEvent | undefined {
     if (
       (e.kind === "message" || e.kind === "action") && typeof e.from === "string" &&
       typeof e.text === "string" && typeof e.ts === "number" && typeof e.node === "string"
+    ) return e;
+  } catch {
+    // Not JSON.
+  }
+  return undefined;
+}
+
+/** A private or group message read back from Redis, or undefined when it is not one of ours. */
+function parseDirect(text: string): DirectEvent | undefined {
+  try {
+    const e = JSON.parse(text);
+    const names = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === "string");
+    if (
+      (e.kind === "private" || e.kind === "group") && typeof e.from === "string" &&
+      names(e.to) && names(e.targets) && typeof e.text === "string" &&
+      typeof e.ts === "number" && typeof e.node === "string"
     ) return e;
   } catch {
     // Not JSON.

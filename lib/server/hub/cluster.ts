@@ -1,9 +1,16 @@
 // The hub's side of a shared engine (Redis): names claimed across nodes before a client takes
 // one, given back when it leaves or renames, kept alive by a heartbeat; names on other nodes for
-// /users * and /whois; room messages handed to every node in one order. Only made when the
-// engine is shared: a single node never calls it.
+// /users * and /whois; room messages handed to every node in one order, private ones to the
+// nodes of their recipients. Only made when the engine is shared: a single node never calls it.
 
-import type { Engine, HeldName, RoomEntry, RoomEvent, RoomListener } from "../engine/engine.ts";
+import type {
+  DirectEvent,
+  Engine,
+  HeldName,
+  RoomEntry,
+  RoomEvent,
+  RoomListener,
+} from "../engine/engine.ts";
 import { describe } from "./failures.ts";
 
 /** Names across nodes, through the engine. */
@@ -70,6 +77,23 @@ export class Cluster {
     this.#engine.listen(listener).catch((err) =>
       this.#log(`engine: cannot receive room events: ${describe(err)}`)
     );
+  }
+
+  /** Who holds each of `keys`, in order; rejects when the engine is away. */
+  whereIs(keys: string[]): Promise<(HeldName | undefined)[]> {
+    return this.#engine.whereIs(keys);
+  }
+
+  /** Hands a private or group message to the other nodes; rejects when the engine is away. */
+  async direct(event: Omit<DirectEvent, "node">): Promise<void> {
+    await this.#engine.direct({ ...event, node: this.#engine.node });
+  }
+
+  /** Starts receiving the private and group messages of the other nodes. */
+  listenDirect(listener: (event: DirectEvent) => void): void {
+    this.#engine.listenDirect((event) => {
+      if (event.node !== this.#engine.node) listener(event);
+    }).catch((err) => this.#log(`engine: cannot receive private messages: ${describe(err)}`));
   }
 
   /** Stops the heartbeat (the engine itself is closed by its owner). */
