@@ -359,3 +359,21 @@ Deno.test({
     assert.equal(before.some((l) => l.includes("you will not see this")), false, before.join("\n"));
   },
 });
+
+Deno.test({
+  name: "cluster: --auto-name with Redis gone tells a newcomer why it gets no name, and closes",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const { server, port } = await startNode(`${redis.url}/1`, "n1", "--auto-name");
+    await using _server = server;
+    await redis.stop();
+    // node-redis notices the closed connection at once; a newcomer before that still gets in.
+    let line = "";
+    for (let i = 0; i < 10 && !line.includes("cannot give you a name now"); i++) {
+      await using c = await LineClient.connect(port);
+      line = await c.expect(/you are guest-|cannot give you a name now/, 5000);
+    }
+    assert.match(line, /cannot give you a name now \(the cluster cannot be reached\)/);
+  },
+});

@@ -211,10 +211,14 @@ export class Naming {
     }
     client.held ??= [];
     const attempt = async () => {
+      let why = "no free guest name now; try again later";
       for (let tries = 0; tries < GUEST_TRIES; tries++) {
         const name = this.#ctx.names.freeGuestName();
         const claim = await cluster.claim(nameKey(name), name);
-        if (claim === "failed") break;
+        if (claim === "failed") {
+          why = "cannot give you a name now (the cluster cannot be reached); try again later";
+          break;
+        }
         if (claim === "lost" || this.#ctx.names.has(name)) continue;
         if (client.closing) {
           cluster.release(nameKey(name));
@@ -225,8 +229,8 @@ export class Naming {
         return;
       }
       if (client.closing) return;
-      this.#ctx.out.bye(client, "no free guest name now; try again later");
-      this.#ctx.disconnect(client, "no free guest name");
+      this.#ctx.out.bye(client, why);
+      this.#ctx.disconnect(client, "no guest name");
     };
     attempt();
   }
