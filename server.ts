@@ -20,6 +20,15 @@ import { Log } from "./lib/server/log.ts";
 import { sanitize } from "./lib/protocol/sanitize.ts";
 import { ChatServer } from "./lib/server/server.ts";
 import { DataFileError } from "./lib/server/store.ts";
+import {
+  DEFAULT_NODE_TIMEOUT_MS,
+  type Engine,
+  EngineSpecError,
+  EngineUnreachableError,
+  NODE_NAME,
+  parseEngine,
+} from "./lib/server/engine/engine.ts";
+import { openEngine } from "./lib/server/engine/open.ts";
 import { VERSION } from "./lib/protocol/version.ts";
 import { WebPortError } from "./lib/server/web/door.ts";
 import { normaliseOrigin } from "./lib/server/web/origin.ts";
@@ -278,6 +287,12 @@ options:
   --irc-name NAME              the server name IRC clients see (default: the host name)
   --log-private on|off         log the text of private and group messages (default on);
                                off logs only who wrote to whom
+  --engine memory|redis://HOST:PORT[/DB]
+                               what several nodes share (default memory: this node alone);
+                               redis://[:PASSWORD@]HOST:PORT[/DB]: names, room messages
+                               and history shared; the rest in progress (README)
+  --node NAME                  this node's name in logs (default: host name and process id)
+  --node-timeout SECONDS       a node silent this long loses its names (default 10)
 ${limitHelp()}
   --help                       show this help
   --version                    show the version
@@ -336,6 +351,49 @@ function readIrc(
   };
 }
 
+/**
+ * Opens the engine from `--engine` and `--node`: the memory engine, or Redis after it answers
+ * (else one line and exit 1). Redis keeps what lasts, so `--data` is refused with it.
+ */
+async function readEngine(
+  text: string,
+  node: string | undefined,
+  data: string | undefined,
+  nodeTimeoutMs: number,
+): Promise<Engine> {
+  let spec;
+  try {
+    spec = parseEngine(text);
+  } catch (err) {
+    if (err instanceof EngineSpecError) throw new UsageError(`invalid --engine: ${err.message}`);
+    throw err;
+  }
+  if (node !== undefined && !NODE_NAME.test(node)) {
+    throw new UsageError(`invalid --node "${node}": 1-64 letters, digits, ., _ or -`);
+  }
+  if (spec.kind === "redis" && data !== undefined) {
+    throw new UsageError("--data cannot be used with --engine redis: Redis keeps what lasts");
+  }
+  const name = node ?? `${hostName()}-${Deno.pid}`;
+  try {
+    const engine = await openEngine(spec, {
+      node: name,
+      nodeTimeoutMs,
+      historyLines: DEFAULT_LIMITS.historyLines,
+    }, log);
+    if (spec.kind === "redis") {
+      log(`engine ${spec.shown} as node ${name}: connected`);
+      log(
+        "engine: names, messages and history are shared; topics and moderation are " +
+          "still this node's own (cluster in progress)",
+      );
+    }
+    return engine;
+  } catch (err) {
+    die("chat-server", err instanceof EngineUnreachableError ? err.message : describe(err));
+  }
+}
+
 /** This machine's host name when the program may read it (--allow-sys), else `linechat`. */
 function hostName(): string {
   const allowed = Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state;
@@ -392,7 +450,7 @@ async function readConsole(server: ChatServer, stop: () => void): Promise<void> 
   }
 }
 
-function main(args: string[]): void {
+async function main(args: string[]): Promise<void> {
   const { values, positionals } = parseFlags(args, {
     host: { type: "string", default: "0.0.0.0" },
     port: { type: "string", default: "8080" },
@@ -410,6 +468,9 @@ function main(args: string[]): void {
     "irc-tls-port": { type: "string" },
     "irc-name": { type: "string" },
     "log-private": { type: "string", default: "on" },
+    engine: { type: "string", default: "memory" },
+    node: { type: "string" },
+    "node-timeout": { type: "string" },
     help: { type: "boolean", default: false },
     version: { type: "boolean", default: false },
     ...Object.fromEntries(LIMIT_FLAGS.map(({ flag }) => [flag, { type: "string" as const }])),
@@ -451,6 +512,15 @@ function main(args: string[]): void {
   if (logPrivate !== "on" && logPrivate !== "off") {
     throw new UsageError(`invalid --log-private "${logPrivate}": use on or off`);
   }
+  const nodeTimeoutMs = values["node-timeout"] === undefined
+    ? DEFAULT_NODE_TIMEOUT_MS
+    : parseAmount("node-timeout", values["node-timeout"], {
+      zeroOff: false,
+      min: 1,
+      max: 3600,
+      integer: false,
+    }) * 1000;
+  const engine = await readEngine(values.engine, values.node, values.data, nodeTimeoutMs);
 
   let server: ChatServer;
   try {
@@ -461,6 +531,8 @@ function main(args: string[]): void {
       limits,
       log,
       dataFile: values.data,
+      engine,
+      nodeTimeoutMs,
       motd,
       password,
       opPassword,
@@ -519,7 +591,7 @@ function keepRunning(): void {
 
 if (import.meta.main) {
   try {
-    main(Deno.args);
+    await main(Deno.args);
   } catch (err) {
     if (err instanceof UsageError) die("chat-server", `${err.message} (try --help)`);
     die("chat-server", describe(err));

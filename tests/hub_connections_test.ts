@@ -53,11 +53,12 @@ function setup(
       askPassword: () => did.push("askPassword"),
     },
     naming: {
-      join: (c, name, auto) => {
+      guest: (c) => {
+        const name = names.freeGuestName();
         c.name = name;
         names.add(c);
         rooms.enter(c, rooms.lobby);
-        did.push(`join ${name}${auto ? " auto" : ""}`);
+        did.push(`join ${name} auto`);
       },
     },
     password,

@@ -93,6 +93,7 @@ function setup() {
     joined: () => {},
     renamed: () => {},
     evict: () => {},
+    disconnect,
   });
   const record = handlers({
     limits,

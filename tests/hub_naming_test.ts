@@ -57,6 +57,8 @@ function setup(motd?: string[], right?: boolean) {
         if (right !== undefined) then(right);
       },
       hash: () => undefined,
+      answering: (_c, _id, fn) => fn(),
+      release: () => {},
     },
     motd: () => motd,
     log: (line) => did.push(`log ${line}`),
@@ -67,6 +69,7 @@ function setup(motd?: string[], right?: boolean) {
       did.push(`evict ${holder.name}: ${why}`);
       names.remove(holder.name!);
     },
+    disconnect: (c, reason) => did.push(`disconnect ${c.name}: ${reason}`),
   };
   const client = () => {
     const c = new Client(new FakePeer(), limits, 0) as Fake;

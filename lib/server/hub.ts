@@ -21,7 +21,14 @@ import { Messages } from "./hub/messages.ts";
 import { Naming } from "./hub/naming.ts";
 import { Operators } from "./hub/operators.ts";
 import { type Prompt, PromptMachine } from "./hub/prompts.ts";
-import { Rooms } from "./hub/rooms.ts";
+import { type Room, Rooms } from "./hub/rooms.ts";
+import { Cluster } from "./hub/cluster.ts";
+import {
+  compareIds,
+  DEFAULT_NODE_TIMEOUT_MS,
+  type Engine,
+  type RoomEntry,
+} from "./engine/engine.ts";
 
 export type { ChatHooks, Prompt };
 export type { MessageInfo, MessageKind } from "./hub/hooks.ts";
@@ -46,6 +53,13 @@ export interface HubOptions {
   opPassword?: string;
   /** Keep the text of private and group messages out of the log (who to whom stays). */
   hidePrivateText?: boolean;
+  /**
+   * What several nodes share. A shared one (Redis) makes names unique across nodes and
+   * `/users *`, `/whois` see them; the memory engine, or none, is a single node, never waited on.
+   */
+  engine?: Engine;
+  /** How long a silent node keeps its names (ms); the heartbeat runs every third of it. */
+  nodeTimeoutMs?: number;
 }
 
 /** The chat: named clients in rooms, with routing, commands and the console. */
@@ -58,6 +72,7 @@ export class Hub {
   readonly #console: ServerConsole;
   readonly #connections: Connections;
   readonly #reclaimer: Reclaimer;
+  readonly #cluster: Cluster | undefined;
 
   constructor(options: HubOptions) {
     const limits = options.limits;
@@ -77,10 +92,20 @@ export class Hub {
       );
     });
     const reclaim = () => reclaimer.schedule();
+    const engine = options.engine;
+    const cluster = this.#cluster = engine !== undefined && engine.kind !== "memory"
+      ? new Cluster(engine, options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS, log)
+      : undefined;
     const out = new Delivery(limits.announceUpTo, names.byKey);
     const failures = new Failures({ out, log, who });
     const notStored = (client: Client, err: unknown) => failures.notStored(client, err);
-    const rooms = this.#rooms = new Rooms(store, limits, storeFailed, reclaim);
+    const rooms = this.#rooms = new Rooms(
+      store,
+      limits,
+      storeFailed,
+      reclaim,
+      cluster && ((room) => catchUp(room)),
+    );
     const ops = this.#ops = new Operators({
       limits,
       clients,
@@ -110,7 +135,49 @@ export class Hub {
       silenced: (client, outcome) => ops.silenced(client, outcome),
       rewrite: (info) => hooks.call("message", info),
       notStored,
+      cluster,
+      prompts: {
+        answering: (client, id, fn) => prompts.answering(client, id, fn),
+        release: (client) => prompts.release(client),
+      },
     });
+    cluster?.listenDirect((event) => messages.directFromCluster(event));
+    cluster?.listen((room, id, event) =>
+      messages.fromCluster(room, id, event, event.node === cluster.node)
+    );
+    /**
+     * In a cluster, a room new on this node (and #lobby at the start) first reads its history
+     * from the engine: members who join meanwhile get their replay after it, and events that
+     * came meanwhile are delivered after it unless it held them.
+     */
+    const catchUp = (room: Room) => {
+      if (cluster === undefined || limits.historyLines <= 0) return;
+      const pending = room.catchUp = { buffered: [] as RoomEntry[], waiting: [] as Client[] };
+      cluster.history(room.key, limits.historyLines).catch((err) => {
+        log(`engine: cannot read the history of ${room.name}: ${describe(err)}`);
+        return [] as RoomEntry[];
+      }).then((entries) => {
+        room.catchUp = undefined;
+        if (rooms.get(room.key) !== room) return; // emptied and forgotten meanwhile
+        let last: string | undefined;
+        for (const { id, event } of entries) {
+          try {
+            rooms.say(room, event.kind, event.from, event.text, event.ts);
+          } catch (err) {
+            storeFailed(`keeping the history of ${room.name}`, err);
+          }
+          last = id;
+        }
+        for (const c of pending.waiting) {
+          if (!c.closing && room.members.has(c)) naming.replay(c, room);
+        }
+        for (const { id, event } of pending.buffered) {
+          if (last !== undefined && compareIds(id, last) <= 0) continue;
+          messages.fromCluster(room.key, id, event, event.node === cluster.node);
+        }
+      });
+    };
+    catchUp(rooms.lobby);
     const prompts = new PromptMachine({
       limits,
       out,
@@ -140,6 +207,8 @@ export class Hub {
       storeFailed,
       joined: (info) => hooks.call("join", info),
       renamed: (info) => hooks.call("rename", info),
+      cluster,
+      disconnect: (client, reason) => connections.disconnect(client, reason),
       evict: (holder, why) => {
         out.bye(holder, why);
         connections.disconnect(holder, "name taken over by its owner");
@@ -157,6 +226,7 @@ export class Hub {
       naming,
       password: options.password !== undefined,
       autoName: options.autoName ?? false,
+      cluster,
       log,
       who,
       reclaim,
@@ -186,6 +256,7 @@ export class Hub {
         naming,
         prompts,
         opPassword: options.opPassword,
+        cluster,
         log,
         notStored,
         disconnect: (client, reason) => connections.disconnect(client, reason),
@@ -248,6 +319,7 @@ export class Hub {
   /** Tells every client the server is going away and closes them. */
   shutdown(reason = "server shutting down"): void {
     this.#reclaimer.close();
+    this.#cluster?.close();
     this.#connections.shutdown(reason);
   }
 

@@ -10,6 +10,7 @@ import { type ChatHooks, type Client, describe, Hub } from "./hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { addressText, Session, type SessionOptions, type Transport } from "./session.ts";
 import { type ChatStore, SqliteStore } from "./store.ts";
+import type { Engine } from "./engine/engine.ts";
 import { tlsContext, TlsTransport } from "./tls_transport.ts";
 import { VERSION } from "../protocol/version.ts";
 import { WebDoor } from "./web/door.ts";
@@ -39,6 +40,13 @@ export interface ChatServerOptions {
   log?: (line: string) => void;
   /** A SQLite file for history and topics that outlast the process; in memory when absent. */
   dataFile?: string;
+  /**
+   * What several nodes share (engine/engine.ts), closed at shutdown. A shared one (Redis)
+   * makes names unique across nodes; the rest is in progress (README, "Cluster (in progress)").
+   */
+  engine?: Engine;
+  /** How long a silent node keeps its names (ms); default 10 s. */
+  nodeTimeoutMs?: number;
   /** The message of the day, shown on joining and by /motd. */
   motd?: string[];
   /** The password every client must give before choosing a name. */
@@ -112,6 +120,7 @@ export class ChatServer implements AsyncDisposable {
   readonly #accepting: Promise<void[]>;
   readonly #sweeper: ReturnType<typeof setInterval> | undefined;
   readonly #store: ChatStore | undefined;
+  readonly #engine: Engine | undefined;
   /** The one options object every session shares. */
   readonly #sessionOptions: SessionOptions;
   readonly #ircOptions: SessionOptions;
@@ -142,6 +151,7 @@ export class ChatServer implements AsyncDisposable {
     this.ircAddr = listeners.irc?.addr as Deno.NetAddr | undefined;
     this.ircTlsAddr = listeners.ircs?.addr as Deno.NetAddr | undefined;
     this.#store = store;
+    this.#engine = options.engine;
     this.addr = listeners.main.addr as Deno.NetAddr;
     this.tlsAddr = (listeners.tls ?? (mainIsTls ? listeners.main : undefined))?.addr as
       | Deno.NetAddr
@@ -167,6 +177,8 @@ export class ChatServer implements AsyncDisposable {
       password: options.password,
       opPassword: options.opPassword,
       hidePrivateText: options.hidePrivateText,
+      engine: options.engine,
+      nodeTimeoutMs: options.nodeTimeoutMs,
     });
     this.#web = options.web && new WebDoor({
       hostname: options.hostname ?? "0.0.0.0",
@@ -299,6 +311,7 @@ export class ChatServer implements AsyncDisposable {
     await Promise.all(this.#sessions);
     await this.#web?.shutdown();
     this.#store?.close();
+    await this.#engine?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

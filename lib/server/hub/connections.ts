@@ -13,6 +13,8 @@ import type { Flood } from "./flood.ts";
 import type { Naming } from "./naming.ts";
 import type { PromptMachine } from "./prompts.ts";
 import type { Rooms } from "./rooms.ts";
+import type { Cluster } from "./cluster.ts";
+import { nameKey } from "../../protocol/names.ts";
 
 /** A peak of connections that, once half of them have closed, was a burst worth reclaiming. */
 export const RECLAIM_AFTER_CONNECTIONS = 20;
@@ -28,7 +30,9 @@ export interface ConnectionsContext {
   out: Delivery;
   flood: Pick<Flood, "pace">;
   prompts: Pick<PromptMachine, "askName" | "askPassword">;
-  naming: Pick<Naming, "join">;
+  naming: Pick<Naming, "guest">;
+  /** Names across nodes; absent on a single node. */
+  cluster?: Cluster;
   /** Whether every client must give the server's password before choosing a name. */
   password: boolean;
   /** Give each newcomer a free `guest-N` name at once (seed 001). */
@@ -97,7 +101,7 @@ export class Connections {
   admitted(client: Client): void {
     if (this.#ctx.autoName) {
       client.prompt = { for: "ready" };
-      this.#ctx.naming.join(client, this.#ctx.names.freeGuestName(), true);
+      this.#ctx.naming.guest(client);
     } else {
       client.prompt = { for: "name" };
       this.#ctx.prompts.askName(client);
@@ -121,6 +125,7 @@ export class Connections {
     const name = client.name;
     if (name !== undefined) {
       this.#ctx.names.remove(name);
+      if (this.#ctx.cluster && !this.#ctx.names.has(name)) this.#ctx.cluster.release(nameKey(name));
       const count = this.#ctx.names.size;
       this.#ctx.log(`leave ${name}${reason ? ` (${reason})` : ""} (${count} online)`);
       // One notice for each who shared a room with it, however many rooms they shared.

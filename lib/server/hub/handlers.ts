@@ -14,6 +14,8 @@ import { type Delivery, fitting } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import type { Flood } from "./flood.ts";
 import type { Messages } from "./messages.ts";
+import type { Cluster } from "./cluster.ts";
+import { describe } from "./failures.ts";
 import type { Naming } from "./naming.ts";
 import { addressOf, type Operators } from "./operators.ts";
 import { type PromptMachine, remember } from "./prompts.ts";
@@ -48,6 +50,8 @@ export interface HandlersContext {
   prompts: PromptMachine;
   /** The password that makes a user an operator with /op. */
   opPassword: string | undefined;
+  /** Names across nodes; absent on a single node. */
+  cluster?: Cluster;
   log(line: string): void;
   /** Tells a client what it asked was not stored, and logs why. */
   notStored(client: Client, err: unknown): void;
@@ -67,23 +71,50 @@ export function handlers(ctx: HandlersContext): Handlers {
         ctx.out.error(client, "room-invalid", `there is no room ${cmd.room} (/rooms lists them)`);
         return;
       }
-      const all = cmd.everyone || !room
+      const everyone = cmd.everyone || !room;
+      const here = everyone
         ? [...ctx.clients].filter((c) => c.name !== undefined)
         : [...room.members];
-      const shown = fitting(all, replyBudget(ctx.limits), (c) => encodedBytes(c.name!) + 12);
-      const names = shown.map((c) => c.name!);
-      const operators = shown.filter((c) => c.operator).map((c) => c.name!);
-      const away = shown.filter((c) => c.away !== undefined).map((c) => c.name!);
-      ctx.out.send(client, {
-        type: "users",
-        ts: Date.now(),
-        room: cmd.everyone || !room ? "*" : room.name,
-        names,
-        count: all.length,
-        online: ctx.names.size,
-        ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
-        ...(operators.length ? { operators } : {}),
-        ...(away.length ? { away } : {}),
+      const send = (elsewhere: string[]) => {
+        const all = [
+          ...here.map((c) => ({ name: c.name!, client: c })),
+          ...elsewhere.map((name) => ({ name, client: undefined })),
+        ];
+        const shown = fitting(all, replyBudget(ctx.limits), (u) => encodedBytes(u.name) + 12);
+        const names = shown.map((u) => u.name);
+        const operators = shown.filter((u) => u.client?.operator).map((u) => u.name);
+        const away = shown.filter((u) => u.client?.away !== undefined).map((u) => u.name);
+        ctx.out.send(client, {
+          type: "users",
+          ts: Date.now(),
+          room: everyone ? "*" : room.name,
+          names,
+          count: all.length,
+          online: ctx.names.size + elsewhere.length,
+          ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
+          ...(operators.length ? { operators } : {}),
+          ...(away.length ? { away } : {}),
+        });
+      };
+      if (!everyone || ctx.cluster === undefined) {
+        send([]);
+        return;
+      }
+      // Everyone in a cluster: this node's users, then those on the other nodes.
+      const id = client.request?.id;
+      client.held ??= [];
+      ctx.cluster.elsewhere().then((held) => {
+        if (client.closing) return;
+        ctx.prompts.answering(client, id, () => send(held.map((h) => h.name)));
+        ctx.prompts.release(client);
+      }, (err) => {
+        ctx.log(`engine: cannot list names: ${describe(err)}`);
+        if (client.closing) return;
+        ctx.prompts.answering(client, id, () => {
+          ctx.out.error(client, "internal", "the other nodes cannot be reached; only this one's:");
+          send([]);
+        });
+        ctx.prompts.release(client);
       });
     },
     pm: (client, cmd) => {
@@ -238,6 +269,36 @@ export function handlers(ctx: HandlersContext): Handlers {
     },
     whois: (client, cmd) => {
       const target = ctx.names.get(cmd.user);
+      if (!target && ctx.cluster !== undefined) {
+        // Maybe on another node: who it is and where (its rooms and idle time stay there).
+        const id = client.request?.id;
+        const key = nameKey(cmd.user);
+        client.held ??= [];
+        ctx.cluster.elsewhere().then((held) => {
+          if (client.closing) return;
+          const there = held.find((h) => h.key === key);
+          ctx.prompts.answering(client, id, () => {
+            if (there === undefined) {
+              ctx.out.error(client, "unknown-user", `no user named ${cmd.user} is online`);
+            } else {
+              ctx.out.system(client, `${there.name} is online on node ${there.node}`);
+            }
+          });
+          ctx.prompts.release(client);
+        }, (err) => {
+          ctx.log(`engine: cannot list names: ${describe(err)}`);
+          if (client.closing) return;
+          ctx.prompts.answering(client, id, () => {
+            ctx.out.error(
+              client,
+              "unknown-user",
+              `no user named ${cmd.user} is on this node (the others cannot be reached)`,
+            );
+          });
+          ctx.prompts.release(client);
+        });
+        return;
+      }
       if (!target) {
         ctx.out.error(client, "unknown-user", `no user named ${cmd.user} is online`);
         return;

@@ -10,6 +10,10 @@ import { sanitize } from "../../protocol/sanitize.ts";
 import type { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import type { Rooms } from "./rooms.ts";
+import type { Cluster } from "./cluster.ts";
+import type { DirectEvent, HeldName, RoomEvent } from "../engine/engine.ts";
+import type { PromptMachine } from "./prompts.ts";
+import { describe } from "./failures.ts";
 
 /** What message routing works with; the hub gives its own parts. */
 export interface MessagesContext {
@@ -28,6 +32,10 @@ export interface MessagesContext {
   ): string | false | void;
   /** Tells a client its message was not stored, and logs why. */
   notStored(client: Client, err: unknown): void;
+  /** Room messages through every node; absent on a single node, which delivers at once. */
+  cluster?: Cluster;
+  /** Replies to a JSON request later, and input held meanwhile; needed with `cluster`. */
+  prompts?: Pick<PromptMachine, "answering" | "release">;
 }
 
 /** Routes chat messages from one client to a room or to named clients. */
@@ -83,6 +91,21 @@ export class Messages {
       const room = target.room ?? client.room!;
       this.#ctx.rooms.use(client, room);
       const kind = target.kind === "public" ? "message" : "action";
+      const cluster = this.#ctx.cluster;
+      if (cluster !== undefined) {
+        // Every node, this one included, delivers it when Redis hands it back: one order.
+        this.#ctx.log(`${kind} ${room.name} ${from}: ${text}`);
+        cluster.publish(room.key, { kind, from, text, ts }).catch((err) => {
+          this.#ctx.log(`engine: ${kind} ${room.name} ${from} not sent: ${describe(err)}`);
+          if (client.closing) return;
+          this.#ctx.out.error(
+            client,
+            "internal",
+            "not sent: the cluster cannot be reached right now; try again",
+          );
+        });
+        return;
+      }
       try {
         ts = this.#ctx.rooms.say(room, kind, from, text, ts);
       } catch (err) {
@@ -98,10 +121,59 @@ export class Messages {
       );
       return;
     }
+    const cluster = this.#ctx.cluster;
+    if (cluster !== undefined && to.some((name) => !this.#ctx.names.has(name))) {
+      // Someone is not on this node: ask where they are (input held meanwhile).
+      const prompts = this.#ctx.prompts!;
+      const id = client.request?.id;
+      client.held ??= [];
+      const keys = to.map(nameKey);
+      cluster.whereIs(keys).then((held) => {
+        if (client.closing) return;
+        const elsewhere = new Map<string, HeldName>();
+        for (const h of held) {
+          if (h !== undefined && h.node !== cluster.node) elsewhere.set(h.key, h);
+        }
+        prompts.answering(client, id, () => this.#private(client, target, to, text, ts, elsewhere));
+        prompts.release(client);
+      }, (err) => {
+        this.#ctx.log(`engine: cannot find ${to.join(", ")}: ${describe(err)}`);
+        if (client.closing) return;
+        prompts.answering(client, id, () =>
+          this.#ctx.out.error(
+            client,
+            "internal",
+            "not sent: the cluster cannot be reached right now; try again",
+          ));
+        prompts.release(client);
+      });
+      return;
+    }
+    this.#private(client, target, to, text, ts, undefined);
+  }
+
+  /**
+   * Sends a private or group message to users on this node and (`elsewhere`, by name key) on
+   * other nodes; the sender gets `sent` with every name, or an error per unknown one.
+   */
+  #private(
+    client: Client,
+    target: Target,
+    to: string[],
+    text: string,
+    ts: number,
+    elsewhere: Map<string, HeldName> | undefined,
+  ): void {
+    if (target.kind !== "private" && target.kind !== "group") return;
+    const from = client.name!;
     const found: Client[] = [];
+    const remote: string[] = [];
     for (const name of to) {
       const c = this.#ctx.names.get(name);
-      if (!c) {
+      const there = c ? undefined : elsewhere?.get(nameKey(name));
+      if (there !== undefined) {
+        if (!remote.includes(there.name)) remote.push(there.name);
+      } else if (!c) {
         this.#ctx.out.error(client, "unknown-user", `no user named ${name} is online`);
       } else if (c === client) {
         if (target.kind === "private") this.#ctx.out.error(client, "usage", "that is you");
@@ -109,9 +181,9 @@ export class Messages {
         found.push(c);
       }
     }
-    if (target.kind === "private" && found.length === 0) return;
-    const names = found.map((c) => c.name!);
-    if (found.length === 0) {
+    if (target.kind === "private" && found.length === 0 && remote.length === 0) return;
+    const names = [...found.map((c) => c.name!), ...remote];
+    if (names.length === 0) {
       this.#ctx.out.error(client, "unknown-user", "nobody to send to");
       return;
     }
@@ -139,9 +211,65 @@ export class Messages {
       this.#ctx.out.write(c, out);
       if (target.kind === "private") c.lastPmFrom = from;
     }
+    if (remote.length > 0) {
+      this.#ctx.cluster!.direct({ kind: target.kind, from, to: names, targets: remote, text, ts })
+        .catch((err) => {
+          this.#ctx.log(`engine: ${target.kind} ${from} -> ${remote.join(", ")}: ${describe(err)}`);
+          if (client.closing) return;
+          this.#ctx.out.error(
+            client,
+            "internal",
+            `not sent to ${remote.join(", ")}: the cluster cannot be reached right now`,
+          );
+        });
+    }
     this.#ctx.out.send(client, { type: "sent", ts, kind: target.kind, to: names, text });
     for (const c of found) {
       if (c.away !== undefined) this.#ctx.out.system(client, `${c.name} is away: ${c.away}`);
+    }
+  }
+
+  /**
+   * A room message or action the engine hands back (from any node, this one's included), in
+   * the room's order: kept in this node's history of the room and written to its members here,
+   * but not to the sender (who is not sent their own lines on one node either).
+   */
+  fromCluster(roomKey: string, id: string, event: RoomEvent, self: boolean): void {
+    const room = this.#ctx.rooms.get(roomKey);
+    if (room === undefined) return;
+    if (room.catchUp) {
+      // Its history is being read: delivered after it, unless the history holds it.
+      room.catchUp.buffered.push({ id, event });
+      return;
+    }
+    const { kind, from, text } = event;
+    let ts: number;
+    try {
+      ts = this.#ctx.rooms.say(room, kind, from, text, event.ts);
+    } catch (err) {
+      this.#ctx.log(`store failed keeping a message of ${room.name}: ${describe(err)}`);
+      ts = event.ts;
+    }
+    const sender = self ? this.#ctx.names.get(from) : undefined;
+    this.#ctx.out.toRoom(room, { type: kind, ts, from, room: room.name, text }, sender);
+  }
+
+  /**
+   * A private or group message from a user on another node: written to its recipients here
+   * (unless they ignore the sender), as if sent on this node.
+   */
+  directFromCluster(event: DirectEvent): void {
+    const fromKey = nameKey(event.from);
+    const out = new Outgoing(
+      event.kind === "private"
+        ? { type: "private", ts: event.ts, from: event.from, to: event.to[0], text: event.text }
+        : { type: "group", ts: event.ts, from: event.from, to: event.to, text: event.text },
+    );
+    for (const name of event.targets) {
+      const c = this.#ctx.names.get(name);
+      if (c === undefined || c.closing || c.ignored?.has(fromKey)) continue;
+      this.#ctx.out.write(c, out);
+      if (event.kind === "private") c.lastPmFrom = event.from;
     }
   }
 

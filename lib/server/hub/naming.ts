@@ -14,9 +14,12 @@ import { type Delivery, fitting } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import { looksLikeSecret, type Prompt, type PromptMachine, remember } from "./prompts.ts";
 import type { Room, Rooms } from "./rooms.ts";
+import type { Cluster } from "./cluster.ts";
 
 /** What naming and joining work with; the hub gives its own parts. */
 export interface NamingContext {
+  /** Names across nodes; absent on a single node (the memory engine), which never waits. */
+  cluster?: Cluster;
   limits: Pick<Limits, "maxNameLength" | "historyLines" | "maxOutboxBytes">;
   names: Directory;
   rooms: Rooms;
@@ -24,7 +27,10 @@ export interface NamingContext {
   /** Registered names and their password hashes. */
   accounts: Pick<ChatStore, "account">;
   out: Delivery;
-  prompts: Pick<PromptMachine, "askName" | "askPassword" | "guess" | "hash">;
+  prompts: Pick<
+    PromptMachine,
+    "askName" | "askPassword" | "guess" | "hash" | "answering" | "release"
+  >;
   /** The message of the day now, shown on joining. */
   motd(): string[] | undefined;
   log(line: string): void;
@@ -39,7 +45,12 @@ export interface NamingContext {
    * told `why` and closed, and leaves before the owner takes the name.
    */
   evict(holder: Client, why: string): void;
+  /** Closes a connection with a reason for the log. */
+  disconnect(client: Client, reason: string): void;
 }
+
+/** Guest names tried in a cluster before giving up (other nodes hold the first ones). */
+const GUEST_TRIES = 50;
 
 /** Names clients, joins them to the lobby and to other rooms, and parts them. */
 export class Naming {
@@ -146,8 +157,86 @@ export class Naming {
     }
   }
 
-  /** Gives a client a name that passed every check: a first join or a rename. */
+  /**
+   * Gives a client a name that passed every check: a first join or a rename. In a cluster the
+   * name is first claimed for this node (input meanwhile held, as during a password check).
+   */
   #takeName(client: Client, name: string): void {
+    const cluster = this.#ctx.cluster;
+    const previous = client.name;
+    const key = nameKey(name);
+    if (cluster === undefined || (previous !== undefined && nameKey(previous) === key)) {
+      this.#named(client, name);
+      return;
+    }
+    const { out, prompts } = this.#ctx;
+    const id = client.request?.id;
+    client.held ??= [];
+    cluster.claim(key, name).then((claim) => {
+      if (client.closing) {
+        if (claim === "won" && !this.#ctx.names.has(name)) cluster.release(key);
+        return;
+      }
+      prompts.answering(client, id, () => {
+        const local = this.#ctx.names.taken(name, client);
+        if (claim !== "won" || local !== undefined) {
+          out.error(
+            client,
+            claim === "failed" ? "internal" : "name-taken",
+            claim === "failed"
+              ? `cannot take a name now (the cluster cannot be reached); try again`
+              : local ?? `the name ${name} is taken (on another node); choose another`,
+          );
+          this.back(client);
+        } else {
+          this.#named(client, name);
+          if (previous !== undefined && !this.#ctx.names.has(previous)) {
+            cluster.release(nameKey(previous));
+          }
+        }
+        prompts.release(client);
+      });
+    });
+  }
+
+  /**
+   * A client with no name takes a free guest name: at once on a single node; in a cluster the
+   * first free `guest-N` that this node can claim (another node may hold it).
+   */
+  guest(client: Client): void {
+    const cluster = this.#ctx.cluster;
+    if (cluster === undefined) {
+      this.join(client, this.#ctx.names.freeGuestName(), true);
+      return;
+    }
+    client.held ??= [];
+    const attempt = async () => {
+      let why = "no free guest name now; try again later";
+      for (let tries = 0; tries < GUEST_TRIES; tries++) {
+        const name = this.#ctx.names.freeGuestName();
+        const claim = await cluster.claim(nameKey(name), name);
+        if (claim === "failed") {
+          why = "cannot give you a name now (the cluster cannot be reached); try again later";
+          break;
+        }
+        if (claim === "lost" || this.#ctx.names.has(name)) continue;
+        if (client.closing) {
+          cluster.release(nameKey(name));
+          return;
+        }
+        this.join(client, name, true);
+        this.#ctx.prompts.release(client);
+        return;
+      }
+      if (client.closing) return;
+      this.#ctx.out.bye(client, why);
+      this.#ctx.disconnect(client, "no guest name");
+    };
+    attempt();
+  }
+
+  /** Takes a name that passed every check, this node's to give. */
+  #named(client: Client, name: string): void {
     client.prompt = { for: "ready" };
     const previous = client.name;
     if (previous === undefined) {
@@ -202,7 +291,7 @@ export class Naming {
         changed: false,
       });
     }
-    this.#replay(client, lobby);
+    this.replay(client, lobby);
     this.#roomsChanged(client);
     this.#ctx.joined({ name, address: client.peer.address });
   }
@@ -226,7 +315,7 @@ export class Naming {
       moved: true,
     }, client);
     this.#here(client, to, false);
-    this.#replay(client, to);
+    this.replay(client, to);
     this.#roomsChanged(client);
   }
 
@@ -297,9 +386,14 @@ export class Naming {
    * how many older ones were left out, then `history-end`. Lines it saw before leaving the
    * room are not sent again. The encoded lines are made once per room and shared.
    */
-  #replay(client: Client, room: Room): void {
+  replay(client: Client, room: Room): void {
     const { out } = this.#ctx;
     if (this.#ctx.limits.historyLines <= 0) return;
+    if (room.catchUp) {
+      // In a cluster, the room's history is still being read: replayed once it is in.
+      room.catchUp.waiting.push(client);
+      return;
+    }
     const budget = replyBudget(this.#ctx.limits);
     let replay;
     try {

@@ -7,6 +7,7 @@ import { LOBBY, Outgoing } from "../../protocol/events.ts";
 import type { Limits } from "../limits.ts";
 import { nameKey } from "../../protocol/names.ts";
 import type { ChatStore, StoredMessage } from "../store.ts";
+import type { RoomEntry } from "../engine/engine.ts";
 
 /** A room: its members and topic. A named client is in any number of rooms, up to a cap. */
 export class Room {
@@ -18,6 +19,11 @@ export class Room {
   lastTs = 0;
   /** The key the room is stored and found under. */
   readonly key: string;
+  /**
+   * In a cluster, while the room's history is read from the engine after the room was made on
+   * this node: events that came meanwhile, and members whose replay waits for it.
+   */
+  catchUp: { buffered: RoomEntry[]; waiting: Client[] } | undefined;
 
   constructor(readonly name: string) {
     this.key = nameKey(name);
@@ -37,25 +43,29 @@ export class Rooms {
   readonly #limits: Pick<Limits, "maxRooms" | "historyLines">;
   readonly #storeFailed: (what: string, err: unknown) => void;
   readonly #emptied: () => void;
+  readonly #opened: ((room: Room) => void) | undefined;
   /** The room everyone joins first; never forgotten. */
   readonly lobby: Room;
 
   /**
    * Rooms kept in `store`, at most `maxRooms` of them. `storeFailed` hears of a store failure
    * nobody is told of but the log (`what` failed: "reading the topic of #dev"); `emptied` is
-   * called when a room left empty was forgotten (memory to reclaim).
+   * called when a room left empty was forgotten (memory to reclaim); `opened` when a room
+   * other than #lobby is made.
    */
   constructor(
     store: ChatStore,
     limits: Pick<Limits, "maxRooms" | "historyLines">,
     storeFailed: (what: string, err: unknown) => void,
     emptied: () => void,
+    opened?: (room: Room) => void,
   ) {
     this.#store = store;
     this.#limits = limits;
     this.#storeFailed = storeFailed;
     this.#emptied = emptied;
     this.lobby = this.open(LOBBY)!;
+    this.#opened = opened;
   }
 
   /** The room with name key `key`, if it exists. */
@@ -86,6 +96,7 @@ export class Rooms {
     } catch (err) {
       this.#storeFailed(`reading the topic of ${name}`, err);
     }
+    this.#opened?.(room);
     return room;
   }
 

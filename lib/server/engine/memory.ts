@@ -1,0 +1,142 @@
+// The memory engine: names, room events and history in this process, for one node (the
+// default) and for tests that run several nodes in one process over one MemoryBackend.
+// The hub never calls it on a single node's hot path; it is the seam's reference behaviour.
+
+import type {
+  DirectEvent,
+  Engine,
+  EngineOptions,
+  HeldName,
+  RoomEntry,
+  RoomEvent,
+  RoomListener,
+} from "./engine.ts";
+
+interface Held {
+  name: string;
+  node: string;
+  /** When the claim lapses unless the node's heartbeat renews it (ms since the epoch). */
+  expires: number;
+}
+
+interface RoomLog {
+  seq: number;
+  events: RoomEntry[];
+}
+
+/** What memory engines in one process share: the stand-in for a Redis server. */
+export class MemoryBackend {
+  readonly names = new Map<string, Held>();
+  readonly rooms = new Map<string, RoomLog>();
+  readonly listeners = new Set<RoomListener>();
+  readonly direct = new Set<(event: DirectEvent) => void>();
+}
+
+/** The engine over a MemoryBackend (a fresh one when none is given). */
+export class MemoryEngine implements Engine {
+  readonly kind = "memory";
+  readonly node: string;
+  readonly #backend: MemoryBackend;
+  readonly #options: EngineOptions;
+  readonly #now: () => number;
+  #listener: RoomListener | undefined;
+  #direct: ((event: DirectEvent) => void) | undefined;
+
+  constructor(options: EngineOptions, backend = new MemoryBackend(), now = Date.now) {
+    this.node = options.node;
+    this.#options = options;
+    this.#backend = backend;
+    this.#now = now;
+  }
+
+  claimName(key: string, name: string): Promise<boolean> {
+    const now = this.#now();
+    const held = this.#backend.names.get(key);
+    if (held !== undefined && held.expires > now && held.node !== this.node) {
+      return Promise.resolve(false);
+    }
+    this.#backend.names.set(key, {
+      name,
+      node: this.node,
+      expires: now + this.#options.nodeTimeoutMs,
+    });
+    return Promise.resolve(true);
+  }
+
+  releaseName(key: string): Promise<void> {
+    if (this.#backend.names.get(key)?.node === this.node) this.#backend.names.delete(key);
+    return Promise.resolve();
+  }
+
+  names(): Promise<HeldName[]> {
+    const now = this.#now();
+    const out: HeldName[] = [];
+    for (const [key, held] of this.#backend.names) {
+      if (held.expires > now) out.push({ key, name: held.name, node: held.node });
+      else this.#backend.names.delete(key);
+    }
+    return Promise.resolve(out);
+  }
+
+  whereIs(keys: string[]): Promise<(HeldName | undefined)[]> {
+    const now = this.#now();
+    return Promise.resolve(keys.map((key) => {
+      const held = this.#backend.names.get(key);
+      return held && held.expires > now ? { key, name: held.name, node: held.node } : undefined;
+    }));
+  }
+
+  heartbeat(): Promise<void> {
+    const expires = this.#now() + this.#options.nodeTimeoutMs;
+    for (const held of this.#backend.names.values()) {
+      if (held.node === this.node && held.expires > this.#now()) held.expires = expires;
+    }
+    return Promise.resolve();
+  }
+
+  publish(room: string, event: RoomEvent): Promise<string> {
+    let log = this.#backend.rooms.get(room);
+    if (log === undefined) this.#backend.rooms.set(room, log = { seq: 0, events: [] });
+    const id = String(++log.seq);
+    log.events.push({ id, event });
+    const keep = this.#options.historyLines;
+    if (log.events.length > keep) log.events.splice(0, log.events.length - keep);
+    for (const listener of this.#backend.listeners) listener(room, id, event);
+    return Promise.resolve(id);
+  }
+
+  history(room: string, count: number): Promise<RoomEntry[]> {
+    const events = this.#backend.rooms.get(room)?.events ?? [];
+    return Promise.resolve(count <= 0 ? [] : events.slice(-count));
+  }
+
+  listen(listener: RoomListener): Promise<void> {
+    if (this.#listener !== undefined) throw new Error("the engine already has a listener");
+    this.#listener = listener;
+    this.#backend.listeners.add(listener);
+    return Promise.resolve();
+  }
+
+  direct(event: DirectEvent): Promise<void> {
+    for (const listener of this.#backend.direct) listener(event);
+    return Promise.resolve();
+  }
+
+  listenDirect(listener: (event: DirectEvent) => void): Promise<void> {
+    if (this.#direct !== undefined) throw new Error("the engine already has a listener");
+    this.#direct = listener;
+    this.#backend.direct.add(listener);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    if (this.#listener !== undefined) this.#backend.listeners.delete(this.#listener);
+    this.#listener = undefined;
+    if (this.#direct !== undefined) this.#backend.direct.delete(this.#direct);
+    this.#direct = undefined;
+    for (const [key, held] of this.#backend.names) {
+      if (held.node === this.node) this.#backend.names.delete(key);
+    }
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,349 @@
+// The Redis engine: names held as keys with a time to live renewed by this node's heartbeat,
+// room events appended to a stream and published in one Lua call (so every node sees a room in
+// stream order), history read back from the stream. Connects through node-redis, loaded only
+// when `--engine redis://...` is given, so a single node never loads it.
+
+import {
+  type DirectEvent,
+  type Engine,
+  type EngineOptions,
+  EngineUnreachableError,
+  type HeldName,
+  type RoomEntry,
+  type RoomEvent,
+  type RoomListener,
+} from "./engine.ts";
+
+/** Keys and the channel, all under one prefix so a database can be shared with other programs. */
+const PREFIX = "linechat:";
+const nameKey = (key: string) => `${PREFIX}name:${key}`;
+const roomKey = (room: string) => `${PREFIX}room:${room}`;
+const CHANNEL = `${PREFIX}events`;
+const DIRECT = `${PREFIX}direct`;
+
+/** XADD (trimmed to about ARGV[2] entries) then PUBLISH "room\nid\nevent"; returns the id. */
+const PUBLISH_SCRIPT = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\\n' .. id .. '\\n' .. ARGV[1])
+return id`;
+
+/** Renews each KEYS[i] whose value is still this node's (ARGV[1] "node\\n" prefix) to ARGV[2] ms. */
+const HEARTBEAT_SCRIPT = `
+local n = 0
+for _, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then
+    redis.call('PEXPIRE', key, ARGV[2])
+    n = n + 1
+  end
+end
+return n`;
+
+/**
+ * Sets KEYS[1] to ARGV[1] for ARGV[3] ms when it is free or this node's (its value starts with
+ * ARGV[2], `node` and a newline): 1; else 0. One script, so of nodes racing for a name exactly one wins, and
+ * claims and releases from one node happen in the order it sent them.
+ */
+const CLAIM_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[2]) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1`;
+
+/** Deletes KEYS[1] when it is this node's (its value starts with ARGV[1], `node` and a newline). */
+const RELEASE_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+// deno-lint-ignore no-explicit-any
+type RedisClient = any;
+
+/** Settings of the Redis engine beyond the common ones. */
+export interface RedisEngineOptions extends EngineOptions {
+  url: string;
+  /** Where Redis is, without a password, for messages. */
+  shown: string;
+  /** Called with one line when the connection fails or comes back after the start. */
+  log?: (line: string) => void;
+  /** How long the first connection may take (ms). */
+  connectTimeoutMs?: number;
+}
+
+/** The engine over a Redis server; made by `RedisEngine.connect`. */
+export class RedisEngine implements Engine {
+  readonly kind = "redis";
+  readonly node: string;
+  readonly #options: RedisEngineOptions;
+  readonly #client: RedisClient;
+  #subscriber: RedisClient | undefined;
+  #listener: RoomListener | undefined;
+  #direct: ((event: DirectEvent) => void) | undefined;
+  /** Keys of the names this node holds, renewed by heartbeat(). */
+  readonly #held = new Set<string>();
+  #closed = false;
+
+  private constructor(options: RedisEngineOptions, client: RedisClient) {
+    this.node = options.node;
+    this.#options = options;
+    this.#client = client;
+  }
+
+  /**
+   * Connects to Redis and checks it answers; throws EngineUnreachableError with one line
+   * (where, and why) when it does not within `connectTimeoutMs`.
+   */
+  static async connect(options: RedisEngineOptions): Promise<RedisEngine> {
+    const { createClient } = await import("@redis/client");
+    let started = false;
+    const timeoutMs = options.connectTimeoutMs ?? 3000;
+    const client = createClient({
+      url: options.url,
+      // Commands fail at once while Redis is away instead of queueing without bound.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: timeoutMs,
+        // The first connection is tried once; later, retried every 0.1-2 s.
+        reconnectStrategy: (retries: number, cause: Error) =>
+          started ? Math.min(100 * (retries + 1), 2000) : cause,
+      },
+    });
+    let lastError = "";
+    client.on("error", (err: unknown) => {
+      const line = describeRedis(err);
+      if (started && line !== lastError) options.log?.(`engine: ${options.shown}: ${line}`);
+      lastError = line;
+    });
+    client.on("ready", () => {
+      if (started && lastError !== "") options.log?.(`engine: ${options.shown}: connected again`);
+      lastError = "";
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A server that accepts but never answers (not Redis, or stuck) counts as unreachable too.
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+    });
+    const engine = new RedisEngine(options, client);
+    try {
+      await Promise.race([
+        (async () => {
+          await client.connect();
+          await client.ping();
+          await engine.#subscribe();
+        })(),
+        silent,
+      ]);
+    } catch (err) {
+      for (const c of [engine.#subscriber, client]) {
+        try {
+          c?.destroy();
+        } catch {
+          // Never connected.
+        }
+      }
+      throw new EngineUnreachableError(
+        `cannot reach Redis at ${options.shown}: ${describeRedis(err)}`,
+        { cause: err },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    started = true;
+    return engine;
+  }
+
+  #claim(name: string): string {
+    return `${this.node}\n${name}`;
+  }
+
+  async claimName(key: string, name: string): Promise<boolean> {
+    this.#held.add(key);
+    const won = await this.#client.eval(CLAIM_SCRIPT, {
+      keys: [nameKey(key)],
+      arguments: [this.#claim(name), `${this.node}\n`, String(this.#options.nodeTimeoutMs)],
+    });
+    if (won !== 1) this.#held.delete(key);
+    return won === 1;
+  }
+
+  async releaseName(key: string): Promise<void> {
+    this.#held.delete(key);
+    await this.#client.eval(RELEASE_SCRIPT, {
+      keys: [nameKey(key)],
+      arguments: [`${this.node}\n`],
+    });
+  }
+
+  async names(): Promise<HeldName[]> {
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const reply = await this.#client.scan(cursor, { MATCH: `${PREFIX}name:*`, COUNT: 1000 });
+      cursor = String(reply.cursor);
+      keys.push(...reply.keys);
+    } while (cursor !== "0");
+    if (keys.length === 0) return [];
+    const values: (string | null)[] = await this.#client.mGet(keys);
+    const out: HeldName[] = [];
+    keys.forEach((k, i) => {
+      const value = values[i];
+      if (value === null || value === undefined) return;
+      const cut = value.indexOf("\n");
+      out.push({
+        key: k.slice(`${PREFIX}name:`.length),
+        node: value.slice(0, cut),
+        name: value.slice(cut + 1),
+      });
+    });
+    return out;
+  }
+
+  async whereIs(keys: string[]): Promise<(HeldName | undefined)[]> {
+    if (keys.length === 0) return [];
+    const values: (string | null)[] = await this.#client.mGet(keys.map(nameKey));
+    return keys.map((key, i) => {
+      const value = values[i];
+      if (value === null || value === undefined) return undefined;
+      const cut = value.indexOf("\n");
+      return { key, node: value.slice(0, cut), name: value.slice(cut + 1) };
+    });
+  }
+
+  async heartbeat(): Promise<void> {
+    if (this.#held.size === 0) return;
+    await this.#client.eval(HEARTBEAT_SCRIPT, {
+      keys: [...this.#held].map(nameKey),
+      arguments: [`${this.node}\n`, String(this.#options.nodeTimeoutMs)],
+    });
+  }
+
+  async publish(room: string, event: RoomEvent): Promise<string> {
+    return String(
+      await this.#client.eval(PUBLISH_SCRIPT, {
+        keys: [roomKey(room)],
+        arguments: [
+          JSON.stringify(event),
+          String(this.#options.historyLines),
+          CHANNEL,
+          room,
+        ],
+      }),
+    );
+  }
+
+  async history(room: string, count: number): Promise<RoomEntry[]> {
+    if (count <= 0) return [];
+    const entries: { id: string; message: Record<string, string> }[] = await this.#client
+      .xRevRange(roomKey(room), "+", "-", { COUNT: count });
+    const out: RoomEntry[] = [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const event = parseEvent(entries[i].message.e);
+      if (event !== undefined) out.push({ id: entries[i].id, event });
+    }
+    return out;
+  }
+
+  listen(listener: RoomListener): Promise<void> {
+    if (this.#listener !== undefined) throw new Error("the engine already has a listener");
+    this.#listener = listener;
+    return Promise.resolve();
+  }
+
+  async direct(event: DirectEvent): Promise<void> {
+    await this.#client.publish(DIRECT, JSON.stringify(event));
+  }
+
+  listenDirect(listener: (event: DirectEvent) => void): Promise<void> {
+    if (this.#direct !== undefined) throw new Error("the engine already has a listener");
+    this.#direct = listener;
+    return Promise.resolve();
+  }
+
+  /** Subscribes before the node serves anyone, so no event sent after the start is missed. */
+  async #subscribe(): Promise<void> {
+    const subscriber = this.#subscriber = this.#client.duplicate();
+    subscriber.on("error", () => {
+      // Reported once by the main connection, which fails the same way.
+    });
+    await subscriber.connect();
+    await subscriber.subscribe(CHANNEL, (payload: string) => {
+      const listener = this.#listener;
+      if (listener === undefined) return;
+      const a = payload.indexOf("\n");
+      const b = payload.indexOf("\n", a + 1);
+      if (a < 0 || b < 0) return;
+      const event = parseEvent(payload.slice(b + 1));
+      if (event !== undefined) listener(payload.slice(0, a), payload.slice(a + 1, b), event);
+    });
+    await subscriber.subscribe(DIRECT, (payload: string) => {
+      const event = parseDirect(payload);
+      if (event !== undefined) this.#direct?.(event);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const keys = [...this.#held];
+    this.#held.clear();
+    try {
+      for (const key of keys) {
+        await this.#client.eval(RELEASE_SCRIPT, {
+          keys: [nameKey(key)],
+          arguments: [`${this.node}\n`],
+        });
+      }
+    } catch {
+      // Redis is away: the names lapse after the node timeout.
+    }
+    for (const client of [this.#subscriber, this.#client]) {
+      if (client === undefined) continue;
+      try {
+        await client.close();
+      } catch {
+        client.destroy();
+      }
+    }
+  }
+}
+
+/** An event read back from Redis, or undefined when it is not one of ours. */
+function parseEvent(text: string | undefined): RoomEvent | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const e = JSON.parse(text);
+    if (
+      (e.kind === "message" || e.kind === "action") && typeof e.from === "string" &&
+      typeof e.text === "string" && typeof e.ts === "number" && typeof e.node === "string"
+    ) return e;
+  } catch {
+    // Not JSON.
+  }
+  return undefined;
+}
+
+/** A private or group message read back from Redis, or undefined when it is not one of ours. */
+function parseDirect(text: string): DirectEvent | undefined {
+  try {
+    const e = JSON.parse(text);
+    const names = (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === "string");
+    if (
+      (e.kind === "private" || e.kind === "group") && typeof e.from === "string" &&
+      names(e.to) && names(e.targets) && typeof e.text === "string" &&
+      typeof e.ts === "number" && typeof e.node === "string"
+    ) return e;
+  } catch {
+    // Not JSON.
+  }
+  return undefined;
+}
+
+/** One line for a Redis or socket error. */
+function describeRedis(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return describeRedis(err.errors[0]);
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n")[0] || (err instanceof Error ? err.name : "unknown error");
+}

@@ -1,0 +1,291 @@
+// One suite for every engine: the memory engine always, the Redis engine against a throwaway
+// redis-server when one is installed (else ignored, saying "skipped: no redis-server"). Two
+// nodes share one backend in each case, as two processes would share one Redis.
+
+import assert from "node:assert/strict";
+import {
+  compareIds,
+  type Engine,
+  type EngineOptions,
+  type RoomEvent,
+} from "../lib/server/engine/engine.ts";
+import { MemoryBackend, MemoryEngine } from "../lib/server/engine/memory.ts";
+import { RedisEngine } from "../lib/server/engine/redis.ts";
+import { HAVE_REDIS, RedisServer } from "./redis_server.ts";
+
+if (!HAVE_REDIS) console.log("skipped: no redis-server (apt-get install redis-server)");
+
+/** Makes the engines of nodes `a`, `b`, ... over one backend. */
+type Nodes = (options: Partial<EngineOptions>) => Promise<(node: string) => Promise<Engine>>;
+
+const DEFAULTS: EngineOptions = { node: "", nodeTimeoutMs: 10_000, historyLines: 100 };
+
+const memoryNodes: Nodes = (options) => {
+  const backend = new MemoryBackend();
+  return Promise.resolve((node) =>
+    Promise.resolve(new MemoryEngine({ ...DEFAULTS, ...options, node }, backend))
+  );
+};
+
+function redisNodes(url: string): Nodes {
+  return (options) => {
+    const db = nextDb++;
+    return Promise.resolve((node) =>
+      RedisEngine.connect({
+        ...DEFAULTS,
+        ...options,
+        node,
+        url: `${url}/${db}`,
+        shown: `${url}/${db}`,
+      })
+    );
+  };
+}
+/** Each case its own Redis database, so cases never see each other's keys. */
+let nextDb = 0;
+
+function event(from: string, text: string, node: string): RoomEvent {
+  return { kind: "message", from, text, ts: 1, node };
+}
+
+/** Waits until `check` holds, polling (an expiry in the engine is no event to wait on). */
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+/** The conformance cases, run against one kind of engine. */
+async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
+  const run = async (
+    name: string,
+    options: Partial<EngineOptions>,
+    body: (a: Engine, b: Engine, make: (node: string) => Promise<Engine>) => Promise<void>,
+  ) => {
+    await t.step(name, async () => {
+      const make = await nodes(options);
+      const made: Engine[] = [];
+      const track = async (node: string) => {
+        const e = await make(node);
+        made.push(e);
+        return e;
+      };
+      try {
+        await body(await track("a"), await track("b"), track);
+      } finally {
+        for (const e of made) await e.close();
+      }
+    });
+  };
+
+  await run("claimName() gives a free name to one node only", {}, async (a, b) => {
+    assert.deepEqual(await a.claimName("alice", "Alice"), true);
+    assert.deepEqual(await b.claimName("alice", "alice"), false);
+    assert.deepEqual(await a.claimName("alice", "ALICE"), true, "claiming again on the holder");
+    assert.deepEqual(await a.names(), [{ key: "alice", name: "ALICE", node: "a" }]);
+  });
+
+  await run("claimName() raced by two nodes: exactly one wins each name", {}, async (a, b) => {
+    const keys = Array.from({ length: 50 }, (_, i) => `n${i}`);
+    const results = await Promise.all(
+      keys.flatMap((k) => [a.claimName(k, k), b.claimName(k, k)]),
+    );
+    for (let i = 0; i < keys.length; i++) {
+      assert.deepEqual(results[2 * i] !== results[2 * i + 1], true, `one winner for ${keys[i]}`);
+    }
+    const held = await a.names();
+    assert.deepEqual(held.length, keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const holder = held.find((h) => h.key === keys[i])!.node;
+      assert.deepEqual(holder, results[2 * i] ? "a" : "b");
+    }
+  });
+
+  await run("releaseName() frees only this node's claim", {}, async (a, b) => {
+    await a.claimName("bob", "bob");
+    await b.releaseName("bob");
+    assert.deepEqual(await b.claimName("bob", "bob"), false, "b cannot release a's name");
+    await a.releaseName("bob");
+    assert.deepEqual(await b.claimName("bob", "bob"), true);
+    await a.releaseName("nobody");
+  });
+
+  await run("names() lists every node's names", {}, async (a, b) => {
+    await a.claimName("x", "X");
+    await b.claimName("y", "Y");
+    const held = (await b.names()).sort((p, q) => p.key.localeCompare(q.key));
+    assert.deepEqual(held, [{ key: "x", name: "X", node: "a" }, {
+      key: "y",
+      name: "Y",
+      node: "b",
+    }]);
+  });
+
+  await run("whereIs() finds each name's node, or nobody", {}, async (a, b) => {
+    await a.claimName("x", "X");
+    await b.claimName("y", "Y");
+    assert.deepEqual(await a.whereIs(["y", "nobody", "x"]), [
+      { key: "y", name: "Y", node: "b" },
+      undefined,
+      { key: "x", name: "X", node: "a" },
+    ]);
+    assert.deepEqual(await a.whereIs([]), []);
+  });
+
+  await run("direct() reaches every node's direct listener", {}, async (a, b) => {
+    const got: string[] = [];
+    const both = Promise.withResolvers<void>();
+    for (const e of [a, b]) {
+      await e.listenDirect((ev) => {
+        got.push(`${e.node} ${ev.from}->${ev.targets.join(",")}: ${ev.text}`);
+        if (got.length === 2) both.resolve();
+      });
+    }
+    await a.direct({
+      kind: "private",
+      from: "al",
+      to: ["bo"],
+      targets: ["bo"],
+      text: "psst",
+      ts: 1,
+      node: "a",
+    });
+    await both.promise;
+    assert.deepEqual(got.sort(), ["a al->bo: psst", "b al->bo: psst"]);
+  });
+
+  await run("a node without heartbeat loses its names", { nodeTimeoutMs: 300 }, async (a, b) => {
+    await a.claimName("carol", "carol");
+    assert.deepEqual(await b.claimName("carol", "carol"), false);
+    assert(await until(() => b.claimName("carol", "carol"), 3000), "free after the timeout");
+    assert.deepEqual((await a.names()).map((h) => h.node), ["b"]);
+  });
+
+  await run("heartbeat() keeps a node's names", { nodeTimeoutMs: 400 }, async (a, b) => {
+    await a.claimName("dave", "dave");
+    const end = Date.now() + 1200;
+    while (Date.now() < end) {
+      await a.heartbeat();
+      assert.deepEqual(await b.claimName("dave", "dave"), false);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  await run("close() gives up the node's names", {}, async (a, b, make) => {
+    const c = await make("c");
+    await c.claimName("erin", "erin");
+    await c.close();
+    assert.deepEqual(await b.claimName("erin", "erin"), true);
+    assert.deepEqual((await a.names()).map((h) => h.node), ["b"]);
+  });
+
+  await run("publish() reaches every node in one order per room", {}, async (a, b) => {
+    const seen: Record<string, string[]> = { a: [], b: [] };
+    const done = Promise.withResolvers<void>();
+    const total = 200;
+    for (const e of [a, b]) {
+      await e.listen((room, id, ev) => {
+        seen[e.node].push(`${room} ${id} ${ev.node}:${ev.text}`);
+        if (seen.a.length === total && seen.b.length === total) done.resolve();
+      });
+    }
+    const sends: Promise<string>[] = [];
+    for (let i = 0; i < total / 2; i++) {
+      const room = i % 2 === 0 ? "#x" : "#y";
+      sends.push(a.publish(room, event("al", `${i}`, "a")).then((id) => `${room} ${id}`));
+      sends.push(b.publish(room, event("bo", `${i}`, "b")).then((id) => `${room} ${id}`));
+    }
+    const ids = await Promise.all(sends);
+    await done.promise;
+    assert.deepEqual(seen.a, seen.b, "both nodes see the same order");
+    assert.deepEqual(new Set(ids).size, total, "an id is never given twice in a room");
+    for (const room of ["#x", "#y"]) {
+      for (const node of ["a", "b"]) {
+        const texts = seen.a.filter((s) => s.startsWith(`${room} `) && s.includes(` ${node}:`))
+          .map((s) => Number(s.slice(s.lastIndexOf(":") + 1)));
+        assert.deepEqual(
+          texts,
+          [...texts].sort((p, q) => p - q),
+          `${node}'s order kept in ${room}`,
+        );
+      }
+    }
+  });
+
+  await run("history() replays a room's last events, oldest first", {}, async (a, b) => {
+    for (let i = 0; i < 5; i++) await a.publish("#h", event("al", `h${i}`, "a"));
+    await b.publish("#other", event("bo", "elsewhere", "b"));
+    const texts = async (count: number) => (await b.history("#h", count)).map((e) => e.event.text);
+    assert.deepEqual(await texts(3), ["h2", "h3", "h4"]);
+    assert.deepEqual(await texts(50), ["h0", "h1", "h2", "h3", "h4"]);
+    assert.deepEqual(await texts(0), []);
+    assert.deepEqual(await b.history("#empty", 10), []);
+    const all = await b.history("#h", 5);
+    assert.deepEqual(all[0].event, event("al", "h0", "a"));
+    for (let i = 1; i < all.length; i++) {
+      assert(compareIds(all[i - 1].id, all[i].id) < 0, "ids in order");
+    }
+  });
+
+  await run("history() keeps about historyLines events", { historyLines: 10 }, async (a) => {
+    for (let i = 0; i < 300; i++) await a.publish("#big", event("al", `${i}`, "a"));
+    const all = await a.history("#big", 1000);
+    assert(all.length >= 10 && all.length < 300, `kept ${all.length}`);
+    assert.deepEqual(all.at(-1)!.event.text, "299");
+  });
+}
+
+Deno.test("MemoryEngine passes the engine conformance suite", async (t) => {
+  await conformance(t, memoryNodes);
+});
+
+Deno.test({
+  name: "RedisEngine passes the engine conformance suite (a real redis-server)",
+  ignore: !HAVE_REDIS,
+  async fn(t) {
+    await using redis = await RedisServer.start();
+    await conformance(t, redisNodes(redis.url));
+  },
+});
+
+Deno.test({
+  name: "RedisEngine.connect() fails in one line when Redis is not there",
+  async fn() {
+    const { freePort } = await import("./redis_server.ts");
+    const port = freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    let message = "";
+    try {
+      await RedisEngine.connect({ ...DEFAULTS, node: "a", url, shown: url });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert(message.startsWith(`cannot reach Redis at ${url}: `), message);
+    assert(!message.includes("\n"), message);
+  },
+});
+
+Deno.test({
+  name: "RedisEngine.connect() fails in one line when the server never answers",
+  async fn() {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const conn of listener) held.push(conn);
+    })().catch(() => {});
+    const url = `redis://127.0.0.1:${listener.addr.port}`;
+    let message = "";
+    try {
+      await RedisEngine.connect({ ...DEFAULTS, node: "a", url, shown: url, connectTimeoutMs: 300 });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.equal(message, `cannot reach Redis at ${url}: no answer within 0.3 s`);
+    listener.close();
+    await accepting;
+    for (const conn of held) conn.close();
+  },
+});
