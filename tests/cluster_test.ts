@@ -84,6 +84,26 @@ async function startNode(
 }
 
 /** Three nodes on one redis-server, stopped (SIGKILL) when disposed. */
+/**
+ * A test with its own Redis and three nodes started with `flags`; ignored (and said so) where
+ * redis-server is missing.
+ */
+function clusterTest(
+  name: string,
+  flags: string[],
+  fn: (cluster: Awaited<ReturnType<typeof threeNodes>>, redis: RedisServer) => Promise<void>,
+): void {
+  Deno.test({
+    name: `cluster: ${name}`,
+    ignore: !HAVE_REDIS,
+    async fn() {
+      await using redis = await RedisServer.start();
+      await using cluster = await threeNodes(redis, ...flags);
+      await fn(cluster, redis);
+    },
+  });
+}
+
 async function threeNodes(redis: RedisServer, ...args: string[]) {
   const nodes = await Promise.all(
     ["n1", "n2", "n3"].map((n) => startNode(`${redis.url}/1`, n, ...args)),
@@ -103,12 +123,10 @@ async function offer(client: LineClient, name: string): Promise<string> {
   return await client.expect(/welcome, |taken|looks too much like/, 5000);
 }
 
-Deno.test({
-  name: "cluster: a name taken on one node is refused on the others, and free once its user leaves",
-  ignore: !HAVE_REDIS,
-  async fn() {
-    await using redis = await RedisServer.start();
-    await using cluster = await threeNodes(redis);
+clusterTest(
+  "a name taken on one node is refused on the others, and free once its user leaves",
+  [],
+  async (cluster) => {
     const [n1, n2] = cluster.nodes;
     const alice = await joinAs(n1.port, "alice");
     await using other = await LineClient.connect(n2.port);
@@ -124,59 +142,45 @@ Deno.test({
     }
     assert.match(answer, /welcome, alice!/);
   },
-});
+);
 
-Deno.test({
-  name: "cluster: three nodes racing for one name, exactly one wins each round",
-  ignore: !HAVE_REDIS,
-  async fn() {
-    await using redis = await RedisServer.start();
-    await using cluster = await threeNodes(redis);
-    for (let round = 0; round < 10; round++) {
-      const clients = await Promise.all(cluster.nodes.map((n) => LineClient.connect(n.port)));
-      try {
-        await Promise.all(clients.map((c) => c.expect("choose a name:")));
-        await Promise.all(clients.map((c) => c.send(`racer${round}`)));
-        const answers = await Promise.all(
-          clients.map((c) => c.expect(/welcome, |taken/, 5000)),
-        );
-        assert.equal(answers.filter((a) => a.includes("welcome")).length, 1, answers.join("\n"));
-      } finally {
-        for (const c of clients) await c.close();
-      }
+clusterTest("three nodes racing for one name, exactly one wins each round", [], async (cluster) => {
+  for (let round = 0; round < 10; round++) {
+    const clients = await Promise.all(cluster.nodes.map((n) => LineClient.connect(n.port)));
+    try {
+      await Promise.all(clients.map((c) => c.expect("choose a name:")));
+      await Promise.all(clients.map((c) => c.send(`racer${round}`)));
+      const answers = await Promise.all(
+        clients.map((c) => c.expect(/welcome, |taken/, 5000)),
+      );
+      assert.equal(answers.filter((a) => a.includes("welcome")).length, 1, answers.join("\n"));
+    } finally {
+      for (const c of clients) await c.close();
     }
-  },
+  }
 });
 
-Deno.test({
-  name: "cluster: /users * and /whois see users on every node",
-  ignore: !HAVE_REDIS,
-  async fn() {
-    await using redis = await RedisServer.start();
-    await using cluster = await threeNodes(redis);
-    const [n1, n2, n3] = cluster.nodes;
-    await using alice = await joinAs(n1.port, "alice");
-    await using bob = await joinAs(n2.port, "bob");
-    await using carol = await joinAs(n3.port, "carol");
-    await carol.send("/users *");
-    const users = await carol.expect(/alice/);
-    for (const name of ["alice", "bob", "carol"]) assert.match(users, new RegExp(name));
-    assert.match(users, /3/);
-    await bob.send("/whois alice");
-    await bob.expect("alice is online on node n1");
-    await bob.send("/whois nobody");
-    await bob.expect(/no user named nobody is online/);
-    await alice.send("/whois carol");
-    await alice.expect("carol is online on node n3");
-  },
+clusterTest("/users * and /whois see users on every node", [], async (cluster) => {
+  const [n1, n2, n3] = cluster.nodes;
+  await using alice = await joinAs(n1.port, "alice");
+  await using bob = await joinAs(n2.port, "bob");
+  await using carol = await joinAs(n3.port, "carol");
+  await carol.send("/users *");
+  const users = await carol.expect(/alice/);
+  for (const name of ["alice", "bob", "carol"]) assert.match(users, new RegExp(name));
+  assert.match(users, /3/);
+  await bob.send("/whois alice");
+  await bob.expect("alice is online on node n1");
+  await bob.send("/whois nobody");
+  await bob.expect(/no user named nobody is online/);
+  await alice.send("/whois carol");
+  await alice.expect("carol is online on node n3");
 });
 
-Deno.test({
-  name: "cluster: --auto-name gives distinct guest names across nodes",
-  ignore: !HAVE_REDIS,
-  async fn() {
-    await using redis = await RedisServer.start();
-    await using cluster = await threeNodes(redis, "--auto-name");
+clusterTest(
+  "--auto-name gives distinct guest names across nodes",
+  ["--auto-name"],
+  async (cluster) => {
     const clients = [];
     try {
       for (const n of cluster.nodes) clients.push(await LineClient.connect(n.port));
@@ -187,31 +191,28 @@ Deno.test({
       for (const c of clients) await c.close();
     }
   },
-});
+);
 
-Deno.test({
-  name: "cluster: the names of a node killed with -9 are free again after --node-timeout",
-  ignore: !HAVE_REDIS,
-  async fn() {
-    await using redis = await RedisServer.start();
-    await using cluster = await threeNodes(redis, "--node-timeout", "1");
-    const [n1, , n3] = cluster.nodes;
-    const dave = await joinAs(n3.port, "dave");
-    n3.server.child.kill("SIGKILL");
-    await n3.server.child.status;
-    await dave.close();
-    await using other = await LineClient.connect(n1.port);
-    const started = Date.now();
-    let answer = await offer(other, "dave");
-    assert.match(answer, /taken \(on another node\)/, "held until the node times out");
-    // The claim lapses by itself (no event to wait on): ask again every 0.2 s.
-    while (!answer.includes("welcome") && Date.now() - started < 5000) {
-      await new Promise((r) => setTimeout(r, 200));
-      answer = await offer(other, "dave");
-    }
-    assert.match(answer, /welcome, dave!/);
-    assert(Date.now() - started < 3000, `free after ${Date.now() - started} ms`);
-  },
+clusterTest("the names of a node killed with -9 are free again after --node-timeout", [
+  "--node-timeout",
+  "1",
+], async (cluster) => {
+  const [n1, , n3] = cluster.nodes;
+  const dave = await joinAs(n3.port, "dave");
+  n3.server.child.kill("SIGKILL");
+  await n3.server.child.status;
+  await dave.close();
+  await using other = await LineClient.connect(n1.port);
+  const started = Date.now();
+  let answer = await offer(other, "dave");
+  assert.match(answer, /taken \(on another node\)/, "held until the node times out");
+  // The claim lapses by itself (no event to wait on): ask again every 0.2 s.
+  while (!answer.includes("welcome") && Date.now() - started < 5000) {
+    await new Promise((r) => setTimeout(r, 200));
+    answer = await offer(other, "dave");
+  }
+  assert.match(answer, /welcome, dave!/);
+  assert(Date.now() - started < 3000, `free after ${Date.now() - started} ms`);
 });
 
 Deno.test({
@@ -241,65 +242,60 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "cluster: room messages and actions reach every node, in one order for everyone",
-  ignore: !HAVE_REDIS,
-  async fn() {
-    await using redis = await RedisServer.start();
-    await using cluster = await threeNodes(redis, "--rate", "0");
-    const names = ["alice", "bob", "carol"];
-    const clients = await Promise.all(cluster.nodes.map((n, i) => joinAs(n.port, names[i])));
-    const watchers = await Promise.all(cluster.nodes.map((n, i) => joinAs(n.port, `watch${i}`)));
-    try {
-      // Everyone on every node is in #lobby; each sends 15 lines at once.
-      const per = 15;
-      await Promise.all(clients.map(async (c, i) => {
-        for (let k = 0; k < per; k++) await c.send(`${names[i]} line ${k}`);
-      }));
-      const collect = async (c: LineClient, count: number) => {
-        const lines: string[] = [];
-        while (lines.length < count) lines.push(await c.expect(/^\w+: \w+ line \d+$/, 5000));
-        return lines;
-      };
-      // Silent watchers on every node see all the lines: the same sequence on each.
-      const watched = await Promise.all(watchers.map((w) => collect(w, per * 3)));
-      for (const w of watched.slice(1)) assert.deepEqual(w, watched[0]);
-      for (const name of names) {
-        const own = watched[0].filter((l) => l.startsWith(`${name}:`));
-        assert.deepEqual(own, Array.from({ length: per }, (_, k) => `${name}: ${name} line ${k}`));
-      }
-      // A sender sees the others' lines in that order too, and not its own.
-      for (const [i, c] of clients.entries()) {
-        const others = watched[0].filter((l) => !l.startsWith(`${names[i]}:`));
-        assert.deepEqual(await collect(c, per * 2), others);
-      }
-      await clients[0].send("/join #far");
-      await clients[2].send("/join #far");
-      await clients[0].expect(/#far/);
-      await clients[2].expect(/#far/);
-      await clients[2].send("/me waves from n3");
-      await clients[0].expect(/\* carol waves from n3/);
-      await clients[1].send("#lobby only");
-      await clients[0].expect(/bob: #lobby only/);
-      // bob on n2 is not in #far: nothing of it reaches him.
-      await clients[0].send("/msg #far only far");
-      await clients[2].expect(/alice: only far/);
-      // One channel carries every room, in one order: a later #lobby line comes after it.
-      await clients[0].send("/msg #lobby marker");
-      const before = await clients[1].collectUntil(/alice: marker/, 5000);
-      assert.equal(before.some((l) => l.includes("only far")), false, before.join("\n"));
-    } finally {
-      for (const c of [...clients, ...watchers]) await c.close();
+clusterTest("room messages and actions reach every node, in one order for everyone", [
+  "--rate",
+  "0",
+], async (cluster) => {
+  const names = ["alice", "bob", "carol"];
+  const clients = await Promise.all(cluster.nodes.map((n, i) => joinAs(n.port, names[i])));
+  const watchers = await Promise.all(cluster.nodes.map((n, i) => joinAs(n.port, `watch${i}`)));
+  try {
+    // Everyone on every node is in #lobby; each sends 15 lines at once.
+    const per = 15;
+    await Promise.all(clients.map(async (c, i) => {
+      for (let k = 0; k < per; k++) await c.send(`${names[i]} line ${k}`);
+    }));
+    const collect = async (c: LineClient, count: number) => {
+      const lines: string[] = [];
+      while (lines.length < count) lines.push(await c.expect(/^\w+: \w+ line \d+$/, 5000));
+      return lines;
+    };
+    // Silent watchers on every node see all the lines: the same sequence on each.
+    const watched = await Promise.all(watchers.map((w) => collect(w, per * 3)));
+    for (const w of watched.slice(1)) assert.deepEqual(w, watched[0]);
+    for (const name of names) {
+      const own = watched[0].filter((l) => l.startsWith(`${name}:`));
+      assert.deepEqual(own, Array.from({ length: per }, (_, k) => `${name}: ${name} line ${k}`));
     }
-  },
+    // A sender sees the others' lines in that order too, and not its own.
+    for (const [i, c] of clients.entries()) {
+      const others = watched[0].filter((l) => !l.startsWith(`${names[i]}:`));
+      assert.deepEqual(await collect(c, per * 2), others);
+    }
+    await clients[0].send("/join #far");
+    await clients[2].send("/join #far");
+    await clients[0].expect(/#far/);
+    await clients[2].expect(/#far/);
+    await clients[2].send("/me waves from n3");
+    await clients[0].expect(/\* carol waves from n3/);
+    await clients[1].send("#lobby only");
+    await clients[0].expect(/bob: #lobby only/);
+    // bob on n2 is not in #far: nothing of it reaches him.
+    await clients[0].send("/msg #far only far");
+    await clients[2].expect(/alice: only far/);
+    // One channel carries every room, in one order: a later #lobby line comes after it.
+    await clients[0].send("/msg #lobby marker");
+    const before = await clients[1].collectUntil(/alice: marker/, 5000);
+    assert.equal(before.some((l) => l.includes("only far")), false, before.join("\n"));
+  } finally {
+    for (const c of [...clients, ...watchers]) await c.close();
+  }
 });
 
-Deno.test({
-  name: "cluster: joining a room on another node replays what was said there, then carries on live",
-  ignore: !HAVE_REDIS,
-  async fn() {
-    await using redis = await RedisServer.start();
-    await using cluster = await threeNodes(redis);
+clusterTest(
+  "joining a room on another node replays what was said there, then carries on live",
+  [],
+  async (cluster, redis) => {
     const [n1, n2] = cluster.nodes;
     await using alice = await joinAs(n1.port, "alice");
     await alice.send("in the lobby first");
@@ -321,14 +317,12 @@ Deno.test({
     await using carol = await joinAs(late.port, "carol");
     await carol.expect(/alice: in the lobby first/, 5000);
   },
-});
+);
 
-Deno.test({
-  name: "cluster: private and group messages reach users on other nodes, /reply goes back",
-  ignore: !HAVE_REDIS,
-  async fn() {
-    await using redis = await RedisServer.start();
-    await using cluster = await threeNodes(redis);
+clusterTest(
+  "private and group messages reach users on other nodes, /reply goes back",
+  [],
+  async (cluster) => {
     const [n1, n2, n3] = cluster.nodes;
     await using alice = await joinAs(n1.port, "alice");
     await using dora = await joinAs(n1.port, "dora");
@@ -358,7 +352,7 @@ Deno.test({
     const before = await carol.collectUntil("[pm from bob] marker", 5000);
     assert.equal(before.some((l) => l.includes("you will not see this")), false, before.join("\n"));
   },
-});
+);
 
 Deno.test({
   name: "cluster: --auto-name with Redis gone tells a newcomer why it gets no name, and closes",
