@@ -371,3 +371,106 @@ Deno.test({
     assert.match(line, /cannot give you a name now \(the cluster cannot be reached\)/);
   },
 });
+
+/** What `client` is sent until a line matching `marker`, as lines. */
+async function until(client: LineClient, marker: string): Promise<string[]> {
+  return await client.collectUntil(marker, 5000);
+}
+
+/** How many of `lines` include `text`. */
+function times(lines: string[], text: string): number {
+  return lines.filter((l) => l.includes(text)).length;
+}
+
+clusterTest(
+  "joins, leaves, renames and quits on one node are told on the others, once each",
+  [],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await using bob = await joinAs(n2.port, "bob");
+    await alice.expect("* bob joined (2 online)");
+    const carol = await joinAs(n3.port, "carol");
+    await bob.expect("* carol joined (3 online)");
+    // A private message goes out after the join it follows: once carol has it, n3 has the join.
+    await alice.send("/join #dev");
+    await alice.send("/msg carol alice-in");
+    await carol.expect(/alice-in/);
+    await bob.send("/join #dev");
+    await alice.expect("* bob joined #dev (2 here)");
+    await bob.send("/msg carol bob-in");
+    await carol.expect(/bob-in/);
+    await carol.send("/join #dev");
+    assert.match(await carol.expect(/you are in #dev/), /\(3 here: carol, /);
+    await bob.expect("* carol joined #dev (3 here)");
+    await alice.expect("* carol joined #dev (3 here)");
+    // In #lobby and #dev with alice: one rename notice, one quit notice.
+    await bob.send("/nick bobby");
+    await alice.expect("* bob is now bobby");
+    // Everyone online is in #dev: said as on one node.
+    await carol.send("/users #dev");
+    const users = await carol.expect(/^\* \d+ online/);
+    assert.match(users, /^\* 3 online: carol, /);
+    for (const name of ["alice", "bobby"]) assert.match(users, new RegExp(name));
+    await alice.send("/rooms");
+    await alice.expect(/#lobby \(3\)/);
+    await alice.expect(/#dev \(3\)/);
+    await bob.send("/part #dev see you");
+    await alice.expect("* bobby left #dev: see you (2 here)");
+    await carol.send("/quit");
+    await carol.close();
+    await bob.send("/msg alice marker");
+    const seen = await until(alice, "marker");
+    assert.equal(times(seen, "* carol left"), 1, seen.join("\n"));
+    assert.equal(times(seen, "* bob is now bobby"), 0, "the rename came once");
+    await bob.send("/users #dev");
+    assert.match(await bob.expect(/^\* \d+ in #dev/), /^\* 1 in #dev \(2 online\): alice$/);
+  },
+);
+
+clusterTest(
+  "--announce-up-to counts a room's members on every node",
+  ["--announce-up-to", "2"],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await using bob = await joinAs(n2.port, "bob");
+    await using carol = await joinAs(n3.port, "carol");
+    await alice.send("/join #pair");
+    await bob.send("/join #pair");
+    await alice.expect("* bob joined #pair (2 here)");
+    await carol.send("/join #pair");
+    await bob.send("ready");
+    const seen = await until(alice, "bob: ready");
+    assert.equal(times(seen, "carol joined"), 0, seen.join("\n"));
+  },
+);
+
+clusterTest(
+  "the users of a node killed with -9 leave their rooms elsewhere within --node-timeout",
+  ["--node-timeout", "1"],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await using bob = await joinAs(n2.port, "bob");
+    const dave = await joinAs(n3.port, "dave");
+    await alice.expect("* dave joined (3 online)");
+    await dave.send("/join #dev");
+    await alice.send("/join #dev");
+    await dave.expect("* alice joined #dev (2 here)");
+    const started = Date.now();
+    n3.server.child.kill("SIGKILL");
+    await n3.server.child.status;
+    await dave.close();
+    await alice.expect("* dave left: node n3 went away (2 online)", 5000);
+    assert(Date.now() - started < 3000, `gone after ${Date.now() - started} ms`);
+    await bob.expect("* dave left: node n3 went away (2 online)", 5000);
+    await alice.send("/users #dev");
+    assert.match(await alice.expect(/^\* \d+ in #dev/), /^\* 1 in #dev \(2 online\): alice$/);
+    await bob.send("/rooms");
+    await bob.expect(/#lobby \(2\)/);
+    await alice.send("/msg bob done");
+    const seen = await until(bob, "done");
+    assert.equal(times(seen, "dave left"), 0, "one quit notice");
+  },
+);

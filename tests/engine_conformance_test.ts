@@ -157,6 +157,79 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     assert.deepEqual(got.sort(), ["a al->bo: psst", "b al->bo: psst"]);
   });
 
+  await run("presence() follows the room events published before it", {}, async (a, b) => {
+    const got: string[] = [];
+    const done = Promise.withResolvers<void>();
+    const seen = (line: string) => {
+      got.push(line);
+      if (got.length === 3) done.resolve();
+    };
+    await b.listen((room, _id, ev) => seen(`${room} ${ev.from}: ${ev.text}`));
+    await b.listenPresence((ev) => seen(`${ev.kind} ${ev.name}>${ev.to} ${ev.rooms} ${ev.node}`));
+    await a.publish("r", { kind: "message", from: "al", text: "bye", ts: 1, node: "a" });
+    await a.presence({ kind: "part", name: "al", rooms: ["#r"], reason: "x", ts: 2, node: "a" });
+    await a.presence({
+      kind: "rename",
+      name: "bo",
+      to: "cy",
+      rooms: ["#r", "#s"],
+      ts: 3,
+      node: "a",
+    });
+    await done.promise;
+    assert.deepEqual(got, ["r al: bye", "part al>undefined #r a", "rename bo>cy #r,#s a"]);
+  });
+
+  await run("present() keeps what joins, parts, renames and quits leave", {}, async (a, b) => {
+    const sorted = async (e: Engine) =>
+      (await e.present()).map((p) => `${p.room} ${p.name} ${p.node}`).sort();
+    await a.presence({ kind: "join", name: "al", rooms: ["#Lobby"], ts: 1, node: "a" });
+    await a.presence({ kind: "join", name: "al", rooms: ["#dev"], ts: 1, node: "a" });
+    await b.presence({ kind: "join", name: "bo", rooms: ["#lobby"], ts: 1, node: "b" });
+    assert.deepEqual(await sorted(b), ["#Lobby al a", "#dev al a", "#lobby bo b"]);
+    await a.presence({
+      kind: "rename",
+      name: "al",
+      to: "Cy",
+      rooms: ["#Lobby", "#dev"],
+      ts: 2,
+      node: "a",
+    });
+    await a.presence({ kind: "part", name: "cy", rooms: ["#DEV"], ts: 3, node: "a" });
+    assert.deepEqual(await sorted(b), ["#Lobby Cy a", "#lobby bo b"]);
+    await b.presence({ kind: "quit", name: "bo", rooms: ["#lobby"], ts: 4, node: "b" });
+    assert.deepEqual(await sorted(a), ["#Lobby Cy a"]);
+  });
+
+  await run("sweep() quits a silent node's users, once", { nodeTimeoutMs: 300 }, async (a, b) => {
+    const quits: string[] = [];
+    await b.listenPresence((ev) => {
+      if (ev.kind === "quit") quits.push(`${ev.name} ${ev.rooms.sort()} ${ev.reason} ${ev.node}`);
+    });
+    await a.presence({ kind: "join", name: "al", rooms: ["#lobby"], ts: 1, node: "a" });
+    await a.presence({ kind: "join", name: "al", rooms: ["#dev"], ts: 1, node: "a" });
+    await a.presence({ kind: "join", name: "di", rooms: ["#dev"], ts: 1, node: "a" });
+    await b.presence({ kind: "join", name: "bo", rooms: ["#dev"], ts: 1, node: "b" });
+    assert.deepEqual(await b.sweep("a", "gone"), 0, "a is alive");
+    let swept = 0;
+    assert(
+      await until(async () => {
+        await b.heartbeat();
+        swept += await b.sweep("a", "node a went away");
+        return swept > 0;
+      }, 3000),
+      "a is swept after its timeout",
+    );
+    assert.deepEqual(swept, 2);
+    assert.deepEqual(await b.sweep("a", "again"), 0, "once");
+    assert.deepEqual((await b.present()).map((p) => p.name), ["bo"]);
+    assert(await until(() => Promise.resolve(quits.length === 2), 2000));
+    assert.deepEqual(quits.sort(), [
+      "al #dev,#lobby node a went away a",
+      "di #dev node a went away a",
+    ]);
+  });
+
   await run("a node without heartbeat loses its names", { nodeTimeoutMs: 300 }, async (a, b) => {
     await a.claimName("carol", "carol");
     assert.deepEqual(await b.claimName("carol", "carol"), false);

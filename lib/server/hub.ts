@@ -23,6 +23,7 @@ import { Operators } from "./hub/operators.ts";
 import { type Prompt, PromptMachine } from "./hub/prompts.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
 import { Cluster } from "./hub/cluster.ts";
+import { nameKey } from "../protocol/names.ts";
 import {
   compareIds,
   DEFAULT_NODE_TIMEOUT_MS,
@@ -96,7 +97,11 @@ export class Hub {
     const cluster = this.#cluster = engine !== undefined && engine.kind !== "memory"
       ? new Cluster(engine, options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS, log)
       : undefined;
-    const out = new Delivery(limits.announceUpTo, names.byKey);
+    const out = new Delivery(
+      limits.announceUpTo,
+      names.byKey,
+      cluster && ((key) => cluster.count(key)),
+    );
     const failures = new Failures({ out, log, who });
     const notStored = (client: Client, err: unknown) => failures.notStored(client, err);
     const rooms = this.#rooms = new Rooms(
@@ -145,6 +150,45 @@ export class Hub {
     cluster?.listen((room, id, event) =>
       messages.fromCluster(room, id, event, event.node === cluster.node)
     );
+    cluster?.onPresence((event) => {
+      // A user of another node joined, left, went or was renamed: this node's members of its
+      // rooms are told as they would be on its node (--announce-up-to counts every node).
+      const here = event.rooms.map((r) => rooms.get(nameKey(r))).filter((r): r is Room =>
+        r !== undefined && r.members.size > 0
+      );
+      const ts = Date.now();
+      const count = names.size + cluster.users;
+      if (event.kind === "quit") {
+        const reason = event.reason ? { reason: event.reason } : {};
+        out.toRooms(here, { type: "quit", ts, name: event.name, count, ...reason });
+      } else if (event.kind === "rename" && event.to !== undefined) {
+        out.toRooms(here, { type: "rename", ts, from: event.name, to: event.to });
+      } else if (event.kind === "join") {
+        for (const room of here) {
+          out.roomNotice(room, {
+            type: "join",
+            ts,
+            name: event.name,
+            room: room.name,
+            count,
+            members: out.size(room),
+            ...(event.first ? {} : { moved: true as const }),
+          });
+        }
+      } else if (event.kind === "part") {
+        for (const room of here) {
+          out.roomNotice(room, {
+            type: "leave",
+            ts,
+            name: event.name,
+            room: room.name,
+            count,
+            members: out.size(room),
+            ...(event.reason ? { reason: event.reason } : {}),
+          });
+        }
+      }
+    });
     /**
      * In a cluster, a room new on this node (and #lobby at the start) first reads its history
      * from the engine: members who join meanwhile get their replay after it, and events that

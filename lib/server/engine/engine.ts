@@ -1,6 +1,9 @@
 // The engine: what several nodes share to be one chat (names held, room events in one order,
-// room history). The memory engine keeps it in this process (one node, the default); the Redis
-// engine in a Redis server every node talks to. The hub's routing, replies and limits stay its own.
+// room history, who is in which room, which nodes are alive). The memory engine keeps it in this
+// process (one node, the default); the Redis engine in a Redis server every node talks to. The
+// hub's routing, replies and limits stay its own.
+
+import { nameKey } from "../../protocol/names.ts";
 
 /** A room event as the engine carries it: a message or an action, in the order the engine gave. */
 export interface RoomEvent {
@@ -51,6 +54,31 @@ export interface DirectEvent {
   node: string;
 }
 
+/**
+ * A user's presence in rooms changed on some node: it joined or left a room (`rooms` holds
+ * that one), went offline or was renamed to `to` (`rooms`: every room it is in). Rooms are
+ * named as typed; `reason` goes with a part or a quit.
+ */
+export interface PresenceEvent {
+  kind: "join" | "part" | "quit" | "rename";
+  name: string;
+  to?: string;
+  rooms: string[];
+  reason?: string;
+  ts: number;
+  /** The node the user is on. */
+  node: string;
+  /** A join as the user came online (into #lobby), not a move. */
+  first?: boolean;
+}
+
+/** A user in a room on some node (the room and the user's name as typed). */
+export interface Presence {
+  room: string;
+  name: string;
+  node: string;
+}
+
 /** Called for every room event, from every node this one's included, in the room's order. */
 export type RoomListener = (room: string, id: string, event: RoomEvent) => void;
 
@@ -71,7 +99,7 @@ export interface Engine {
   names(): Promise<HeldName[]>;
   /** Who holds each of `keys` (undefined: nobody), in the same order. */
   whereIs(keys: string[]): Promise<(HeldName | undefined)[]>;
-  /** Keeps this node's names alive; a node that stops calling it loses them after its timeout. */
+  /** Keeps this node (its names, and its users in rooms) alive; a node that stops calling it loses them after its timeout. */
   heartbeat(): Promise<void>;
   /**
    * Appends an event to a room's history and hands it to every node's listener, in one step:
@@ -86,6 +114,21 @@ export interface Engine {
   direct(event: DirectEvent): Promise<void>;
   /** Starts calling `listener` for every private or group message any node sends. */
   listenDirect(listener: (event: DirectEvent) => void): Promise<void>;
+  /**
+   * Hands a presence change to every node, this one included, in the order this node sent it
+   * and after the room events it published before (kept nowhere).
+   */
+  presence(event: PresenceEvent): Promise<void>;
+  /** Every user in a room on every node, as the presence changes sent so far left them. */
+  present(): Promise<Presence[]>;
+  /**
+   * When `node` has not called heartbeat() within the node timeout: forgets its users' rooms
+   * and hands one `quit` for each of them (with `reason`, from `node`) to every node; of nodes
+   * sweeping one dead node at once, one does it. Resolves with the number of users gone.
+   */
+  sweep(node: string, reason: string): Promise<number>;
+  /** Starts calling `listener` for every presence change any node sends. */
+  listenPresence(listener: (event: PresenceEvent) => void): Promise<void>;
   /** Stops listening, drops this node's names and lets go of connections. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -149,3 +192,24 @@ export const DEFAULT_NODE_TIMEOUT_MS = 10_000;
 
 /** A node name: 1-64 letters, digits, `.`, `_` or `-`. */
 export const NODE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * What a presence change does to the users in rooms, by `room key\nname key`: the entries it
+ * removes, then those it sets.
+ */
+export function presenceChanges(
+  event: PresenceEvent,
+): { dels: string[]; sets: [string, Presence][] } {
+  const field = (room: string, name: string) => `${nameKey(room)}\n${nameKey(name)}`;
+  const dels: string[] = [];
+  const sets: [string, Presence][] = [];
+  for (const room of event.rooms) {
+    if (event.kind === "join") {
+      sets.push([field(room, event.name), { room, name: event.name, node: event.node }]);
+    } else dels.push(field(room, event.name));
+    if (event.kind === "rename" && event.to !== undefined) {
+      sets.push([field(room, event.to), { room, name: event.to, node: event.node }]);
+    }
+  }
+  return { dels, sets };
+}

@@ -2,11 +2,14 @@
 // default) and for tests that run several nodes in one process over one MemoryBackend.
 // The hub never calls it on a single node's hot path; it is the seam's reference behaviour.
 
+import { presenceChanges } from "./engine.ts";
 import type {
   DirectEvent,
   Engine,
   EngineOptions,
   HeldName,
+  Presence,
+  PresenceEvent,
   RoomEntry,
   RoomEvent,
   RoomListener,
@@ -30,6 +33,11 @@ export class MemoryBackend {
   readonly rooms = new Map<string, RoomLog>();
   readonly listeners = new Set<RoomListener>();
   readonly direct = new Set<(event: DirectEvent) => void>();
+  readonly presence = new Set<(event: PresenceEvent) => void>();
+  /** Users in rooms by `room key\nname key`. */
+  readonly present = new Map<string, Presence>();
+  /** When each node lapses unless its heartbeat renews it (ms since the epoch). */
+  readonly alive = new Map<string, number>();
 }
 
 /** The engine over a MemoryBackend (a fresh one when none is given). */
@@ -41,12 +49,14 @@ export class MemoryEngine implements Engine {
   readonly #now: () => number;
   #listener: RoomListener | undefined;
   #direct: ((event: DirectEvent) => void) | undefined;
+  #presence: ((event: PresenceEvent) => void) | undefined;
 
   constructor(options: EngineOptions, backend = new MemoryBackend(), now = Date.now) {
     this.node = options.node;
     this.#options = options;
     this.#backend = backend;
     this.#now = now;
+    this.#backend.alive.set(this.node, now() + options.nodeTimeoutMs);
   }
 
   claimName(key: string, name: string): Promise<boolean> {
@@ -88,6 +98,7 @@ export class MemoryEngine implements Engine {
 
   heartbeat(): Promise<void> {
     const expires = this.#now() + this.#options.nodeTimeoutMs;
+    this.#backend.alive.set(this.node, expires);
     for (const held of this.#backend.names.values()) {
       if (held.node === this.node && held.expires > this.#now()) held.expires = expires;
     }
@@ -129,7 +140,47 @@ export class MemoryEngine implements Engine {
     return Promise.resolve();
   }
 
+  presence(event: PresenceEvent): Promise<void> {
+    const { dels, sets } = presenceChanges(event);
+    for (const field of dels) this.#backend.present.delete(field);
+    for (const [field, entry] of sets) this.#backend.present.set(field, entry);
+    for (const listener of this.#backend.presence) listener(event);
+    return Promise.resolve();
+  }
+
+  present(): Promise<Presence[]> {
+    return Promise.resolve([...this.#backend.present.values()]);
+  }
+
+  sweep(node: string, reason: string): Promise<number> {
+    if ((this.#backend.alive.get(node) ?? 0) > this.#now()) return Promise.resolve(0);
+    const users = new Map<string, string[]>();
+    for (const [field, entry] of this.#backend.present) {
+      if (entry.node !== node) continue;
+      this.#backend.present.delete(field);
+      const rooms = users.get(entry.name);
+      if (rooms === undefined) users.set(entry.name, [entry.room]);
+      else rooms.push(entry.room);
+    }
+    const ts = this.#now();
+    for (const [name, rooms] of users) {
+      for (const listener of this.#backend.presence) {
+        listener({ kind: "quit", name, rooms, reason, ts, node });
+      }
+    }
+    return Promise.resolve(users.size);
+  }
+
+  listenPresence(listener: (event: PresenceEvent) => void): Promise<void> {
+    if (this.#presence !== undefined) throw new Error("the engine already has a listener");
+    this.#presence = listener;
+    this.#backend.presence.add(listener);
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
+    if (this.#presence !== undefined) this.#backend.presence.delete(this.#presence);
+    this.#presence = undefined;
     if (this.#listener !== undefined) this.#backend.listeners.delete(this.#listener);
     this.#listener = undefined;
     if (this.#direct !== undefined) this.#backend.direct.delete(this.#direct);
@@ -137,6 +188,7 @@ export class MemoryEngine implements Engine {
     for (const [key, held] of this.#backend.names) {
       if (held.node === this.node) this.#backend.names.delete(key);
     }
+    this.#backend.alive.delete(this.node);
     return Promise.resolve();
   }
 }

@@ -9,6 +9,9 @@ import {
   type EngineOptions,
   EngineUnreachableError,
   type HeldName,
+  type Presence,
+  presenceChanges,
+  type PresenceEvent,
   type RoomEntry,
   type RoomEvent,
   type RoomListener,
@@ -20,6 +23,48 @@ const nameKey = (key: string) => `${PREFIX}name:${key}`;
 const roomKey = (room: string) => `${PREFIX}room:${room}`;
 const CHANNEL = `${PREFIX}events`;
 const DIRECT = `${PREFIX}direct`;
+const PRESENCE = `${PREFIX}presence`;
+/** Users in rooms: a hash of `room key\nname key` -> {room, name, node} as JSON. */
+const PRESENT = `${PREFIX}present`;
+const aliveKey = (node: string) => `${PREFIX}node:${node}`;
+
+/**
+ * Removes ARGV[2] hash fields of KEYS[1] (from ARGV[3] on), sets the field/value pairs after
+ * them, then publishes ARGV[1] on the presence channel: the change and its notice in one step.
+ */
+const PRESENCE_SCRIPT = `
+local n = tonumber(ARGV[2])
+for i = 3, 2 + n do redis.call('HDEL', KEYS[1], ARGV[i]) end
+for i = 3 + n, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PUBLISH', '${PREFIX}presence', ARGV[1])
+return 1`;
+
+/**
+ * When node ARGV[1]'s alive key KEYS[2] is gone: removes its users from KEYS[1] and publishes
+ * one quit per user (reason ARGV[2], ts ARGV[3]); returns how many. One script, so of nodes
+ * sweeping at once only the first finds anything.
+ */
+const SWEEP_SCRIPT = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local all = redis.call('HGETALL', KEYS[1])
+local rooms = {}
+local order = {}
+for i = 1, #all, 2 do
+  local ok, v = pcall(cjson.decode, all[i + 1])
+  if ok and type(v) == 'table' and v.node == ARGV[1] then
+    redis.call('HDEL', KEYS[1], all[i])
+    if rooms[v.name] == nil then
+      rooms[v.name] = {}
+      table.insert(order, v.name)
+    end
+    table.insert(rooms[v.name], v.room)
+  end
+end
+for _, name in ipairs(order) do
+  redis.call('PUBLISH', '${PREFIX}presence', cjson.encode({kind = 'quit', name = name,
+    rooms = rooms[name], reason = ARGV[2], ts = tonumber(ARGV[3]), node = ARGV[1]}))
+end
+return #order`;
 
 /** XADD (trimmed to about ARGV[2] entries) then PUBLISH "room\nid\nevent"; returns the id. */
 const PUBLISH_SCRIPT = `
@@ -79,6 +124,7 @@ export class RedisEngine implements Engine {
   #subscriber: RedisClient | undefined;
   #listener: RoomListener | undefined;
   #direct: ((event: DirectEvent) => void) | undefined;
+  #presence: ((event: PresenceEvent) => void) | undefined;
   /** Keys of the names this node holds, renewed by heartbeat(). */
   readonly #held = new Set<string>();
   #closed = false;
@@ -132,6 +178,7 @@ export class RedisEngine implements Engine {
         (async () => {
           await client.connect();
           await client.ping();
+          await engine.heartbeat();
           await engine.#subscribe();
         })(),
         silent,
@@ -213,6 +260,7 @@ export class RedisEngine implements Engine {
   }
 
   async heartbeat(): Promise<void> {
+    await this.#client.set(aliveKey(this.node), "1", { PX: this.#options.nodeTimeoutMs });
     if (this.#held.size === 0) return;
     await this.#client.eval(HEARTBEAT_SCRIPT, {
       keys: [...this.#held].map(nameKey),
@@ -262,6 +310,51 @@ export class RedisEngine implements Engine {
     return Promise.resolve();
   }
 
+  async presence(event: PresenceEvent): Promise<void> {
+    // On the connection room events go out on, so it follows the events published before it.
+    const { dels, sets } = presenceChanges(event);
+    await this.#client.eval(PRESENCE_SCRIPT, {
+      keys: [PRESENT],
+      arguments: [
+        JSON.stringify(event),
+        String(dels.length),
+        ...dels,
+        ...sets.flatMap(([field, entry]) => [field, JSON.stringify(entry)]),
+      ],
+    });
+  }
+
+  async present(): Promise<Presence[]> {
+    const all: Record<string, string> = await this.#client.hGetAll(PRESENT);
+    const out: Presence[] = [];
+    for (const value of Object.values(all)) {
+      try {
+        const e = JSON.parse(value);
+        if (
+          typeof e.room === "string" && typeof e.name === "string" && typeof e.node === "string"
+        ) out.push({ room: e.room, name: e.name, node: e.node });
+      } catch {
+        // Not ours.
+      }
+    }
+    return out;
+  }
+
+  async sweep(node: string, reason: string): Promise<number> {
+    return Number(
+      await this.#client.eval(SWEEP_SCRIPT, {
+        keys: [PRESENT, aliveKey(node)],
+        arguments: [node, reason, String(Date.now())],
+      }),
+    );
+  }
+
+  listenPresence(listener: (event: PresenceEvent) => void): Promise<void> {
+    if (this.#presence !== undefined) throw new Error("the engine already has a listener");
+    this.#presence = listener;
+    return Promise.resolve();
+  }
+
   /** Subscribes before the node serves anyone, so no event sent after the start is missed. */
   async #subscribe(): Promise<void> {
     const subscriber = this.#subscriber = this.#client.duplicate();
@@ -282,6 +375,10 @@ export class RedisEngine implements Engine {
       const event = parseDirect(payload);
       if (event !== undefined) this.#direct?.(event);
     });
+    await subscriber.subscribe(PRESENCE, (payload: string) => {
+      const event = parsePresence(payload);
+      if (event !== undefined) this.#presence?.(event);
+    });
   }
 
   async close(): Promise<void> {
@@ -290,6 +387,7 @@ export class RedisEngine implements Engine {
     const keys = [...this.#held];
     this.#held.clear();
     try {
+      await this.#client.del(aliveKey(this.node));
       for (const key of keys) {
         await this.#client.eval(RELEASE_SCRIPT, {
           keys: [nameKey(key)],
@@ -334,6 +432,24 @@ function parseDirect(text: string): DirectEvent | undefined {
       (e.kind === "private" || e.kind === "group") && typeof e.from === "string" &&
       names(e.to) && names(e.targets) && typeof e.text === "string" &&
       typeof e.ts === "number" && typeof e.node === "string"
+    ) return e;
+  } catch {
+    // Not JSON.
+  }
+  return undefined;
+}
+
+/** A presence change read back from Redis, or undefined when it is not one of ours. */
+function parsePresence(text: string): PresenceEvent | undefined {
+  try {
+    const e = JSON.parse(text);
+    const optional = (v: unknown) => v === undefined || typeof v === "string";
+    if (
+      (e.kind === "join" || e.kind === "part" || e.kind === "quit" || e.kind === "rename") &&
+      typeof e.name === "string" && optional(e.to) && optional(e.reason) &&
+      Array.isArray(e.rooms) && e.rooms.every((r: unknown) => typeof r === "string") &&
+      typeof e.ts === "number" && typeof e.node === "string" &&
+      (e.first === undefined || typeof e.first === "boolean")
     ) return e;
   } catch {
     // Not JSON.

@@ -1,17 +1,32 @@
 // The hub's side of a shared engine (Redis): names claimed across nodes before a client takes
 // one, given back when it leaves or renames, kept alive by a heartbeat; names on other nodes for
 // /users * and /whois; room messages handed to every node in one order, private ones to the
-// nodes of their recipients. Only made when the engine is shared: a single node never calls it.
+// nodes of their recipients; who is in which room on the other nodes, and the users of a node
+// gone silent taken out of their rooms. Only made when the engine is shared: a single node never calls it.
 
 import type {
   DirectEvent,
   Engine,
   HeldName,
+  PresenceEvent,
   RoomEntry,
   RoomEvent,
   RoomListener,
 } from "../engine/engine.ts";
 import { describe } from "./failures.ts";
+import { nameKey } from "../../protocol/names.ts";
+
+/** A user on another node in one room. */
+export interface Remote {
+  name: string;
+  node: string;
+}
+
+/** The users of other nodes in one room, by name key, and the room's name as typed there. */
+interface RemoteRoom {
+  name: string;
+  members: Map<string, Remote>;
+}
 
 /** Names across nodes, through the engine. */
 export class Cluster {
@@ -19,6 +34,11 @@ export class Cluster {
   readonly #log: (line: string) => void;
   readonly #beat: ReturnType<typeof setInterval>;
   #beatFailed = false;
+  /** The other nodes' users in rooms, by room key, as their presence changes told. */
+  readonly #rooms = new Map<string, RemoteRoom>();
+  /** How many rooms each user of another node is in, by `node\nname key`. */
+  readonly #users = new Map<string, number>();
+  #onPresence: ((event: PresenceEvent) => void) | undefined;
 
   /** Starts the heartbeat: every third of the node timeout. */
   constructor(engine: Engine, nodeTimeoutMs: number, log: (line: string) => void) {
@@ -26,6 +46,82 @@ export class Cluster {
     this.#log = log;
     this.#beat = setInterval(() => this.#heartbeat(), Math.max(100, nodeTimeoutMs / 3));
     Deno.unrefTimer(this.#beat);
+    engine.listenPresence((event) => {
+      if (event.node === engine.node) return;
+      this.#apply(event);
+      this.#onPresence?.(event);
+    }).catch((err) => log(`engine: cannot receive joins and leaves: ${describe(err)}`));
+    engine.present().then((all) => {
+      for (const p of all) {
+        if (p.node !== engine.node) {
+          this.#apply({ kind: "join", name: p.name, rooms: [p.room], ts: 0, node: p.node });
+        }
+      }
+    }, (err) => log(`engine: cannot read who is in rooms: ${describe(err)}`));
+  }
+
+  /**
+   * Tells every node that a user of this one joined, left, went offline or was renamed (the
+   * change is kept in the engine for nodes that start later); a failure is logged.
+   */
+  tell(event: Omit<PresenceEvent, "node" | "ts">): void {
+    if (event.rooms.length === 0) return;
+    this.#engine.presence({ ...event, ts: Date.now(), node: this.#engine.node }).catch((err) =>
+      this.#log(`engine: cannot tell ${event.kind} of ${event.name}: ${describe(err)}`)
+    );
+  }
+
+  /** Calls `listener` for each presence change of another node's user, after it is applied. */
+  onPresence(listener: (event: PresenceEvent) => void): void {
+    this.#onPresence = listener;
+  }
+
+  /** The users of other nodes in a room. */
+  members(roomKey: string): Remote[] {
+    const room = this.#rooms.get(roomKey);
+    return room === undefined ? [] : [...room.members.values()];
+  }
+
+  /** How many users of other nodes are in a room. */
+  count(roomKey: string): number {
+    return this.#rooms.get(roomKey)?.members.size ?? 0;
+  }
+
+  /** How many users of other nodes are in some room. */
+  get users(): number {
+    return this.#users.size;
+  }
+
+  /** The rooms that have users on other nodes: key, name and how many. */
+  rooms(): { key: string; name: string; members: number }[] {
+    return [...this.#rooms].map(([key, r]) => ({ key, name: r.name, members: r.members.size }));
+  }
+
+  #apply(event: PresenceEvent): void {
+    const user = (name: string) => `${event.node}\n${nameKey(name)}`;
+    const add = (roomName: string, name: string) => {
+      const key = nameKey(roomName);
+      let room = this.#rooms.get(key);
+      if (room === undefined) this.#rooms.set(key, room = { name: roomName, members: new Map() });
+      if (room.members.has(nameKey(name))) return;
+      room.members.set(nameKey(name), { name, node: event.node });
+      this.#users.set(user(name), (this.#users.get(user(name)) ?? 0) + 1);
+    };
+    const remove = (roomName: string, name: string) => {
+      const key = nameKey(roomName);
+      const room = this.#rooms.get(key);
+      if (room === undefined || room.members.get(nameKey(name))?.node !== event.node) return;
+      room.members.delete(nameKey(name));
+      if (room.members.size === 0) this.#rooms.delete(key);
+      const left = (this.#users.get(user(name)) ?? 1) - 1;
+      if (left > 0) this.#users.set(user(name), left);
+      else this.#users.delete(user(name));
+    };
+    for (const room of event.rooms) {
+      if (event.kind === "join") add(room, event.name);
+      else remove(room, event.name);
+      if (event.kind === "rename" && event.to !== undefined) add(room, event.to);
+    }
   }
 
   /** This node's name. */
@@ -96,6 +192,19 @@ export class Cluster {
     }).catch((err) => this.#log(`engine: cannot receive private messages: ${describe(err)}`));
   }
 
+  /** Asks the engine to sweep each other node this one knows of users of (a no-op unless dead). */
+  #sweep(): void {
+    const nodes = new Set<string>();
+    for (const room of this.#rooms.values()) {
+      for (const m of room.members.values()) nodes.add(m.node);
+    }
+    for (const node of nodes) {
+      this.#engine.sweep(node, `node ${node} went away`).then((n) => {
+        if (n > 0) this.#log(`engine: node ${node} went away: ${n} of its users left their rooms`);
+      }, (err) => this.#log(`engine: cannot check node ${node}: ${describe(err)}`));
+    }
+  }
+
   /** Stops the heartbeat (the engine itself is closed by its owner). */
   close(): void {
     clearInterval(this.#beat);
@@ -103,6 +212,7 @@ export class Cluster {
 
   #heartbeat(): void {
     this.#engine.heartbeat().then(() => {
+      this.#sweep();
       if (this.#beatFailed) this.#log("engine: heartbeat works again");
       this.#beatFailed = false;
     }, (err) => {

@@ -136,6 +136,12 @@ export class Connections {
         count,
         ...(reason ? { reason } : {}),
       });
+      this.#ctx.cluster?.tell({
+        kind: "quit",
+        name,
+        rooms: client.rooms.map((r) => r.name),
+        reason,
+      });
       for (const room of [...client.rooms]) this.#ctx.rooms.leave(client, room);
       this.#ctx.left({ name, reason });
     }

@@ -16,14 +16,49 @@ export interface Audience {
 export class Delivery {
   readonly #announceUpTo: number;
   readonly #named: ReadonlyMap<string, Client>;
+  readonly #elsewhere: ((roomKey: string) => number) | undefined;
 
   /**
    * `announceUpTo` is the largest room told of joins, leaves and renames (0: any size);
-   * `named` holds the named clients by name key, in join order (read, never changed).
+   * `named` holds the named clients by name key, in join order (read, never changed);
+   * `elsewhere`, in a cluster, counts a room's members on other nodes.
    */
-  constructor(announceUpTo: number, named: ReadonlyMap<string, Client>) {
+  constructor(
+    announceUpTo: number,
+    named: ReadonlyMap<string, Client>,
+    elsewhere?: (roomKey: string) => number,
+  ) {
     this.#announceUpTo = announceUpTo;
     this.#named = named;
+    this.#elsewhere = elsewhere;
+  }
+
+  /** A room's members on every node. */
+  size(room: { key: string; members: ReadonlySet<Client> }): number {
+    return room.members.size + (this.#elsewhere?.(room.key) ?? 0);
+  }
+
+  /**
+   * Tells the members of `rooms` (those of up to `announceUpTo` members) of a quit or rename
+   * of a user on another node: one notice each, however many of the rooms they are in.
+   */
+  toRooms(
+    rooms: { key: string; members: ReadonlySet<Client> }[],
+    event: Extract<ServerEvent, { type: "quit" | "rename" }>,
+  ): void {
+    const max = this.#announceUpTo;
+    const out = new Outgoing(event);
+    const told = new Set<Client>();
+    for (const room of rooms) {
+      // The one gone still counts, as it does for a quit on this node.
+      if (max !== 0 && this.size(room) + (event.type === "quit" ? 1 : 0) > max) continue;
+      for (const c of room.members) {
+        if (!told.has(c)) {
+          told.add(c);
+          this.write(c, out);
+        }
+      }
+    }
   }
 
   /**
@@ -144,7 +179,7 @@ export class Delivery {
   /** Everyone sharing a room with `client` that is small enough to be told of it, once each. */
   #roommates(client: Client): Set<Client> {
     const max = this.#announceUpTo;
-    const rooms = client.rooms.filter((r) => max === 0 || r.members.size <= max);
+    const rooms = client.rooms.filter((r) => max === 0 || this.size(r) <= max);
     if (rooms.length === 1) return new Set(rooms[0].members);
     const all = new Set<Client>();
     for (const room of rooms) for (const c of room.members) all.add(c);

@@ -66,7 +66,14 @@ export function handlers(ctx: HandlersContext): Handlers {
       ctx.out.send(client, { type: "help", ts: Date.now(), lines: helpLines(cmd.topic) });
     },
     users: (client, cmd) => {
-      const room = cmd.room === undefined ? client.room : ctx.rooms.get(nameKey(cmd.room));
+      const key = cmd.room === undefined ? undefined : nameKey(cmd.room);
+      // In a cluster, a room may have members on other nodes only.
+      const remote = key === undefined
+        ? undefined
+        : ctx.cluster?.rooms().find((r) => r.key === key);
+      const room = key === undefined
+        ? client.room
+        : ctx.rooms.get(key) ?? (remote && { name: remote.name, members: new Set<Client>(), key });
       if (cmd.room !== undefined && !room) {
         ctx.out.error(client, "room-invalid", `there is no room ${cmd.room} (/rooms lists them)`);
         return;
@@ -75,7 +82,7 @@ export function handlers(ctx: HandlersContext): Handlers {
       const here = everyone
         ? [...ctx.clients].filter((c) => c.name !== undefined)
         : [...room.members];
-      const send = (elsewhere: string[]) => {
+      const send = (elsewhere: string[], online = ctx.names.size + elsewhere.length) => {
         const all = [
           ...here.map((c) => ({ name: c.name!, client: c })),
           ...elsewhere.map((name) => ({ name, client: undefined })),
@@ -90,14 +97,19 @@ export function handlers(ctx: HandlersContext): Handlers {
           room: everyone ? "*" : room.name,
           names,
           count: all.length,
-          online: ctx.names.size + elsewhere.length,
+          online,
           ...(names.length < all.length ? { omitted: all.length - names.length } : {}),
           ...(operators.length ? { operators } : {}),
           ...(away.length ? { away } : {}),
         });
       };
-      if (!everyone || ctx.cluster === undefined) {
+      if (ctx.cluster === undefined) {
         send([]);
+        return;
+      }
+      if (!everyone) {
+        const remote = ctx.cluster.members(room.key).map((m) => m.name);
+        send(remote, ctx.names.size + ctx.cluster.users);
         return;
       }
       // Everyone in a cluster: this node's users, then those on the other nodes.
@@ -184,7 +196,18 @@ export function handlers(ctx: HandlersContext): Handlers {
       if (ctx.flood.noisy(client, "room changes")) ctx.naming.part(client, room, reason);
     },
     rooms: (client) => {
-      const all = ctx.rooms.sorted();
+      const here = ctx.rooms.sorted();
+      const cluster = ctx.cluster;
+      // In a cluster, members on every node, and the rooms only other nodes have members in.
+      const all: { name: string; topic?: { text: string }; members: ReadonlySet<Client> }[] =
+        cluster === undefined ? here : [
+          ...here,
+          ...cluster.rooms().filter((r) => !ctx.rooms.get(r.key)).sort((a, b) =>
+            a.name.localeCompare(b.name)
+          ).map((r) => ({ name: r.name, members: new Set<Client>() })),
+        ];
+      const size = (r: (typeof all)[number]) =>
+        r.members.size + (cluster?.count(nameKey(r.name)) ?? 0);
       const shown = fitting(
         all,
         replyBudget(ctx.limits),
@@ -192,7 +215,7 @@ export function handlers(ctx: HandlersContext): Handlers {
       );
       const rooms = shown.map((r) => ({
         name: r.name,
-        members: r.members.size,
+        members: size(r),
         topic: r.topic?.text,
         ...(r.members.has(client) ? { joined: true as const } : {}),
         ...(r === client.room ? { active: true as const } : {}),

@@ -252,6 +252,12 @@ export class Naming {
     this.#ctx.log(`rename ${previous} -> ${name}`);
     this.#ctx.out.send(client, { type: "named", ts: Date.now(), name, previous, auto: false });
     this.#ctx.out.renameNotice(client, previous, name);
+    this.#ctx.cluster?.tell({
+      kind: "rename",
+      name: previous,
+      to: name,
+      rooms: client.rooms.map((r) => r.name),
+    });
     this.#ctx.renamed({ from: previous, to: name });
   }
 
@@ -274,7 +280,8 @@ export class Naming {
     if (motd?.length) out.send(client, { type: "motd", ts: Date.now(), lines: motd });
     const lobby = this.#ctx.rooms.lobby;
     this.#ctx.rooms.enter(client, lobby);
-    const members = lobby.members.size;
+    this.#ctx.cluster?.tell({ kind: "join", name, rooms: [lobby.name], first: true });
+    const members = out.size(lobby);
     out.roomNotice(
       lobby,
       { type: "join", ts: Date.now(), name, room: LOBBY, count, members },
@@ -304,6 +311,7 @@ export class Naming {
     const { out, rooms } = this.#ctx;
     const name = client.name!;
     rooms.enter(client, to);
+    this.#ctx.cluster?.tell({ kind: "join", name, rooms: [to.name] });
     this.#ctx.log(`join ${name} ${to.name}`);
     out.roomNotice(to, {
       type: "join",
@@ -311,7 +319,7 @@ export class Naming {
       name,
       room: to.name,
       count: this.#ctx.names.size,
-      members: to.members.size,
+      members: out.size(to),
       moved: true,
     }, client);
     this.#here(client, to, false);
@@ -341,12 +349,13 @@ export class Naming {
       name,
       room: room.name,
       count: this.#ctx.names.size,
-      members: room.members.size - 1,
+      members: out.size(room) - 1,
       ...(reason ? { reason } : {}),
     } as const;
     // Told before it goes: parting the active room is not marked as another room's line.
     out.send(client, event);
     rooms.leave(client, room);
+    this.#ctx.cluster?.tell({ kind: "part", name, rooms: [room.name], reason });
     this.#ctx.log(`part ${name} ${room.name}${reason ? ` (${reason})` : ""}`);
     out.roomNotice(room, event);
     this.#roomsChanged(client);
@@ -368,6 +377,8 @@ export class Naming {
   /** Tells a client its active room is now `room`: who is there and its topic. */
   #here(client: Client, room: Room, switched: boolean): void {
     const all = [...room.members].map((c) => c.name!);
+    // In a cluster, the room's members on other nodes too.
+    for (const m of this.#ctx.cluster?.members(room.key) ?? []) all.push(m.name);
     const names = fitting(all, replyBudget(this.#ctx.limits) / 2, (n) => encodedBytes(n) + 3);
     this.#ctx.out.send(client, {
       type: "room",
