@@ -230,6 +230,20 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     ]);
   });
 
+  await run("a node started again quits its earlier users at once", {}, async (a, b, make) => {
+    const quits: string[] = [];
+    await b.listenPresence((ev) => {
+      if (ev.kind === "quit") quits.push(`${ev.name} ${ev.reason}`);
+    });
+    await a.presence({ kind: "join", name: "al", rooms: ["#lobby"], ts: 1, node: "a" });
+    await b.presence({ kind: "join", name: "bo", rooms: ["#lobby"], ts: 1, node: "b" });
+    // The first engine of a is left as a killed process leaves it: never closed.
+    await make("a");
+    assert.deepEqual((await b.present()).map((p) => p.name), ["bo"]);
+    assert(await until(() => Promise.resolve(quits.length === 1), 2000));
+    assert.deepEqual(quits, ["al node a restarted"]);
+  });
+
   await run("a node without heartbeat loses its names", { nodeTimeoutMs: 300 }, async (a, b) => {
     await a.claimName("carol", "carol");
     assert.deepEqual(await b.claimName("carol", "carol"), false);

@@ -56,6 +56,8 @@ export class MemoryEngine implements Engine {
     this.#options = options;
     this.#backend = backend;
     this.#now = now;
+    // Users left in rooms by an earlier engine of this node are gone: the others are told.
+    this.#sweep(this.node, `node ${this.node} restarted`, true);
     this.#backend.alive.set(this.node, now() + options.nodeTimeoutMs);
   }
 
@@ -153,7 +155,11 @@ export class MemoryEngine implements Engine {
   }
 
   sweep(node: string, reason: string): Promise<number> {
-    if ((this.#backend.alive.get(node) ?? 0) > this.#now()) return Promise.resolve(0);
+    return Promise.resolve(this.#sweep(node, reason, false));
+  }
+
+  #sweep(node: string, reason: string, force: boolean): number {
+    if (!force && (this.#backend.alive.get(node) ?? 0) > this.#now()) return 0;
     const users = new Map<string, string[]>();
     for (const [field, entry] of this.#backend.present) {
       if (entry.node !== node) continue;
@@ -168,7 +174,7 @@ export class MemoryEngine implements Engine {
         listener({ kind: "quit", name, rooms, reason, ts, node });
       }
     }
-    return Promise.resolve(users.size);
+    return users.size;
   }
 
   listenPresence(listener: (event: PresenceEvent) => void): Promise<void> {

@@ -40,12 +40,12 @@ redis.call('PUBLISH', '${PREFIX}presence', ARGV[1])
 return 1`;
 
 /**
- * When node ARGV[1]'s alive key KEYS[2] is gone: removes its users from KEYS[1] and publishes
+ * When node ARGV[1]'s alive key KEYS[2] is gone (or ARGV[4] is 1): removes its users from KEYS[1] and publishes
  * one quit per user (reason ARGV[2], ts ARGV[3]); returns how many. One script, so of nodes
  * sweeping at once only the first finds anything.
  */
 const SWEEP_SCRIPT = `
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local all = redis.call('HGETALL', KEYS[1])
 local rooms = {}
 local order = {}
@@ -178,6 +178,9 @@ export class RedisEngine implements Engine {
         (async () => {
           await client.connect();
           await client.ping();
+          // Users left in rooms by an earlier process of this node (killed, then restarted
+          // within the node timeout) are gone: the others are told now.
+          await engine.#sweep(options.node, `node ${options.node} restarted`, true);
           await engine.heartbeat();
           await engine.#subscribe();
         })(),
@@ -340,11 +343,15 @@ export class RedisEngine implements Engine {
     return out;
   }
 
-  async sweep(node: string, reason: string): Promise<number> {
+  sweep(node: string, reason: string): Promise<number> {
+    return this.#sweep(node, reason, false);
+  }
+
+  async #sweep(node: string, reason: string, force: boolean): Promise<number> {
     return Number(
       await this.#client.eval(SWEEP_SCRIPT, {
         keys: [PRESENT, aliveKey(node)],
-        arguments: [node, reason, String(Date.now())],
+        arguments: [node, reason, String(Date.now()), force ? "1" : "0"],
       }),
     );
   }
