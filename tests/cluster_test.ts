@@ -3,7 +3,7 @@
 // test, ignored saying "skipped: no redis-server" where there is none) serves its own users.
 
 import assert from "node:assert/strict";
-import { joinAs, LineClient, ServerProcess } from "./helpers.ts";
+import { joinAs, LineClient, portOf, ServerProcess } from "./helpers.ts";
 import { freePort, HAVE_REDIS, RedisServer } from "./redis_server.ts";
 
 if (!HAVE_REDIS) console.log("skipped: no redis-server (apt-get install redis-server)");
@@ -58,9 +58,7 @@ Deno.test({
       lines.join("\n"),
     );
     const listening = lines.find((l) => l.startsWith("listening on "));
-    const port = listening === undefined
-      ? await server.port()
-      : Number(listening.slice(listening.lastIndexOf(":") + 1));
+    const port = listening === undefined ? await server.port() : portOf(listening);
     await using alice = await joinAs(port, "alice");
     await using bob = await joinAs(port, "bob");
     await alice.send("hello");
@@ -77,9 +75,7 @@ async function startNode(
   const server = ServerProcess.onLoopback("--engine", url, "--node", node, ...args);
   const lines = await server.collectUntil(/cluster in progress/, 10_000);
   const listening = lines.find((l) => l.startsWith("listening on "));
-  const port = listening === undefined
-    ? await server.port()
-    : Number(listening.slice(listening.lastIndexOf(":") + 1));
+  const port = listening === undefined ? await server.port() : portOf(listening);
   return { server, port };
 }
 

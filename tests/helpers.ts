@@ -309,10 +309,12 @@ export class ServerProcess extends LineQueue implements AsyncDisposable {
     return new ServerProcess(["--host", "127.0.0.1", "--port", "0", ...args]);
   }
 
-  /** Waits for the `listening on HOST:PORT` line and returns the port. */
-  async port(): Promise<number> {
-    const line = await this.expect(/^listening on /, 10_000);
-    return Number(line.slice(line.lastIndexOf(":") + 1));
+  /**
+   * Waits for the `listening on HOST:PORT` line (or, with `door`, `irc on ...`, `web on ...`)
+   * and returns the port.
+   */
+  async port(door: "listening" | "irc" | "ircs" | "tls" | "web" = "listening"): Promise<number> {
+    return portOf(await this.expect(new RegExp(`^${door} on `), 10_000));
   }
 
   /** Types a line at the server's console. */
@@ -377,6 +379,11 @@ export async function rssFallsTo(pid: number, limit: number, timeoutMs: number):
     now = await rssMiB(pid);
   }
   return now;
+}
+
+/** The port at the end of a `... on HOST:PORT` line the server printed. */
+export function portOf(line: string): number {
+  return Number(line.slice(line.lastIndexOf(":") + 1));
 }
 
 /** Whether a program is on PATH (for tests of real clients that may not be installed). */

@@ -352,8 +352,7 @@ Deno.test("IRC over TLS (--irc-tls-port) registers like plain IRC", async () => 
 Deno.test("chat-server --irc-port 0 prints `irc on HOST:PORT` after `listening on`", async () => {
   await using server = ServerProcess.onLoopback("--irc-port", "0", "--irc-name", NAME);
   await server.port();
-  const line = await server.expect(/^irc on /, 10_000);
-  const port = Number(line.slice(line.lastIndexOf(":") + 1));
+  const port = await server.port("irc");
   await using c = await ircAs(port, "ivy");
   await c.send("QUIT");
   await c.expectClosed();

@@ -14,8 +14,7 @@ Deno.test({
   async fn() {
     await using server = ServerProcess.onLoopback("--irc-port", "0", "--irc-name", "irc.test");
     const port = await server.port();
-    const line = await server.expect(/^irc on /, 10_000);
-    const ircPort = line.slice(line.lastIndexOf(":") + 1);
+    const ircPort = String(await server.port("irc"));
     await using tom = await joinAs(port, "tom");
     const dir = await Deno.makeTempDir();
     const setup = [
