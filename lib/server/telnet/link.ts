@@ -24,6 +24,7 @@ const BS = 0x08;
 const DEL = 0x7f;
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 /** The answer to Are You There, a line of its own. */
 const HERE = encoder.encode("[yes]\r\n");
 /** Ends a hidden line the peer did not echo, so what follows starts on a line of its own. */
@@ -188,7 +189,9 @@ export class TelnetLink implements TelnetSink {
       return;
     }
     if (this.#maybeTelnet) {
-      this.#maybeTelnet = !bareLF(bytes, this.#last) && !fromProgram(bytes, this.#last);
+      // After the one proposal only a bare LF matters: nothing else is proposed again.
+      this.#maybeTelnet = !bareLF(bytes, this.#last) &&
+        (this.#proposed || !fromProgram(bytes, this.#last));
       // A line ended with CR: maybe telnet, which answers a proposal.
       if (
         this.#maybeTelnet && !this.#proposed && !this.telnet &&
@@ -310,7 +313,7 @@ export class TelnetLink implements TelnetSink {
 function fromProgram(bytes: Uint8Array, before: number): boolean {
   if (before !== 0 && before !== LF && before !== CR) return false;
   if (bytes[0] === 0x7b) return true;
-  return /^\/proto\b/i.test(new TextDecoder().decode(bytes.subarray(0, 7)));
+  return /^\/proto\b/i.test(decoder.decode(bytes.subarray(0, 7)));
 }
 
 /** Whether `bytes` (after `before`) holds an LF without a CR before it. */
