@@ -178,3 +178,13 @@ Deno.test("Log stops quietly when the sink fails (stdout closed: EPIPE)", async 
   assert.equal(writes, 1);
   assert.deepEqual(log.held, { bytes: 0, lines: 0 });
 });
+
+Deno.test("Log.log() writes a control character as \\u00XX: no escape or line break from anyone", async () => {
+  const sink = new TestSink();
+  const log = new Log(sink);
+  log.log("web: refused 1.2.3.4: origin \x1b]0;pwned\x07\x1b[2J\r\nfake line\x9b not allowed");
+  await log.flush(1000);
+  assert.deepEqual(sink.lines, [
+    "web: refused 1.2.3.4: origin \\u001b]0;pwned\\u0007\\u001b[2J\\u000d\\u000afake line\\u009b not allowed",
+  ]);
+});

@@ -8,6 +8,15 @@ export interface LogSink {
   write(bytes: Uint8Array): Promise<number>;
 }
 
+/** C0 and C1 control characters and DEL: what a log line may not carry as it is. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+const CONTROL_ALL = new RegExp(CONTROL.source, "g");
+
+function escapeControl(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
 /** How much a {@link Log} holds while its sink is slow: beyond either, new lines are dropped. */
 export interface LogBounds {
   /** UTF-8 bytes waiting or being written. */
@@ -86,6 +95,9 @@ export class Log {
    */
   log(line: string): void {
     if (this.#broken) return;
+    // A stranger's bytes (an HTTP header, an error text) never reach the operator's terminal
+    // as escapes or line breaks: each control character is written as `\u00XX`.
+    if (CONTROL.test(line)) line = line.replace(CONTROL_ALL, escapeControl);
     if (this.#dropped > 0 || !this.#queue(`${this.#now()} ${line}\n`)) this.#dropped++;
   }
 
