@@ -1,12 +1,13 @@
 // `deno task bench`: the driver. Per scenario it starts a fresh server process (ours, and
-// ngIRCd with --compare ngircd), runs the separate load process against it, and prints the
-// table. The clients live in load.ts, the server launchers in servers.ts.
+// ngIRCd with --compare ngircd; for the cluster scenario, also our nodes on a throwaway
+// Redis), runs the separate load process against it, and prints the table. The clients
+// live in load.ts, the server launchers in servers.ts.
 
 import { parseFlags, UsageError } from "../lib/protocol/cli.ts";
 import type { LoadConfig, LoadResult, ScenarioKind } from "./load.ts";
 import { machine } from "./proc.ts";
 import {
-  findNgircd,
+  findProgram,
   linechatRevision,
   ngircdVersion,
   ServerProcess,
@@ -20,12 +21,13 @@ a separate load process; prints a table of the figures.
 
 options:
   --scenario LIST          scenarios to run, by number or name (default: all)
-                           1 connect, 2 idle, 3 fanout, 4 fanout-large
+                           1 connect, 2 idle, 3 fanout, 4 fanout-large, 5 cluster
   --compare ngircd         run each scenario against ngIRCd too, side by side
   --json FILE              also write every figure to FILE
   --timeout SECONDS        time limit of each scenario run (default: per scenario)
   --profile DIR            run linechat's server with --cpu-prof, one profile per
-                           scenario in DIR/KEY/ (summarize: bench/profile.ts FILE)
+                           scenario in DIR/KEY/ (cluster: DIR/cluster-redis3/n1/ ...;
+                           summarize: bench/profile.ts FILE)
   --connect-clients N      scenario 1: clients to connect and name (2000)
   --connect-concurrency N  scenario 1: clients connecting at a time (10)
   --idle-clients N         scenario 2: clients held (10000)
@@ -34,6 +36,9 @@ options:
                            --fanout-messages (300, per sender), --fanout-window (8)
   --large-members N        scenario 4: members (1000); also --large-senders (2),
                            --large-messages (200), --large-window (4)
+                           (scenario 5 runs scenario 3's sizes on one node, then on one
+                           and on three nodes sharing a redis-server it starts, members
+                           spread over the nodes; skipped where redis-server is missing)
   --help                   show this help`;
 
 /**
@@ -44,6 +49,15 @@ const SETUP_CONCURRENCY = 10;
 const LOAD_TS = new URL("./load.ts", import.meta.url).pathname;
 /** Extra time the load process gets past its own time limit before it is killed. */
 const LOAD_GRACE_MS = 20_000;
+
+/**
+ * What a scenario runs against: linechat alone, ngIRCd, or linechat's nodes (one or three)
+ * sharing a redis-server the bench starts.
+ */
+type Setup = Target | "redis1" | "redis3";
+
+/** Nodes of each Redis setup. */
+const NODES: Partial<Record<Setup, number>> = { redis1: 1, redis3: 3 };
 
 /** How a figure compares: which way is better, for the ratio column. */
 type Better = "higher" | "lower" | "";
@@ -64,6 +78,8 @@ interface ScenarioDef {
   title: string;
   config: Omit<LoadConfig, "dialect" | "port" | "serverPid">;
   rows: Row[];
+  /** Run on one node, then on nodes sharing Redis, instead of against ngIRCd. */
+  cluster?: boolean;
 }
 
 const cpuRows: Row[] = [
@@ -81,6 +97,16 @@ const fanoutRows: Row[] = [
   { label: "duplicates", figure: "duplicates", better: "" },
   { label: "time s", figure: "wallSec", better: "lower", digits: 2 },
   ...cpuRows,
+];
+
+/** Scenario 5: the fan-out's figures, and what the Redis behind the nodes costs. */
+const clusterRows: Row[] = [
+  ...fanoutRows.slice(0, 1),
+  { label: "messages/s (sent, each to all)", figure: "messagesPerSec", better: "higher" },
+  ...fanoutRows.slice(1, -2),
+  { label: "nodes' CPU, % of one core (sum)", figure: "serverCpuPct", better: "" },
+  { label: "Redis CPU, % of one core", figure: "redisCpuPct", better: "" },
+  cpuRows[1],
 ];
 
 function scenarios(v: Record<string, string | boolean | undefined>): ScenarioDef[] {
@@ -111,6 +137,7 @@ function scenarios(v: Record<string, string | boolean | undefined>): ScenarioDef
       rows: fanoutRows,
     };
   };
+  const scenario3 = fanout("fanout", 3, "fanout");
   const connectClients = n("connect-clients");
   const idleClients = n("idle-clients");
   const holdMs = Number(v["idle-hold"]) * 1000;
@@ -164,8 +191,16 @@ function scenarios(v: Record<string, string | boolean | undefined>): ScenarioDef
         { label: "server CPU while idle, %", figure: "serverCpuPct", better: "" },
       ],
     },
-    fanout("fanout", 3, "fanout"),
+    scenario3,
     fanout("large", 4, "fanout-large"),
+    {
+      ...scenario3,
+      id: 5,
+      key: "cluster",
+      title: `cluster: ${scenario3.title}; members spread over the nodes`,
+      rows: clusterRows,
+      cluster: true,
+    },
   ];
 }
 
@@ -190,13 +225,24 @@ function select(all: ScenarioDef[], list: string | undefined): ScenarioDef[] {
   return all.filter((d) => picked.includes(d));
 }
 
-/** Runs the load process for one scenario against a running server. */
-async function runLoad(def: ScenarioDef, server: ServerProcess): Promise<LoadResult> {
+/**
+ * Runs the load process for one scenario against running servers: one, or the nodes of a
+ * cluster on `redis`.
+ */
+async function runLoad(
+  def: ScenarioDef,
+  servers: ServerProcess[],
+  redis?: ServerProcess,
+): Promise<LoadResult> {
+  const [server] = servers;
   const cfg: LoadConfig = {
     ...def.config,
     dialect: server.target === "ngircd" ? "irc" : "linechat",
     port: server.port,
     serverPid: server.pid,
+    ...(redis
+      ? { nodes: servers.map((s) => ({ port: s.port, pid: s.pid })), redisPid: redis.pid }
+      : {}),
   };
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net=127.0.0.1", "--allow-run=cat", LOAD_TS, JSON.stringify(cfg)],
@@ -227,7 +273,8 @@ async function runLoad(def: ScenarioDef, server: ServerProcess): Promise<LoadRes
       notes: [],
     };
   }
-  const died = await server.exitReason();
+  const died = (await Promise.all([...servers, redis].map((s) => s?.exitReason())))
+    .filter(Boolean).join("; ");
   if (died) {
     result.ok = false;
     result.failure = `${died}${result.failure ? `; ${result.failure}` : ""}`;
@@ -236,27 +283,48 @@ async function runLoad(def: ScenarioDef, server: ServerProcess): Promise<LoadRes
 }
 
 /** How each server was started, for the report (filled as they start). */
-const settings: Partial<Record<Target, string>> = {};
+const settings: Partial<Record<Setup | "redis", string>> = {};
 
-/** One scenario against one server: a fresh server each time. */
+/** Where the programs the bench may start are; undefined where one is not installed. */
+interface Programs {
+  ngircd?: string;
+  redis?: string;
+}
+
+/** One scenario against one setup: fresh servers each time. */
 async function runOne(
   def: ScenarioDef,
-  target: Target,
-  ngircd: string | undefined,
+  setup: Setup,
+  programs: Programs,
   profileDir: string | undefined,
 ): Promise<LoadResult> {
   let dir: string | undefined;
   try {
-    let server: ServerProcess;
-    if (target === "ngircd") {
-      dir = await Deno.makeTempDir({ prefix: "linechat-bench-ngircd-" });
-      server = await ServerProcess.ngircd(ngircd!, dir);
-    } else {
-      server = await ServerProcess.linechat(profileDir);
+    await using started = new AsyncDisposableStack();
+    const nodes = NODES[setup];
+    if (nodes !== undefined) {
+      // The nodes are disposed of before the Redis they use.
+      const redis = started.use(await ServerProcess.redis(programs.redis!));
+      settings.redis = redis.settings;
+      const servers: ServerProcess[] = [];
+      for (let i = 1; i <= nodes; i++) {
+        const node = { engine: `redis://127.0.0.1:${redis.port}`, name: `n${i}` };
+        const prof = profileDir && `${profileDir}/${node.name}`;
+        servers.push(started.use(await ServerProcess.linechat(prof, node)));
+      }
+      settings[setup] = servers[0].settings.replace(/\d+ --node n1$/, "PORT --node n1") +
+        (nodes > 1 ? `; ${servers.slice(1).map((_, i) => `n${i + 2}`).join(", ")} alike` : "");
+      return await runLoad(def, servers, redis);
     }
-    settings[target] = server.settings;
-    await using _ = server;
-    return await runLoad(def, server);
+    let server: ServerProcess;
+    if (setup === "ngircd") {
+      dir = await Deno.makeTempDir({ prefix: "linechat-bench-ngircd-" });
+      server = started.use(await ServerProcess.ngircd(programs.ngircd!, dir));
+    } else {
+      server = started.use(await ServerProcess.linechat(profileDir));
+    }
+    settings[setup] = server.settings;
+    return await runLoad(def, [server]);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return { ok: false, failure: `could not run: ${why}`, figures: {}, notes: [] };
@@ -281,8 +349,8 @@ function ratio(ours: number | undefined, theirs: number | undefined, better: Bet
   return `${(ours / theirs).toFixed(2)}x`;
 }
 
-/** Results of every run: scenario key -> target -> result. */
-type Results = Map<string, Partial<Record<Target, LoadResult>>>;
+/** Results of every run: scenario key -> setup -> result. */
+type Results = Map<string, Partial<Record<Setup, LoadResult>>>;
 
 /** A target of issue 7 and whether this run met it. */
 interface TargetCheck {
@@ -294,7 +362,7 @@ interface TargetCheck {
 
 function checkTargets(defs: ScenarioDef[], results: Results, compared: boolean): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const fig = (key: string, t: Target, f: string) => results.get(key)?.[t]?.figures[f];
+  const fig = (key: string, t: Setup, f: string) => results.get(key)?.[t]?.figures[f];
   const vsNgircd = (id: number, key: string, figure: string, factor: number, goal: string) => {
     const ours = fig(key, "linechat", figure);
     const theirs = fig(key, "ngircd", figure);
@@ -315,8 +383,9 @@ function checkTargets(defs: ScenarioDef[], results: Results, compared: boolean):
     figure: string,
     goal: string,
     ok: (x: number) => boolean,
+    setup: Setup = "linechat",
   ) => {
-    const x = fig(key, "linechat", figure);
+    const x = fig(key, setup, figure);
     checks.push({
       scenario: id,
       goal,
@@ -342,45 +411,86 @@ function checkTargets(defs: ScenarioDef[], results: Results, compared: boolean):
         vsNgircd(4, def.key, "deliveriesPerSec", 1.5, "deliveries/s >= 1.5x ngIRCd's");
         own(4, def.key, "lost", "0 lost", (x) => x === 0);
         break;
+      case 5:
+        if (!results.get(def.key)?.redis3) break; // skipped: no redis-server
+        own(5, def.key, "lost", "0 lost on 3 nodes", (x) => x === 0, "redis3");
+        own(5, def.key, "duplicates", "0 duplicates on 3 nodes", (x) => x === 0, "redis3");
+        break;
     }
   }
   return checks;
 }
 
+/** The setups a scenario runs against, in the table's column order. */
+function setupsOf(def: ScenarioDef, targets: Target[]): Setup[] {
+  return def.cluster ? ["linechat", "redis1", "redis3"] : targets;
+}
+
+/** A setup's column heading: linechat alone is "1 node" next to nodes sharing Redis. */
+function heading(setup: Setup, def: ScenarioDef): string {
+  const headings: Record<Setup, string> = {
+    linechat: def.cluster ? "1 node" : "linechat",
+    ngircd: "ngIRCd",
+    redis1: "1 on Redis",
+    redis3: "3 on Redis",
+  };
+  return headings[setup];
+}
+
+/**
+ * Prints each scenario's figures, one column per setup and a ratio (linechat / ngIRCd; for
+ * the cluster, 3 nodes on Redis / 1 node), then the targets.
+ */
 function printTable(
   defs: ScenarioDef[],
   results: Results,
   targets: Target[],
   checks: TargetCheck[],
+  skipped: Map<string, string>,
 ): void {
-  const compared = targets.includes("ngircd");
-  const w = [36, 12, 12, 8];
-  const row = (cells: string[]) =>
+  const row = (cells: string[], ratioAt = -1) =>
     console.log(
-      cells.map((c, i) => i === 0 ? c.padEnd(w[0]) : c.padStart(w[i])).join(" ").trimEnd(),
+      cells.map((c, i) => i === 0 ? c.padEnd(36) : c.padStart(i === ratioAt ? 8 : 12))
+        .join(" ").trimEnd(),
     );
-  row(["", "linechat", ...(compared ? ["ngIRCd", "ratio"] : [])]);
+  let header = "";
   for (const def of defs) {
-    console.log(`${def.id}. ${def.title}`);
-    const byTarget = results.get(def.key) ?? {};
-    for (const r of def.rows) {
-      const ours = byTarget.linechat?.figures[r.figure];
-      const theirs = byTarget.ngircd?.figures[r.figure];
-      const label = `   ${r.label}`;
-      row([
-        label,
-        fmt(ours, r.digits),
-        ...(compared ? [fmt(theirs, r.digits), ratio(ours, theirs, r.better)] : []),
-      ]);
+    const setups = setupsOf(def, targets);
+    const ratioAt = setups.length > 1 ? setups.length + 1 : -1;
+    const head = ["", ...setups.map((s) => heading(s, def)), ...(ratioAt > 0 ? ["ratio"] : [])];
+    if (head.join("|") !== header) {
+      if (header) console.log("");
+      row(head, ratioAt);
+      header = head.join("|");
     }
-    for (const t of targets) {
-      const res = byTarget[t];
-      if (res && !res.ok) console.log(`   ${t} FAILED: ${res.failure}`);
-      for (const note of res?.notes ?? []) console.log(`   ${t} note: ${note}`);
+    console.log(`${def.id}. ${def.title}`);
+    const why = skipped.get(def.key);
+    if (why) {
+      console.log(`   skipped: ${why}`);
+      continue;
+    }
+    const bySetup = results.get(def.key) ?? {};
+    for (const r of def.rows) {
+      const values = setups.map((s) => bySetup[s]?.figures[r.figure]);
+      const [ours, theirs] = def.cluster ? [values[2], values[0]] : values;
+      row(
+        [
+          `   ${r.label}`,
+          ...values.map((v) => fmt(v, r.digits)),
+          ...(ratioAt > 0 ? [ratio(ours, theirs, r.better)] : []),
+        ],
+        ratioAt,
+      );
+    }
+    for (const s of setups) {
+      const res = bySetup[s];
+      const name = heading(s, def);
+      if (res && !res.ok) console.log(`   ${name} FAILED: ${res.failure}`);
+      for (const note of res?.notes ?? []) console.log(`   ${name} note: ${note}`);
     }
   }
   if (checks.length === 0) return;
-  console.log("\ntargets (issue 7)");
+  console.log("\ntargets (issues 7 and 14)");
   for (const c of checks) {
     const verdict = c.met === undefined ? "n/a" : c.met ? "met" : "MISSED";
     row([`   ${c.scenario}. ${c.goal}`, c.value, verdict]);
@@ -417,10 +527,10 @@ async function main(args: string[]): Promise<number> {
   }
   const defs = select(scenarios(values), values.scenario);
   const targets: Target[] = ["linechat"];
-  let ngircd: string | undefined;
+  const programs: Programs = {};
   let ngircdVer: string | undefined;
   if (values.compare === "ngircd") {
-    ngircd = findNgircd();
+    const ngircd = programs.ngircd = findProgram("ngircd");
     if (ngircd) {
       targets.push("ngircd");
       ngircdVer = await ngircdVersion(ngircd);
@@ -438,25 +548,43 @@ async function main(args: string[]): Promise<number> {
       `Deno ${m.deno}; linechat ${revision}${ngircdVer ? `; ${ngircdVer}` : ""}`,
   );
 
+  if (defs.some((d) => d.cluster)) programs.redis = findProgram("redis-server");
+
   const results: Results = new Map();
+  /** Scenarios not run, and why. */
+  const skipped = new Map<string, string>();
   for (const def of defs) {
-    const byTarget: Partial<Record<Target, LoadResult>> = {};
-    results.set(def.key, byTarget);
-    for (const target of targets) {
-      console.error(`running ${def.id}. ${def.title} against ${target} ...`);
+    const bySetup: Partial<Record<Setup, LoadResult>> = {};
+    results.set(def.key, bySetup);
+    if (def.cluster && !programs.redis) {
+      skipped.set(def.key, "no redis-server (apt-get install redis-server)");
+      console.error(`${def.id}. ${def.key}: skipped: no redis-server`);
+      continue;
+    }
+    for (const setup of setupsOf(def, targets)) {
+      console.error(`running ${def.id}. ${def.title} against ${heading(setup, def)} ...`);
       const t0 = performance.now();
-      const profile = values.profile && target === "linechat"
-        ? `${values.profile}/${def.key}`
+      const profile = values.profile && setup !== "ngircd"
+        ? `${values.profile}/${def.key}${setup === "linechat" ? "" : `-${setup}`}`
         : undefined;
-      byTarget[target] = await runOne(def, target, ngircd, profile);
+      bySetup[setup] = await runOne(def, setup, programs, profile);
       const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      console.error(`  ${byTarget[target]!.ok ? "done" : "FAILED"} in ${secs} s`);
+      console.error(`  ${bySetup[setup]!.ok ? "done" : "FAILED"} in ${secs} s`);
     }
   }
-  for (const t of targets) if (settings[t]) console.log(`  ${t}: ${settings[t]}`);
+  const started: Record<Setup | "redis", string> = {
+    linechat: "linechat",
+    ngircd: "ngIRCd",
+    redis: "redis-server",
+    redis1: "1 node on Redis",
+    redis3: "3 nodes on Redis",
+  };
+  for (const [key, how] of Object.entries(settings)) {
+    console.log(`  ${started[key as Setup | "redis"]}: ${how}`);
+  }
   console.log("");
   const checks = checkTargets(defs, results, targets.includes("ngircd"));
-  printTable(defs, results, targets, checks);
+  printTable(defs, results, targets, checks, skipped);
 
   if (values.json) {
     const report = {
@@ -471,6 +599,7 @@ async function main(args: string[]): Promise<number> {
         key: d.key,
         title: d.title,
         config: d.config,
+        skipped: skipped.get(d.key) ?? null,
         results: results.get(d.key),
       })),
       targets: checks,

@@ -37,6 +37,13 @@ export interface LoadConfig {
   messages: number;
   /** fanout: most messages of one sender not yet received by every other member. */
   window: number;
+  /**
+   * A cluster run: every node (the first is `port` and `serverPid`); member i connects to node
+   * i mod the count, and the server's CPU time is every node's.
+   */
+  nodes?: { port: number; pid: number }[];
+  /** A cluster run: redis-server's process id, for its CPU time. */
+  redisPid?: number;
 }
 
 /** What the load process prints: figures by name, and whether the run passed. */
@@ -288,7 +295,11 @@ async function connectMany(
     while (next < count) {
       const i = next++;
       const t0 = performance.now();
-      const conn = await Deno.connect({ hostname: HOST, port: run.cfg.port });
+      const { nodes, port } = run.cfg;
+      const conn = await Deno.connect({
+        hostname: HOST,
+        port: nodes ? nodes[i % nodes.length].port : port,
+      });
       const bot = new Bot(run, i, conn);
       bots[i] = bot;
       await bot.named;
@@ -306,16 +317,22 @@ function quantile(sorted: Float64Array, q: number): number {
 
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 
-/** CPU seconds of both processes and the wall clock, at one moment. */
+/** CPU seconds of the processes (every node's summed; Redis's, NaN without) and the wall clock. */
 interface Usage {
   load: number;
   server: number;
+  redis: number;
   wallMs: number;
 }
 
 async function usage(run: Run): Promise<Usage> {
-  const server = await cpuSeconds(run.cfg.serverPid);
-  return { load: ownCpuSeconds(), server, wallMs: performance.now() };
+  const { nodes, serverPid, redisPid } = run.cfg;
+  const pids = nodes ? nodes.map((n) => n.pid) : [serverPid];
+  const [server, redis] = await Promise.all([
+    Promise.all(pids.map(cpuSeconds)).then((s) => s.reduce((a, b) => a + b, 0)),
+    redisPid === undefined ? NaN : cpuSeconds(redisPid),
+  ]);
+  return { load: ownCpuSeconds(), server, redis, wallMs: performance.now() };
 }
 
 /** CPU figures between two moments: seconds used and percent of one core. */
@@ -327,6 +344,10 @@ function cpuFigures(a: Usage, b: Usage): Record<string, number> {
     loadCpuSec: round(b.load - a.load),
     serverCpuPct: wall > 0 ? Math.round((b.server - a.server) / wall * 100) : 0,
     loadCpuPct: wall > 0 ? Math.round((b.load - a.load) / wall * 100) : 0,
+    ...(Number.isNaN(a.redis) ? {} : {
+      redisCpuSec: round(b.redis - a.redis),
+      redisCpuPct: wall > 0 ? Math.round((b.redis - a.redis) / wall * 100) : 0,
+    }),
   };
 }
 
@@ -603,6 +624,7 @@ class FanoutScenario implements Scenario {
       ...base,
       deliveries: t.delivered,
       deliveriesPerSec: seconds > 0 ? Math.round(t.delivered / seconds) : NaN,
+      messagesPerSec: seconds > 0 ? Math.round(senders * messages / seconds) : NaN,
       latencyP50Ms: round(quantile(lat, 0.5)),
       latencyP90Ms: round(quantile(lat, 0.9)),
       latencyP99Ms: round(quantile(lat, 0.99)),

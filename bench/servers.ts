@@ -1,9 +1,13 @@
 // Starts the servers under test, each as its own process on loopback: linechat's
-// server.ts with its limits raised for the run, and ngIRCd with a generated config and
-// its throttles off. Driving them is left to load.ts, reading their CPU/RSS to proc.ts.
+// server.ts with its limits raised for the run (alone, or as a node on a Redis), ngIRCd
+// with a generated config and its throttles off, and a throwaway redis-server. Driving
+// them is left to load.ts, reading their CPU/RSS to proc.ts.
 
 /** Which server a run is against. */
 export type Target = "linechat" | "ngircd";
+
+/** A program the bench starts: a server under test, or the Redis a cluster's nodes share. */
+export type Program = Target | "redis";
 
 const HOST = "127.0.0.1";
 const READY_TIMEOUT_MS = 15_000;
@@ -31,7 +35,7 @@ export class ServerProcess implements AsyncDisposable {
   #port: number;
 
   private constructor(
-    readonly target: Target,
+    readonly target: Program,
     port: number,
     /** How it was started, for the report. */
     readonly settings: string,
@@ -73,22 +77,29 @@ export class ServerProcess implements AsyncDisposable {
 
   /**
    * Starts linechat's server.ts on a free loopback port with the bench's flags; with
-   * `profileDir`, under V8's CPU profiler (the profile is written there when it stops).
+   * `profileDir`, under V8's CPU profiler (the profile is written there when it stops);
+   * with `node`, as that node of a cluster on the Redis at `node.engine`.
    */
-  static async linechat(profileDir?: string): Promise<ServerProcess> {
+  static async linechat(
+    profileDir?: string,
+    node?: { engine: string; name: string },
+  ): Promise<ServerProcess> {
     const flags = await supportedFlags();
     const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+    const cluster = node ? ["--engine", node.engine, "--node", node.name] : [];
     const args = [
       "run",
       "--allow-net",
+      // node-redis reads these two, nothing else.
+      ...(node ? ["--allow-env=REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS"] : []),
       ...prof,
       SERVER_TS,
-      ...["--host", HOST, "--port", "0", ...flags],
+      ...["--host", HOST, "--port", "0", ...flags, ...cluster],
     ];
     const server = new ServerProcess(
       "linechat",
       0,
-      `server.ts ${flags.join(" ")}`.trim(),
+      `server.ts ${[...flags, ...cluster].join(" ")}`.trim(),
       Deno.execPath(),
       args,
       /^listening on /,
@@ -113,6 +124,25 @@ export class ServerProcess implements AsyncDisposable {
       ["-n", "-f", conf],
       /Now listening on/,
       dir,
+    );
+    await server.#waitReady();
+    return server;
+  }
+
+  /**
+   * Starts redis-server from `binary` on a free loopback port, keeping nothing on disk
+   * (no snapshots, no append-only file).
+   */
+  static async redis(binary: string): Promise<ServerProcess> {
+    const port = freePort();
+    const args = ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no"];
+    const server = new ServerProcess(
+      "redis",
+      port,
+      "redis-server --save '' --appendonly no",
+      binary,
+      args,
+      /Ready to accept connections/,
     );
     await server.#waitReady();
     return server;
@@ -217,8 +247,8 @@ export function ngircdConfig(port: number, includeDir: string): string {
 `;
 }
 
-/** Where the ngircd binary is, or undefined when it is not installed. */
-export function findNgircd(): string | undefined {
+/** Where the program `name` (ngircd, redis-server) is, or undefined when it is not installed. */
+export function findProgram(name: string): string | undefined {
   let path = "";
   try {
     path = Deno.env.get("PATH") ?? "";
@@ -228,7 +258,7 @@ export function findNgircd(): string | undefined {
   const dirs = [...path.split(":").filter(Boolean), "/usr/sbin", "/usr/local/sbin", "/sbin"];
   for (const dir of dirs) {
     try {
-      const file = `${dir}/ngircd`;
+      const file = `${dir}/${name}`;
       if (Deno.statSync(file).isFile) return file;
     } catch {
       // Not here.

@@ -1,10 +1,14 @@
 // CI smoke test of the benchmark: every scenario at tiny sizes against our server only
-// (bench.ts as a subprocess, as `deno task bench` runs it), plus the load's pure parts.
-// The full-size run and the ngIRCd comparison are left to `deno task bench`.
+// (bench.ts as a subprocess, as `deno task bench` runs it), the cluster scenario on a
+// redis-server where there is one, plus the load's pure parts. The full-size run and the
+// ngIRCd comparison are left to `deno task bench`.
 
 import assert from "node:assert/strict";
 import { handshake, type Mark, markText, messageLine, parseMark } from "../bench/wire.ts";
 import { ngircdConfig } from "../bench/servers.ts";
+import { HAVE_REDIS } from "./redis_server.ts";
+
+if (!HAVE_REDIS) console.log("skipped: no redis-server (bench scenario 5 runs without it)");
 
 const BENCH = new URL("../bench/bench.ts", import.meta.url).pathname;
 const encoder = new TextEncoder();
@@ -64,6 +68,37 @@ Deno.test("ngircdConfig() turns ngIRCd's throttles off and listens on loopback",
   assert(conf.includes("Listen = 127.0.0.1"));
 });
 
+/** One setup's result in the bench's JSON report. */
+interface Result {
+  ok: boolean;
+  failure?: string;
+  figures: Record<string, number>;
+}
+
+Deno.test("bench.ts --scenario cluster says it is skipped where redis-server is missing", async () => {
+  // An empty PATH: no redis-server (nor git or cat, which the bench can do without).
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-run",
+      "--allow-read",
+      "--allow-env",
+      BENCH,
+      "--scenario",
+      "5",
+    ],
+    env: { PATH: "/nonexistent" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.deepEqual(out.code, 0, text + new TextDecoder().decode(out.stderr));
+  assert.match(text, /^ {3}skipped: no redis-server \(apt-get install redis-server\)$/m);
+  assert.doesNotMatch(text, /deliveries\/s/);
+});
+
 Deno.test("bench.ts runs every scenario at tiny sizes against linechat", async () => {
   const json = await Deno.makeTempFile({ suffix: ".json" });
   try {
@@ -94,14 +129,14 @@ Deno.test("bench.ts runs every scenario at tiny sizes against linechat", async (
     const text = new TextDecoder().decode(out.stdout);
     assert.deepEqual(out.code, 0, text + new TextDecoder().decode(out.stderr));
     const report = JSON.parse(await Deno.readTextFile(json));
-    assert.deepEqual(report.scenarios.map((s: { id: number }) => s.id), [1, 2, 3, 4]);
-    for (const s of report.scenarios) {
+    assert.deepEqual(report.scenarios.map((s: { id: number }) => s.id), [1, 2, 3, 4, 5]);
+    for (const s of report.scenarios.slice(0, 4)) {
       const r = s.results.linechat;
       assert(r.ok, `${s.key}: ${r.failure}`);
     }
     const [connect, idle, fanout, large] = report.scenarios.map((s: {
-      results: { linechat: { figures: Record<string, number> } };
-    }) => s.results.linechat.figures);
+      results: { linechat?: { figures: Record<string, number> } };
+    }) => s.results.linechat?.figures);
     assert.deepEqual(connect.named, 20);
     assert(connect.connectsPerSec > 0);
     assert.deepEqual(idle.errors, 0);
@@ -111,6 +146,22 @@ Deno.test("bench.ts runs every scenario at tiny sizes against linechat", async (
     assert.deepEqual(large.deliveries, 2 * 5 * 11);
     assert.deepEqual([large.lost, large.duplicates], [0, 0]);
     assert(text.includes("deliveries/s"));
+    const cluster = report.scenarios[4];
+    if (!HAVE_REDIS) {
+      assert.match(cluster.skipped, /^no redis-server/);
+      return;
+    }
+    // The fan-out of scenario 3 on one node, on one node on Redis, on three nodes on Redis.
+    assert.deepEqual(Object.keys(cluster.results), ["linechat", "redis1", "redis3"]);
+    for (const [setup, r] of Object.entries(cluster.results) as [string, Result][]) {
+      assert(r.ok, `${setup}: ${r.failure}`);
+      assert.deepEqual(r.figures.deliveries, 3 * 10 * 7, setup);
+      assert.deepEqual([r.figures.lost, r.figures.duplicates], [0, 0], setup);
+    }
+    const three = cluster.results.redis3.figures;
+    assert(three.redisCpuSec >= 0 && three.serverCpuSec > 0, JSON.stringify(three));
+    assert.match(text, /1 node +1 on Redis +3 on Redis +ratio/);
+    assert.match(report.settings.redis3, /--engine redis:\/\/127\.0\.0\.1:PORT --node n1; n2, n3/);
   } finally {
     await Deno.remove(json);
   }
