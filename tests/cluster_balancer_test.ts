@@ -1,0 +1,232 @@
+// The README's samples for putting nodes behind one address, tried for real: HAProxy run with
+// docs/cluster/haproxy.cfg as it is (the addresses from the environment) in front of three
+// nodes on a redis-server, with chat-client connecting through it; docs/cluster/nginx.conf
+// checked with `nginx -t`. Each test is ignored, saying so, where its program is missing.
+
+import assert from "node:assert/strict";
+import { joinAs, LineClient, LineQueue, PipedClient, pump, ServerProcess } from "./helpers.ts";
+import { freePort, HAVE_REDIS, RedisServer } from "./redis_server.ts";
+
+const HAPROXY_CFG = new URL("../docs/cluster/haproxy.cfg", import.meta.url).pathname;
+const NGINX_CONF = new URL("../docs/cluster/nginx.conf", import.meta.url).pathname;
+
+/** Where `name` is: on PATH, or in /usr/sbin (Debian puts haproxy and nginx there). */
+function program(name: string): string | undefined {
+  const dirs = [...(Deno.env.get("PATH") ?? "").split(":").filter(Boolean), "/usr/sbin"];
+  for (const dir of dirs) {
+    try {
+      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
+}
+
+const HAPROXY = program("haproxy");
+if (!HAPROXY) console.log("skipped: no haproxy (apt-get install haproxy)");
+if (!HAVE_REDIS) console.log("skipped: no redis-server (apt-get install redis-server)");
+
+/** Why `nginx -t` cannot check nginx.conf here, or undefined when it can. */
+function nginxMissing(): string | undefined {
+  if (!program("nginx")) return "no nginx (apt-get install nginx libnginx-mod-stream)";
+  const module = "/usr/lib/nginx/modules/ngx_stream_module.so";
+  try {
+    Deno.statSync(module);
+  } catch {
+    return `no ${module} (apt-get install libnginx-mod-stream)`;
+  }
+  // nginx -t opens the access log the file names, as nginx would (root, or the log's owner).
+  try {
+    Deno.openSync("/var/log/nginx/linechat.log", { append: true, create: true }).close();
+  } catch {
+    return "nginx -t cannot open /var/log/nginx/linechat.log as this user";
+  }
+  return undefined;
+}
+
+const NGINX_MISSING = nginxMissing();
+if (NGINX_MISSING) console.log(`skipped: ${NGINX_MISSING}`);
+
+/** HAProxy in the foreground with docs/cluster/haproxy.cfg; its log lines are queued. */
+class Haproxy extends LineQueue implements AsyncDisposable {
+  readonly #child: Deno.ChildProcess;
+  readonly #stdout: Promise<void>;
+  readonly #stderr: Promise<string>;
+
+  private constructor(env: Record<string, string>) {
+    super();
+    // -db: in the foreground; -V: says when it polls, its listener bound.
+    this.#child = new Deno.Command(HAPROXY!, {
+      args: ["-db", "-V", "-f", HAPROXY_CFG],
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#stdout = pump(this.#child.stdout, this);
+    this.#stderr = new Response(this.#child.stderr).text();
+  }
+
+  /** Starts it with `env` (LINECHAT_LISTEN, LINECHAT_N1 ...) and waits until it listens. */
+  static async start(env: Record<string, string>): Promise<Haproxy> {
+    const haproxy = new Haproxy(env);
+    try {
+      await haproxy.expect(/^Using \w+\(\) as the polling mechanism/, 10_000);
+    } catch (err) {
+      await haproxy[Symbol.asyncDispose]();
+      throw new Error(`haproxy did not start: ${await haproxy.#stderr}`, { cause: err });
+    }
+    return haproxy;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await this.#child.status;
+    await this.#stdout;
+    await this.#stderr;
+  }
+}
+
+/**
+ * A node on `url` named `node` as the README runs them behind a balancer (--max-per-ip 0),
+ * forgetting a dead node's names within 1 s.
+ */
+async function startNode(url: string, node: string): Promise<{
+  server: ServerProcess;
+  port: number;
+}> {
+  const server = ServerProcess.onLoopback(
+    ...["--engine", url, "--node", node, "--node-timeout", "1", "--max-per-ip", "0"],
+  );
+  return { server, port: await server.port() };
+}
+
+/** The node `name` is on, asked by `probe` (a user of node n1) with /whois. */
+async function nodeOf(probe: LineClient, name: string): Promise<string> {
+  await probe.send(`/whois ${name}`);
+  const line = await probe.expect(new RegExp(`^\\* ${name}(: in | is online on node )`), 5000);
+  return line.match(/ is online on node (\S+)$/)?.[1] ?? "n1";
+}
+
+Deno.test({
+  name: "docs/cluster/haproxy.cfg spreads chat-clients over three nodes, one chat; " +
+    "those of a node killed with -9 reconnect through it to the others",
+  ignore: !HAPROXY || !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const nodes = await Promise.all(
+      ["n1", "n2", "n3"].map((n) => startNode(`${redis.url}/1`, n)),
+    );
+    await using _nodes = {
+      async [Symbol.asyncDispose]() {
+        for (const { server } of nodes) await server[Symbol.asyncDispose]();
+      },
+    };
+    const port = freePort();
+    await using _haproxy = await Haproxy.start({
+      LINECHAT_LISTEN: `127.0.0.1:${port}`,
+      ...Object.fromEntries(nodes.map((n, i) => [`LINECHAT_N${i + 1}`, `127.0.0.1:${n.port}`])),
+    });
+    // One at a time, each named before the next: leastconn gives each an empty node.
+    const names = ["alice", "bob", "carol"];
+    const clients: PipedClient[] = [];
+    await using _clients = {
+      async [Symbol.asyncDispose]() {
+        for (const c of clients) await c[Symbol.asyncDispose]();
+      },
+    };
+    for (const name of names) {
+      const client = new PipedClient([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--name",
+        name,
+      ]);
+      clients.push(client);
+      await client.expect(`welcome, ${name}!`, 10_000);
+    }
+    await using probe = await joinAs(nodes[0].port, "probe");
+    const where = [];
+    for (const name of names) where.push(await nodeOf(probe, name));
+    assert.deepEqual([...where].sort(), ["n1", "n2", "n3"], where.join(", "));
+
+    // One chat: each one's room messages reach the two on the other nodes.
+    for (const [i, client] of clients.entries()) {
+      await client.send(`hello from ${names[i]}`);
+      for (const [j, other] of clients.entries()) {
+        if (j !== i) await other.expect(`<${names[i]}> hello from ${names[i]}`, 5000);
+      }
+    }
+
+    // The node of whoever is on n3 dies; they reconnect through HAProxy and land elsewhere.
+    const victim = where.indexOf("n3");
+    const n3 = nodes[2].server;
+    n3.child.kill("SIGKILL");
+    await n3.child.status;
+    const client = clients[victim];
+    await client.expect(/; reconnecting in 1 s \(attempt 1\)$/, 5000);
+    // Its name is free again once n1 and n2 notice n3 is gone (--node-timeout 1).
+    await client.expect(`reconnected as ${names[victim]}`, 20_000);
+    const now = await nodeOf(probe, names[victim]);
+    assert.match(now, /^n[12]$/);
+    const speaker = (victim + 1) % 3;
+    await clients[speaker].send("still one chat");
+    await client.expect(`<${names[speaker]}> still one chat`, 5000);
+    await client.send("back again");
+    await clients[speaker].expect(`<${names[victim]}> back again`, 5000);
+
+    // The balancer keeps the cap per address the nodes no longer see: 20 at once from one.
+    const more: LineClient[] = [];
+    try {
+      for (let i = clients.length; i < 20; i++) {
+        more.push(await LineClient.connect(port));
+        await more[more.length - 1].expect("choose a name:", 5000);
+      }
+      // Refused at once: reset, before or after the connection is reported made.
+      const refused = await LineClient.connect(port).catch((err) => err);
+      if (refused instanceof LineClient) {
+        await using _ = refused;
+        assert.deepEqual(await refused.expectClosed(5000), []);
+      } else {
+        assert(refused instanceof Deno.errors.ConnectionReset, String(refused));
+      }
+    } finally {
+      for (const c of more) await c.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "docs/cluster/nginx.conf passes nginx -t",
+  ignore: NGINX_MISSING !== undefined,
+  async fn() {
+    const out = await new Deno.Command(program("nginx")!, {
+      args: ["-t", "-c", NGINX_CONF],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, text);
+    assert.match(text, /test is successful/);
+  },
+});
+
+Deno.test("README shows docs/cluster/haproxy.cfg and nginx.conf as they are", async (t) => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  for (const [lang, file] of [["haproxy", HAPROXY_CFG], ["nginx", NGINX_CONF]]) {
+    await t.step(lang, async () => {
+      const start = readme.indexOf(`\n\`\`\`${lang}\n`);
+      assert(start >= 0, `no ${lang} block in the README`);
+      const body = readme.slice(start + lang.length + 5, readme.indexOf("\n```\n", start) + 1);
+      assert.equal(body, await Deno.readTextFile(file));
+    });
+  }
+});
