@@ -166,3 +166,31 @@ Deno.test("bench.ts runs every scenario at tiny sizes against linechat", async (
     await Deno.remove(json);
   }
 });
+
+Deno.test({
+  name: "bench/redis_calls.ts times the Redis engine's publish, one at a time and pipelined",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-run",
+        "--allow-read",
+        "--allow-env",
+        new URL("../bench/redis_calls.ts", import.meta.url).pathname,
+        "200",
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.deepEqual(out.code, 0, text + new TextDecoder().decode(out.stderr));
+    for (const row of ["one at a time", "80 in flight"]) {
+      const m = text.match(new RegExp(`^${row} +([\\d,]+) +([\\d,]+) +([\\d,]+) +([\\d,]+)$`, "m"));
+      assert(m, text);
+      assert(Number(m[1].replaceAll(",", "")) > 0, text);
+    }
+  },
+});
