@@ -13,6 +13,7 @@ import {
   twoStageStop,
   UsageError,
 } from "./lib/protocol/cli.ts";
+import { canonicalIp } from "./lib/protocol/address.ts";
 import { LineFramer } from "./lib/protocol/framing.ts";
 import { describe } from "./lib/server/hub.ts";
 import { DEFAULT_LIMITS, type Limits } from "./lib/server/limits.ts";
@@ -285,6 +286,10 @@ options:
   --irc-port PORT              serve IRC on this port too; 0 picks a free one
   --irc-tls-port PORT          serve IRC over TLS on this port (needs --tls-cert/--tls-key)
   --irc-name NAME              the server name IRC clients see (default: the host name)
+  --proxy-from ADDRESS[,ADDRESS]
+                               load balancers (addresses or CIDR ranges) whose connections
+                               start with a PROXY protocol v1 line naming the client
+                               (HAProxy send-proxy, nginx proxy_protocol on); may be repeated
   --log-private on|off         log the text of private and group messages (default on);
                                off logs only who wrote to whom
   --engine memory|redis://HOST:PORT[/DB]
@@ -418,6 +423,19 @@ async function exit(code: number): Promise<void> {
   Deno.exit(code);
 }
 
+/** The balancers of --proxy-from (repeated, or separated by commas), each checked. */
+function readProxyFrom(values: string[] | undefined): string[] | undefined {
+  const list = values?.flatMap((v) => v.split(",")).map((v) => v.trim());
+  for (const text of list ?? []) {
+    try {
+      canonicalIp(text);
+    } catch (err) {
+      throw new UsageError(`invalid --proxy-from "${text}": ${(err as Error).message}`);
+    }
+  }
+  return list;
+}
+
 /** The web door's settings from the flags; --web-origin needs --web-port. */
 function readWeb(
   port: string | undefined,
@@ -468,6 +486,7 @@ async function main(args: string[]): Promise<void> {
     "irc-tls-port": { type: "string" },
     "irc-name": { type: "string" },
     "log-private": { type: "string", default: "on" },
+    "proxy-from": { type: "string", multiple: true },
     engine: { type: "string", default: "memory" },
     node: { type: "string" },
     "node-timeout": { type: "string" },
@@ -508,6 +527,7 @@ async function main(args: string[]): Promise<void> {
   const tls = readTls(values["tls-cert"], values["tls-key"], values["tls-port"]);
   const web = readWeb(values["web-port"], values["web-origin"]);
   const irc = readIrc(values["irc-port"], values["irc-tls-port"], values["irc-name"], tls);
+  const proxyFrom = readProxyFrom(values["proxy-from"]);
   const logPrivate = values["log-private"];
   if (logPrivate !== "on" && logPrivate !== "off") {
     throw new UsageError(`invalid --log-private "${logPrivate}": use on or off`);
@@ -540,6 +560,7 @@ async function main(args: string[]): Promise<void> {
       tls,
       web,
       irc,
+      proxyFrom,
     });
   } catch (err) {
     if (err instanceof DataFileError) die("chat-server", `--data ${values.data} ${err.reason}`);

@@ -4,7 +4,7 @@
 // checked with `nginx -t`. Each test is ignored, saying so, where its program is missing.
 
 import assert from "node:assert/strict";
-import { joinAs, LineClient, LineQueue, PipedClient, pump, ServerProcess } from "./helpers.ts";
+import { LineClient, LineQueue, PipedClient, pump, ServerProcess } from "./helpers.ts";
 import { freePort, HAVE_REDIS, RedisServer } from "./redis_server.ts";
 
 const HAPROXY_CFG = new URL("../docs/cluster/haproxy.cfg", import.meta.url).pathname;
@@ -150,15 +150,15 @@ class Nginx extends LineQueue implements AsyncDisposable {
 }
 
 /**
- * A node on `url` named `node` as the README runs them behind a balancer (--max-per-ip 0),
- * forgetting a dead node's names within 1 s.
+ * A node on `url` named `node` as the README runs them behind a balancer (reading the PROXY
+ * line from it, on loopback), forgetting a dead node's names within 1 s.
  */
 async function startNode(url: string, node: string): Promise<{
   server: ServerProcess;
   port: number;
 }> {
   const server = ServerProcess.onLoopback(
-    ...["--engine", url, "--node", node, "--node-timeout", "1", "--max-per-ip", "0"],
+    ...["--engine", url, "--node", node, "--node-timeout", "1", "--proxy-from", "127.0.0.1"],
   );
   return { server, port: await server.port() };
 }
@@ -204,10 +204,24 @@ async function behindOneAddress(
     clients.push(client);
     await client.expect(`welcome, ${name}!`, 10_000);
   }
-  await using probe = await joinAs(nodes[0].port, "probe");
+  // Straight to n1, which takes loopback for its balancer: the probe sends the PROXY line itself.
+  await using probe = await LineClient.connect(nodes[0].port);
+  await probe.send(`PROXY TCP4 127.0.0.1 127.0.0.1 1 ${nodes[0].port}`);
+  await probe.send("probe");
+  await probe.expect("welcome, probe!");
   const where = [];
   for (const name of names) where.push(await nodeOf(probe, name));
   assert.deepEqual([...where].sort(), ["n1", "n2", "n3"], where.join(", "));
+
+  // The nodes see each client's own address and port, from the balancer's PROXY line.
+  const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+  await using dora = LineClient.over(tcp);
+  await dora.expect("choose a name:", 5000);
+  await dora.send("dora");
+  await dora.expect("welcome, dora!", 5000);
+  const from = `join dora from 127.0.0.1:${(tcp.localAddr as Deno.NetAddr).port} `;
+  await Promise.any(nodes.map(({ server }) => server.expect((l) => l.includes(from), 5000)));
+  await dora.close();
 
   // One chat: each one's room messages reach the two on the other nodes.
   for (const [i, client] of clients.entries()) {

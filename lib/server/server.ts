@@ -12,6 +12,7 @@ import { addressText, Session, type SessionOptions, type Transport } from "./ses
 import { type ChatStore, SqliteStore } from "./store.ts";
 import type { Engine } from "./engine/engine.ts";
 import { tlsContext, TlsTransport } from "./tls_transport.ts";
+import { ProxiedConn, ProxyHeaderError, ProxySources, readProxyHeader } from "./proxy_protocol.ts";
 import { VERSION } from "../protocol/version.ts";
 import { WebDoor } from "./web/door.ts";
 import { IrcDoor, IrcIdentities } from "./irc/door.ts";
@@ -70,6 +71,12 @@ export interface ChatServerOptions {
    * `tlsPort`; `name` is the server name IRC clients see.
    */
   irc?: { name: string; port?: number; tlsPort?: number };
+  /**
+   * Load balancers (addresses or CIDR ranges) whose connections start with a PROXY protocol
+   * v1 line naming the client (HAProxy `send-proxy`, nginx `proxy_protocol on`), on the chat,
+   * TLS and IRC ports; nobody else may send one.
+   */
+  proxyFrom?: string[];
 }
 
 /** One listening socket: TLS or not, IRC or linechat's own lines. */
@@ -114,6 +121,9 @@ export class ChatServer implements AsyncDisposable {
   readonly #perIp = new Map<string, number>();
   /** TLS connections still in their handshake (the hub does not know them yet). */
   readonly #handshaking = new Set<TlsTransport>();
+  /** Balancers' connections whose PROXY line is still awaited (closed at shutdown). */
+  readonly #proxying = new Set<Deno.Conn>();
+  readonly #proxies: ProxySources | undefined;
   /** Wakes accept loops pausing after a failed accept, at shutdown. */
   readonly #pauses = new Set<() => void>();
   readonly #acceptFailures: AcceptFailures;
@@ -138,6 +148,7 @@ export class ChatServer implements AsyncDisposable {
     },
     context: SecureContext | undefined,
     store: ChatStore | undefined,
+    proxies: ProxySources | undefined,
     options: ChatServerOptions,
   ) {
     const mainIsTls = context !== undefined && listeners.tls === undefined;
@@ -148,6 +159,7 @@ export class ChatServer implements AsyncDisposable {
       ...(listeners.ircs ? [{ listener: listeners.ircs, tls: context, irc: true }] : []),
     ];
     this.#irc = options.irc;
+    this.#proxies = proxies;
     this.ircAddr = listeners.irc?.addr as Deno.NetAddr | undefined;
     this.ircTlsAddr = listeners.ircs?.addr as Deno.NetAddr | undefined;
     this.#store = store;
@@ -225,6 +237,7 @@ export class ChatServer implements AsyncDisposable {
     const tls = options.tls;
     const context = tls && tlsContext(tls.cert, tls.key);
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const proxies = options.proxyFrom?.length ? new ProxySources(options.proxyFrom) : undefined;
     const store = options.dataFile === undefined
       ? undefined
       : new SqliteStore(options.dataFile, limits);
@@ -248,7 +261,7 @@ export class ChatServer implements AsyncDisposable {
         throw new Error("IRC over TLS needs a TLS certificate and key");
       }
       const ircs = listen(options.irc?.tlsPort);
-      return new ChatServer({ main, tls: extra, irc, ircs }, context, store, options);
+      return new ChatServer({ main, tls: extra, irc, ircs }, context, store, proxies, options);
     } catch (err) {
       for (const l of opened) l.close();
       store?.close();
@@ -307,6 +320,7 @@ export class ChatServer implements AsyncDisposable {
     await this.#accepting;
     this.#acceptFailures.flush();
     for (const tls of this.#handshaking) tls.close();
+    for (const conn of this.#proxying) conn.close();
     this.#hub.shutdown(reason);
     await Promise.all(this.#sessions);
     await this.#web?.shutdown();
@@ -393,6 +407,13 @@ export class ChatServer implements AsyncDisposable {
     } catch {
       // Reset already: the first read says so.
     }
+    if (this.#proxies?.has(ip)) this.#track(this.#proxied(conn, tls, irc));
+    else this.#open(conn, tls, irc);
+  }
+
+  /** Admits a connection from its client's address, then serves or refuses it. */
+  #open(conn: Transport, tls: SecureContext | undefined, irc: boolean): void {
+    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     const { source, refusal } = this.#admit(ip);
     if (refusal) {
       this.#log(`refused ${ip}: ${refusal}`);
@@ -400,6 +421,36 @@ export class ChatServer implements AsyncDisposable {
     } else {
       this.#track(this.#connection(conn, tls, source, irc));
     }
+  }
+
+  /**
+   * A balancer's connection: its PROXY line first (counted against `maxClients` meanwhile,
+   * within the TLS handshake's time), then the client it names is admitted as if it had
+   * connected itself. A bad line is logged and the connection closed; a connection that ends
+   * before its first byte (a health check) is closed without a word.
+   */
+  async #proxied(conn: Deno.Conn, tls: SecureContext | undefined, irc: boolean): Promise<void> {
+    this.#sockets++;
+    this.#proxying.add(conn);
+    let read: Awaited<ReturnType<typeof readProxyHeader>>;
+    try {
+      read = await readProxyHeader(conn, this.limits.tlsHandshakeMs);
+    } catch (err) {
+      const why = err instanceof ProxyHeaderError ? err.message : describe(err);
+      if (!this.#stopping) this.#log(`proxy ${addressText(conn.remoteAddr)}: ${why}; closed`);
+    } finally {
+      this.#sockets--;
+      this.#proxying.delete(conn);
+    }
+    if (read === undefined || this.#stopping) {
+      try {
+        conn.close();
+      } catch {
+        // Closed at shutdown.
+      }
+      return;
+    }
+    this.#open(new ProxiedConn(conn, read.header, read.rest), tls, irc);
   }
 
   /** Stops counting a socket from `source`, once it is closed. */
@@ -412,7 +463,7 @@ export class ChatServer implements AsyncDisposable {
 
   /** Tells a newcomer why it is refused (over TLS too) and closes it, in bounded time. */
   async #refuse(
-    conn: Deno.Conn,
+    conn: Transport,
     tls: SecureContext | undefined,
     source: string,
     reason: string,
@@ -433,7 +484,7 @@ export class ChatServer implements AsyncDisposable {
    * ends. Its socket is released the moment it closes; resolves once it has.
    */
   async #connection(
-    conn: Deno.Conn,
+    conn: Transport,
     tls: SecureContext | undefined,
     source: string,
     irc: boolean,

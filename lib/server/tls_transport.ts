@@ -59,7 +59,7 @@ export class TlsTransport implements Transport {
   readonly remoteAddr: Deno.Addr;
   /** Resolves once the underlying socket is closed (its descriptor released). */
   readonly closed: Promise<void>;
-  readonly #conn: Deno.Conn;
+  readonly #conn: Transport;
   readonly #tls: TLSSocket;
   /** Longest wait for a close_notify to go out before the socket is closed anyway. */
   readonly #closeMs: number;
@@ -81,7 +81,7 @@ export class TlsTransport implements Transport {
   #failWrite: ((err: Error) => void) | undefined;
 
   /** Starts serving TLS on `conn` with `context`; `closeMs` bounds a graceful close. */
-  constructor(conn: Deno.Conn, context: SecureContext, closeMs: number) {
+  constructor(conn: Transport, context: SecureContext, closeMs: number) {
     this.#conn = conn;
     this.#closeMs = closeMs;
     this.remoteAddr = conn.remoteAddr;
@@ -276,7 +276,7 @@ export class TlsTransport implements Transport {
   }
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+async function writeAll(conn: Transport, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
