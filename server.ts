@@ -368,7 +368,7 @@ async function readEngine(
 ): Promise<Engine> {
   let spec;
   try {
-    spec = parseEngine(text);
+    spec = parseEngine(text, readEnv("LINECHAT_REDIS_PASSWORD"));
   } catch (err) {
     if (err instanceof EngineSpecError) throw new UsageError(`invalid --engine: ${err.message}`);
     throw err;

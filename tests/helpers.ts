@@ -294,7 +294,7 @@ export class ServerProcess extends LineQueue implements AsyncDisposable {
         "--allow-net",
         "--allow-read",
         "--allow-write",
-        "--allow-env=LINECHAT_PASSWORD,LINECHAT_OP_PASSWORD,REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS",
+        "--allow-env=LINECHAT_PASSWORD,LINECHAT_OP_PASSWORD,LINECHAT_REDIS_PASSWORD,REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS",
       ],
       args,
       env,

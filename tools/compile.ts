@@ -12,7 +12,7 @@ const TARGETS: { output: string; script: string; permissions: string[] }[] = [
       "--allow-read",
       "--allow-write",
       "--allow-sys=hostname",
-      "--allow-env=LINECHAT_PASSWORD,LINECHAT_OP_PASSWORD,REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS",
+      "--allow-env=LINECHAT_PASSWORD,LINECHAT_OP_PASSWORD,LINECHAT_REDIS_PASSWORD,REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS",
     ],
   },
   {

@@ -160,9 +160,10 @@ export class EngineSpecError extends Error {
 
 /**
  * Parses `--engine`: `memory`, or `redis://[:PASSWORD@]HOST:PORT[/DB]` (port 6379 when absent,
- * database 0). `shown` is the address without its password, for logs and messages.
+ * database 0). `shown` is the address without its password, for logs and messages. `password`
+ * (from LINECHAT_REDIS_PASSWORD, out of `ps`) is used when the address has none.
  */
-export function parseEngine(text: string): EngineSpec {
+export function parseEngine(text: string, password?: string): EngineSpec {
   if (text === "memory") return { kind: "memory" };
   let url: URL;
   try {
@@ -184,6 +185,10 @@ export function parseEngine(text: string): EngineSpec {
   if (db > 15) throw new EngineSpecError(`invalid Redis database "${path}": a number 0-15`);
   const host = url.hostname;
   const shown = `redis://${host}:${port}/${db}`;
+  if (password !== undefined && password !== "" && url.password === "") {
+    url.password = encodeURIComponent(password);
+    return { kind: "redis", url: url.href, host, port, db, shown };
+  }
   return { kind: "redis", url: text, host, port, db, shown };
 }
 
