@@ -365,6 +365,7 @@ async function readEngine(
   node: string | undefined,
   data: string | undefined,
   nodeTimeoutMs: number,
+  historyLines: number,
 ): Promise<Engine> {
   let spec;
   try {
@@ -384,7 +385,7 @@ async function readEngine(
     const engine = await openEngine(spec, {
       node: name,
       nodeTimeoutMs,
-      historyLines: DEFAULT_LIMITS.historyLines,
+      historyLines,
     }, log);
     if (spec.kind === "redis") {
       log(`engine ${spec.shown} as node ${name}: connected`);
@@ -540,7 +541,9 @@ async function main(args: string[]): Promise<void> {
       max: 3600,
       integer: false,
     }) * 1000;
-  const engine = await readEngine(values.engine, values.node, values.data, nodeTimeoutMs);
+  // Redis keeps at least the default's worth of each room, more when --history asks for more.
+  const keep = Math.max(limits.historyLines ?? 0, DEFAULT_LIMITS.historyLines);
+  const engine = await readEngine(values.engine, values.node, values.data, nodeTimeoutMs, keep);
 
   let server: ChatServer;
   try {
