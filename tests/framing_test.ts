@@ -118,3 +118,12 @@ Deno.test("LineFramer recovers after an overlong line split across chunks", () =
   ]);
   assert.deepEqual(out, [{ overlong: true }, "next"]);
 });
+
+Deno.test("LineFramer without telnet keeps 0xFF and the byte after it as data (IRC)", () => {
+  const bytes = new Uint8Array([0x61, 0xff, 0xfb, 0x62, 0x0d, 0x0a]);
+  const out: string[] = [];
+  const f = new LineFramer(64, { line: (l) => out.push(l), overlong() {} }, false);
+  f.push(bytes);
+  assert.deepEqual(out, ["a\ufffd\ufffdb"]);
+  assert.deepEqual(frame([bytes]).out, ["a"], "with telnet, IAC WILL b is a negotiation");
+});

@@ -462,3 +462,17 @@ Deno.test("IRC NOTICE arrives as a NOTICE on IRC (bots never answer it), as a li
   const e = await j.expectEvent((e) => e.type === "message" && !e.history);
   assert.equal(e.type === "message" && e.notice, true);
 });
+
+Deno.test("IRC: a 0xFF byte is not UTF-8 (FAIL INVALID_UTF8), never a telnet command eating the next byte", async () => {
+  await using server = ircServer();
+  await using alice = await ircAs(server.ircAddr!.port, "alice");
+  await using bob = await joinAs(server.addr.port, "bob");
+  const text = (t: string) => [...new TextEncoder().encode(t)];
+  // As telnet, 0xFF 0xFB is "IAC WILL" and eats the "A": "the byte  stays" would go out.
+  await alice.sendRaw(
+    new Uint8Array([...text("PRIVMSG #lobby :the byte "), 0xff, 0xfb, ...text("A stays\r\n")]),
+  );
+  await alice.expect(`:${NAME} FAIL PRIVMSG INVALID_UTF8 :Message rejected: use UTF-8`);
+  await alice.send("PRIVMSG #lobby :plain");
+  assert.deepEqual(await bob.collectUntil("alice: plain"), ["alice: plain"]);
+});

@@ -1,6 +1,6 @@
 // Bytes in, lines out: a pure state machine fed chunks by a transport that only reads.
-// It ends lines at LF, CRLF, CR NUL or a bare CR, strips telnet IAC negotiation, and
-// never holds more than the line limit; it leaves sanitizing text to sanitize.ts.
+// It ends lines at LF, CRLF, CR NUL or a bare CR, strips telnet IAC negotiation (unless told
+// the stream is not telnet: IRC), and never holds more than the line limit; it leaves sanitizing text to sanitize.ts.
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -57,10 +57,13 @@ export class LineFramer {
   #len = 0;
   #state = State.Data;
   #discarding = false;
+  /** Whether 0xFF starts a telnet command (false: it is a data byte like any other). */
+  readonly #telnet: boolean;
 
-  constructor(maxBytes: number, sink: FramerSink) {
+  constructor(maxBytes: number, sink: FramerSink, telnet = true) {
     this.#max = maxBytes;
     this.#sink = sink;
+    this.#telnet = telnet;
   }
 
   /** Bytes of a partial line held right now (never more than the limit). */
@@ -92,7 +95,7 @@ export class LineFramer {
             this.#endLine(chunk, segStart, i);
             segStart = i + 1;
             if (b === CR) this.#state = State.AfterCR;
-          } else if (b === IAC) {
+          } else if (b === IAC && this.#telnet) {
             this.#append(chunk, segStart, i);
             segStart = i + 1;
             this.#state = State.Iac;

@@ -143,7 +143,7 @@ export class Session implements Peer {
    * over; the connection is closed by then.
    */
   async run(sink: FramerSink): Promise<void> {
-    const framer = new LineFramer(this.#opts.maxLineBytes, sink);
+    const framer = new LineFramer(this.#opts.maxLineBytes, sink, this.#opts.telnet !== false);
     const telnet = this.#telnet;
     if (telnet) {
       telnet.framer = framer;
