@@ -23,6 +23,7 @@ import { Operators } from "./hub/operators.ts";
 import { type Prompt, PromptMachine } from "./hub/prompts.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
 import { Cluster } from "./hub/cluster.ts";
+import { ClusterStore } from "./hub/cluster_store.ts";
 import { nameKey } from "../protocol/names.ts";
 import {
   compareIds,
@@ -111,7 +112,15 @@ export class Hub {
       reclaim,
       cluster && ((room) => catchUp(room)),
     );
+    // In a cluster the store is the engine's (cluster_store.ts): operators' changes go there.
+    const shared = cluster && store instanceof ClusterStore ? store : undefined;
     const ops = this.#ops = new Operators({
+      cluster,
+      shared,
+      prompts: {
+        answering: (client, id, fn) => prompts.answering(client, id, fn),
+        release: (client) => prompts.release(client),
+      },
       limits,
       clients,
       names,
@@ -147,6 +156,11 @@ export class Hub {
       },
     });
     cluster?.listenDirect((event) => messages.directFromCluster(event));
+    shared?.onChange((change) => ops.applied(change));
+    cluster?.listenOrders((order) => {
+      if (order.kind === "purge") ops.purged(order);
+      else if (order.to === cluster.node) connections.kick(order.name, order.reason, order.by);
+    });
     cluster?.listen((room, id, event) =>
       messages.fromCluster(room, id, event, event.node === cluster.node)
     );
