@@ -665,3 +665,66 @@ Deno.test({
     assert.equal(listed.some((l) => l.includes(`someone${tries - 1}`)), false, listed.join("\n"));
   },
 });
+
+clusterTest(
+  "a name registered on one node asks for its password on the others; its hash is never logged",
+  [],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    const alice = await joinAs(n1.port, "alice");
+    await alice.send("/register s3cret-pw");
+    await alice.expect("* alice is yours now: taking it needs this password");
+    await alice.send("/quit");
+    await alice.close();
+    await using again = await LineClient.connect(n2.port);
+    // The name is given back as alice leaves n1; n2 may ask a moment before Redis has it.
+    await again.expect("choose a name:");
+    await again.send("alice");
+    await again.expect("! alice is registered: give its password", 5000);
+    await again.send("wrong-pw");
+    await again.expect("! wrong password for alice");
+    await again.send("s3cret-pw");
+    await again.expect("welcome, alice!", 5000);
+    await again.send("/unregister");
+    await again.expect("* alice is no longer registered");
+    await again.send("/quit");
+    await again.close();
+    await using third = await LineClient.connect(n3.port);
+    let answer = await offer(third, "alice");
+    for (let i = 0; i < 20 && !answer.includes("welcome"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      answer = await offer(third, "alice");
+    }
+    assert.match(answer, /welcome, alice!/);
+    for (const { server } of cluster.nodes) {
+      const lines = await consoleSays(server, "/banned", /console: nobody is banned/);
+      assert.equal(lines.some((l) => /scrypt|s3cret/.test(l)), false, lines.join("\n"));
+    }
+  },
+);
+
+Deno.test({
+  name: "cluster: with Redis gone /register is refused and the name stays free",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const { server, port } = await startNode(`${redis.url}/1`, "n1");
+    await using _server = server;
+    await using alice = await joinAs(port, "alice");
+    await redis.stop();
+    let answer = "";
+    for (let i = 0; i < 10 && !answer.startsWith("! not done"); i++) {
+      await alice.send("/register s3cret-pw");
+      answer = await alice.expect(/is yours now|^! not done/, 5000);
+      if (answer.includes("yours")) {
+        // Registered before the node noticed Redis was gone: undone while it can be.
+        await alice.send("/unregister");
+        await alice.expect(/no longer registered|^! not done/, 5000);
+      }
+    }
+    assert.equal(answer, "! not done: the cluster cannot be reached right now; try again");
+    // Nothing was kept here either.
+    await alice.send("/unregister");
+    await alice.expect("! alice is not registered");
+  },
+});

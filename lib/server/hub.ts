@@ -315,6 +315,7 @@ export class Hub {
         prompts,
         opPassword: options.opPassword,
         cluster,
+        shared,
         log,
         notStored,
         disconnect: (client, reason) => connections.disconnect(client, reason),
