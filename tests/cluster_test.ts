@@ -567,9 +567,19 @@ clusterTest(
     await troll.expect("* you are muted for good (noise)");
     await troll.send("can you hear me");
     await troll.expect("! you are muted for good (noise); nothing was sent");
+    // The mute covers troll's address too (n2 adds it): another name from there, elsewhere.
+    await using other = await joinAs(n3.port, "other");
+    let answer = "";
+    for (let i = 0; i < 20 && !answer.startsWith("! you are muted"); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      await other.send("/away lunch");
+      answer = await other.expect(/you are marked as away|^! you are muted/);
+    }
+    assert.equal(answer, "! you are muted for good (noise); use /away without a reason");
     await op.send("/unmute troll");
     await op.expect("* troll may speak again");
     await troll.expect("* you may speak again");
+    await other.expect("* you may speak again");
     await troll.send("heard now");
     await watcher.expect("troll: heard now");
     await op.send("/unmute troll");

@@ -360,6 +360,14 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     assert.deepEqual(await a.records(), []);
   });
 
+  await run("putRecord() with `expected` replaces only that value", {}, async (a, b) => {
+    await a.putRecord("mute", "name x", "v1");
+    assert.deepEqual(await b.putRecord("mute", "name x", "v3", "v0"), false);
+    assert.deepEqual(await b.putRecord("mute", "name x", "v2", "v1"), true);
+    assert.deepEqual(await b.putRecord("mute", "name y", "v1", "v1"), false, "not there");
+    assert.deepEqual((await a.records()).map((r) => `${r.key}=${r.value}`), ["name x=v2"]);
+  });
+
   await run("putRecord() refuses a record out of bounds", {}, async (a) => {
     for (
       const [kind, key, value] of [

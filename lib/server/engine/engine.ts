@@ -133,10 +133,11 @@ export interface Engine {
   close(): Promise<void>;
   /**
    * Keeps a shared record (a ban, a mute, an owned name...) and hands the change to every
-   * node's record listener, this one's included, in one step. Throws RangeError when the kind,
+   * node's record listener, this one's included, in one step; with `expected`, only while its
+   * value is still that (resolves with whether it was kept). Throws RangeError when the kind,
    * key or value is out of bounds (see `recordProblem`).
    */
-  putRecord(kind: string, key: string, value: string): Promise<void>;
+  putRecord(kind: string, key: string, value: string, expected?: string): Promise<boolean>;
   /**
    * Removes a shared record and hands the removal to every node, in one step; with `expected`,
    * only while its value is still that. Resolves with whether it was removed.

@@ -193,12 +193,16 @@ export class MemoryEngine implements Engine {
     return Promise.resolve();
   }
 
-  putRecord(kind: string, key: string, value: string): Promise<void> {
+  putRecord(kind: string, key: string, value: string, expected?: string): Promise<boolean> {
     const problem = recordProblem(kind, key, value);
     if (problem !== undefined) return Promise.reject(new RangeError(problem));
-    this.#backend.records.set(`${kind}\n${key}`, { kind, key, value });
+    const field = `${kind}\n${key}`;
+    if (expected !== undefined && this.#backend.records.get(field)?.value !== expected) {
+      return Promise.resolve(false);
+    }
+    this.#backend.records.set(field, { kind, key, value });
     this.#changed({ kind, key, value, node: this.node });
-    return Promise.resolve();
+    return Promise.resolve(true);
   }
 
   removeRecord(kind: string, key: string, expected?: string): Promise<boolean> {

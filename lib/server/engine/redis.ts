@@ -38,8 +38,12 @@ const RECORDS = `${PREFIX}records`;
 const RECORD_CHANGES = `${PREFIX}record-changes`;
 const ORDERS = `${PREFIX}orders`;
 
-/** Sets field ARGV[1] of KEYS[1] to ARGV[2] and publishes the change ARGV[3]: one step. */
+/**
+ * Sets field ARGV[1] of KEYS[1] to ARGV[2] (when ARGV[4] is 1, only while its value is
+ * ARGV[5]) and publishes the change ARGV[3]: one step; 1 when it was set.
+ */
 const PUT_RECORD_SCRIPT = `
+if ARGV[4] == '1' and redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[5] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PUBLISH', '${RECORD_CHANGES}', ARGV[3])
 return 1`;
@@ -448,14 +452,20 @@ export class RedisEngine implements Engine {
     });
   }
 
-  async putRecord(kind: string, key: string, value: string): Promise<void> {
+  async putRecord(kind: string, key: string, value: string, expected?: string): Promise<boolean> {
     const problem = recordProblem(kind, key, value);
     if (problem !== undefined) throw new RangeError(problem);
     const change: RecordChange = { kind, key, value, node: this.node };
-    await this.#client.eval(PUT_RECORD_SCRIPT, {
+    return await this.#client.eval(PUT_RECORD_SCRIPT, {
       keys: [RECORDS],
-      arguments: [`${kind}\n${key}`, value, JSON.stringify(change)],
-    });
+      arguments: [
+        `${kind}\n${key}`,
+        value,
+        JSON.stringify(change),
+        expected === undefined ? "0" : "1",
+        expected ?? "",
+      ],
+    }) === 1;
   }
 
   async removeRecord(kind: string, key: string, expected?: string): Promise<boolean> {

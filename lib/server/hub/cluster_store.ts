@@ -96,6 +96,18 @@ export class ClusterStore extends MemoryStore {
     else await this.#engine.putRecord(kind, key, JSON.stringify(record));
   }
 
+  /**
+   * Replaces a ban or mute in the engine while it still holds the value this copy has (a
+   * name mute given its user's address by the node the user is on); a failure is logged.
+   */
+  amend(kind: "ban" | "mute", key: string, record: StoredBan | StoredMute): void {
+    const raw = this.#raw.get(`${kind}\n${key}`);
+    if (raw === undefined) return;
+    this.#engine.putRecord(kind, key, JSON.stringify(record), raw).catch((err) =>
+      this.#log(`engine: cannot share a ${kind} change: ${describe(err)}`)
+    );
+  }
+
   /** Runs `fn` with writes kept in the copy (what it writes is in the engine already). */
   local<T>(fn: () => T): T {
     this.#local++;

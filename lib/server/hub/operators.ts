@@ -359,7 +359,14 @@ export class Operators {
     store.local(() => moderation.mute(mute));
     if (!elsewhere) return;
     this.#ctx.log(`mute ${mute.kind} ${mute.target} by ${mute.by} (from node ${change.node})`);
-    if (mute.until === undefined || mute.until > now) this.#tellMuted(mute);
+    if (mute.until !== undefined && mute.until <= now) return;
+    this.#tellMuted(mute);
+    // A name mute of a user here covers their address too, as on one node: this node knows it.
+    const online = mute.kind === "name" && mute.address === undefined
+      ? this.#ctx.names.byKey.get(mute.target)
+      : undefined;
+    const ip = online && hostAddress(online.peer.address);
+    if (ip) store.amend("mute", change.key, { ...mute, address: formatIp(ip) });
   }
 
   /** Forgets a room's history, topic or both, in memory and in the store. */
