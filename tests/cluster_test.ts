@@ -643,6 +643,23 @@ clusterTest(
   },
 );
 
+clusterTest(
+  "/purge #ROOM topic removes the topic on every node, and the room is told there",
+  ["--op-password", "secret"],
+  async (cluster) => {
+    const [n1, n2] = cluster.nodes;
+    await using mod = await operator(n1.port);
+    await using alice = await joinAs(n2.port, "alice");
+    await alice.send("/topic plans for friday");
+    await alice.expect("* alice set the topic of #lobby: plans for friday");
+    await mod.send("/purge #lobby topic");
+    await mod.expect("* the topic of #lobby is gone");
+    await alice.expect("* mod removed the topic of #lobby");
+    await alice.send("/topic");
+    await alice.expect("* #lobby has no topic");
+  },
+);
+
 Deno.test({
   name:
     "cluster: with Redis gone an operator's /ban, /mute, /kick and /purge are refused, never half done",

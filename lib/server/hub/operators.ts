@@ -383,13 +383,15 @@ export class Operators {
       return;
     }
     const purge = () => {
-      if (!this.#purge(nameKey(name), cmd.what, actor.name)) {
+      const purged = this.#purge(nameKey(name), cmd.what);
+      if (purged === undefined) {
         reply(`${name} could not be purged: the data file failed`, true);
         return;
       }
       const what = cmd.what === "all" ? "history and topic" : cmd.what;
       this.#ctx.log(`purge ${name} ${what} by ${actor.name}`);
       reply(`the ${what} of ${name} ${cmd.what === "all" ? "are" : "is"} gone`);
+      this.#topicGone(purged, cmd.what, actor.name);
     };
     const cluster = this.#ctx.cluster;
     if (cluster === undefined) return purge();
@@ -410,20 +412,24 @@ export class Operators {
    */
   purged(order: Extract<OrderEvent, { kind: "purge" }>): void {
     if (order.node === this.#ctx.cluster?.node) return;
-    if (this.#purge(order.room, order.what, order.by)) {
-      this.#ctx.log(`purge ${order.room} ${order.what} by ${order.by} (from node ${order.node})`);
+    const purged = this.#purge(order.room, order.what);
+    if (purged === undefined) return;
+    this.#ctx.log(`purge ${order.room} ${order.what} by ${order.by} (from node ${order.node})`);
+    this.#topicGone(purged, order.what, order.by);
+  }
+
+  /** Forgets a room's history, topic or both here; undefined (logged) when the store failed. */
+  #purge(key: string, what: "history" | "topic" | "all"): ReturnType<Rooms["purge"]> | undefined {
+    try {
+      return this.#ctx.rooms.purge(key, what);
+    } catch (err) {
+      this.#ctx.storeFailed(err);
+      return undefined;
     }
   }
 
-  /** Forgets a room's history, topic or both here; the room hears of a topic gone. */
-  #purge(key: string, what: "history" | "topic" | "all", by: string): boolean {
-    let purged;
-    try {
-      purged = this.#ctx.rooms.purge(key, what);
-    } catch (err) {
-      this.#ctx.storeFailed(err);
-      return false;
-    }
+  /** Tells a room its topic is gone, when a purge took one. */
+  #topicGone(purged: ReturnType<Rooms["purge"]>, what: string, by: string): void {
     const { room, hadTopic } = purged;
     if (room && hadTopic && what !== "history") {
       this.#ctx.out.toRoom(room, {
@@ -434,7 +440,6 @@ export class Operators {
         changed: true,
       });
     }
-    return true;
   }
 
   /** Sets the message of the day, shown on joining and by /motd. */
