@@ -529,13 +529,15 @@ clusterTest(
   async (cluster) => {
     const [n1, n2, n3] = cluster.nodes;
     await using op = await operator(n1.port);
-    const victim = await joinAs(n2.port, "victim");
+    const victims = [await joinAs(n2.port, "victim2"), await joinAs(n3.port, "victim3")];
     // Every test client comes from 127.0.0.1; the operator who types a ban stays.
     await op.send("/ban 127.0.0.0/8 2s botnet");
     await op.expect("* banned 127.0.0.0/8 until");
-    await victim.expect("* banned by mod: botnet");
-    await victim.expectEnd();
-    await victim.close();
+    for (const victim of victims) {
+      await victim.expect("* banned by mod: botnet");
+      await victim.expectEnd();
+      await victim.close();
+    }
     const first = async () => {
       await using c = await LineClient.connect(n3.port);
       return await c.expect(() => true);
