@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import { MemoryBackend, MemoryEngine } from "../lib/server/engine/memory.ts";
 import { ClusterStore, decode, type SharedChange } from "../lib/server/hub/cluster_store.ts";
 import type { StoredAccount, StoredBan, StoredMute } from "../lib/server/store.ts";
+import { RedisEngine } from "../lib/server/engine/redis.ts";
+import { createClient } from "@redis/client";
+import { HAVE_REDIS, RedisServer } from "./redis_server.ts";
 
 const RETENTION = { retainMs: 0, retainMessages: 0 };
 
@@ -135,4 +138,54 @@ Deno.test("ClusterStore.reseed() writes back what the engine lost, keeping what 
   assert.deepEqual(b.store.bans(), [other]);
   assert.deepEqual(b.store.account("alice"), account);
   assert.deepEqual(b.store.mutes(), [mute]);
+});
+
+Deno.test({
+  name: "ClusterStore over a real Redis skips what another program wrote there, and goes on",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const url = `${redis.url}/3`;
+    const raw = createClient({ url });
+    await raw.connect();
+    try {
+      await raw.hSet("linechat:records", "ban\nname troll", "not json");
+      await raw.hSet("linechat:records", "no newline", "x");
+      await raw.hSet("linechat:records", `ban\n${"k".repeat(600)}`, "{}");
+      await raw.hSet("linechat:records", "account\nalice", JSON.stringify(account));
+      const logged: string[] = [];
+      const log = (l: string) => logged.push(l);
+      const options = { node: "a", nodeTimeoutMs: 10_000, historyLines: 10, url, shown: url, log };
+      const engine = await RedisEngine.connect(options);
+      try {
+        const store = await ClusterStore.open(engine, 10, RETENTION, log);
+        assert.deepEqual(store.account("alice"), account);
+        assert.deepEqual(store.bans(), []);
+        assert.deepEqual(logged.sort(), [
+          "engine: 2 records out of bounds were skipped",
+          "engine: a ban record that is not well formed was skipped",
+        ]);
+        // Garbage on the channel: logged and skipped; a good change after it still comes.
+        logged.length = 0;
+        await raw.publish("linechat:record-changes", "{not json");
+        await raw.publish("linechat:record-changes", JSON.stringify({ kind: 1 }));
+        await raw.publish("linechat:orders", "[]");
+        await engine.putRecord("ban", "name troll", JSON.stringify(ban));
+        const deadline = Date.now() + 3000;
+        while (store.bans().length === 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.deepEqual(store.bans(), [ban]);
+        assert.deepEqual(logged, [
+          "engine: a record change that is not linechat's was skipped",
+          "engine: a record change that is not linechat's was skipped",
+          "engine: an order that is not linechat's was skipped",
+        ]);
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      await raw.close();
+    }
+  },
 });

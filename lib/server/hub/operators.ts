@@ -269,7 +269,10 @@ export class Operators {
     };
     work.then((value) => answer(() => then(value)), (err) => {
       this.#ctx.log(`engine: ${what} by ${actor.name} not done: ${describe(err)}`);
-      answer(() => this.#replier(actor)(NOT_DONE, true));
+      answer(() => {
+        if (client) this.#ctx.out.error(client, "internal", NOT_DONE);
+        else this.#ctx.log(`console: ${NOT_DONE}`);
+      });
     });
   }
 
