@@ -696,23 +696,24 @@ Deno.test({
 });
 
 clusterTest(
-  "a name registered on one node asks for its password on the others; its hash is never logged",
+  "a name registered on one node asks for its password on the others, which takes it over; its hash is never logged",
   [],
   async (cluster) => {
     const [n1, n2, n3] = cluster.nodes;
     const alice = await joinAs(n1.port, "alice");
     await alice.send("/register s3cret-pw");
     await alice.expect("* alice is yours now: taking it needs this password");
-    await alice.send("/quit");
-    await alice.close();
+    // alice stays on n1: the password given on n2 takes the name over from there.
     await using again = await LineClient.connect(n2.port);
-    // The name is given back as alice leaves n1; n2 may ask a moment before Redis has it.
     await again.expect("choose a name:");
     await again.send("alice");
     await again.expect("! alice is registered: give its password", 5000);
     await again.send("wrong-pw");
     await again.expect("! wrong password for alice");
     await again.send("s3cret-pw");
+    await alice.expect("* alice was taken over with its password from elsewhere", 5000);
+    await alice.expectEnd();
+    await alice.close();
     await again.expect("welcome, alice!", 5000);
     await again.send("/unregister");
     await again.expect("* alice is no longer registered");

@@ -42,13 +42,21 @@ Deno.test("parseRecordChange() takes a set or a removal, and nothing else", asyn
   }
 });
 
-Deno.test("parseOrder() takes a kick or a purge, and nothing else", async (t) => {
+Deno.test("parseOrder() takes a kick, a purge or a takeover, and nothing else", async (t) => {
   const kick = { kind: "kick", name: "troll", by: "op", to: "n2", node: "n1" };
   const purge = { kind: "purge", room: "#dev", what: "history", by: "op", node: "n1" };
   const cases: [unknown, unknown][] = [
     [kick, kick],
     [{ ...kick, reason: "spam" }, { ...kick, reason: "spam" }],
     [purge, purge],
+    [{ kind: "regain", name: "alice", by: "alice", to: "n2", node: "n1" }, {
+      kind: "regain",
+      name: "alice",
+      by: "alice",
+      to: "n2",
+      node: "n1",
+    }],
+    [{ kind: "regain", name: "alice", by: "alice", node: "n1" }, undefined],
     [{ ...kick, to: "a b" }, undefined],
     [{ ...kick, reason: 3 }, undefined],
     [{ ...kick, name: "x".repeat(300) }, undefined],

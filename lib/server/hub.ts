@@ -159,7 +159,9 @@ export class Hub {
     shared?.onChange((change) => ops.applied(change));
     cluster?.listenOrders((order) => {
       if (order.kind === "purge") ops.purged(order);
-      else if (order.to === cluster.node) connections.kick(order.name, order.reason, order.by);
+      else if (order.to !== cluster.node) return;
+      else if (order.kind === "kick") connections.kick(order.name, order.reason, order.by);
+      else naming.regained(order.name, order.by, order.node);
     });
     cluster?.listen((room, id, event) =>
       messages.fromCluster(room, id, event, event.node === cluster.node)

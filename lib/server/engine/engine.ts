@@ -177,9 +177,14 @@ export interface RecordChange {
   node: string;
 }
 
-/** An operator's order for every node: a kick of a user on node `to`, or a room's purge. */
+/**
+ * An order for every node: an operator's kick of a user on node `to`, a room's purge, or a
+ * registered name taken over by its owner (`by`, proven with its password) from its holder on
+ * node `to`.
+ */
 export type OrderEvent =
   | { kind: "kick"; name: string; reason?: string; by: string; to: string; node: string }
+  | { kind: "regain"; name: string; by: string; to: string; node: string }
   | { kind: "purge"; room: string; what: "history" | "topic" | "all"; by: string; node: string };
 
 /** A shared record's kind: 1-16 lower-case letters. */
@@ -235,6 +240,11 @@ export function parseOrder(text: string): OrderEvent | undefined {
       node: e.node,
       ...(e.reason === undefined ? {} : { reason: e.reason as string }),
     };
+  }
+  if (
+    e.kind === "regain" && short(e.name, 256) && typeof e.to === "string" && NODE_NAME.test(e.to)
+  ) {
+    return { kind: "regain", name: e.name as string, by: e.by as string, to: e.to, node: e.node };
   }
   if (
     e.kind === "purge" && short(e.room, 256) &&
