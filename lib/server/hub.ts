@@ -158,10 +158,14 @@ export class Hub {
     cluster?.listenDirect((event) => messages.directFromCluster(event));
     shared?.onChange((change) => ops.applied(change));
     cluster?.listenOrders((order) => {
-      if (order.kind === "purge") ops.purged(order);
-      else if (order.to !== cluster.node) return;
-      else if (order.kind === "kick") connections.kick(order.name, order.reason, order.by);
-      else naming.regained(order.name, order.by, order.node);
+      try {
+        if (order.kind === "purge") ops.purged(order);
+        else if (order.to !== cluster.node) return;
+        else if (order.kind === "kick") connections.kick(order.name, order.reason, order.by);
+        else naming.regained(order.name, order.by, order.node);
+      } catch (err) {
+        log(`engine: a ${order.kind} from node ${order.node} failed: ${describe(err)}`);
+      }
     });
     cluster?.listen((room, id, event) =>
       messages.fromCluster(room, id, event, event.node === cluster.node)

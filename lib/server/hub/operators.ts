@@ -259,12 +259,17 @@ export class Operators {
     const id = client?.request?.id;
     if (client) client.held ??= [];
     const answer = (fn: () => void) => {
-      if (client === undefined || prompts === undefined) return fn();
-      if (client.closing) return;
       try {
-        prompts.answering(client, id, fn);
-      } finally {
-        prompts.release(client);
+        if (client === undefined || prompts === undefined) return fn();
+        if (client.closing) return;
+        try {
+          prompts.answering(client, id, fn);
+        } finally {
+          prompts.release(client);
+        }
+      } catch (err) {
+        // A bug: logged, never an unhandled rejection that would stop the node.
+        this.#ctx.log(`${what} by ${actor.name} failed: ${describe(err)}`);
       }
     };
     work.then((value) => answer(() => then(value)), (err) => {
