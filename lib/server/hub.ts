@@ -45,7 +45,10 @@ export interface HubOptions {
   /** The server log: one line per call, without a timestamp (the caller adds it). */
   log?: (line: string) => void;
   version: string;
-  /** History and topics; in memory (the last `historyLines` per room) when absent. */
+  /**
+   * History and topics; in memory (the last `historyLines` per room) when absent. In a cluster,
+   * a ClusterStore (hub/cluster_store.ts): bans, mutes and owned names are shared through it.
+   */
   store?: ChatStore;
   /** The message of the day, shown on joining and by /motd. */
   motd?: string[];
