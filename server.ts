@@ -30,6 +30,7 @@ import {
   parseEngine,
 } from "./lib/server/engine/engine.ts";
 import { openEngine } from "./lib/server/engine/open.ts";
+import { ClusterStore } from "./lib/server/hub/cluster_store.ts";
 import { VERSION } from "./lib/protocol/version.ts";
 import { WebPortError } from "./lib/server/web/door.ts";
 import { normaliseOrigin } from "./lib/server/web/origin.ts";
@@ -390,13 +391,30 @@ async function readEngine(
     if (spec.kind === "redis") {
       log(`engine ${spec.shown} as node ${name}: connected`);
       log(
-        "engine: names, messages and history are shared; topics and moderation are " +
-          "still this node's own (cluster in progress)",
+        "engine: names, messages, history, bans, mutes, kicks, purges and owned names are " +
+          "shared; topics are still this node's own (cluster in progress)",
       );
     }
     return engine;
   } catch (err) {
     die("chat-server", err instanceof EngineUnreachableError ? err.message : describe(err));
+  }
+}
+
+/**
+ * With Redis, the store over it (hub/cluster_store.ts): bans, mutes and owned names loaded
+ * before the node serves anyone (else one line and exit 1). None for the memory engine.
+ */
+async function sharedStore(
+  engine: Engine,
+  limits: Partial<Limits>,
+): Promise<ClusterStore | undefined> {
+  if (engine.kind === "memory") return undefined;
+  const all = { ...DEFAULT_LIMITS, ...limits };
+  try {
+    return await ClusterStore.open(engine, all.historyLines, all, log);
+  } catch (err) {
+    die("chat-server", `cannot read what the cluster keeps: ${describe(err)}`);
   }
 }
 
@@ -544,6 +562,7 @@ async function main(args: string[]): Promise<void> {
   // Redis keeps at least the default's worth of each room, more when --history asks for more.
   const keep = Math.max(limits.historyLines ?? 0, DEFAULT_LIMITS.historyLines);
   const engine = await readEngine(values.engine, values.node, values.data, nodeTimeoutMs, keep);
+  const store = await sharedStore(engine, limits);
 
   let server: ChatServer;
   try {
@@ -554,6 +573,7 @@ async function main(args: string[]): Promise<void> {
       limits,
       log,
       dataFile: values.data,
+      store,
       engine,
       nodeTimeoutMs,
       motd,

@@ -116,7 +116,7 @@ async function threeNodes(redis: RedisServer, ...args: string[]) {
 async function offer(client: LineClient, name: string): Promise<string> {
   await client.expect("choose a name:");
   await client.send(name);
-  return await client.expect(/welcome, |taken|looks too much like/, 5000);
+  return await client.expect(/welcome, |taken|looks too much like|is banned/, 5000);
 }
 
 clusterTest(
@@ -475,3 +475,286 @@ clusterTest(
     assert.equal(times(seen, "dave left"), 0, "one quit notice");
   },
 );
+
+/** Joins `name` on `port` and makes it an operator (the nodes run with --op-password). */
+async function operator(port: number, name = "mod"): Promise<LineClient> {
+  const op = await joinAs(port, name);
+  await op.send("/op secret");
+  await op.expect("* you are now an operator");
+  return op;
+}
+
+/** What a console line answers in a node's log: its lines up to one matching `last`. */
+async function consoleSays(server: ServerProcess, line: string, last: RegExp): Promise<string[]> {
+  await server.type(line);
+  return await server.collectUntil(last, 5000);
+}
+
+clusterTest(
+  "/ban on one node drops the user on another, refuses them on every node; /unban lifts it",
+  ["--op-password", "secret"],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using op = await operator(n1.port);
+    await using watcher = await joinAs(n3.port, "watcher");
+    const troll = await joinAs(n2.port, "troll");
+    await watcher.expect("* troll joined");
+    await op.send("/ban Troll spam");
+    await op.expect("* banned Troll for good");
+    await troll.expect("* banned by mod: spam");
+    await troll.expectEnd();
+    await troll.close();
+    await watcher.expect("* troll left: banned (2 online)");
+    // Reconnecting to any node is refused, and the list on every node is the cluster's.
+    await using again = await LineClient.connect(n3.port);
+    assert.match(await offer(again, "troll"), /the name troll is banned for good; choose another/);
+    const listed = await consoleSays(n3.server, "/banned", /console: {3}name troll/);
+    assert.match(listed.at(-1)!, /console: {3}name troll for good by mod \(spam\)$/);
+    await op.send("/unban troll");
+    await op.expect("* troll is no longer banned");
+    let answer = await offer(again, "troll");
+    for (let i = 0; i < 20 && !answer.includes("welcome"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      answer = await offer(again, "troll");
+    }
+    assert.match(answer, /welcome, troll!/);
+    await op.send("/unban troll");
+    await op.expect("! troll is not banned");
+  },
+);
+
+clusterTest(
+  "an address /ban holds on every node, and a ban for a while runs out everywhere",
+  ["--op-password", "secret"],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using op = await operator(n1.port);
+    const victims = [await joinAs(n2.port, "victim2"), await joinAs(n3.port, "victim3")];
+    // Every test client comes from 127.0.0.1; the operator who types a ban stays.
+    await op.send("/ban 127.0.0.0/8 2s botnet");
+    await op.expect("* banned 127.0.0.0/8 until");
+    for (const victim of victims) {
+      await victim.expect("* banned by mod: botnet");
+      await victim.expectEnd();
+      await victim.close();
+    }
+    const first = async () => {
+      await using c = await LineClient.connect(n3.port);
+      return await c.expect(() => true);
+    };
+    assert.match(await first(), /^\* you are banned from this server until .* \(botnet\)$/);
+    const started = Date.now();
+    let line = await first();
+    while (!line.startsWith("welcome to linechat") && Date.now() - started < 5000) {
+      await new Promise((r) => setTimeout(r, 200));
+      line = await first();
+    }
+    assert.match(line, /^welcome to linechat/);
+    await op.send("/banned");
+    await op.expect("* nobody is banned");
+  },
+);
+
+clusterTest(
+  "/mute on one node silences the user on another; /unmute lets them speak",
+  ["--op-password", "secret"],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using op = await operator(n1.port);
+    await using watcher = await joinAs(n3.port, "watcher");
+    await using troll = await joinAs(n2.port, "troll");
+    await watcher.expect("* troll joined");
+    await op.send("/mute troll noise");
+    await op.expect("* muted troll for good (the name)");
+    await troll.expect("* you are muted for good (noise)");
+    await troll.send("can you hear me");
+    await troll.expect("! you are muted for good (noise); nothing was sent");
+    // The mute covers troll's address too (n2 adds it): another name from there, elsewhere.
+    await using other = await joinAs(n3.port, "other");
+    let answer = "";
+    for (let i = 0; i < 20 && !answer.startsWith("! you are muted"); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      await other.send("/away lunch");
+      answer = await other.expect(/you are marked as away|^! you are muted/);
+    }
+    assert.equal(answer, "! you are muted for good (noise); use /away without a reason");
+    await op.send("/unmute troll");
+    await op.expect("* troll may speak again");
+    await troll.expect("* you may speak again");
+    await other.expect("* you may speak again");
+    await troll.send("heard now");
+    await watcher.expect("troll: heard now");
+    await op.send("/unmute troll");
+    await op.expect("! troll is not muted");
+  },
+);
+
+clusterTest(
+  "/kick of a user on another node: that node kicks them, naming the operator",
+  ["--op-password", "secret"],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using op = await operator(n1.port);
+    await using watcher = await joinAs(n3.port, "watcher");
+    const troll = await joinAs(n2.port, "troll");
+    await watcher.expect("* troll joined");
+    await op.send("/kick TROLL flooding");
+    await op.expect("* kicked troll (flooding)");
+    await troll.expect("* kicked by mod: flooding");
+    await troll.expectEnd();
+    await troll.close();
+    await watcher.expect("* troll left: kicked (2 online)");
+    await op.send("/kick nobody");
+    await op.expect("! no user named nobody is online");
+  },
+);
+
+clusterTest(
+  "/purge #ROOM history forgets it in Redis and on every node",
+  ["--op-password", "secret"],
+  async (cluster, redis) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using op = await operator(n1.port);
+    await using alice = await joinAs(n2.port, "alice");
+    await alice.send("/join #old");
+    await alice.expect(/you are in #old/);
+    await alice.send("secret plans");
+    await using bob = await joinAs(n3.port, "bob");
+    await bob.send("/join #old");
+    await bob.expect(/alice: secret plans/);
+    await op.send("/purge #old history");
+    await op.expect("* the history of #old is gone");
+    // Nothing of it is replayed on a node that had it, nor on one started after.
+    await bob.send("/part #old");
+    await bob.expect(/you are in no room|left #old/);
+    await using carol = await joinAs(n3.port, "carol");
+    await carol.send("/join #old");
+    await carol.expect(/you are in #old/);
+    await alice.send("after the purge");
+    const seen = await carol.collectUntil(/alice: after the purge/, 5000);
+    assert.equal(seen.some((l) => l.includes("secret plans")), false, seen.join("\n"));
+    const late = await startNode(`${redis.url}/1`, "n4");
+    await using _late = late.server;
+    await using dan = await joinAs(late.port, "dan");
+    await dan.send("/join #old");
+    await dan.expect(/you are in #old/);
+    await alice.send("later still");
+    const replay = await dan.collectUntil(/alice: later still/, 5000);
+    const said = replay.filter((l) => /alice: /.test(l)).map((l) => l.replace(/^.*alice: /, ""));
+    assert.deepEqual(said, ["after the purge", "later still"]);
+  },
+);
+
+clusterTest(
+  "/purge #ROOM topic removes the topic on every node, and the room is told there",
+  ["--op-password", "secret"],
+  async (cluster) => {
+    const [n1, n2] = cluster.nodes;
+    await using mod = await operator(n1.port);
+    await using alice = await joinAs(n2.port, "alice");
+    await alice.send("/topic plans for friday");
+    await alice.expect("* alice set the topic of #lobby: plans for friday");
+    await mod.send("/purge #lobby topic");
+    await mod.expect("* the topic of #lobby is gone");
+    await alice.expect("* mod removed the topic of #lobby");
+    await alice.send("/topic");
+    await alice.expect("* #lobby has no topic");
+  },
+);
+
+Deno.test({
+  name:
+    "cluster: with Redis gone an operator's /ban, /mute, /kick and /purge are refused, never half done",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const { server, port } = await startNode(`${redis.url}/1`, "n1", "--op-password", "secret");
+    await using _server = server;
+    await using op = await operator(port);
+    await using _bob = await joinAs(port, "bob");
+    await redis.stop();
+    const refused = "! not done: the cluster cannot be reached right now; try again";
+    // node-redis notices the closed connection at once; a try before that would still get in.
+    let answer = "";
+    let tries = 0;
+    for (; tries < 10 && answer !== refused; tries++) {
+      await op.send(`/ban someone${tries}`);
+      answer = await op.expect(/^\* banned|^! not done/, 5000);
+    }
+    assert.equal(answer, refused);
+    for (const line of ["/mute bob", "/kick nobody", "/purge #lobby"]) {
+      await op.send(line);
+      await op.expect(refused, 5000);
+    }
+    // Nothing of what was refused holds here either.
+    await op.send("/banned");
+    const listed = await op.collectUntil(/nobody is banned|^\* \d+ banned/);
+    await op.send("/users");
+    await op.expect(/bob/);
+    assert.equal(listed.some((l) => l.includes(`someone${tries - 1}`)), false, listed.join("\n"));
+  },
+});
+
+clusterTest(
+  "a name registered on one node asks for its password on the others, which takes it over; its hash is never logged",
+  [],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    const alice = await joinAs(n1.port, "alice");
+    await alice.send("/register s3cret-pw");
+    await alice.expect("* alice is yours now: taking it needs this password");
+    // alice stays on n1: the password given on n2 takes the name over from there.
+    await using again = await LineClient.connect(n2.port);
+    await again.expect("choose a name:");
+    await again.send("alice");
+    await again.expect("! alice is registered: give its password", 5000);
+    await again.send("wrong-pw");
+    await again.expect("! wrong password for alice");
+    await again.send("s3cret-pw");
+    await alice.expect("* alice was taken over with its password from elsewhere", 5000);
+    await alice.expectEnd();
+    await alice.close();
+    await again.expect("welcome, alice!", 5000);
+    await again.send("/unregister");
+    await again.expect("* alice is no longer registered");
+    await again.send("/quit");
+    await again.close();
+    await using third = await LineClient.connect(n3.port);
+    let answer = await offer(third, "alice");
+    for (let i = 0; i < 20 && !answer.includes("welcome"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      answer = await offer(third, "alice");
+    }
+    assert.match(answer, /welcome, alice!/);
+    for (const { server } of cluster.nodes) {
+      const lines = await consoleSays(server, "/banned", /console: nobody is banned/);
+      assert.equal(lines.some((l) => /scrypt|s3cret/.test(l)), false, lines.join("\n"));
+    }
+  },
+);
+
+Deno.test({
+  name: "cluster: with Redis gone /register is refused and the name stays free",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const { server, port } = await startNode(`${redis.url}/1`, "n1");
+    await using _server = server;
+    await using alice = await joinAs(port, "alice");
+    await redis.stop();
+    let answer = "";
+    for (let i = 0; i < 10 && !answer.startsWith("! not done"); i++) {
+      await alice.send("/register s3cret-pw");
+      answer = await alice.expect(/is yours now|^! not done/, 5000);
+      if (answer.includes("yours")) {
+        // Registered before the node noticed Redis was gone: undone while it can be.
+        await alice.send("/unregister");
+        await alice.expect(/no longer registered|^! not done/, 5000);
+      }
+    }
+    assert.equal(answer, "! not done: the cluster cannot be reached right now; try again");
+    // Nothing was kept here either.
+    await alice.send("/unregister");
+    await alice.expect("! alice is not registered");
+  },
+});

@@ -7,6 +7,9 @@ import {
   compareIds,
   type Engine,
   type EngineOptions,
+  MAX_RECORD_KEY,
+  MAX_RECORD_VALUE,
+  type OrderEvent,
   type RoomEvent,
 } from "../lib/server/engine/engine.ts";
 import { MemoryBackend, MemoryEngine } from "../lib/server/engine/memory.ts";
@@ -315,6 +318,118 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     for (let i = 1; i < all.length; i++) {
       assert(compareIds(all[i - 1].id, all[i].id) < 0, "ids in order");
     }
+  });
+
+  await run("putRecord() keeps a record and tells every node, this one too", {}, async (a, b) => {
+    const got: string[] = [];
+    const both = Promise.withResolvers<void>();
+    for (const e of [a, b]) {
+      await e.listenRecords((c) => {
+        got.push(`${e.node} ${c.kind} ${c.key}=${c.value} from ${c.node}`);
+        if (got.length === 2) both.resolve();
+      });
+    }
+    await a.putRecord("ban", "name troll", '{"by":"op"}');
+    await both.promise;
+    assert.deepEqual(got.sort(), [
+      'a ban name troll={"by":"op"} from a',
+      'b ban name troll={"by":"op"} from a',
+    ]);
+    await b.putRecord("ban", "name troll", "v2");
+    await b.putRecord("mute", "name troll", "m");
+    const sorted = (rs: { kind: string; key: string; value: string }[]) =>
+      rs.map((r) => `${r.kind} ${r.key}=${r.value}`).sort();
+    assert.deepEqual(sorted(await a.records()), ["ban name troll=v2", "mute name troll=m"]);
+  });
+
+  await run("removeRecord() removes for every node; `expected` guards it", {}, async (a, b) => {
+    const got: string[] = [];
+    const told = Promise.withResolvers<void>();
+    await b.listenRecords((c) => {
+      got.push(`${c.kind} ${c.key} ${c.value ?? "(removed)"} ${c.node}`);
+      if (got.length === 3) told.resolve();
+    });
+    await a.putRecord("account", "alice", "h1");
+    assert.deepEqual(await b.removeRecord("account", "alice", "older"), false, "value changed");
+    assert.deepEqual(await b.removeRecord("account", "alice", "h1"), true);
+    assert.deepEqual(await b.removeRecord("account", "alice"), false, "gone already");
+    await a.putRecord("account", "bob", "h2");
+    await told.promise;
+    assert.deepEqual(got, ["account alice h1 a", "account alice (removed) b", "account bob h2 a"]);
+    assert.deepEqual(await a.removeRecord("account", "bob"), true);
+    assert.deepEqual(await a.records(), []);
+  });
+
+  await run("putRecord() with `expected` replaces only that value", {}, async (a, b) => {
+    await a.putRecord("mute", "name x", "v1");
+    assert.deepEqual(await b.putRecord("mute", "name x", "v3", "v0"), false);
+    assert.deepEqual(await b.putRecord("mute", "name x", "v2", "v1"), true);
+    assert.deepEqual(await b.putRecord("mute", "name y", "v1", "v1"), false, "not there");
+    assert.deepEqual((await a.records()).map((r) => `${r.key}=${r.value}`), ["name x=v2"]);
+  });
+
+  await run("putRecord() refuses a record out of bounds", {}, async (a) => {
+    for (
+      const [kind, key, value] of [
+        ["Ban", "k", "v"],
+        ["ban", "", "v"],
+        ["ban", "k".repeat(MAX_RECORD_KEY + 1), "v"],
+        ["ban", "k", "v".repeat(MAX_RECORD_VALUE + 1)],
+      ]
+    ) {
+      await assert.rejects(a.putRecord(kind, key, value), RangeError);
+    }
+    assert.deepEqual(await a.records(), []);
+  });
+
+  await run(
+    "reseedRecords() writes back what is missing, keeps what is there",
+    {},
+    async (a, b) => {
+      const got: string[] = [];
+      await b.listenRecords((c) => got.push(`${c.key}=${c.value}`));
+      await a.putRecord("ban", "name kept", "new");
+      const n = await a.reseedRecords([
+        { kind: "ban", key: "name kept", value: "old" },
+        { kind: "ban", key: "name back", value: "v" },
+        { kind: "BAD", key: "x", value: "v" },
+      ]);
+      assert.deepEqual(n, 1);
+      const all = (await b.records()).map((r) => `${r.key}=${r.value}`).sort();
+      assert.deepEqual(all, ["name back=v", "name kept=new"]);
+      assert(await until(() => Promise.resolve(got.includes("name back=v")), 2000));
+      assert.deepEqual(await a.reseedRecords([]), 0);
+    },
+  );
+
+  await run("order() reaches every node; a purge forgets history and topic", {}, async (a, b) => {
+    const got: OrderEvent[] = [];
+    const two = Promise.withResolvers<void>();
+    await b.listenOrders((e) => {
+      got.push(e);
+      if (got.length === 2) two.resolve();
+    });
+    for (let i = 0; i < 3; i++) await a.publish("#p", event("al", `p${i}`, "a"));
+    await a.publish("#keep", event("al", "stays", "a"));
+    await a.putRecord("topic", "#p", "t");
+    const kick: OrderEvent = {
+      kind: "kick",
+      name: "troll",
+      reason: "spam",
+      by: "op",
+      to: "b",
+      node: "a",
+    };
+    await a.order(kick);
+    const purge: OrderEvent = { kind: "purge", room: "#p", what: "history", by: "op", node: "a" };
+    await a.order(purge);
+    await two.promise;
+    assert.deepEqual(got, [kick, purge]);
+    assert.deepEqual(await b.history("#p", 10), []);
+    assert.deepEqual((await b.history("#keep", 10)).length, 1);
+    assert.deepEqual((await b.records()).map((r) => r.key), ["#p"], "the topic stays");
+    await a.order({ kind: "purge", room: "#p", what: "topic", by: "op", node: "a" });
+    assert.deepEqual(await b.records(), []);
   });
 
   await run("history() keeps about historyLines events", { historyLines: 10 }, async (a) => {

@@ -23,7 +23,11 @@ export class RedisServer implements AsyncDisposable {
   /** Starts redis-server and waits until it accepts connections. */
   static async start(port = freePort()): Promise<RedisServer> {
     const child = new Deno.Command("redis-server", {
-      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      // Many databases: the conformance suite gives each case its own.
+      args: [
+        ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        ...["--databases", "256"],
+      ],
       stdout: "piped",
       stderr: "piped",
     }).spawn();

@@ -23,6 +23,7 @@ import { Operators } from "./hub/operators.ts";
 import { type Prompt, PromptMachine } from "./hub/prompts.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
 import { Cluster } from "./hub/cluster.ts";
+import { ClusterStore } from "./hub/cluster_store.ts";
 import { nameKey } from "../protocol/names.ts";
 import {
   compareIds,
@@ -44,7 +45,10 @@ export interface HubOptions {
   /** The server log: one line per call, without a timestamp (the caller adds it). */
   log?: (line: string) => void;
   version: string;
-  /** History and topics; in memory (the last `historyLines` per room) when absent. */
+  /**
+   * History and topics; in memory (the last `historyLines` per room) when absent. In a cluster,
+   * a ClusterStore (hub/cluster_store.ts): bans, mutes and owned names are shared through it.
+   */
   store?: ChatStore;
   /** The message of the day, shown on joining and by /motd. */
   motd?: string[];
@@ -111,7 +115,15 @@ export class Hub {
       reclaim,
       cluster && ((room) => catchUp(room)),
     );
+    // In a cluster the store is the engine's (cluster_store.ts): operators' changes go there.
+    const shared = cluster && store instanceof ClusterStore ? store : undefined;
     const ops = this.#ops = new Operators({
+      cluster,
+      shared,
+      prompts: {
+        answering: (client, id, fn) => prompts.answering(client, id, fn),
+        release: (client) => prompts.release(client),
+      },
       limits,
       clients,
       names,
@@ -147,6 +159,17 @@ export class Hub {
       },
     });
     cluster?.listenDirect((event) => messages.directFromCluster(event));
+    shared?.onChange((change) => ops.applied(change));
+    cluster?.listenOrders((order) => {
+      try {
+        if (order.kind === "purge") ops.purged(order);
+        else if (order.to !== cluster.node) return;
+        else if (order.kind === "kick") connections.kick(order.name, order.reason, order.by);
+        else naming.regained(order.name, order.by, order.node);
+      } catch (err) {
+        log(`engine: a ${order.kind} from node ${order.node} failed: ${describe(err)}`);
+      }
+    });
     cluster?.listen((room, id, event) =>
       messages.fromCluster(room, id, event, event.node === cluster.node)
     );
@@ -301,6 +324,7 @@ export class Hub {
         prompts,
         opPassword: options.opPassword,
         cluster,
+        shared,
         log,
         notStored,
         disconnect: (client, reason) => connections.disconnect(client, reason),

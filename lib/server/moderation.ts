@@ -150,6 +150,13 @@ export class Moderation {
     return undefined;
   }
 
+  /** Whether a ban or mute (`list`) of exactly this target is in force. Never throws. */
+  holds(list: "ban" | "mute", kind: StoredBan["kind"], target: string, now: number): boolean {
+    return list === "ban"
+      ? this.#active(this.#bans, `${kind} ${target}`, now, this.#dropBan) !== undefined
+      : this.#active(this.#mutes, `${kind} ${target}`, now, this.#dropMute) !== undefined;
+  }
+
   /** Every ban in force, oldest first. */
   bans(now: number): StoredBan[] {
     return [...this.#bans.keys()]

@@ -48,6 +48,11 @@ export interface ChatServerOptions {
   engine?: Engine;
   /** How long a silent node keeps its names (ms); default 10 s. */
   nodeTimeoutMs?: number;
+  /**
+   * What lasts, kept by the caller's store instead of `dataFile` (a cluster's, over the
+   * engine: see hub/cluster_store.ts); closed with the server.
+   */
+  store?: ChatStore;
   /** The message of the day, shown on joining and by /motd. */
   motd?: string[];
   /** The password every client must give before choosing a name. */
@@ -238,9 +243,8 @@ export class ChatServer implements AsyncDisposable {
     const context = tls && tlsContext(tls.cert, tls.key);
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     const proxies = options.proxyFrom?.length ? new ProxySources(options.proxyFrom) : undefined;
-    const store = options.dataFile === undefined
-      ? undefined
-      : new SqliteStore(options.dataFile, limits);
+    const store = options.store ??
+      (options.dataFile === undefined ? undefined : new SqliteStore(options.dataFile, limits));
     const opened: Deno.Listener[] = [];
     try {
       const hostname = options.hostname ?? "0.0.0.0";

@@ -99,7 +99,7 @@ export type Retention = Pick<Limits, "retainMs" | "retainMessages">;
 
 /** Keeps the last `keep` messages per room in memory, within `retention`. */
 export class MemoryStore implements ChatStore {
-  readonly persistent = false;
+  readonly persistent: boolean = false;
   readonly #keep: number;
   readonly #retention: Retention;
   readonly #history = new Map<string, StoredMessage[]>();

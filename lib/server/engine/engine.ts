@@ -131,6 +131,145 @@ export interface Engine {
   listenPresence(listener: (event: PresenceEvent) => void): Promise<void>;
   /** Stops listening, drops this node's names and lets go of connections. Safe to call twice. */
   close(): Promise<void>;
+  /**
+   * Keeps a shared record (a ban, a mute, an owned name...) and hands the change to every
+   * node's record listener, this one's included, in one step; with `expected`, only while its
+   * value is still that (resolves with whether it was kept). Throws RangeError when the kind,
+   * key or value is out of bounds (see `recordProblem`).
+   */
+  putRecord(kind: string, key: string, value: string, expected?: string): Promise<boolean>;
+  /**
+   * Removes a shared record and hands the removal to every node, in one step; with `expected`,
+   * only while its value is still that. Resolves with whether it was removed.
+   */
+  removeRecord(kind: string, key: string, expected?: string): Promise<boolean>;
+  /** Every shared record, in no particular order (out-of-bounds ones left out). */
+  records(): Promise<SharedRecord[]>;
+  /** Starts calling `listener` for every change of a shared record, from any node. */
+  listenRecords(listener: (change: RecordChange) => void): Promise<void>;
+  /**
+   * Writes back each record the engine does not hold (an existing one is kept), handing each
+   * written to every node; after the engine lost its data. Resolves with how many it wrote.
+   */
+  reseedRecords(records: SharedRecord[]): Promise<number>;
+  /**
+   * Hands an operator's order to every node's order listener. A purge also forgets, in the
+   * same step, the room's history (unless only the topic goes) and its `topic` record
+   * (unless only the history goes).
+   */
+  order(event: OrderEvent): Promise<void>;
+  /** Starts calling `listener` for every order from any node. */
+  listenOrders(listener: (event: OrderEvent) => void): Promise<void>;
+}
+
+/** A shared record: its kind (`ban`, `mute`, `account`, ...), its key and its value (JSON). */
+export interface SharedRecord {
+  kind: string;
+  key: string;
+  value: string;
+}
+
+/** A shared record set (`value`) or removed (no `value`) by `node`. */
+export interface RecordChange {
+  kind: string;
+  key: string;
+  value?: string;
+  node: string;
+}
+
+/**
+ * An order for every node: an operator's kick of a user on node `to`, a room's purge, or a
+ * registered name taken over by its owner (`by`, proven with its password) from its holder on
+ * node `to`.
+ */
+export type OrderEvent =
+  | { kind: "kick"; name: string; reason?: string; by: string; to: string; node: string }
+  | { kind: "regain"; name: string; by: string; to: string; node: string }
+  | { kind: "purge"; room: string; what: "history" | "topic" | "all"; by: string; node: string };
+
+/** A shared record's kind: 1-16 lower-case letters. */
+const RECORD_KIND = /^[a-z]{1,16}$/;
+/** The longest key of a shared record (UTF-16 units). */
+export const MAX_RECORD_KEY = 512;
+/** The longest value of a shared record (UTF-16 units): far more than a ban, a mute or a hash. */
+export const MAX_RECORD_VALUE = 16_384;
+
+/** What is wrong with a shared record's parts (out of bounds), or undefined. */
+export function recordProblem(kind: string, key: string, value = ""): string | undefined {
+  if (!RECORD_KIND.test(kind)) return "a record's kind is 1-16 lower-case letters";
+  if (key.length === 0 || key.length > MAX_RECORD_KEY) {
+    return `a record's key is 1-${MAX_RECORD_KEY} characters`;
+  }
+  if (value.length > MAX_RECORD_VALUE) return `a record's value is at most ${MAX_RECORD_VALUE}`;
+  return undefined;
+}
+
+/**
+ * A record change or an order as read back from the engine (JSON from a stranger's reach):
+ * the value when it is well formed and in bounds, else undefined.
+ */
+export function parseRecordChange(text: string): RecordChange | undefined {
+  const e = parseObject(text);
+  if (
+    e === undefined || typeof e.kind !== "string" || typeof e.key !== "string" ||
+    typeof e.node !== "string" || (e.value !== undefined && typeof e.value !== "string")
+  ) return undefined;
+  if (recordProblem(e.kind, e.key, e.value) !== undefined || !NODE_NAME.test(e.node)) {
+    return undefined;
+  }
+  return e.value === undefined
+    ? { kind: e.kind, key: e.key, node: e.node }
+    : { kind: e.kind, key: e.key, value: e.value, node: e.node };
+}
+
+/** An order as read back from the engine, or undefined when it is not a well-formed one. */
+export function parseOrder(text: string): OrderEvent | undefined {
+  const e = parseObject(text);
+  const short = (v: unknown, max: number) => typeof v === "string" && v.length <= max;
+  if (e === undefined || !short(e.by, 256) || typeof e.node !== "string") return undefined;
+  if (!NODE_NAME.test(e.node)) return undefined;
+  if (
+    e.kind === "kick" && short(e.name, 256) && typeof e.to === "string" && NODE_NAME.test(e.to) &&
+    (e.reason === undefined || short(e.reason, MAX_RECORD_VALUE))
+  ) {
+    return {
+      kind: "kick",
+      name: e.name as string,
+      by: e.by as string,
+      to: e.to,
+      node: e.node,
+      ...(e.reason === undefined ? {} : { reason: e.reason as string }),
+    };
+  }
+  if (
+    e.kind === "regain" && short(e.name, 256) && typeof e.to === "string" && NODE_NAME.test(e.to)
+  ) {
+    return { kind: "regain", name: e.name as string, by: e.by as string, to: e.to, node: e.node };
+  }
+  if (
+    e.kind === "purge" && short(e.room, 256) &&
+    (e.what === "history" || e.what === "topic" || e.what === "all")
+  ) {
+    return {
+      kind: "purge",
+      room: e.room as string,
+      what: e.what,
+      by: e.by as string,
+      node: e.node,
+    };
+  }
+  return undefined;
+}
+
+/** A JSON object, or undefined for anything else (bad JSON, an array, a number...). */
+function parseObject(text: string): Record<string, unknown> | undefined {
+  if (text.length > MAX_RECORD_KEY + MAX_RECORD_VALUE * 2) return undefined;
+  try {
+    const v = JSON.parse(text);
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** How long a node's names live without a heartbeat, and how many events a room keeps. */

@@ -2,17 +2,20 @@
 // default) and for tests that run several nodes in one process over one MemoryBackend.
 // The hub never calls it on a single node's hot path; it is the seam's reference behaviour.
 
-import { presenceChanges } from "./engine.ts";
+import { presenceChanges, recordProblem } from "./engine.ts";
 import type {
   DirectEvent,
   Engine,
   EngineOptions,
   HeldName,
+  OrderEvent,
   Presence,
   PresenceEvent,
+  RecordChange,
   RoomEntry,
   RoomEvent,
   RoomListener,
+  SharedRecord,
 } from "./engine.ts";
 
 interface Held {
@@ -38,6 +41,10 @@ export class MemoryBackend {
   readonly present = new Map<string, Presence>();
   /** When each node lapses unless its heartbeat renews it (ms since the epoch). */
   readonly alive = new Map<string, number>();
+  /** Shared records by `kind\nkey`. */
+  readonly records = new Map<string, SharedRecord>();
+  readonly recordListeners = new Set<(change: RecordChange) => void>();
+  readonly orders = new Set<(event: OrderEvent) => void>();
 }
 
 /** The engine over a MemoryBackend (a fresh one when none is given). */
@@ -50,6 +57,8 @@ export class MemoryEngine implements Engine {
   #listener: RoomListener | undefined;
   #direct: ((event: DirectEvent) => void) | undefined;
   #presence: ((event: PresenceEvent) => void) | undefined;
+  #records: ((change: RecordChange) => void) | undefined;
+  #orders: ((event: OrderEvent) => void) | undefined;
 
   constructor(options: EngineOptions, backend = new MemoryBackend(), now = Date.now) {
     this.node = options.node;
@@ -184,7 +193,78 @@ export class MemoryEngine implements Engine {
     return Promise.resolve();
   }
 
+  putRecord(kind: string, key: string, value: string, expected?: string): Promise<boolean> {
+    const problem = recordProblem(kind, key, value);
+    if (problem !== undefined) return Promise.reject(new RangeError(problem));
+    const field = `${kind}\n${key}`;
+    if (expected !== undefined && this.#backend.records.get(field)?.value !== expected) {
+      return Promise.resolve(false);
+    }
+    this.#backend.records.set(field, { kind, key, value });
+    this.#changed({ kind, key, value, node: this.node });
+    return Promise.resolve(true);
+  }
+
+  removeRecord(kind: string, key: string, expected?: string): Promise<boolean> {
+    const field = `${kind}\n${key}`;
+    const held = this.#backend.records.get(field);
+    if (held === undefined || (expected !== undefined && held.value !== expected)) {
+      return Promise.resolve(false);
+    }
+    this.#backend.records.delete(field);
+    this.#changed({ kind, key, node: this.node });
+    return Promise.resolve(true);
+  }
+
+  records(): Promise<SharedRecord[]> {
+    return Promise.resolve([...this.#backend.records.values()].map((r) => ({ ...r })));
+  }
+
+  listenRecords(listener: (change: RecordChange) => void): Promise<void> {
+    if (this.#records !== undefined) throw new Error("the engine already has a listener");
+    this.#records = listener;
+    this.#backend.recordListeners.add(listener);
+    return Promise.resolve();
+  }
+
+  reseedRecords(records: SharedRecord[]): Promise<number> {
+    let written = 0;
+    for (const { kind, key, value } of records) {
+      if (recordProblem(kind, key, value) !== undefined) continue;
+      const field = `${kind}\n${key}`;
+      if (this.#backend.records.has(field)) continue;
+      this.#backend.records.set(field, { kind, key, value });
+      this.#changed({ kind, key, value, node: this.node });
+      written++;
+    }
+    return Promise.resolve(written);
+  }
+
+  order(event: OrderEvent): Promise<void> {
+    if (event.kind === "purge") {
+      if (event.what !== "topic") this.#backend.rooms.delete(event.room);
+      if (event.what !== "history") this.#backend.records.delete(`topic\n${event.room}`);
+    }
+    for (const listener of this.#backend.orders) listener(event);
+    return Promise.resolve();
+  }
+
+  listenOrders(listener: (event: OrderEvent) => void): Promise<void> {
+    if (this.#orders !== undefined) throw new Error("the engine already has a listener");
+    this.#orders = listener;
+    this.#backend.orders.add(listener);
+    return Promise.resolve();
+  }
+
+  #changed(change: RecordChange): void {
+    for (const listener of this.#backend.recordListeners) listener({ ...change });
+  }
+
   close(): Promise<void> {
+    if (this.#records !== undefined) this.#backend.recordListeners.delete(this.#records);
+    this.#records = undefined;
+    if (this.#orders !== undefined) this.#backend.orders.delete(this.#orders);
+    this.#orders = undefined;
     if (this.#presence !== undefined) this.#backend.presence.delete(this.#presence);
     this.#presence = undefined;
     if (this.#listener !== undefined) this.#backend.listeners.delete(this.#listener);

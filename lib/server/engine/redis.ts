@@ -9,12 +9,18 @@ import {
   type EngineOptions,
   EngineUnreachableError,
   type HeldName,
+  type OrderEvent,
+  parseOrder,
+  parseRecordChange,
   type Presence,
   presenceChanges,
   type PresenceEvent,
+  type RecordChange,
+  recordProblem,
   type RoomEntry,
   type RoomEvent,
   type RoomListener,
+  type SharedRecord,
 } from "./engine.ts";
 
 /** Keys and the channel, all under one prefix so a database can be shared with other programs. */
@@ -27,6 +33,52 @@ const PRESENCE = `${PREFIX}presence`;
 /** Users in rooms: a hash of `room key\nname key` -> {room, name, node} as JSON. */
 const PRESENT = `${PREFIX}present`;
 const aliveKey = (node: string) => `${PREFIX}node:${node}`;
+/** Shared records: a hash of `kind\nkey` -> value; their changes go out on RECORD_CHANGES. */
+const RECORDS = `${PREFIX}records`;
+const RECORD_CHANGES = `${PREFIX}record-changes`;
+const ORDERS = `${PREFIX}orders`;
+
+/**
+ * Sets field ARGV[1] of KEYS[1] to ARGV[2] (when ARGV[4] is 1, only while its value is
+ * ARGV[5]) and publishes the change ARGV[3]: one step; 1 when it was set.
+ */
+const PUT_RECORD_SCRIPT = `
+if ARGV[4] == '1' and redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[5] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', '${RECORD_CHANGES}', ARGV[3])
+return 1`;
+
+/**
+ * Removes field ARGV[1] of KEYS[1] (when ARGV[3] is 1, only while its value is ARGV[4]) and
+ * publishes the change ARGV[2]; 1 when it was removed.
+ */
+const REMOVE_RECORD_SCRIPT = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v or (ARGV[3] == '1' and v ~= ARGV[4]) then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('PUBLISH', '${RECORD_CHANGES}', ARGV[2])
+return 1`;
+
+/** For each field, value and change in ARGV: HSETNX, publishing the change when it was set. */
+const RESEED_SCRIPT = `
+local n = 0
+for i = 1, #ARGV, 3 do
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('PUBLISH', '${RECORD_CHANGES}', ARGV[i + 2])
+    n = n + 1
+  end
+end
+return n`;
+
+/**
+ * A purge: deletes KEYS[1] (the room's stream) when ARGV[2] is 1, field ARGV[4] of KEYS[2]
+ * (its topic record) when ARGV[3] is 1, then publishes the order ARGV[1]: one step.
+ */
+const PURGE_SCRIPT = `
+if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
+if ARGV[3] == '1' then redis.call('HDEL', KEYS[2], ARGV[4]) end
+redis.call('PUBLISH', '${ORDERS}', ARGV[1])
+return 1`;
 
 /**
  * Removes ARGV[2] hash fields of KEYS[1] (from ARGV[3] on), sets the field/value pairs after
@@ -125,6 +177,8 @@ export class RedisEngine implements Engine {
   #listener: RoomListener | undefined;
   #direct: ((event: DirectEvent) => void) | undefined;
   #presence: ((event: PresenceEvent) => void) | undefined;
+  #records: ((change: RecordChange) => void) | undefined;
+  #orders: ((event: OrderEvent) => void) | undefined;
   /** Keys of the names this node holds, renewed by heartbeat(). */
   readonly #held = new Set<string>();
   #closed = false;
@@ -386,6 +440,100 @@ export class RedisEngine implements Engine {
       const event = parsePresence(payload);
       if (event !== undefined) this.#presence?.(event);
     });
+    await subscriber.subscribe(RECORD_CHANGES, (payload: string) => {
+      const change = parseRecordChange(payload);
+      if (change !== undefined) this.#records?.(change);
+      else this.#options.log?.("engine: a record change that is not linechat's was skipped");
+    });
+    await subscriber.subscribe(ORDERS, (payload: string) => {
+      const event = parseOrder(payload);
+      if (event !== undefined) this.#orders?.(event);
+      else this.#options.log?.("engine: an order that is not linechat's was skipped");
+    });
+  }
+
+  async putRecord(kind: string, key: string, value: string, expected?: string): Promise<boolean> {
+    const problem = recordProblem(kind, key, value);
+    if (problem !== undefined) throw new RangeError(problem);
+    const change: RecordChange = { kind, key, value, node: this.node };
+    return await this.#client.eval(PUT_RECORD_SCRIPT, {
+      keys: [RECORDS],
+      arguments: [
+        `${kind}\n${key}`,
+        value,
+        JSON.stringify(change),
+        expected === undefined ? "0" : "1",
+        expected ?? "",
+      ],
+    }) === 1;
+  }
+
+  async removeRecord(kind: string, key: string, expected?: string): Promise<boolean> {
+    const change: RecordChange = { kind, key, node: this.node };
+    return await this.#client.eval(REMOVE_RECORD_SCRIPT, {
+      keys: [RECORDS],
+      arguments: [
+        `${kind}\n${key}`,
+        JSON.stringify(change),
+        expected === undefined ? "0" : "1",
+        expected ?? "",
+      ],
+    }) === 1;
+  }
+
+  async records(): Promise<SharedRecord[]> {
+    const all: Record<string, string> = await this.#client.hGetAll(RECORDS);
+    const out: SharedRecord[] = [];
+    let bad = 0;
+    for (const [field, value] of Object.entries(all)) {
+      const cut = field.indexOf("\n");
+      const kind = field.slice(0, cut);
+      const key = field.slice(cut + 1);
+      if (cut < 0 || typeof value !== "string" || recordProblem(kind, key, value) !== undefined) {
+        bad++;
+      } else out.push({ kind, key, value });
+    }
+    if (bad > 0) this.#options.log?.(`engine: ${bad} records out of bounds were skipped`);
+    return out;
+  }
+
+  listenRecords(listener: (change: RecordChange) => void): Promise<void> {
+    if (this.#records !== undefined) throw new Error("the engine already has a listener");
+    this.#records = listener;
+    return Promise.resolve();
+  }
+
+  async reseedRecords(records: SharedRecord[]): Promise<number> {
+    const args: string[] = [];
+    for (const { kind, key, value } of records) {
+      if (recordProblem(kind, key, value) !== undefined) continue;
+      const change: RecordChange = { kind, key, value, node: this.node };
+      args.push(`${kind}\n${key}`, value, JSON.stringify(change));
+    }
+    if (args.length === 0) return 0;
+    return Number(await this.#client.eval(RESEED_SCRIPT, { keys: [RECORDS], arguments: args }));
+  }
+
+  async order(event: OrderEvent): Promise<void> {
+    if (event.kind !== "purge") {
+      await this.#client.publish(ORDERS, JSON.stringify(event));
+      return;
+    }
+    await this.#client.eval(PURGE_SCRIPT, {
+      keys: [roomKey(event.room), RECORDS],
+      arguments: [
+        JSON.stringify(event),
+        event.what === "topic" ? "0" : "1",
+        event.what === "history" ? "0" : "1",
+        `topic\n${event.room}`,
+      ],
+    });
+  }
+
+  listenOrders(listener: (event: OrderEvent) => void): Promise<void> {
+    if (this.#orders !== undefined) throw new Error("the engine already has a listener");
+    this.#orders = listener;
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {

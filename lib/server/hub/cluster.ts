@@ -8,6 +8,7 @@ import type {
   DirectEvent,
   Engine,
   HeldName,
+  OrderEvent,
   PresenceEvent,
   RoomEntry,
   RoomEvent,
@@ -208,6 +209,18 @@ export class Cluster {
   /** Stops the heartbeat (the engine itself is closed by its owner). */
   close(): void {
     clearInterval(this.#beat);
+  }
+
+  /** Hands an operator's order (a kick, a purge) to every node; rejects when the engine is away. */
+  async order(event: OrderEvent): Promise<void> {
+    await this.#engine.order(event);
+  }
+
+  /** Starts receiving the orders of every node, this one's included. */
+  listenOrders(listener: (event: OrderEvent) => void): void {
+    this.#engine.listenOrders(listener).catch((err) =>
+      this.#log(`engine: cannot receive operators' orders: ${describe(err)}`)
+    );
   }
 
   #heartbeat(): void {

@@ -17,7 +17,8 @@ import type { Messages } from "./messages.ts";
 import type { Cluster } from "./cluster.ts";
 import { describe } from "./failures.ts";
 import type { Naming } from "./naming.ts";
-import { addressOf, type Operators } from "./operators.ts";
+import { addressOf, NOT_DONE, type Operators } from "./operators.ts";
+import type { ClusterStore } from "./cluster_store.ts";
 import { type PromptMachine, remember } from "./prompts.ts";
 import type { Room, Rooms } from "./rooms.ts";
 
@@ -52,6 +53,8 @@ export interface HandlersContext {
   opPassword: string | undefined;
   /** Names across nodes; absent on a single node. */
   cluster?: Cluster;
+  /** In a cluster, the store over the engine: an owned name is shared first. */
+  shared?: ClusterStore;
   log(line: string): void;
   /** Tells a client what it asked was not stored, and logs why. */
   notStored(client: Client, err: unknown): void;
@@ -454,9 +457,26 @@ export function handlers(ctx: HandlersContext): Handlers {
         ctx.out.error(client, "usage", `${name} is registered already (/unregister first)`);
       } else {
         const hashing = ctx.prompts.hash(client, () => hashPassword(cmd.password));
-        if (hashing) {
+        const shared = ctx.shared;
+        if (hashing && shared === undefined) {
           ctx.prompts.async(client, hashing, (hash) => {
             ctx.store.setAccount({ key: nameKey(name), name, hash, ts: Date.now() });
+            ctx.log(`register ${name}`);
+            ctx.out.system(client, `${name} is yours now: taking it needs this password`);
+          });
+        } else if (hashing && shared !== undefined) {
+          // In a cluster the owned name goes to Redis first, for every node; else nowhere.
+          const sharing = hashing.then(async (hash) => {
+            const account = { key: nameKey(name), name, hash, ts: Date.now() };
+            await shared.share("account", account.key, account);
+            return account;
+          }).catch((err) => {
+            ctx.log(`engine: register ${name} not done: ${describe(err)}`);
+            return undefined;
+          });
+          ctx.prompts.async(client, sharing, (account) => {
+            if (account === undefined) return ctx.out.error(client, "internal", NOT_DONE);
+            shared.local(() => ctx.store.setAccount(account));
             ctx.log(`register ${name}`);
             ctx.out.system(client, `${name} is yours now: taking it needs this password`);
           });
@@ -465,7 +485,20 @@ export function handlers(ctx: HandlersContext): Handlers {
     },
     unregister: (client) => {
       const name = client.name!;
-      if (ctx.store.removeAccount(nameKey(name))) {
+      const key = nameKey(name);
+      const shared = ctx.shared;
+      if (shared !== undefined && ctx.store.account(key)) {
+        const sharing = shared.share("account", key, undefined).then(() => true, (err) => {
+          ctx.log(`engine: unregister ${name} not done: ${describe(err)}`);
+          return false;
+        });
+        ctx.prompts.async(client, sharing, (done) => {
+          if (!done) return ctx.out.error(client, "internal", NOT_DONE);
+          shared.local(() => ctx.store.removeAccount(key));
+          ctx.log(`unregister ${name}`);
+          ctx.out.system(client, `${name} is no longer registered`);
+        });
+      } else if (shared === undefined && ctx.store.removeAccount(key)) {
         ctx.log(`unregister ${name}`);
         ctx.out.system(client, `${name} is no longer registered`);
       } else {

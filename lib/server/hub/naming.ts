@@ -15,6 +15,7 @@ import type { Directory } from "./directory.ts";
 import { looksLikeSecret, type Prompt, type PromptMachine, remember } from "./prompts.ts";
 import type { Room, Rooms } from "./rooms.ts";
 import type { Cluster } from "./cluster.ts";
+import { describe } from "./failures.ts";
 
 /** What naming and joining work with; the hub gives its own parts. */
 export interface NamingContext {
@@ -51,6 +52,9 @@ export interface NamingContext {
 
 /** Guest names tried in a cluster before giving up (other nodes hold the first ones). */
 const GUEST_TRIES = 50;
+
+/** How long the owner of a registered name waits for another node to give it up (ms). */
+const REGAIN_MS = 3000;
 
 /** Names clients, joins them to the lobby and to other rooms, and parts them. */
 export class Naming {
@@ -137,7 +141,7 @@ export class Naming {
           );
           this.#ctx.evict(holder, `${name} was taken over with its password from elsewhere`);
         }
-        this.#takeName(client, name);
+        this.#takeName(client, name, true);
       }
     });
   }
@@ -161,7 +165,7 @@ export class Naming {
    * Gives a client a name that passed every check: a first join or a rename. In a cluster the
    * name is first claimed for this node (input meanwhile held, as during a password check).
    */
-  #takeName(client: Client, name: string): void {
+  #takeName(client: Client, name: string, proven = false): void {
     const cluster = this.#ctx.cluster;
     const previous = client.name;
     const key = nameKey(name);
@@ -172,7 +176,10 @@ export class Naming {
     const { out, prompts } = this.#ctx;
     const id = client.request?.id;
     client.held ??= [];
-    cluster.claim(key, name).then((claim) => {
+    const claiming = proven
+      ? this.#regain(cluster, key, name, client.peer.address)
+      : cluster.claim(key, name);
+    claiming.then((claim) => {
       if (client.closing) {
         if (claim === "won" && !this.#ctx.names.has(name)) cluster.release(key);
         return;
@@ -197,6 +204,52 @@ export class Naming {
         prompts.release(client);
       });
     });
+  }
+
+  /**
+   * Claims a registered name its owner (`by`) has just proven. When a user on another node
+   * holds it, that node is told to end their connection, and the claim is tried again until
+   * the name is free, for at most REGAIN_MS.
+   */
+  async #regain(
+    cluster: Cluster,
+    key: string,
+    name: string,
+    by: string,
+  ): Promise<"won" | "lost" | "failed"> {
+    let claim = await cluster.claim(key, name);
+    if (claim !== "lost") return claim;
+    try {
+      const [held] = await cluster.whereIs([key]);
+      if (held === undefined) return await cluster.claim(key, name);
+      await cluster.order({
+        kind: "regain",
+        name: held.name,
+        by,
+        to: held.node,
+        node: cluster.node,
+      });
+    } catch (err) {
+      this.#ctx.log(`engine: cannot take ${name} over: ${describe(err)}`);
+      return "failed";
+    }
+    const deadline = Date.now() + REGAIN_MS;
+    while (claim === "lost" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      claim = await cluster.claim(key, name);
+    }
+    return claim;
+  }
+
+  /**
+   * A registered name proven by its owner on another node: its holder here is told and their
+   * connection ends, which gives the name back for the owner's node to claim.
+   */
+  regained(name: string, by: string, node: string): void {
+    const holder = this.#ctx.names.get(name);
+    if (holder === undefined) return;
+    this.#ctx.log(`regain ${name}: ${by} on node ${node} took it from ${holder.peer.address}`);
+    this.#ctx.evict(holder, `${name} was taken over with its password from elsewhere`);
   }
 
   /**
