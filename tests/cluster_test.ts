@@ -475,3 +475,98 @@ clusterTest(
     assert.equal(times(seen, "dave left"), 0, "one quit notice");
   },
 );
+
+clusterTest(
+  "a topic set on any node reaches every node in the room's order, and joiners get it",
+  ["--rate", "0"],
+  async (cluster, redis) => {
+    const [n1, n2, n3] = cluster.nodes;
+    const alice = await joinAs(n1.port, "alice");
+    const bob = await joinAs(n2.port, "bob");
+    const watchers = [await joinAs(n2.port, "watch2"), await joinAs(n3.port, "watch3")];
+    const all = [alice, bob, ...watchers];
+    try {
+      for (const c of all) {
+        await c.send("/join #news");
+        await c.expect(/you are in #news/);
+      }
+      // The last joiner is on n3: once its join is in, every node knows of every member.
+      await alice.expect("* watch3 joined #news (4 here)");
+      await Promise.all([
+        (async () => {
+          for (const line of ["a1", "/topic from alice", "a2"]) await alice.send(line);
+        })(),
+        (async () => {
+          for (const line of ["b1", "/topic from bob", "b2"]) await bob.send(line);
+        })(),
+      ]);
+      const wanted = /^(alice: a\d|bob: b\d|\* \w+ set the topic of #news: from \w+)$/;
+      const collect = async (c: LineClient) => {
+        const lines: string[] = [];
+        while (lines.length < 6) lines.push(await c.expect(wanted, 5000));
+        return lines;
+      };
+      // Watchers on two nodes see messages and topic changes in one order.
+      const [w2, w3] = await Promise.all(watchers.map(collect));
+      assert.deepEqual(w2, w3);
+      assert.deepEqual(w2.filter((l) => /alice/.test(l)), [
+        "alice: a1",
+        "* alice set the topic of #news: from alice",
+        "alice: a2",
+      ]);
+      const last = w2.filter((l) => l.includes("set the topic")).at(-1)!;
+      const topic = last.slice(last.indexOf(": ") + 2);
+      // A joiner on any node gets it; one on a node where the room is new reads it from Redis.
+      await using dave = await joinAs(n1.port, "dave");
+      await dave.send("/join #news");
+      await dave.expect(`* topic: ${topic}`);
+      await dave.send("/join #solo");
+      await dave.send("/topic only on n1 so far");
+      await dave.expect("* dave set the topic of #solo: only on n1 so far");
+      await using carol = await joinAs(n3.port, "carol");
+      await carol.send("/join #solo");
+      await carol.expect(/topic: only on n1 so far|topic of #solo: only on n1 so far/);
+      await watchers[1].send("/topic");
+      await watchers[1].expect(`* topic of #news: ${topic} (set by ${topic.slice(5)})`);
+      // A node started later has it too.
+      const late = await startNode(`${redis.url}/1`, "n4");
+      await using _late = late.server;
+      await using erin = await joinAs(late.port, "erin");
+      await erin.send("/join #news");
+      await erin.expect(new RegExp(`topic( of #news)?: ${topic}`));
+      // Removed on one node, removed everywhere.
+      await bob.send("/topic -delete");
+      for (const c of [alice, watchers[1], erin]) {
+        await c.expect("* bob removed the topic of #news");
+      }
+      await erin.send("/topic");
+      await erin.expect("* #news has no topic");
+    } finally {
+      for (const c of all) await c.close();
+    }
+  },
+);
+
+Deno.test({
+  name: "cluster: with Redis gone a topic change is refused, never half applied",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const { server, port } = await startNode(`${redis.url}/1`, "n1");
+    await using _server = server;
+    await using alice = await joinAs(port, "alice");
+    await using bob = await joinAs(port, "bob");
+    await alice.send("/topic before");
+    await bob.expect("* alice set the topic of #lobby: before");
+    await redis.stop();
+    // node-redis notices the closed connection at once; a try before that would still get in.
+    let answer = "";
+    for (let i = 0; i < 10 && !answer.includes("not done"); i++) {
+      await alice.send(`/topic after ${i}`);
+      answer = await alice.expect(/not done|set the topic/, 5000);
+    }
+    assert.equal(answer, "! not done: the cluster cannot be reached right now; try again");
+    await bob.send("/topic");
+    await bob.expect("* topic of #lobby: before (set by alice)");
+  },
+});

@@ -28,17 +28,24 @@ const memoryNodes: Nodes = (options) => {
 };
 
 function redisNodes(url: string): Nodes {
-  return (options) => {
-    const db = nextDb++;
-    return Promise.resolve((node) =>
+  return async (options) => {
+    // Redis has 16 databases: past them, one is emptied and used again.
+    const db = nextDb++ % 16;
+    if (nextDb > 16) {
+      const { createClient } = await import("@redis/client");
+      const client = createClient({ url: `${url}/${db}` });
+      await client.connect();
+      await client.flushDb();
+      await client.close();
+    }
+    return (node) =>
       RedisEngine.connect({
         ...DEFAULTS,
         ...options,
         node,
         url: `${url}/${db}`,
         shown: `${url}/${db}`,
-      })
-    );
+      });
   };
 }
 /** Each case its own Redis database, so cases never see each other's keys. */
@@ -316,6 +323,91 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
       assert(compareIds(all[i - 1].id, all[i].id) < 0, "ids in order");
     }
   });
+
+  await run(
+    "setTopic() keeps a topic and tells every node in the room's order",
+    {},
+    async (a, b) => {
+      const got: Record<string, string[]> = { a: [], b: [] };
+      const done = Promise.withResolvers<void>();
+      const seen = (node: string, line: string) => {
+        got[node].push(line);
+        if (got.a.length === 4 && got.b.length === 4) done.resolve();
+      };
+      for (const e of [a, b]) {
+        await e.listen((room, _id, ev) => seen(e.node, `${room} ${ev.from}: ${ev.text}`));
+        await e.listenTopics((key, t) => seen(e.node, `${key} topic ${t.text} by ${t.by}`));
+      }
+      await a.publish("#t", event("al", "before", "a"));
+      await a.setTopic("#t", { room: "#T", text: "news", by: "al", ts: 5, node: "a" });
+      await a.publish("#t", event("al", "after", "a"));
+      await b.setTopic("#t", { room: "#T", by: "bo", ts: 6, node: "b" });
+      await done.promise;
+      assert.deepEqual(got.a, [
+        "#t al: before",
+        "#t topic news by al",
+        "#t al: after",
+        "#t topic undefined by bo",
+      ]);
+      assert.deepEqual(got.b, got.a);
+      assert.deepEqual(await a.topic("#t"), undefined, "removed");
+      await b.setTopic("#t", { room: "#T", text: "again", by: "bo", ts: 7, node: "b" });
+      assert.deepEqual(await a.topic("#t"), {
+        room: "#T",
+        text: "again",
+        by: "bo",
+        ts: 7,
+        node: "b",
+      });
+      assert.deepEqual(await a.topic("#none"), undefined);
+    },
+  );
+
+  await run(
+    "restoreTopics() writes only topics the engine lost, telling nobody",
+    {},
+    async (a, b) => {
+      const told: string[] = [];
+      await b.listenTopics((key) => told.push(key));
+      await a.setTopic("#kept", { room: "#kept", text: "newer", by: "bo", ts: 9, node: "b" });
+      await a.restoreTopics([
+        ["#kept", { room: "#kept", text: "older", by: "al", ts: 1, node: "a" }],
+        ["#lost", { room: "#Lost", text: "back", by: "al", ts: 2, node: "a" }],
+      ]);
+      assert.deepEqual((await b.topic("#kept"))?.text, "newer");
+      assert.deepEqual(await b.topic("#lost"), {
+        room: "#Lost",
+        text: "back",
+        by: "al",
+        ts: 2,
+        node: "a",
+      });
+      // The restore told nobody: the next change is the second thing b hears.
+      await a.setTopic("#x", { room: "#x", text: "x", by: "al", ts: 3, node: "a" });
+      assert(await until(() => Promise.resolve(told.length === 2), 2000));
+      assert.deepEqual(told, ["#kept", "#x"]);
+    },
+  );
+
+  await run(
+    "setMotd() keeps the motd and tells every node; restoreMotd() only fills a gap",
+    {},
+    async (a, b) => {
+      assert.deepEqual(await b.motd(), undefined);
+      const got: string[] = [];
+      const done = Promise.withResolvers<void>();
+      await b.listenMotd((m) => {
+        got.push(`${m.lines.join("/")} by ${m.by}`);
+        done.resolve();
+      });
+      await b.restoreMotd({ lines: ["first"], by: "server", ts: 1, node: "b" });
+      await a.setMotd({ lines: ["hello", "all"], by: "al", ts: 2, node: "a" });
+      await done.promise;
+      assert.deepEqual(got, ["hello/all by al"]);
+      await b.restoreMotd({ lines: ["stale"], by: "server", ts: 3, node: "b" });
+      assert.deepEqual(await b.motd(), { lines: ["hello", "all"], by: "al", ts: 2, node: "a" });
+    },
+  );
 
   await run("history() keeps about historyLines events", { historyLines: 10 }, async (a) => {
     for (let i = 0; i < 300; i++) await a.publish("#big", event("al", `${i}`, "a"));

@@ -23,6 +23,7 @@ import { Operators } from "./hub/operators.ts";
 import { type Prompt, PromptMachine } from "./hub/prompts.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
 import { Cluster } from "./hub/cluster.ts";
+import { SharedState } from "./hub/shared_state.ts";
 import { nameKey } from "../protocol/names.ts";
 import {
   compareIds,
@@ -109,7 +110,10 @@ export class Hub {
       limits,
       storeFailed,
       reclaim,
-      cluster && ((room) => catchUp(room)),
+      cluster && ((room) => {
+        shared!.read(room);
+        catchUp(room);
+      }),
     );
     const ops = this.#ops = new Operators({
       limits,
@@ -122,7 +126,14 @@ export class Hub {
       storeFailed: (err) => log(`store failed: ${describe(err)}`),
       kick: (name, reason, by) => connections.kick(name, reason, by),
       disconnect: (client, reason) => connections.disconnect(client, reason),
+      ...(cluster && {
+        shareMotd: (lines: string[], by: string): Promise<void> => shared!.setMotd(lines, by),
+      }),
     }, options.motd);
+    const shared: SharedState | undefined = cluster &&
+      new SharedState(engine!, { limits, rooms, out, log, storeFailed, motd: ops });
+    shared?.read(rooms.lobby);
+    shared?.start();
     const flood = new Flood({
       limits,
       out,
@@ -301,6 +312,7 @@ export class Hub {
         prompts,
         opPassword: options.opPassword,
         cluster,
+        shared,
         log,
         notStored,
         disconnect: (client, reason) => connections.disconnect(client, reason),

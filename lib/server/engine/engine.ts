@@ -4,6 +4,7 @@
 // hub's routing, replies and limits stay its own.
 
 import { nameKey } from "../../protocol/names.ts";
+import type { MotdChange, TopicChange } from "./room_state.ts";
 
 /** A room event as the engine carries it: a message or an action, in the order the engine gave. */
 export interface RoomEvent {
@@ -131,6 +132,26 @@ export interface Engine {
   listenPresence(listener: (event: PresenceEvent) => void): Promise<void>;
   /** Stops listening, drops this node's names and lets go of connections. Safe to call twice. */
   close(): Promise<void>;
+  /**
+   * Keeps a room's topic (removes it when `change.text` is absent) and hands the change to
+   * every node's topic listener, in one step and in the room's order with publish(): every
+   * member everywhere sees it at the same place among the room's lines.
+   */
+  setTopic(roomKey: string, change: TopicChange): Promise<void>;
+  /** The topic kept for a room, if any. */
+  topic(roomKey: string): Promise<TopicChange | undefined>;
+  /** Writes topics back without telling anyone, each only where the room has none (see reseed). */
+  restoreTopics(topics: [roomKey: string, change: TopicChange][]): Promise<void>;
+  /** Starts calling `listener` for every topic change any node makes, this one's included. */
+  listenTopics(listener: (roomKey: string, change: TopicChange) => void): Promise<void>;
+  /** Keeps the message of the day and hands it to every node's motd listener. */
+  setMotd(motd: MotdChange): Promise<void>;
+  /** The message of the day kept, if any. */
+  motd(): Promise<MotdChange | undefined>;
+  /** Writes the motd back without telling anyone, only where none is kept (see reseed). */
+  restoreMotd(motd: MotdChange): Promise<void>;
+  /** Starts calling `listener` for every motd any node sets, this one's included. */
+  listenMotd(listener: (motd: MotdChange) => void): Promise<void>;
 }
 
 /** How long a node's names live without a heartbeat, and how many events a room keeps. */

@@ -16,6 +16,7 @@ import {
   type RoomEvent,
   type RoomListener,
 } from "./engine.ts";
+import { type MotdChange, parseMotd, parseTopic, type TopicChange } from "./room_state.ts";
 
 /** Keys and the channel, all under one prefix so a database can be shared with other programs. */
 const PREFIX = "linechat:";
@@ -27,6 +28,28 @@ const PRESENCE = `${PREFIX}presence`;
 /** Users in rooms: a hash of `room key\nname key` -> {room, name, node} as JSON. */
 const PRESENT = `${PREFIX}present`;
 const aliveKey = (node: string) => `${PREFIX}node:${node}`;
+/** Topics: a hash of room key -> the change that set it, as JSON; changes on their channel. */
+const TOPICS = `${PREFIX}topics`;
+const TOPIC_CHANNEL = `${PREFIX}topic-changes`;
+/** The message of the day as JSON, and its channel. */
+const MOTD = `${PREFIX}motd`;
+const MOTD_CHANNEL = `${PREFIX}motd-changes`;
+
+/**
+ * Sets (ARGV[3] is 1) or removes field ARGV[1] of KEYS[1], then publishes "room key\nchange"
+ * (ARGV[2]): kept and told in one step, after the room events published before it.
+ */
+const TOPIC_SCRIPT = `
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+else redis.call('HDEL', KEYS[1], ARGV[1]) end
+redis.call('PUBLISH', '${TOPIC_CHANNEL}', ARGV[1] .. '\\n' .. ARGV[2])
+return 1`;
+
+/** Sets KEYS[1] to ARGV[1] and publishes it on the motd channel, in one step. */
+const MOTD_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', '${MOTD_CHANNEL}', ARGV[1])
+return 1`;
 
 /**
  * Removes ARGV[2] hash fields of KEYS[1] (from ARGV[3] on), sets the field/value pairs after
@@ -125,6 +148,8 @@ export class RedisEngine implements Engine {
   #listener: RoomListener | undefined;
   #direct: ((event: DirectEvent) => void) | undefined;
   #presence: ((event: PresenceEvent) => void) | undefined;
+  #topics: ((roomKey: string, change: TopicChange) => void) | undefined;
+  #motd: ((motd: MotdChange) => void) | undefined;
   /** Keys of the names this node holds, renewed by heartbeat(). */
   readonly #held = new Set<string>();
   #closed = false;
@@ -386,6 +411,73 @@ export class RedisEngine implements Engine {
       const event = parsePresence(payload);
       if (event !== undefined) this.#presence?.(event);
     });
+    await subscriber.subscribe(TOPIC_CHANNEL, (payload: string) => {
+      const cut = payload.indexOf("\n");
+      const change = cut < 0 ? undefined : parseTopic(payload.slice(cut + 1));
+      if (change !== undefined) this.#topics?.(payload.slice(0, cut), change);
+      else this.#options.log?.("engine: a topic change that is not linechat's was skipped");
+    });
+    await subscriber.subscribe(MOTD_CHANNEL, (payload: string) => {
+      const motd = parseMotd(payload);
+      if (motd !== undefined) this.#motd?.(motd);
+      else this.#options.log?.("engine: a motd that is not linechat's was skipped");
+    });
+  }
+
+  async setTopic(roomKey: string, change: TopicChange): Promise<void> {
+    await this.#client.eval(TOPIC_SCRIPT, {
+      keys: [TOPICS],
+      arguments: [roomKey, JSON.stringify(change), change.text === undefined ? "0" : "1"],
+    });
+  }
+
+  async topic(roomKey: string): Promise<TopicChange | undefined> {
+    const value: string | null = await this.#client.hGet(TOPICS, roomKey);
+    if (value === null || value === undefined) return undefined;
+    const change = parseTopic(value);
+    if (change?.text === undefined) {
+      this.#options.log?.("engine: a topic that is not linechat's was skipped");
+      return undefined;
+    }
+    return change;
+  }
+
+  async restoreTopics(topics: [string, TopicChange][]): Promise<void> {
+    for (const [key, change] of topics) {
+      if (change.text !== undefined) {
+        await this.#client.hSetNX(TOPICS, key, JSON.stringify(change));
+      }
+    }
+  }
+
+  listenTopics(listener: (roomKey: string, change: TopicChange) => void): Promise<void> {
+    if (this.#topics !== undefined) throw new Error("the engine already has a listener");
+    this.#topics = listener;
+    return Promise.resolve();
+  }
+
+  async setMotd(motd: MotdChange): Promise<void> {
+    await this.#client.eval(MOTD_SCRIPT, { keys: [MOTD], arguments: [JSON.stringify(motd)] });
+  }
+
+  async motd(): Promise<MotdChange | undefined> {
+    const value: string | null = await this.#client.get(MOTD);
+    if (value === null || value === undefined) return undefined;
+    const motd = parseMotd(value);
+    if (motd === undefined) {
+      this.#options.log?.("engine: a motd that is not linechat's was skipped");
+    }
+    return motd;
+  }
+
+  async restoreMotd(motd: MotdChange): Promise<void> {
+    await this.#client.set(MOTD, JSON.stringify(motd), { NX: true });
+  }
+
+  listenMotd(listener: (motd: MotdChange) => void): Promise<void> {
+    if (this.#motd !== undefined) throw new Error("the engine already has a listener");
+    this.#motd = listener;
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,7 @@ import type { Naming } from "./naming.ts";
 import { addressOf, type Operators } from "./operators.ts";
 import { type PromptMachine, remember } from "./prompts.ts";
 import type { Room, Rooms } from "./rooms.ts";
+import type { SharedState } from "./shared_state.ts";
 
 /**
  * Runs one command for a client; `room` is the room a JSON request named (`say` and `me`, in
@@ -52,6 +53,8 @@ export interface HandlersContext {
   opPassword: string | undefined;
   /** Names across nodes; absent on a single node. */
   cluster?: Cluster;
+  /** Topics kept across nodes; absent on a single node. */
+  shared?: SharedState;
   log(line: string): void;
   /** Tells a client what it asked was not stored, and logs why. */
   notStored(client: Client, err: unknown): void;
@@ -258,6 +261,28 @@ export function handlers(ctx: HandlersContext): Handlers {
       const topic = cmd.text === undefined ? undefined : sanitizeLabel(cmd.text);
       if (topic === "") {
         ctx.out.error(client, "usage", "a topic needs visible text (/topic -delete removes it)");
+        return;
+      }
+      if (ctx.shared !== undefined) {
+        // Every node, this one included, applies it when the engine hands it back.
+        const id = client.request?.id;
+        client.held ??= [];
+        ctx.shared.setTopic(room, topic, by, ts).then(() => {
+          ctx.log(`topic ${room.name} by ${by}: ${topic ?? "(removed)"}`);
+          if (client.closing) return;
+          ctx.prompts.answering(client, id, () => {});
+          ctx.prompts.release(client);
+        }, (err) => {
+          ctx.log(`engine: topic ${room.name} by ${by} not set: ${describe(err)}`);
+          if (client.closing) return;
+          ctx.prompts.answering(client, id, () =>
+            ctx.out.error(
+              client,
+              "internal",
+              "not done: the cluster cannot be reached right now; try again",
+            ));
+          ctx.prompts.release(client);
+        });
         return;
       }
       try {

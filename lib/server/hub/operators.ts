@@ -14,6 +14,7 @@ import { type StoredMute, storeErrorText } from "../store.ts";
 import { type Delivery, fitting } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import type { Rooms } from "./rooms.ts";
+import { describe } from "./failures.ts";
 
 /** Who runs an operator command: a client, or the console (`client` absent). */
 export interface Actor {
@@ -37,6 +38,11 @@ export interface OperatorsContext {
   kick(name: string, reason: string | undefined, by: string): boolean;
   /** Forgets a connection that has closed; others see it leave. */
   disconnect(client: Client, reason?: string): void;
+  /**
+   * In a cluster, sets the motd on every node (this one's when the engine hands it back);
+   * rejects when the engine is away.
+   */
+  shareMotd?(lines: string[], by: string): Promise<void>;
 }
 
 /** The operator commands, the message of the day and mutes, over the hub's parts. */
@@ -228,10 +234,23 @@ export class Operators {
 
   /** Sets the message of the day, shown on joining and by /motd. */
   setMotd(actor: Actor, text: string): void {
-    this.motd = [text];
-    this.#ctx.log(`motd set by ${actor.name}: ${text}`);
-    if (actor.client) this.#ctx.out.system(actor.client, "the message of the day is set");
-    else this.#ctx.log("console: the message of the day is set");
+    const done = () => {
+      this.#ctx.log(`motd set by ${actor.name}: ${text}`);
+      if (actor.client) this.#ctx.out.system(actor.client, "the message of the day is set");
+      else this.#ctx.log("console: the message of the day is set");
+    };
+    const share = this.#ctx.shareMotd;
+    if (share === undefined) {
+      this.motd = [text];
+      done();
+      return;
+    }
+    share([text], actor.name).then(done, (err) => {
+      this.#ctx.log(`engine: motd by ${actor.name} not set: ${describe(err)}`);
+      const why = "not done: the cluster cannot be reached right now; try again";
+      if (actor.client === undefined) this.#ctx.log(`console: ${why}`);
+      else if (!actor.client.closing) this.#ctx.out.error(actor.client, "internal", why);
+    });
   }
 
   /**

@@ -1,0 +1,180 @@
+// Room state kept in a shared engine (Redis): each room's topic and the message of the day. A
+// change is made in the engine first and applied on every node, this one included, when the
+// engine hands it back, in the room's order with its messages. Who may change them, and the
+// checks on the text, stay the handlers' and the operators'. Only made in a cluster.
+
+import type { Engine } from "../engine/engine.ts";
+import type { MotdChange, TopicChange } from "../engine/room_state.ts";
+import { encodedBytes } from "../../protocol/events.ts";
+import { sanitize, sanitizeLabel } from "../../protocol/sanitize.ts";
+import type { Limits } from "../limits.ts";
+import type { Delivery } from "./delivery.ts";
+import { describe } from "./failures.ts";
+import type { Room, Rooms } from "./rooms.ts";
+
+/** What the shared room state works with; the hub gives its own parts. */
+export interface SharedStateContext {
+  limits: Pick<Limits, "maxLineBytes">;
+  rooms: Rooms;
+  out: Delivery;
+  log(line: string): void;
+  /** Logs a store failure nobody is told of but the log. */
+  storeFailed(what: string, err: unknown): void;
+  /** The message of the day this node shows (read), and sets when the engine hands one over. */
+  motd: { motd: string[] | undefined };
+}
+
+/** Topics and the motd through the engine. */
+export class SharedState {
+  readonly #engine: Engine;
+  readonly #ctx: SharedStateContext;
+  /** Rooms whose topic changed live since this node made them: their first read is stale. */
+  readonly #changed = new WeakSet<Room>();
+
+  /** Listens to the engine's topic and motd changes. */
+  constructor(engine: Engine, ctx: SharedStateContext) {
+    this.#engine = engine;
+    this.#ctx = ctx;
+    engine.listenTopics((key, change) => this.#topicChanged(key, change)).catch((err) =>
+      ctx.log(`engine: cannot receive topic changes: ${describe(err)}`)
+    );
+    engine.listenMotd((motd) => this.#motdChanged(motd)).catch((err) =>
+      ctx.log(`engine: cannot receive the motd: ${describe(err)}`)
+    );
+  }
+
+  /**
+   * At the start: this node's motd (`--motd`) is written for every node; without one, the
+   * cluster's is read. A failure is logged.
+   */
+  start(): Promise<void> {
+    const { motd } = this.#ctx.motd;
+    if (motd !== undefined) {
+      return this.#engine.setMotd({
+        lines: motd,
+        by: "the server",
+        ts: Date.now(),
+        node: this.node,
+      })
+        .catch((err) => this.#ctx.log(`engine: cannot share the motd: ${describe(err)}`));
+    }
+    return this.#engine.motd().then((found) => {
+      if (found !== undefined && this.#ctx.motd.motd === undefined) this.#motdChanged(found);
+    }, (err) => this.#ctx.log(`engine: cannot read the motd: ${describe(err)}`));
+  }
+
+  /** This node's name. */
+  get node(): string {
+    return this.#engine.node;
+  }
+
+  /**
+   * Sets (or with `text` undefined removes) a room's topic on every node; rejects when the
+   * engine is away, and then nothing changed anywhere.
+   */
+  setTopic(room: Room, text: string | undefined, by: string, ts: number): Promise<void> {
+    return this.#engine.setTopic(room.key, {
+      room: room.name,
+      ...(text === undefined ? {} : { text }),
+      by,
+      ts,
+      node: this.node,
+    });
+  }
+
+  /** Sets the motd on every node; rejects when the engine is away, and then nothing changed. */
+  setMotd(lines: string[], by: string): Promise<void> {
+    return this.#engine.setMotd({ lines, by, ts: Date.now(), node: this.node });
+  }
+
+  /**
+   * Reads the topic of a room just made on this node; its members are told it when it comes,
+   * unless a change came first (then the read may be stale, and the change is the topic).
+   */
+  read(room: Room): void {
+    this.#engine.topic(room.key).then((change) => {
+      if (change === undefined || this.#changed.has(room)) return;
+      if (this.#ctx.rooms.get(room.key) !== room) return; // emptied and forgotten meanwhile
+      const topic = this.#checked(change);
+      if (topic?.text === undefined) return;
+      if (!this.#apply(room, topic.text, topic.by, topic.ts)) return;
+      const event = {
+        type: "topic",
+        ts: Date.now(),
+        room: room.name,
+        topic: topic.text,
+        by: topic.by,
+        changed: false,
+      } as const;
+      for (const c of room.members) this.#ctx.out.send(c, event);
+    }, (err) => this.#ctx.log(`engine: cannot read the topic of ${room.name}: ${describe(err)}`));
+  }
+
+  /**
+   * Writes this node's topics and motd back to the engine where it has none (it lost its
+   * data); nobody is told, as nothing changed. Rejects when the engine is away.
+   */
+  async reseed(): Promise<void> {
+    const ts = Date.now();
+    const topics: [string, TopicChange][] = [];
+    for (const room of this.#ctx.rooms.sorted()) {
+      if (room.topic === undefined) continue;
+      const { text, by } = room.topic;
+      topics.push([room.key, { room: room.name, text, by, ts, node: this.node }]);
+    }
+    if (topics.length > 0) await this.#engine.restoreTopics(topics);
+    const motd = this.#ctx.motd.motd;
+    if (motd !== undefined) {
+      await this.#engine.restoreMotd({ lines: motd, by: "the server", ts, node: this.node });
+    }
+  }
+
+  /** A topic change from any node: applied and told to the room's members here. */
+  #topicChanged(key: string, change: TopicChange): void {
+    const room = this.#ctx.rooms.get(key);
+    if (room === undefined) return; // read from the engine when the room is made here
+    const topic = this.#checked(change);
+    if (topic === undefined) return;
+    this.#changed.add(room);
+    if (!this.#apply(room, topic.text, topic.by, topic.ts)) return;
+    this.#ctx.out.toRoom(room, {
+      type: "topic",
+      ts: topic.ts,
+      room: room.name,
+      topic: topic.text,
+      by: topic.by,
+      changed: true,
+    });
+  }
+
+  /** Keeps a topic on this node; false when its store failed (logged). */
+  #apply(room: Room, text: string | undefined, by: string, ts: number): boolean {
+    try {
+      this.#ctx.rooms.setTopic(room, text, by, ts);
+      return true;
+    } catch (err) {
+      this.#ctx.storeFailed(`keeping the topic of ${room.name}`, err);
+      return false;
+    }
+  }
+
+  /**
+   * A topic from the engine as this node would take it from a user: one line of visible text
+   * and a name, within the line limit once encoded; else undefined (logged).
+   */
+  #checked(change: TopicChange): { text?: string; by: string; ts: number } | undefined {
+    const text = change.text === undefined ? undefined : sanitizeLabel(change.text);
+    const by = sanitizeLabel(change.by);
+    const max = this.#ctx.limits.maxLineBytes;
+    if (text === "" || by === "" || encodedBytes(text ?? "") + encodedBytes(by) > max) {
+      this.#ctx.log(`engine: a topic from node ${sanitizeLabel(change.node)} was skipped`);
+      return undefined;
+    }
+    return { ...(text === undefined ? {} : { text }), by, ts: change.ts };
+  }
+
+  /** A motd from any node: shown from now on, here too. */
+  #motdChanged(motd: MotdChange): void {
+    this.#ctx.motd.motd = motd.lines.map(sanitize);
+  }
+}
