@@ -570,3 +570,40 @@ Deno.test({
     await bob.expect("* topic of #lobby: before (set by alice)");
   },
 });
+
+clusterTest(
+  "notices keep their flag across nodes, in rooms and in private",
+  [],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await using bob = await joinAs(n2.port, "bob");
+    await using carol = await joinAs(n3.port, "carol");
+    for (const c of [alice, bob, carol]) {
+      await c.send("/proto json");
+      await c.expectEvent((e) => e.type === "mode");
+    }
+    await alice.send(JSON.stringify({ cmd: "say", text: "hear ye", notice: true }));
+    await alice.send(JSON.stringify({ cmd: "say", text: "plain" }));
+    await alice.send(JSON.stringify({ cmd: "pm", to: "carol", text: "psst", notice: true }));
+    await bob.send(JSON.stringify({ cmd: "pm", to: "carol", text: "hi" }));
+    // Room lines and private ones take different ways: gathered in whatever order they come.
+    const gather = async (c: LineClient, count: number) => {
+      const got: string[] = [];
+      while (got.length < count) {
+        const e = await c.expectEvent((e) => e.type === "message" || e.type === "private", 5000);
+        if (e.type === "message" || e.type === "private") {
+          got.push(`${e.type} ${e.text} ${e.notice}`);
+        }
+      }
+      return got.sort();
+    };
+    assert.deepEqual(await gather(bob, 2), ["message hear ye true", "message plain undefined"]);
+    assert.deepEqual(await gather(carol, 4), [
+      "message hear ye true",
+      "message plain undefined",
+      "private hi undefined",
+      "private psst true",
+    ]);
+  },
+);

@@ -409,6 +409,31 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     },
   );
 
+  await run("publish(), history() and direct() keep a notice's flag", {}, async (a, b) => {
+    const got: string[] = [];
+    const done = Promise.withResolvers<void>();
+    const seen = (line: string) => {
+      got.push(line);
+      if (got.length === 2) done.resolve();
+    };
+    await b.listen((_room, _id, ev) => seen(`room ${ev.text} ${ev.notice}`));
+    await b.listenDirect((ev) => seen(`direct ${ev.text} ${ev.notice}`));
+    await a.publish("#n", { ...event("al", "fyi", "a"), notice: true });
+    await a.direct({
+      kind: "private",
+      from: "al",
+      to: ["bo"],
+      targets: ["bo"],
+      text: "psst",
+      ts: 1,
+      node: "a",
+      notice: true,
+    });
+    await done.promise;
+    assert.deepEqual(got.sort(), ["direct psst true", "room fyi true"]);
+    assert.deepEqual((await b.history("#n", 1))[0].event.notice, true);
+  });
+
   await run("history() keeps about historyLines events", { historyLines: 10 }, async (a) => {
     for (let i = 0; i < 300; i++) await a.publish("#big", event("al", `${i}`, "a"));
     const all = await a.history("#big", 1000);

@@ -15,6 +15,8 @@ export interface RoomEvent {
   ts: number;
   /** The node the sender is on. */
   node: string;
+  /** A notice (IRC NOTICE): never to be answered automatically. */
+  notice?: true;
 }
 
 /** A room event with its id in the room's order. */
@@ -53,6 +55,8 @@ export interface DirectEvent {
   ts: number;
   /** The sender's node. */
   node: string;
+  /** A private notice (IRC NOTICE): never to be answered automatically. */
+  notice?: true;
 }
 
 /**

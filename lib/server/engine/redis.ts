@@ -514,7 +514,8 @@ function parseEvent(text: string | undefined): RoomEvent | undefined {
     const e = JSON.parse(text);
     if (
       (e.kind === "message" || e.kind === "action") && typeof e.from === "string" &&
-      typeof e.text === "string" && typeof e.ts === "number" && typeof e.node === "string"
+      typeof e.text === "string" && typeof e.ts === "number" && typeof e.node === "string" &&
+      (e.notice === undefined || e.notice === true)
     ) return e;
   } catch {
     // Not JSON.
@@ -530,7 +531,8 @@ function parseDirect(text: string): DirectEvent | undefined {
     if (
       (e.kind === "private" || e.kind === "group") && typeof e.from === "string" &&
       names(e.to) && names(e.targets) && typeof e.text === "string" &&
-      typeof e.ts === "number" && typeof e.node === "string"
+      typeof e.ts === "number" && typeof e.node === "string" &&
+      (e.notice === undefined || e.notice === true)
     ) return e;
   } catch {
     // Not JSON.
