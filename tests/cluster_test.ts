@@ -607,3 +607,48 @@ clusterTest(
     ]);
   },
 );
+
+clusterTest(
+  "/users and /whois show away and operator marks of users on other nodes",
+  ["--op-password", "opsecret"],
+  async (cluster, redis) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await using bob = await joinAs(n2.port, "bob");
+    await using carol = await joinAs(n3.port, "carol");
+    await bob.send("/away lunch");
+    await bob.expect(/you are marked as away/);
+    await carol.send("/op opsecret");
+    await carol.expect("* you are now an operator");
+    // A private message goes out after the status it follows: once alice has it, n1 has both.
+    await bob.send("/msg alice b-marked");
+    await alice.expect(/b-marked/);
+    await carol.send("/msg alice c-marked");
+    await alice.expect(/c-marked/);
+    await alice.send("/users #lobby");
+    const users = await alice.expect(/online: /);
+    for (const mark of ["bob (away)", "@carol", "alice"]) assert(users.includes(mark), users);
+    await alice.send("/users *");
+    const everyone = await alice.expect(/online: /);
+    for (const mark of ["bob (away)", "@carol"]) assert(everyone.includes(mark), everyone);
+    await alice.send("/whois bob");
+    await alice.expect("* bob is online on node n2, away: lunch");
+    await alice.send("/whois carol");
+    await alice.expect("* carol is online on node n3, an operator");
+    // A node started later reads the marks with who is where.
+    const late = await startNode(`${redis.url}/1`, "n4", "--op-password", "opsecret");
+    await using _late = late.server;
+    await using dora = await joinAs(late.port, "dora");
+    await dora.send("/users #lobby");
+    const seen = await dora.expect(/online: /);
+    for (const mark of ["bob (away)", "@carol"]) assert(seen.includes(mark), seen);
+    // Back again: the mark goes everywhere.
+    await bob.send("/back");
+    await bob.expect("* welcome back");
+    await bob.send("/msg alice b-back");
+    await alice.expect(/b-back/);
+    await alice.send("/users #lobby");
+    const after = await alice.expect(/online: /);
+    assert(!after.includes("(away)") && after.includes("bob"), after);
+  },
+);

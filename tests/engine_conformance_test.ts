@@ -434,6 +434,50 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     assert.deepEqual((await b.history("#n", 1))[0].event.notice, true);
   });
 
+  await run(
+    "presence() keeps a user's away and operator marks with its rooms",
+    {},
+    async (a, b) => {
+      const got: string[] = [];
+      const done = Promise.withResolvers<void>();
+      await b.listenPresence((ev) => {
+        got.push(`${ev.kind} ${ev.name} ${ev.away} ${ev.operator}`);
+        if (got.length === 3) done.resolve();
+      });
+      const marks = async () =>
+        (await b.present()).map((p) => `${p.room} ${p.name} ${p.away} ${p.operator}`).sort();
+      await a.presence({ kind: "join", name: "al", rooms: ["#lobby"], ts: 1, node: "a" });
+      await a.presence({ kind: "join", name: "al", rooms: ["#dev"], ts: 1, node: "a", away: "x" });
+      await a.presence({
+        kind: "status",
+        name: "al",
+        rooms: ["#lobby", "#dev"],
+        ts: 2,
+        node: "a",
+        away: "lunch",
+        operator: true,
+      });
+      await done.promise;
+      assert.deepEqual(got, [
+        "join al undefined undefined",
+        "join al x undefined",
+        "status al lunch true",
+      ]);
+      assert.deepEqual(await marks(), ["#dev al lunch true", "#lobby al lunch true"]);
+      await a.presence({
+        kind: "rename",
+        name: "al",
+        to: "cy",
+        rooms: ["#dev"],
+        ts: 3,
+        node: "a",
+        operator: true,
+      });
+      await a.presence({ kind: "status", name: "al", rooms: ["#lobby"], ts: 4, node: "a" });
+      assert.deepEqual(await marks(), ["#dev cy undefined true", "#lobby al undefined undefined"]);
+    },
+  );
+
   await run("history() keeps about historyLines events", { historyLines: 10 }, async (a) => {
     for (let i = 0; i < 300; i++) await a.publish("#big", event("al", `${i}`, "a"));
     const all = await a.history("#big", 1000);

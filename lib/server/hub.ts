@@ -157,6 +157,16 @@ export class Hub {
         release: (client) => prompts.release(client),
       },
     });
+    if (cluster !== undefined) {
+      // Joins, renames and status changes told to other nodes carry the user's marks.
+      cluster.statusOf = (name) => {
+        const c = names.get(name);
+        return {
+          ...(c?.away === undefined ? {} : { away: c.away }),
+          ...(c?.operator ? { operator: true as const } : {}),
+        };
+      };
+    }
     cluster?.listenDirect((event) => messages.directFromCluster(event));
     cluster?.listen((room, id, event) =>
       messages.fromCluster(room, id, event, event.node === cluster.node)

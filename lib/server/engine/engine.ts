@@ -59,13 +59,21 @@ export interface DirectEvent {
   notice?: true;
 }
 
+/** A user's away and operator marks, as `/users` and `/whois` show them. */
+export interface UserStatus {
+  /** The away message, when away. */
+  away?: string;
+  operator?: true;
+}
+
 /**
  * A user's presence in rooms changed on some node: it joined or left a room (`rooms` holds
- * that one), went offline or was renamed to `to` (`rooms`: every room it is in). Rooms are
- * named as typed; `reason` goes with a part or a quit.
+ * that one), went offline, was renamed to `to` or changed its status (`rooms`: every room it
+ * is in). Rooms are named as typed; `reason` goes with a part or a quit; a join, a rename and
+ * a status change carry the user's status after it.
  */
-export interface PresenceEvent {
-  kind: "join" | "part" | "quit" | "rename";
+export interface PresenceEvent extends UserStatus {
+  kind: "join" | "part" | "quit" | "rename" | "status";
   name: string;
   to?: string;
   rooms: string[];
@@ -77,8 +85,8 @@ export interface PresenceEvent {
   first?: boolean;
 }
 
-/** A user in a room on some node (the room and the user's name as typed). */
-export interface Presence {
+/** A user in a room on some node (the room and the user's name as typed), with its status. */
+export interface Presence extends UserStatus {
   room: string;
   name: string;
   node: string;
@@ -228,12 +236,16 @@ export function presenceChanges(
   const field = (room: string, name: string) => `${nameKey(room)}\n${nameKey(name)}`;
   const dels: string[] = [];
   const sets: [string, Presence][] = [];
+  const status = {
+    ...(event.away === undefined ? {} : { away: event.away }),
+    ...(event.operator ? { operator: true as const } : {}),
+  };
   for (const room of event.rooms) {
-    if (event.kind === "join") {
-      sets.push([field(room, event.name), { room, name: event.name, node: event.node }]);
+    if (event.kind === "join" || event.kind === "status") {
+      sets.push([field(room, event.name), { room, name: event.name, node: event.node, ...status }]);
     } else dels.push(field(room, event.name));
     if (event.kind === "rename" && event.to !== undefined) {
-      sets.push([field(room, event.to), { room, name: event.to, node: event.node }]);
+      sets.push([field(room, event.to), { room, name: event.to, node: event.node, ...status }]);
     }
   }
   return { dels, sets };

@@ -15,6 +15,7 @@ import {
   type RoomEntry,
   type RoomEvent,
   type RoomListener,
+  type UserStatus,
 } from "./engine.ts";
 import { type MotdChange, parseMotd, parseTopic, type TopicChange } from "./room_state.ts";
 
@@ -360,7 +361,7 @@ export class RedisEngine implements Engine {
         const e = JSON.parse(value);
         if (
           typeof e.room === "string" && typeof e.name === "string" && typeof e.node === "string"
-        ) out.push({ room: e.room, name: e.name, node: e.node });
+        ) out.push({ room: e.room, name: e.name, node: e.node, ...statusOf(e) });
       } catch {
         // Not ours.
       }
@@ -546,16 +547,28 @@ function parsePresence(text: string): PresenceEvent | undefined {
     const e = JSON.parse(text);
     const optional = (v: unknown) => v === undefined || typeof v === "string";
     if (
-      (e.kind === "join" || e.kind === "part" || e.kind === "quit" || e.kind === "rename") &&
+      (e.kind === "join" || e.kind === "part" || e.kind === "quit" || e.kind === "rename" ||
+        e.kind === "status") &&
       typeof e.name === "string" && optional(e.to) && optional(e.reason) &&
       Array.isArray(e.rooms) && e.rooms.every((r: unknown) => typeof r === "string") &&
       typeof e.ts === "number" && typeof e.node === "string" &&
       (e.first === undefined || typeof e.first === "boolean")
-    ) return e;
+    ) {
+      const { away: _away, operator: _operator, ...rest } = e;
+      return { ...rest, ...statusOf(e) };
+    }
   } catch {
     // Not JSON.
   }
   return undefined;
+}
+
+/** The away and operator marks of a presence read back from Redis; a bad one is left out. */
+function statusOf(e: { away?: unknown; operator?: unknown }): UserStatus {
+  return {
+    ...(typeof e.away === "string" ? { away: e.away } : {}),
+    ...(e.operator === true ? { operator: true as const } : {}),
+  };
 }
 
 /** One line for a Redis or socket error. */

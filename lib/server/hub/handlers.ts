@@ -14,7 +14,7 @@ import { type Delivery, fitting } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import type { Flood } from "./flood.ts";
 import type { Messages } from "./messages.ts";
-import type { Cluster } from "./cluster.ts";
+import type { Cluster, Remote } from "./cluster.ts";
 import { describe } from "./failures.ts";
 import type { Naming } from "./naming.ts";
 import { addressOf, type Operators } from "./operators.ts";
@@ -85,15 +85,15 @@ export function handlers(ctx: HandlersContext): Handlers {
       const here = everyone
         ? [...ctx.clients].filter((c) => c.name !== undefined)
         : [...room.members];
-      const send = (elsewhere: string[], online = ctx.names.size + elsewhere.length) => {
-        const all = [
-          ...here.map((c) => ({ name: c.name!, client: c })),
-          ...elsewhere.map((name) => ({ name, client: undefined })),
+      const send = (elsewhere: Remote[], online = ctx.names.size + elsewhere.length) => {
+        const all: { name: string; operator?: boolean; away?: string }[] = [
+          ...here.map((c) => ({ name: c.name!, operator: c.operator, away: c.away })),
+          ...elsewhere,
         ];
         const shown = fitting(all, replyBudget(ctx.limits), (u) => encodedBytes(u.name) + 12);
         const names = shown.map((u) => u.name);
-        const operators = shown.filter((u) => u.client?.operator).map((u) => u.name);
-        const away = shown.filter((u) => u.client?.away !== undefined).map((u) => u.name);
+        const operators = shown.filter((u) => u.operator).map((u) => u.name);
+        const away = shown.filter((u) => u.away !== undefined).map((u) => u.name);
         ctx.out.send(client, {
           type: "users",
           ts: Date.now(),
@@ -111,8 +111,7 @@ export function handlers(ctx: HandlersContext): Handlers {
         return;
       }
       if (!everyone) {
-        const remote = ctx.cluster.members(room.key).map((m) => m.name);
-        send(remote, ctx.names.size + ctx.cluster.users);
+        send(ctx.cluster.members(room.key), ctx.names.size + ctx.cluster.users);
         return;
       }
       // Everyone in a cluster: this node's users, then those on the other nodes.
@@ -120,7 +119,12 @@ export function handlers(ctx: HandlersContext): Handlers {
       client.held ??= [];
       ctx.cluster.elsewhere().then((held) => {
         if (client.closing) return;
-        ctx.prompts.answering(client, id, () => send(held.map((h) => h.name)));
+        const cluster = ctx.cluster!;
+        ctx.prompts.answering(
+          client,
+          id,
+          () => send(held.map((h) => ({ ...h, ...cluster.marks(h.node, h.name) }))),
+        );
         ctx.prompts.release(client);
       }, (err) => {
         ctx.log(`engine: cannot list names: ${describe(err)}`);
@@ -308,11 +312,23 @@ export function handlers(ctx: HandlersContext): Handlers {
       }
       if (cmd.reason !== undefined && ctx.messages.tooLong(client, cmd.reason, "reason")) return;
       client.away = (cmd.reason === undefined ? "" : sanitizeLabel(cmd.reason)) || "away";
+      ctx.cluster?.tell({
+        kind: "status",
+        name: client.name!,
+        rooms: client.rooms.map((r) => r.name),
+      });
       ctx.out.system(client, `you are marked as away (${client.away}); /back when you return`);
     },
     back: (client) => {
       const was = client.away;
       client.away = undefined;
+      if (was !== undefined) {
+        ctx.cluster?.tell({
+          kind: "status",
+          name: client.name!,
+          rooms: client.rooms.map((r) => r.name),
+        });
+      }
       ctx.out.system(client, was === undefined ? "you were not away" : "welcome back");
     },
     whois: (client, cmd) => {
@@ -329,7 +345,13 @@ export function handlers(ctx: HandlersContext): Handlers {
             if (there === undefined) {
               ctx.out.error(client, "unknown-user", `no user named ${cmd.user} is online`);
             } else {
-              ctx.out.system(client, `${there.name} is online on node ${there.node}`);
+              const marks = ctx.cluster!.marks(there.node, there.name);
+              ctx.out.system(
+                client,
+                `${there.name} is online on node ${there.node}` +
+                  (marks?.operator ? ", an operator" : "") +
+                  (marks?.away === undefined ? "" : `, away: ${marks.away}`),
+              );
             }
           });
           ctx.prompts.release(client);
@@ -461,6 +483,11 @@ export function handlers(ctx: HandlersContext): Handlers {
         ctx.prompts.guess(client, "op", "wrong operator password", check, (right) => {
           if (!right) return;
           client.operator = true;
+          ctx.cluster?.tell({
+            kind: "status",
+            name: client.name!,
+            rooms: client.rooms.map((r) => r.name),
+          });
           ctx.log(`op ${client.name}`);
           ctx.out.system(client, "you are now an operator");
         });
