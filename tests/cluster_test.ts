@@ -652,3 +652,78 @@ clusterTest(
     assert(!after.includes("(away)") && after.includes("bob"), after);
   },
 );
+
+clusterTest(
+  "/motd set by an operator on one node is every node's; --motd is written at start",
+  ["--op-password", "opsecret"],
+  async (cluster, redis) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await using bob = await joinAs(n2.port, "bob");
+    await alice.send("/motd not yet");
+    await alice.expect("! not allowed: setting the motd is for operators");
+    await alice.send("/op opsecret");
+    await alice.expect("* you are now an operator");
+    await alice.send("/motd shared for all");
+    await alice.expect("* the message of the day is set");
+    await alice.send("/motd");
+    await alice.expect(/shared for all/);
+    // Told through Redis like a room line: a line alice sends after it reaches bob after it.
+    await alice.send("after the motd");
+    await bob.expect("alice: after the motd");
+    await bob.send("/motd");
+    await bob.expect(/shared for all/);
+    await using carol = await LineClient.connect(n3.port);
+    await carol.expect("choose a name:");
+    await carol.send("carol");
+    const greeting = await carol.collectUntil(/welcome, carol!/);
+    await carol.expect(/shared for all/);
+    assert.equal(greeting.some((l) => l.includes("shared for all")), false);
+    // A node started with --motd writes it for everyone; one started without reads it.
+    const file = await Deno.makeTempFile();
+    try {
+      await Deno.writeTextFile(file, "from the file\n");
+      const withMotd = await startNode(`${redis.url}/1`, "n4", "--motd", file);
+      await using _n4 = withMotd.server;
+      const bare = await startNode(`${redis.url}/1`, "n5");
+      await using _n5 = bare.server;
+      for (const port of [n1.port, bare.port]) {
+        await using c = await LineClient.connect(port);
+        await c.expect("choose a name:");
+        await c.send(`late${port}`);
+        await c.expect(/from the file/, 5000);
+      }
+    } finally {
+      await Deno.remove(file);
+    }
+  },
+);
+
+Deno.test({
+  name: "cluster: with Redis gone /motd TEXT is refused, never half applied",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const { server, port } = await startNode(
+      `${redis.url}/1`,
+      "n1",
+      "--op-password",
+      "opsecret",
+    );
+    await using _server = server;
+    await using alice = await joinAs(port, "alice");
+    await alice.send("/op opsecret");
+    await alice.expect("* you are now an operator");
+    await alice.send("/motd before");
+    await alice.expect("* the message of the day is set");
+    await redis.stop();
+    let answer = "";
+    for (let i = 0; i < 10 && !answer.includes("not done"); i++) {
+      await alice.send(`/motd after ${i}`);
+      answer = await alice.expect(/not done|message of the day is set/, 5000);
+    }
+    assert.equal(answer, "! not done: the cluster cannot be reached right now; try again");
+    await alice.send("/motd");
+    await alice.expect(/before/);
+  },
+});

@@ -175,3 +175,30 @@ Deno.test("SharedState.start() shares this node's motd, or takes the cluster's",
   await second.shared.start();
   assert.deepEqual(second.holder.motd, ["theirs "], "read at the start");
 });
+
+Deno.test("SharedState holds a topic change while the room's history is read, in its place", async () => {
+  const { there, rooms, join } = setup();
+  const dev = rooms.open("#dev")!;
+  const ann = join("ann", dev);
+  dev.catchUp = { buffered: [], waiting: [] };
+  dev.catchUp.buffered.push({
+    id: "1",
+    event: { kind: "message", from: "bo", text: "before", ts: 1, node: "there" },
+  });
+  await there.setTopic("#dev", change("held"));
+  assert.equal(dev.topic, undefined);
+  assert.equal(ann.peer.events.length, 0);
+  assert.deepEqual(dev.catchUp.held?.map((h) => h.at), [1], "after the one message before it");
+  dev.catchUp.held![0].run();
+  assert.deepEqual(rooms.get("#dev")?.topic, { text: "held", by: "bo" });
+  assert.equal(ann.peer.events.at(-1)?.type, "topic");
+});
+
+Deno.test("SharedState.setTopic() keeps the topic here at once, before the change comes back", async () => {
+  const { here, rooms, shared } = setup();
+  const dev = rooms.open("#dev")!;
+  // No listener hands the change back here: what the setter's node keeps is its own doing.
+  await here.close();
+  await shared.setTopic(dev, "mine", "ann", 1);
+  assert.deepEqual(dev.topic, { text: "mine", by: "ann" });
+});

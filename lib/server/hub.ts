@@ -217,7 +217,7 @@ export class Hub {
      */
     const catchUp = (room: Room) => {
       if (cluster === undefined || limits.historyLines <= 0) return;
-      const pending = room.catchUp = { buffered: [] as RoomEntry[], waiting: [] as Client[] };
+      const pending: NonNullable<Room["catchUp"]> = room.catchUp = { buffered: [], waiting: [] };
       cluster.history(room.key, limits.historyLines).catch((err) => {
         log(`engine: cannot read the history of ${room.name}: ${describe(err)}`);
         return [] as RoomEntry[];
@@ -236,10 +236,14 @@ export class Hub {
         for (const c of pending.waiting) {
           if (!c.closing && room.members.has(c)) naming.replay(c, room);
         }
-        for (const { id, event } of pending.buffered) {
+        const held = pending.held ?? [];
+        let next = 0;
+        for (const [i, { id, event }] of pending.buffered.entries()) {
+          while (next < held.length && held[next].at <= i) held[next++].run();
           if (last !== undefined && compareIds(id, last) <= 0) continue;
           messages.fromCluster(room.key, id, event, event.node === cluster.node);
         }
+        while (next < held.length) held[next++].run();
       });
     };
     catchUp(rooms.lobby);

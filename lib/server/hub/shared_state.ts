@@ -28,8 +28,10 @@ export interface SharedStateContext {
 export class SharedState {
   readonly #engine: Engine;
   readonly #ctx: SharedStateContext;
-  /** Rooms whose topic changed live since this node made them: their first read is stale. */
-  readonly #changed = new WeakSet<Room>();
+  /** How many topic changes came for each room since this node made it. */
+  readonly #changes = new WeakMap<Room, number>();
+  /** How many motd changes came. */
+  #motds = 0;
 
   /** Listens to the engine's topic and motd changes. */
   constructor(engine: Engine, ctx: SharedStateContext) {
@@ -72,19 +74,29 @@ export class SharedState {
    * Sets (or with `text` undefined removes) a room's topic on every node; rejects when the
    * engine is away, and then nothing changed anywhere.
    */
-  setTopic(room: Room, text: string | undefined, by: string, ts: number): Promise<void> {
-    return this.#engine.setTopic(room.key, {
+  async setTopic(room: Room, text: string | undefined, by: string, ts: number): Promise<void> {
+    const before = this.#changes.get(room) ?? 0;
+    await this.#engine.setTopic(room.key, {
       room: room.name,
       ...(text === undefined ? {} : { text }),
       by,
       ts,
       node: this.node,
     });
+    // Kept here at once (the setter may ask next), told when it comes back; unless a change
+    // came meanwhile, which is this one or a later one.
+    const now = this.#changes.get(room) ?? 0;
+    if (now === before && this.#ctx.rooms.get(room.key) === room) {
+      this.#changes.set(room, now); // a read still on its way is older
+      this.#apply(room, text, by, ts);
+    }
   }
 
   /** Sets the motd on every node; rejects when the engine is away, and then nothing changed. */
-  setMotd(lines: string[], by: string): Promise<void> {
-    return this.#engine.setMotd({ lines, by, ts: Date.now(), node: this.node });
+  async setMotd(lines: string[], by: string): Promise<void> {
+    const before = this.#motds;
+    await this.#engine.setMotd({ lines, by, ts: Date.now(), node: this.node });
+    if (this.#motds === before) this.#ctx.motd.motd = lines;
   }
 
   /**
@@ -93,7 +105,7 @@ export class SharedState {
    */
   read(room: Room): void {
     this.#engine.topic(room.key).then((change) => {
-      if (change === undefined || this.#changed.has(room)) return;
+      if (change === undefined || this.#changes.has(room)) return;
       if (this.#ctx.rooms.get(room.key) !== room) return; // emptied and forgotten meanwhile
       const topic = this.#checked(change);
       if (topic?.text === undefined) return;
@@ -135,16 +147,23 @@ export class SharedState {
     if (room === undefined) return; // read from the engine when the room is made here
     const topic = this.#checked(change);
     if (topic === undefined) return;
-    this.#changed.add(room);
-    if (!this.#apply(room, topic.text, topic.by, topic.ts)) return;
-    this.#ctx.out.toRoom(room, {
-      type: "topic",
-      ts: topic.ts,
-      room: room.name,
-      topic: topic.text,
-      by: topic.by,
-      changed: true,
-    });
+    this.#changes.set(room, (this.#changes.get(room) ?? 0) + 1);
+    const apply = () => {
+      if (this.#ctx.rooms.get(room.key) !== room) return;
+      if (!this.#apply(room, topic.text, topic.by, topic.ts)) return;
+      this.#ctx.out.toRoom(room, {
+        type: "topic",
+        ts: topic.ts,
+        room: room.name,
+        topic: topic.text,
+        by: topic.by,
+        changed: true,
+      });
+    };
+    // While the room's history is read, its messages wait: the change waits in its place.
+    const pending = room.catchUp;
+    if (pending === undefined) apply();
+    else (pending.held ??= []).push({ at: pending.buffered.length, run: apply });
   }
 
   /** Keeps a topic on this node; false when its store failed (logged). */
@@ -175,6 +194,7 @@ export class SharedState {
 
   /** A motd from any node: shown from now on, here too. */
   #motdChanged(motd: MotdChange): void {
+    this.#motds++;
     this.#ctx.motd.motd = motd.lines.map(sanitize);
   }
 }
