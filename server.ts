@@ -289,8 +289,9 @@ options:
                                off logs only who wrote to whom
   --engine memory|redis://HOST:PORT[/DB]
                                what several nodes share (default memory: this node alone);
-                               redis://[:PASSWORD@]HOST:PORT[/DB]: names, room messages
-                               and history shared; the rest in progress (README)
+                               redis://[:PASSWORD@]HOST:PORT[/DB]: names, room messages,
+                               history, topics and the motd shared; the rest in progress
+                               (README)
   --node NAME                  this node's name in logs (default: host name and process id)
   --node-timeout SECONDS       a node silent this long loses its names (default 10)
 ${limitHelp()}
@@ -384,7 +385,7 @@ async function readEngine(
     if (spec.kind === "redis") {
       log(`engine ${spec.shown} as node ${name}: connected`);
       log(
-        "engine: names, messages and history are shared; topics and moderation are " +
+        "engine: names, messages, history, topics and the motd are shared; moderation is " +
           "still this node's own (cluster in progress)",
       );
     }

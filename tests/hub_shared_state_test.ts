@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import type { ServerEvent } from "../lib/protocol/events.ts";
 import { MemoryBackend, MemoryEngine } from "../lib/server/engine/memory.ts";
-import { MAX_MOTD_LINES, parseMotd, parseTopic } from "../lib/server/engine/room_state.ts";
+import {
+  MAX_MOTD_LINES,
+  MAX_SHARED_CHARS,
+  parseMotd,
+  parseTopic,
+} from "../lib/server/engine/room_state.ts";
 import { Client } from "../lib/server/hub/client.ts";
 import { Delivery } from "../lib/server/hub/delivery.ts";
 import { Directory } from "../lib/server/hub/directory.ts";
@@ -65,7 +70,7 @@ Deno.test("parseTopic() and parseMotd() take only linechat's shapes, within boun
     [JSON.stringify({ ...change("x"), text: 5 }), false],
     [JSON.stringify({ ...change("x"), by: null }), false],
     [JSON.stringify({ ...change("x"), ts: "5" }), false],
-    [JSON.stringify(change("x".repeat(70_000))), false],
+    [JSON.stringify(change("x".repeat(MAX_SHARED_CHARS))), false],
   ];
   for (const [text, ok] of topics) {
     await t.step(`parseTopic(${text.slice(0, 40)})`, () => {
@@ -201,4 +206,14 @@ Deno.test("SharedState.setTopic() keeps the topic here at once, before the chang
   await here.close();
   await shared.setTopic(dev, "mine", "ann", 1);
   assert.deepEqual(dev.topic, { text: "mine", by: "ann" });
+});
+
+Deno.test("SharedState.start() keeps a motd too long to share this node's, and says so", async () => {
+  const { there, shared, log, holder } = setup(Array(MAX_MOTD_LINES + 1).fill("line"));
+  await shared.start();
+  assert.equal(await there.motd(), undefined);
+  assert.equal(holder.motd?.length, MAX_MOTD_LINES + 1);
+  assert.deepEqual(log, [
+    `engine: the motd is too long to share (at most ${MAX_MOTD_LINES} lines); it stays this node's`,
+  ]);
 });

@@ -20,15 +20,18 @@ export interface MotdChange {
   node: string;
 }
 
-/** The most a topic or motd read back from the engine may weigh (bytes of JSON); more is skipped. */
-export const MAX_SHARED_BYTES = 65_536;
+/**
+ * The longest topic or motd read back from the engine (characters of JSON: a topic of the
+ * longest `--max-line`, escaped); a longer one is skipped unparsed.
+ */
+export const MAX_SHARED_CHARS = 4 * 1024 * 1024;
 
 /** The most lines a motd read back from the engine may have; more is skipped. */
-export const MAX_MOTD_LINES = 200;
+export const MAX_MOTD_LINES = 1000;
 
 /** A topic change read back from the engine, or undefined when it is not one of ours. */
 export function parseTopic(text: string): TopicChange | undefined {
-  if (text.length > MAX_SHARED_BYTES) return undefined;
+  if (text.length > MAX_SHARED_CHARS) return undefined;
   try {
     const e = JSON.parse(text);
     if (
@@ -52,7 +55,7 @@ export function parseTopic(text: string): TopicChange | undefined {
 
 /** A motd read back from the engine, or undefined when it is not one of ours. */
 export function parseMotd(text: string): MotdChange | undefined {
-  if (text.length > MAX_SHARED_BYTES) return undefined;
+  if (text.length > MAX_SHARED_CHARS) return undefined;
   try {
     const e = JSON.parse(text);
     if (

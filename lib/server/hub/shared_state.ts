@@ -4,7 +4,12 @@
 // checks on the text, stay the handlers' and the operators'. Only made in a cluster.
 
 import type { Engine } from "../engine/engine.ts";
-import type { MotdChange, TopicChange } from "../engine/room_state.ts";
+import {
+  MAX_MOTD_LINES,
+  type MotdChange,
+  parseMotd,
+  type TopicChange,
+} from "../engine/room_state.ts";
 import { encodedBytes } from "../../protocol/events.ts";
 import { sanitize, sanitizeLabel } from "../../protocol/sanitize.ts";
 import type { Limits } from "../limits.ts";
@@ -51,6 +56,15 @@ export class SharedState {
    */
   start(): Promise<void> {
     const { motd } = this.#ctx.motd;
+    if (
+      motd !== undefined && parseMotd(JSON.stringify(this.#motd(motd, "the server"))) === undefined
+    ) {
+      this.#ctx.log(
+        `engine: the motd is too long to share (at most ${MAX_MOTD_LINES} lines); ` +
+          "it stays this node's",
+      );
+      return Promise.resolve();
+    }
     if (motd !== undefined) {
       return this.#engine.setMotd({
         lines: motd,
@@ -95,7 +109,7 @@ export class SharedState {
   /** Sets the motd on every node; rejects when the engine is away, and then nothing changed. */
   async setMotd(lines: string[], by: string): Promise<void> {
     const before = this.#motds;
-    await this.#engine.setMotd({ lines, by, ts: Date.now(), node: this.node });
+    await this.#engine.setMotd(this.#motd(lines, by));
     if (this.#motds === before) this.#ctx.motd.motd = lines;
   }
 
@@ -137,7 +151,7 @@ export class SharedState {
     if (topics.length > 0) await this.#engine.restoreTopics(topics);
     const motd = this.#ctx.motd.motd;
     if (motd !== undefined) {
-      await this.#engine.restoreMotd({ lines: motd, by: "the server", ts, node: this.node });
+      await this.#engine.restoreMotd(this.#motd(motd, "the server"));
     }
   }
 
@@ -190,6 +204,11 @@ export class SharedState {
       return undefined;
     }
     return { ...(text === undefined ? {} : { text }), by, ts: change.ts };
+  }
+
+  /** A motd as this node hands it to the engine. */
+  #motd(lines: string[], by: string): MotdChange {
+    return { lines, by, ts: Date.now(), node: this.node };
   }
 
   /** A motd from any node: shown from now on, here too. */
