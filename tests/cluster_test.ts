@@ -635,6 +635,9 @@ clusterTest(
     await alice.expect("* bob is online on node n2, away: lunch");
     await alice.send("/whois carol");
     await alice.expect("* carol is online on node n3, an operator");
+    await alice.send("/msg bob are you there");
+    await alice.expect("[pm to bob] are you there");
+    await alice.expect("* bob is away: lunch");
     // A node started later reads the marks with who is where.
     const late = await startNode(`${redis.url}/1`, "n4", "--op-password", "opsecret");
     await using _late = late.server;

@@ -26,7 +26,7 @@ const roomKey = (room: string) => `${PREFIX}room:${room}`;
 const CHANNEL = `${PREFIX}events`;
 const DIRECT = `${PREFIX}direct`;
 const PRESENCE = `${PREFIX}presence`;
-/** Users in rooms: a hash of `room key\nname key` -> {room, name, node} as JSON. */
+/** Users in rooms: a hash of `room key\nname key` -> {room, name, node, away?, operator?} as JSON. */
 const PRESENT = `${PREFIX}present`;
 const aliveKey = (node: string) => `${PREFIX}node:${node}`;
 /** Topics: a hash of room key -> the change that set it, as JSON; changes on their channel. */

@@ -128,7 +128,9 @@ export class Cluster {
     const user = (name: string) => `${event.node}\n${nameKey(name)}`;
     // An away message from Redis is shown as one from a user here would be: one line, bounded.
     const status: UserStatus = {
-      ...(event.away === undefined ? {} : { away: sanitizeLabel(event.away).slice(0, 1000) }),
+      ...(event.away === undefined
+        ? {}
+        : { away: [...sanitizeLabel(event.away)].slice(0, 1000).join("") }),
       ...(event.operator ? { operator: true as const } : {}),
     };
     const add = (roomName: string, name: string) => {

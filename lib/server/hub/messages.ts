@@ -237,6 +237,12 @@ export class Messages {
     for (const c of found) {
       if (c.away !== undefined) this.#ctx.out.system(client, `${c.name} is away: ${c.away}`);
     }
+    for (const name of remote) {
+      // Known when the user is in some room (its marks travel with its rooms).
+      const node = elsewhere?.get(nameKey(name))?.node;
+      const away = node === undefined ? undefined : this.#ctx.cluster!.marks(node, name)?.away;
+      if (away !== undefined) this.#ctx.out.system(client, `${name} is away: ${away}`);
+    }
   }
 
   /**
