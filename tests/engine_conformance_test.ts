@@ -537,3 +537,49 @@ Deno.test({
     for (const conn of held) conn.close();
   },
 });
+
+Deno.test({
+  name: "RedisEngine skips and logs a topic or motd in Redis that is not linechat's",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const url = `${redis.url}/0`;
+    const logged: string[] = [];
+    const engine = await RedisEngine.connect({
+      ...DEFAULTS,
+      node: "a",
+      url,
+      shown: url,
+      log: (line) => logged.push(line),
+    });
+    const { createClient } = await import("@redis/client");
+    const raw = createClient({ url });
+    await raw.connect();
+    try {
+      const heard: string[] = [];
+      await engine.listenTopics((key) => heard.push(`topic ${key}`));
+      await engine.listenMotd((m) => heard.push(`motd ${m.lines}`));
+      await raw.hSet("linechat:topics", "#bad", "{not json");
+      await raw.set("linechat:motd", JSON.stringify({ lines: "not a list" }));
+      assert.equal(await engine.topic("#bad"), undefined);
+      assert.equal(await engine.motd(), undefined);
+      await raw.publish("linechat:topic-changes", "#bad\n[1,2]");
+      await raw.publish("linechat:topic-changes", "no newline");
+      await raw.publish("linechat:motd-changes", "\u0000");
+      // One good change after the bad ones: once it is heard, they were all handled.
+      await engine.setMotd({ lines: ["fine"], by: "al", ts: 1, node: "a" });
+      assert(await until(() => Promise.resolve(heard.length > 0), 2000));
+      assert.deepEqual(heard, ["motd fine"]);
+      assert.deepEqual(logged.sort(), [
+        "engine: a motd that is not linechat's was skipped",
+        "engine: a motd that is not linechat's was skipped",
+        "engine: a topic change that is not linechat's was skipped",
+        "engine: a topic change that is not linechat's was skipped",
+        "engine: a topic that is not linechat's was skipped",
+      ]);
+    } finally {
+      await raw.close();
+      await engine.close();
+    }
+  },
+});
