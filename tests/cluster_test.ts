@@ -663,6 +663,7 @@ clusterTest(
     const [n1, n2, n3] = cluster.nodes;
     await using alice = await joinAs(n1.port, "alice");
     await using bob = await joinAs(n2.port, "bob");
+    await using watcher = await joinAs(n3.port, "watcher");
     await alice.send("/motd not yet");
     await alice.expect("! not allowed: setting the motd is for operators");
     await alice.send("/op opsecret");
@@ -671,9 +672,10 @@ clusterTest(
     await alice.expect("* the message of the day is set");
     await alice.send("/motd");
     await alice.expect(/shared for all/);
-    // Told through Redis like a room line: a line alice sends after it reaches bob after it.
+    // Told through Redis like a room line: a line alice sends after it reaches n2 and n3 after it.
     await alice.send("after the motd");
     await bob.expect("alice: after the motd");
+    await watcher.expect("alice: after the motd");
     await bob.send("/motd");
     await bob.expect(/shared for all/);
     await using carol = await LineClient.connect(n3.port);
