@@ -648,7 +648,7 @@ clusterTest(
 clusterTest(
   "/purge #ROOM topic removes the topic on every node, and the room is told there",
   ["--op-password", "secret"],
-  async (cluster) => {
+  async (cluster, redis) => {
     const [n1, n2] = cluster.nodes;
     await using mod = await operator(n1.port);
     await using alice = await joinAs(n2.port, "alice");
@@ -659,6 +659,12 @@ clusterTest(
     await alice.expect("* mod removed the topic of #lobby");
     await alice.send("/topic");
     await alice.expect("* #lobby has no topic");
+    // Gone from Redis too: a node started now reads no topic.
+    const n4 = await startNode(`${redis.url}/1`, "n4");
+    await using _n4 = n4.server;
+    await using zoe = await joinAs(n4.port, "zoe");
+    await zoe.send("/topic");
+    await zoe.expect("* #lobby has no topic");
   },
 );
 
@@ -756,5 +762,262 @@ Deno.test({
     // Nothing was kept here either.
     await alice.send("/unregister");
     await alice.expect("! alice is not registered");
+  },
+});
+
+clusterTest(
+  "a topic set on any node reaches every node in the room's order, and joiners get it",
+  ["--rate", "0"],
+  async (cluster, redis) => {
+    const [n1, n2, n3] = cluster.nodes;
+    const alice = await joinAs(n1.port, "alice");
+    const bob = await joinAs(n2.port, "bob");
+    const watchers = [await joinAs(n2.port, "watch2"), await joinAs(n3.port, "watch3")];
+    const all = [alice, bob, ...watchers];
+    try {
+      for (const c of all) {
+        await c.send("/join #news");
+        await c.expect(/you are in #news/);
+      }
+      // The last joiner is on n3: once its join is in, every node knows of every member.
+      await alice.expect("* watch3 joined #news (4 here)");
+      await Promise.all([
+        (async () => {
+          for (const line of ["a1", "/topic from alice", "a2"]) await alice.send(line);
+        })(),
+        (async () => {
+          for (const line of ["b1", "/topic from bob", "b2"]) await bob.send(line);
+        })(),
+      ]);
+      const wanted = /^(alice: a\d|bob: b\d|\* \w+ set the topic of #news: from \w+)$/;
+      const collect = async (c: LineClient) => {
+        const lines: string[] = [];
+        while (lines.length < 6) lines.push(await c.expect(wanted, 5000));
+        return lines;
+      };
+      // Watchers on two nodes see messages and topic changes in one order.
+      const [w2, w3] = await Promise.all(watchers.map(collect));
+      assert.deepEqual(w2, w3);
+      assert.deepEqual(w2.filter((l) => /alice/.test(l)), [
+        "alice: a1",
+        "* alice set the topic of #news: from alice",
+        "alice: a2",
+      ]);
+      const last = w2.filter((l) => l.includes("set the topic")).at(-1)!;
+      const topic = last.slice(last.indexOf(": ") + 2);
+      // A joiner on any node gets it; one on a node where the room is new reads it from Redis.
+      await using dave = await joinAs(n1.port, "dave");
+      await dave.send("/join #news");
+      await dave.expect(`* topic: ${topic}`);
+      await dave.send("/join #solo");
+      await dave.send("/topic only on n1 so far");
+      await dave.expect("* dave set the topic of #solo: only on n1 so far");
+      await using carol = await joinAs(n3.port, "carol");
+      await carol.send("/join #solo");
+      await carol.expect(/topic: only on n1 so far|topic of #solo: only on n1 so far/);
+      await watchers[1].send("/topic");
+      await watchers[1].expect(`* topic of #news: ${topic} (set by ${topic.slice(5)})`);
+      // A node started later has it too.
+      const late = await startNode(`${redis.url}/1`, "n4");
+      await using _late = late.server;
+      await using erin = await joinAs(late.port, "erin");
+      await erin.send("/join #news");
+      await erin.expect(new RegExp(`topic( of #news)?: ${topic}`));
+      // Removed on one node, removed everywhere.
+      await bob.send("/topic -delete");
+      for (const c of [alice, watchers[1], erin]) {
+        await c.expect("* bob removed the topic of #news");
+      }
+      await erin.send("/topic");
+      await erin.expect("* #news has no topic");
+    } finally {
+      for (const c of all) await c.close();
+    }
+  },
+);
+
+Deno.test({
+  name: "cluster: with Redis gone a topic change is refused, never half applied",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const { server, port } = await startNode(`${redis.url}/1`, "n1");
+    await using _server = server;
+    await using alice = await joinAs(port, "alice");
+    await using bob = await joinAs(port, "bob");
+    await alice.send("/topic before");
+    await bob.expect("* alice set the topic of #lobby: before");
+    await redis.stop();
+    // node-redis notices the closed connection at once; a try before that would still get in.
+    let answer = "";
+    for (let i = 0; i < 10 && !answer.includes("not done"); i++) {
+      await alice.send(`/topic after ${i}`);
+      answer = await alice.expect(/not done|set the topic/, 5000);
+    }
+    assert.equal(answer, "! not done: the cluster cannot be reached right now; try again");
+    await bob.send("/topic");
+    await bob.expect("* topic of #lobby: before (set by alice)");
+  },
+});
+
+clusterTest(
+  "notices keep their flag across nodes, in rooms and in private",
+  [],
+  async (cluster) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await using bob = await joinAs(n2.port, "bob");
+    await using carol = await joinAs(n3.port, "carol");
+    for (const c of [alice, bob, carol]) {
+      await c.send("/proto json");
+      await c.expectEvent((e) => e.type === "mode");
+    }
+    await alice.send(JSON.stringify({ cmd: "say", text: "hear ye", notice: true }));
+    await alice.send(JSON.stringify({ cmd: "say", text: "plain" }));
+    await alice.send(JSON.stringify({ cmd: "pm", to: "carol", text: "psst", notice: true }));
+    await bob.send(JSON.stringify({ cmd: "pm", to: "carol", text: "hi" }));
+    // Room lines and private ones take different ways: gathered in whatever order they come.
+    const gather = async (c: LineClient, count: number) => {
+      const got: string[] = [];
+      while (got.length < count) {
+        const e = await c.expectEvent((e) => e.type === "message" || e.type === "private", 5000);
+        if (e.type === "message" || e.type === "private") {
+          got.push(`${e.type} ${e.text} ${e.notice}`);
+        }
+      }
+      return got.sort();
+    };
+    assert.deepEqual(await gather(bob, 2), ["message hear ye true", "message plain undefined"]);
+    assert.deepEqual(await gather(carol, 4), [
+      "message hear ye true",
+      "message plain undefined",
+      "private hi undefined",
+      "private psst true",
+    ]);
+  },
+);
+
+clusterTest(
+  "/users and /whois show away and operator marks of users on other nodes",
+  ["--op-password", "opsecret"],
+  async (cluster, redis) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await using bob = await joinAs(n2.port, "bob");
+    await using carol = await joinAs(n3.port, "carol");
+    await bob.send("/away lunch");
+    await bob.expect(/you are marked as away/);
+    await carol.send("/op opsecret");
+    await carol.expect("* you are now an operator");
+    // A private message goes out after the status it follows: once alice has it, n1 has both.
+    await bob.send("/msg alice b-marked");
+    await alice.expect(/b-marked/);
+    await carol.send("/msg alice c-marked");
+    await alice.expect(/c-marked/);
+    await alice.send("/users #lobby");
+    const users = await alice.expect(/online: /);
+    for (const mark of ["bob (away)", "@carol", "alice"]) assert(users.includes(mark), users);
+    await alice.send("/users *");
+    const everyone = await alice.expect(/online: /);
+    for (const mark of ["bob (away)", "@carol"]) assert(everyone.includes(mark), everyone);
+    await alice.send("/whois bob");
+    await alice.expect("* bob is online on node n2, away: lunch");
+    await alice.send("/whois carol");
+    await alice.expect("* carol is online on node n3, an operator");
+    await alice.send("/msg bob are you there");
+    await alice.expect("[pm to bob] are you there");
+    await alice.expect("* bob is away: lunch");
+    // A node started later reads the marks with who is where.
+    const late = await startNode(`${redis.url}/1`, "n4", "--op-password", "opsecret");
+    await using _late = late.server;
+    await using dora = await joinAs(late.port, "dora");
+    await dora.send("/users #lobby");
+    const seen = await dora.expect(/online: /);
+    for (const mark of ["bob (away)", "@carol"]) assert(seen.includes(mark), seen);
+    // Back again: the mark goes everywhere.
+    await bob.send("/back");
+    await bob.expect("* welcome back");
+    await bob.send("/msg alice b-back");
+    await alice.expect(/b-back/);
+    await alice.send("/users #lobby");
+    const after = await alice.expect(/online: /);
+    assert(!after.includes("(away)") && after.includes("bob"), after);
+  },
+);
+
+clusterTest(
+  "/motd set by an operator on one node is every node's; --motd is written at start",
+  ["--op-password", "opsecret"],
+  async (cluster, redis) => {
+    const [n1, n2, n3] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    await using bob = await joinAs(n2.port, "bob");
+    await using watcher = await joinAs(n3.port, "watcher");
+    await alice.send("/motd not yet");
+    await alice.expect("! not allowed: setting the motd is for operators");
+    await alice.send("/op opsecret");
+    await alice.expect("* you are now an operator");
+    await alice.send("/motd shared for all");
+    await alice.expect("* the message of the day is set");
+    await alice.send("/motd");
+    await alice.expect(/shared for all/);
+    // Told through Redis like a room line: a line alice sends after it reaches n2 and n3 after it.
+    await alice.send("after the motd");
+    await bob.expect("alice: after the motd");
+    await watcher.expect("alice: after the motd");
+    await bob.send("/motd");
+    await bob.expect(/shared for all/);
+    await using carol = await LineClient.connect(n3.port);
+    await carol.expect("choose a name:");
+    await carol.send("carol");
+    const greeting = await carol.collectUntil(/welcome, carol!/);
+    await carol.expect(/shared for all/);
+    assert.equal(greeting.some((l) => l.includes("shared for all")), false);
+    // A node started with --motd writes it for everyone; one started without reads it.
+    const file = await Deno.makeTempFile();
+    try {
+      await Deno.writeTextFile(file, "from the file\n");
+      const withMotd = await startNode(`${redis.url}/1`, "n4", "--motd", file);
+      await using _n4 = withMotd.server;
+      const bare = await startNode(`${redis.url}/1`, "n5");
+      await using _n5 = bare.server;
+      for (const port of [n1.port, bare.port]) {
+        await using c = await LineClient.connect(port);
+        await c.expect("choose a name:");
+        await c.send(`late${port}`);
+        await c.expect(/from the file/, 5000);
+      }
+    } finally {
+      await Deno.remove(file);
+    }
+  },
+);
+
+Deno.test({
+  name: "cluster: with Redis gone /motd TEXT is refused, never half applied",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const { server, port } = await startNode(
+      `${redis.url}/1`,
+      "n1",
+      "--op-password",
+      "opsecret",
+    );
+    await using _server = server;
+    await using alice = await joinAs(port, "alice");
+    await alice.send("/op opsecret");
+    await alice.expect("* you are now an operator");
+    await alice.send("/motd before");
+    await alice.expect("* the message of the day is set");
+    await redis.stop();
+    let answer = "";
+    for (let i = 0; i < 10 && !answer.includes("not done"); i++) {
+      await alice.send(`/motd after ${i}`);
+      answer = await alice.expect(/not done|message of the day is set/, 5000);
+    }
+    assert.equal(answer, "! not done: the cluster cannot be reached right now; try again");
+    await alice.send("/motd");
+    await alice.expect(/before/);
   },
 });

@@ -31,17 +31,24 @@ const memoryNodes: Nodes = (options) => {
 };
 
 function redisNodes(url: string): Nodes {
-  return (options) => {
-    const db = nextDb++;
-    return Promise.resolve((node) =>
+  return async (options) => {
+    // Redis has 16 databases: past them, one is emptied and used again.
+    const db = nextDb++ % 16;
+    if (nextDb > 16) {
+      const { createClient } = await import("@redis/client");
+      const client = createClient({ url: `${url}/${db}` });
+      await client.connect();
+      await client.flushDb();
+      await client.close();
+    }
+    return (node) =>
       RedisEngine.connect({
         ...DEFAULTS,
         ...options,
         node,
         url: `${url}/${db}`,
         shown: `${url}/${db}`,
-      })
-    );
+      });
   };
 }
 /** Each case its own Redis database, so cases never see each other's keys. */
@@ -411,7 +418,7 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     });
     for (let i = 0; i < 3; i++) await a.publish("#p", event("al", `p${i}`, "a"));
     await a.publish("#keep", event("al", "stays", "a"));
-    await a.putRecord("topic", "#p", "t");
+    await a.setTopic("#p", { room: "#P", text: "t", by: "op", ts: 1, node: "a" });
     const kick: OrderEvent = {
       kind: "kick",
       name: "troll",
@@ -427,10 +434,164 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     assert.deepEqual(got, [kick, purge]);
     assert.deepEqual(await b.history("#p", 10), []);
     assert.deepEqual((await b.history("#keep", 10)).length, 1);
-    assert.deepEqual((await b.records()).map((r) => r.key), ["#p"], "the topic stays");
+    assert.equal((await b.topic("#p"))?.text, "t", "the topic stays");
     await a.order({ kind: "purge", room: "#p", what: "topic", by: "op", node: "a" });
-    assert.deepEqual(await b.records(), []);
+    assert.equal(await b.topic("#p"), undefined);
   });
+
+  await run(
+    "setTopic() keeps a topic and tells every node in the room's order",
+    {},
+    async (a, b) => {
+      const got: Record<string, string[]> = { a: [], b: [] };
+      const done = Promise.withResolvers<void>();
+      const seen = (node: string, line: string) => {
+        got[node].push(line);
+        if (got.a.length === 4 && got.b.length === 4) done.resolve();
+      };
+      for (const e of [a, b]) {
+        await e.listen((room, _id, ev) => seen(e.node, `${room} ${ev.from}: ${ev.text}`));
+        await e.listenTopics((key, t) => seen(e.node, `${key} topic ${t.text} by ${t.by}`));
+      }
+      await a.publish("#t", event("al", "before", "a"));
+      await a.setTopic("#t", { room: "#T", text: "news", by: "al", ts: 5, node: "a" });
+      await a.publish("#t", event("al", "after", "a"));
+      await b.setTopic("#t", { room: "#T", by: "bo", ts: 6, node: "b" });
+      await done.promise;
+      assert.deepEqual(got.a, [
+        "#t al: before",
+        "#t topic news by al",
+        "#t al: after",
+        "#t topic undefined by bo",
+      ]);
+      assert.deepEqual(got.b, got.a);
+      assert.deepEqual(await a.topic("#t"), undefined, "removed");
+      await b.setTopic("#t", { room: "#T", text: "again", by: "bo", ts: 7, node: "b" });
+      assert.deepEqual(await a.topic("#t"), {
+        room: "#T",
+        text: "again",
+        by: "bo",
+        ts: 7,
+        node: "b",
+      });
+      assert.deepEqual(await a.topic("#none"), undefined);
+    },
+  );
+
+  await run(
+    "restoreTopics() writes only topics the engine lost, telling nobody",
+    {},
+    async (a, b) => {
+      const told: string[] = [];
+      await b.listenTopics((key) => told.push(key));
+      await a.setTopic("#kept", { room: "#kept", text: "newer", by: "bo", ts: 9, node: "b" });
+      await a.restoreTopics([
+        ["#kept", { room: "#kept", text: "older", by: "al", ts: 1, node: "a" }],
+        ["#lost", { room: "#Lost", text: "back", by: "al", ts: 2, node: "a" }],
+      ]);
+      assert.deepEqual((await b.topic("#kept"))?.text, "newer");
+      assert.deepEqual(await b.topic("#lost"), {
+        room: "#Lost",
+        text: "back",
+        by: "al",
+        ts: 2,
+        node: "a",
+      });
+      // The restore told nobody: the next change is the second thing b hears.
+      await a.setTopic("#x", { room: "#x", text: "x", by: "al", ts: 3, node: "a" });
+      assert(await until(() => Promise.resolve(told.length === 2), 2000));
+      assert.deepEqual(told, ["#kept", "#x"]);
+    },
+  );
+
+  await run(
+    "setMotd() keeps the motd and tells every node; restoreMotd() only fills a gap",
+    {},
+    async (a, b) => {
+      assert.deepEqual(await b.motd(), undefined);
+      const got: string[] = [];
+      const done = Promise.withResolvers<void>();
+      await b.listenMotd((m) => {
+        got.push(`${m.lines.join("/")} by ${m.by}`);
+        done.resolve();
+      });
+      await b.restoreMotd({ lines: ["first"], by: "server", ts: 1, node: "b" });
+      await a.setMotd({ lines: ["hello", "all"], by: "al", ts: 2, node: "a" });
+      await done.promise;
+      assert.deepEqual(got, ["hello/all by al"]);
+      await b.restoreMotd({ lines: ["stale"], by: "server", ts: 3, node: "b" });
+      assert.deepEqual(await b.motd(), { lines: ["hello", "all"], by: "al", ts: 2, node: "a" });
+    },
+  );
+
+  await run("publish(), history() and direct() keep a notice's flag", {}, async (a, b) => {
+    const got: string[] = [];
+    const done = Promise.withResolvers<void>();
+    const seen = (line: string) => {
+      got.push(line);
+      if (got.length === 2) done.resolve();
+    };
+    await b.listen((_room, _id, ev) => seen(`room ${ev.text} ${ev.notice}`));
+    await b.listenDirect((ev) => seen(`direct ${ev.text} ${ev.notice}`));
+    await a.publish("#n", { ...event("al", "fyi", "a"), notice: true });
+    await a.direct({
+      kind: "private",
+      from: "al",
+      to: ["bo"],
+      targets: ["bo"],
+      text: "psst",
+      ts: 1,
+      node: "a",
+      notice: true,
+    });
+    await done.promise;
+    assert.deepEqual(got.sort(), ["direct psst true", "room fyi true"]);
+    assert.deepEqual((await b.history("#n", 1))[0].event.notice, true);
+  });
+
+  await run(
+    "presence() keeps a user's away and operator marks with its rooms",
+    {},
+    async (a, b) => {
+      const got: string[] = [];
+      const done = Promise.withResolvers<void>();
+      await b.listenPresence((ev) => {
+        got.push(`${ev.kind} ${ev.name} ${ev.away} ${ev.operator}`);
+        if (got.length === 3) done.resolve();
+      });
+      const marks = async () =>
+        (await b.present()).map((p) => `${p.room} ${p.name} ${p.away} ${p.operator}`).sort();
+      await a.presence({ kind: "join", name: "al", rooms: ["#lobby"], ts: 1, node: "a" });
+      await a.presence({ kind: "join", name: "al", rooms: ["#dev"], ts: 1, node: "a", away: "x" });
+      await a.presence({
+        kind: "status",
+        name: "al",
+        rooms: ["#lobby", "#dev"],
+        ts: 2,
+        node: "a",
+        away: "lunch",
+        operator: true,
+      });
+      await done.promise;
+      assert.deepEqual(got, [
+        "join al undefined undefined",
+        "join al x undefined",
+        "status al lunch true",
+      ]);
+      assert.deepEqual(await marks(), ["#dev al lunch true", "#lobby al lunch true"]);
+      await a.presence({
+        kind: "rename",
+        name: "al",
+        to: "cy",
+        rooms: ["#dev"],
+        ts: 3,
+        node: "a",
+        operator: true,
+      });
+      await a.presence({ kind: "status", name: "al", rooms: ["#lobby"], ts: 4, node: "a" });
+      assert.deepEqual(await marks(), ["#dev cy undefined true", "#lobby al undefined undefined"]);
+    },
+  );
 
   await run("history() keeps about historyLines events", { historyLines: 10 }, async (a) => {
     for (let i = 0; i < 300; i++) await a.publish("#big", event("al", `${i}`, "a"));
@@ -489,5 +650,51 @@ Deno.test({
     listener.close();
     await accepting;
     for (const conn of held) conn.close();
+  },
+});
+
+Deno.test({
+  name: "RedisEngine skips and logs a topic or motd in Redis that is not linechat's",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await RedisServer.start();
+    const url = `${redis.url}/0`;
+    const logged: string[] = [];
+    const engine = await RedisEngine.connect({
+      ...DEFAULTS,
+      node: "a",
+      url,
+      shown: url,
+      log: (line) => logged.push(line),
+    });
+    const { createClient } = await import("@redis/client");
+    const raw = createClient({ url });
+    await raw.connect();
+    try {
+      const heard: string[] = [];
+      await engine.listenTopics((key) => heard.push(`topic ${key}`));
+      await engine.listenMotd((m) => heard.push(`motd ${m.lines}`));
+      await raw.hSet("linechat:topics", "#bad", "{not json");
+      await raw.set("linechat:motd", JSON.stringify({ lines: "not a list" }));
+      assert.equal(await engine.topic("#bad"), undefined);
+      assert.equal(await engine.motd(), undefined);
+      await raw.publish("linechat:topic-changes", "#bad\n[1,2]");
+      await raw.publish("linechat:topic-changes", "no newline");
+      await raw.publish("linechat:motd-changes", "\u0000");
+      // One good change after the bad ones: once it is heard, they were all handled.
+      await engine.setMotd({ lines: ["fine"], by: "al", ts: 1, node: "a" });
+      assert(await until(() => Promise.resolve(heard.length > 0), 2000));
+      assert.deepEqual(heard, ["motd fine"]);
+      assert.deepEqual(logged.sort(), [
+        "engine: a motd that is not linechat's was skipped",
+        "engine: a motd that is not linechat's was skipped",
+        "engine: a topic change that is not linechat's was skipped",
+        "engine: a topic change that is not linechat's was skipped",
+        "engine: a topic that is not linechat's was skipped",
+      ]);
+    } finally {
+      await raw.close();
+      await engine.close();
+    }
   },
 });

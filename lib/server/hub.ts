@@ -24,6 +24,7 @@ import { type Prompt, PromptMachine } from "./hub/prompts.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
 import { Cluster } from "./hub/cluster.ts";
 import { ClusterStore } from "./hub/cluster_store.ts";
+import { SharedState } from "./hub/shared_state.ts";
 import { nameKey } from "../protocol/names.ts";
 import {
   compareIds,
@@ -113,7 +114,10 @@ export class Hub {
       limits,
       storeFailed,
       reclaim,
-      cluster && ((room) => catchUp(room)),
+      cluster && ((room) => {
+        roomState!.read(room);
+        catchUp(room);
+      }),
     );
     // In a cluster the store is the engine's (cluster_store.ts): operators' changes go there.
     const shared = cluster && store instanceof ClusterStore ? store : undefined;
@@ -134,7 +138,14 @@ export class Hub {
       storeFailed: (err) => log(`store failed: ${describe(err)}`),
       kick: (name, reason, by) => connections.kick(name, reason, by),
       disconnect: (client, reason) => connections.disconnect(client, reason),
+      ...(cluster && {
+        shareMotd: (lines: string[], by: string): Promise<void> => roomState!.setMotd(lines, by),
+      }),
     }, options.motd);
+    const roomState: SharedState | undefined = cluster &&
+      new SharedState(engine!, { limits, rooms, out, log, storeFailed, motd: ops });
+    roomState?.read(rooms.lobby);
+    roomState?.start();
     const flood = new Flood({
       limits,
       out,
@@ -158,6 +169,16 @@ export class Hub {
         release: (client) => prompts.release(client),
       },
     });
+    if (cluster !== undefined) {
+      // Joins, renames and status changes told to other nodes carry the user's marks.
+      cluster.statusOf = (name) => {
+        const c = names.get(name);
+        return {
+          ...(c?.away === undefined ? {} : { away: c.away }),
+          ...(c?.operator ? { operator: true as const } : {}),
+        };
+      };
+    }
     cluster?.listenDirect((event) => messages.directFromCluster(event));
     shared?.onChange((change) => ops.applied(change));
     cluster?.listenOrders((order) => {
@@ -219,7 +240,7 @@ export class Hub {
      */
     const catchUp = (room: Room) => {
       if (cluster === undefined || limits.historyLines <= 0) return;
-      const pending = room.catchUp = { buffered: [] as RoomEntry[], waiting: [] as Client[] };
+      const pending: NonNullable<Room["catchUp"]> = room.catchUp = { buffered: [], waiting: [] };
       cluster.history(room.key, limits.historyLines).catch((err) => {
         log(`engine: cannot read the history of ${room.name}: ${describe(err)}`);
         return [] as RoomEntry[];
@@ -238,10 +259,14 @@ export class Hub {
         for (const c of pending.waiting) {
           if (!c.closing && room.members.has(c)) naming.replay(c, room);
         }
-        for (const { id, event } of pending.buffered) {
+        const held = pending.held ?? [];
+        let next = 0;
+        for (const [i, { id, event }] of pending.buffered.entries()) {
+          while (next < held.length && held[next].at <= i) held[next++].run();
           if (last !== undefined && compareIds(id, last) <= 0) continue;
           messages.fromCluster(room.key, id, event, event.node === cluster.node);
         }
+        while (next < held.length) held[next++].run();
       });
     };
     catchUp(rooms.lobby);
@@ -325,6 +350,7 @@ export class Hub {
         opPassword: options.opPassword,
         cluster,
         shared,
+        roomState,
         log,
         notStored,
         disconnect: (client, reason) => connections.disconnect(client, reason),

@@ -4,6 +4,7 @@
 // hub's routing, replies and limits stay its own.
 
 import { nameKey } from "../../protocol/names.ts";
+import type { MotdChange, TopicChange } from "./room_state.ts";
 
 /** A room event as the engine carries it: a message or an action, in the order the engine gave. */
 export interface RoomEvent {
@@ -14,6 +15,8 @@ export interface RoomEvent {
   ts: number;
   /** The node the sender is on. */
   node: string;
+  /** A notice (IRC NOTICE): never to be answered automatically. */
+  notice?: true;
 }
 
 /** A room event with its id in the room's order. */
@@ -52,15 +55,25 @@ export interface DirectEvent {
   ts: number;
   /** The sender's node. */
   node: string;
+  /** A private notice (IRC NOTICE): never to be answered automatically. */
+  notice?: true;
+}
+
+/** A user's away and operator marks, as `/users` and `/whois` show them. */
+export interface UserStatus {
+  /** The away message, when away. */
+  away?: string;
+  operator?: true;
 }
 
 /**
  * A user's presence in rooms changed on some node: it joined or left a room (`rooms` holds
- * that one), went offline or was renamed to `to` (`rooms`: every room it is in). Rooms are
- * named as typed; `reason` goes with a part or a quit.
+ * that one), went offline, was renamed to `to` or changed its status (`rooms`: every room it
+ * is in). Rooms are named as typed; `reason` goes with a part or a quit; a join, a rename and
+ * a status change carry the user's status after it.
  */
-export interface PresenceEvent {
-  kind: "join" | "part" | "quit" | "rename";
+export interface PresenceEvent extends UserStatus {
+  kind: "join" | "part" | "quit" | "rename" | "status";
   name: string;
   to?: string;
   rooms: string[];
@@ -72,8 +85,8 @@ export interface PresenceEvent {
   first?: boolean;
 }
 
-/** A user in a room on some node (the room and the user's name as typed). */
-export interface Presence {
+/** A user in a room on some node (the room and the user's name as typed), with its status. */
+export interface Presence extends UserStatus {
   room: string;
   name: string;
   node: string;
@@ -160,6 +173,26 @@ export interface Engine {
   order(event: OrderEvent): Promise<void>;
   /** Starts calling `listener` for every order from any node. */
   listenOrders(listener: (event: OrderEvent) => void): Promise<void>;
+  /**
+   * Keeps a room's topic (removes it when `change.text` is absent) and hands the change to
+   * every node's topic listener, in one step and in the room's order with publish(): every
+   * member everywhere sees it at the same place among the room's lines.
+   */
+  setTopic(roomKey: string, change: TopicChange): Promise<void>;
+  /** The topic kept for a room, if any. */
+  topic(roomKey: string): Promise<TopicChange | undefined>;
+  /** Writes topics back without telling anyone, each only where the room has none (see reseed). */
+  restoreTopics(topics: [roomKey: string, change: TopicChange][]): Promise<void>;
+  /** Starts calling `listener` for every topic change any node makes, this one's included. */
+  listenTopics(listener: (roomKey: string, change: TopicChange) => void): Promise<void>;
+  /** Keeps the message of the day and hands it to every node's motd listener. */
+  setMotd(motd: MotdChange): Promise<void>;
+  /** The message of the day kept, if any. */
+  motd(): Promise<MotdChange | undefined>;
+  /** Writes the motd back without telling anyone, only where none is kept (see reseed). */
+  restoreMotd(motd: MotdChange): Promise<void>;
+  /** Starts calling `listener` for every motd any node sets, this one's included. */
+  listenMotd(listener: (motd: MotdChange) => void): Promise<void>;
 }
 
 /** A shared record: its kind (`ban`, `mute`, `account`, ...), its key and its value (JSON). */
@@ -347,12 +380,16 @@ export function presenceChanges(
   const field = (room: string, name: string) => `${nameKey(room)}\n${nameKey(name)}`;
   const dels: string[] = [];
   const sets: [string, Presence][] = [];
+  const status = {
+    ...(event.away === undefined ? {} : { away: event.away }),
+    ...(event.operator ? { operator: true as const } : {}),
+  };
   for (const room of event.rooms) {
-    if (event.kind === "join") {
-      sets.push([field(room, event.name), { room, name: event.name, node: event.node }]);
+    if (event.kind === "join" || event.kind === "status") {
+      sets.push([field(room, event.name), { room, name: event.name, node: event.node, ...status }]);
     } else dels.push(field(room, event.name));
     if (event.kind === "rename" && event.to !== undefined) {
-      sets.push([field(room, event.to), { room, name: event.to, node: event.node }]);
+      sets.push([field(room, event.to), { room, name: event.to, node: event.node, ...status }]);
     }
   }
   return { dels, sets };

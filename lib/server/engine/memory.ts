@@ -3,6 +3,7 @@
 // The hub never calls it on a single node's hot path; it is the seam's reference behaviour.
 
 import { presenceChanges, recordProblem } from "./engine.ts";
+import type { MotdChange, TopicChange } from "./room_state.ts";
 import type {
   DirectEvent,
   Engine,
@@ -41,6 +42,11 @@ export class MemoryBackend {
   readonly present = new Map<string, Presence>();
   /** When each node lapses unless its heartbeat renews it (ms since the epoch). */
   readonly alive = new Map<string, number>();
+  /** Topics by room key. */
+  readonly topics = new Map<string, TopicChange>();
+  readonly topicListeners = new Set<(roomKey: string, change: TopicChange) => void>();
+  motd: MotdChange | undefined;
+  readonly motdListeners = new Set<(motd: MotdChange) => void>();
   /** Shared records by `kind\nkey`. */
   readonly records = new Map<string, SharedRecord>();
   readonly recordListeners = new Set<(change: RecordChange) => void>();
@@ -57,6 +63,8 @@ export class MemoryEngine implements Engine {
   #listener: RoomListener | undefined;
   #direct: ((event: DirectEvent) => void) | undefined;
   #presence: ((event: PresenceEvent) => void) | undefined;
+  #topics: ((roomKey: string, change: TopicChange) => void) | undefined;
+  #motd: ((motd: MotdChange) => void) | undefined;
   #records: ((change: RecordChange) => void) | undefined;
   #orders: ((event: OrderEvent) => void) | undefined;
 
@@ -243,7 +251,7 @@ export class MemoryEngine implements Engine {
   order(event: OrderEvent): Promise<void> {
     if (event.kind === "purge") {
       if (event.what !== "topic") this.#backend.rooms.delete(event.room);
-      if (event.what !== "history") this.#backend.records.delete(`topic\n${event.room}`);
+      if (event.what !== "history") this.#backend.topics.delete(event.room);
     }
     for (const listener of this.#backend.orders) listener(event);
     return Promise.resolve();
@@ -275,6 +283,59 @@ export class MemoryEngine implements Engine {
       if (held.node === this.node) this.#backend.names.delete(key);
     }
     this.#backend.alive.delete(this.node);
+    if (this.#topics !== undefined) this.#backend.topicListeners.delete(this.#topics);
+    this.#topics = undefined;
+    if (this.#motd !== undefined) this.#backend.motdListeners.delete(this.#motd);
+    this.#motd = undefined;
+    return Promise.resolve();
+  }
+
+  setTopic(roomKey: string, change: TopicChange): Promise<void> {
+    if (change.text === undefined) this.#backend.topics.delete(roomKey);
+    else this.#backend.topics.set(roomKey, change);
+    for (const listener of this.#backend.topicListeners) listener(roomKey, change);
+    return Promise.resolve();
+  }
+
+  topic(roomKey: string): Promise<TopicChange | undefined> {
+    return Promise.resolve(this.#backend.topics.get(roomKey));
+  }
+
+  restoreTopics(topics: [string, TopicChange][]): Promise<void> {
+    for (const [key, change] of topics) {
+      if (change.text !== undefined && !this.#backend.topics.has(key)) {
+        this.#backend.topics.set(key, change);
+      }
+    }
+    return Promise.resolve();
+  }
+
+  listenTopics(listener: (roomKey: string, change: TopicChange) => void): Promise<void> {
+    if (this.#topics !== undefined) throw new Error("the engine already has a listener");
+    this.#topics = listener;
+    this.#backend.topicListeners.add(listener);
+    return Promise.resolve();
+  }
+
+  setMotd(motd: MotdChange): Promise<void> {
+    this.#backend.motd = motd;
+    for (const listener of this.#backend.motdListeners) listener(motd);
+    return Promise.resolve();
+  }
+
+  motd(): Promise<MotdChange | undefined> {
+    return Promise.resolve(this.#backend.motd);
+  }
+
+  restoreMotd(motd: MotdChange): Promise<void> {
+    this.#backend.motd ??= motd;
+    return Promise.resolve();
+  }
+
+  listenMotd(listener: (motd: MotdChange) => void): Promise<void> {
+    if (this.#motd !== undefined) throw new Error("the engine already has a listener");
+    this.#motd = listener;
+    this.#backend.motdListeners.add(listener);
     return Promise.resolve();
   }
 }

@@ -21,7 +21,9 @@ import {
   type RoomEvent,
   type RoomListener,
   type SharedRecord,
+  type UserStatus,
 } from "./engine.ts";
+import { type MotdChange, parseMotd, parseTopic, type TopicChange } from "./room_state.ts";
 
 /** Keys and the channel, all under one prefix so a database can be shared with other programs. */
 const PREFIX = "linechat:";
@@ -30,9 +32,31 @@ const roomKey = (room: string) => `${PREFIX}room:${room}`;
 const CHANNEL = `${PREFIX}events`;
 const DIRECT = `${PREFIX}direct`;
 const PRESENCE = `${PREFIX}presence`;
-/** Users in rooms: a hash of `room key\nname key` -> {room, name, node} as JSON. */
+/** Users in rooms: a hash of `room key\nname key` -> {room, name, node, away?, operator?} as JSON. */
 const PRESENT = `${PREFIX}present`;
 const aliveKey = (node: string) => `${PREFIX}node:${node}`;
+/** Topics: a hash of room key -> the change that set it, as JSON; changes on their channel. */
+const TOPICS = `${PREFIX}topics`;
+const TOPIC_CHANNEL = `${PREFIX}topic-changes`;
+/** The message of the day as JSON, and its channel. */
+const MOTD = `${PREFIX}motd`;
+const MOTD_CHANNEL = `${PREFIX}motd-changes`;
+
+/**
+ * Sets (ARGV[3] is 1) or removes field ARGV[1] of KEYS[1], then publishes "room key\nchange"
+ * (ARGV[2]): kept and told in one step, after the room events published before it.
+ */
+const TOPIC_SCRIPT = `
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+else redis.call('HDEL', KEYS[1], ARGV[1]) end
+redis.call('PUBLISH', '${TOPIC_CHANNEL}', ARGV[1] .. '\\n' .. ARGV[2])
+return 1`;
+
+/** Sets KEYS[1] to ARGV[1] and publishes it on the motd channel, in one step. */
+const MOTD_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', '${MOTD_CHANNEL}', ARGV[1])
+return 1`;
 /** Shared records: a hash of `kind\nkey` -> value; their changes go out on RECORD_CHANGES. */
 const RECORDS = `${PREFIX}records`;
 const RECORD_CHANGES = `${PREFIX}record-changes`;
@@ -72,7 +96,7 @@ return n`;
 
 /**
  * A purge: deletes KEYS[1] (the room's stream) when ARGV[2] is 1, field ARGV[4] of KEYS[2]
- * (its topic record) when ARGV[3] is 1, then publishes the order ARGV[1]: one step.
+ * (its topic) when ARGV[3] is 1, then publishes the order ARGV[1]: one step.
  */
 const PURGE_SCRIPT = `
 if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
@@ -177,6 +201,8 @@ export class RedisEngine implements Engine {
   #listener: RoomListener | undefined;
   #direct: ((event: DirectEvent) => void) | undefined;
   #presence: ((event: PresenceEvent) => void) | undefined;
+  #topics: ((roomKey: string, change: TopicChange) => void) | undefined;
+  #motd: ((motd: MotdChange) => void) | undefined;
   #records: ((change: RecordChange) => void) | undefined;
   #orders: ((event: OrderEvent) => void) | undefined;
   /** Keys of the names this node holds, renewed by heartbeat(). */
@@ -389,7 +415,7 @@ export class RedisEngine implements Engine {
         const e = JSON.parse(value);
         if (
           typeof e.room === "string" && typeof e.name === "string" && typeof e.node === "string"
-        ) out.push({ room: e.room, name: e.name, node: e.node });
+        ) out.push({ room: e.room, name: e.name, node: e.node, ...statusOf(e) });
       } catch {
         // Not ours.
       }
@@ -450,6 +476,73 @@ export class RedisEngine implements Engine {
       if (event !== undefined) this.#orders?.(event);
       else this.#options.log?.("engine: an order that is not linechat's was skipped");
     });
+    await subscriber.subscribe(TOPIC_CHANNEL, (payload: string) => {
+      const cut = payload.indexOf("\n");
+      const change = cut < 0 ? undefined : parseTopic(payload.slice(cut + 1));
+      if (change !== undefined) this.#topics?.(payload.slice(0, cut), change);
+      else this.#options.log?.("engine: a topic change that is not linechat's was skipped");
+    });
+    await subscriber.subscribe(MOTD_CHANNEL, (payload: string) => {
+      const motd = parseMotd(payload);
+      if (motd !== undefined) this.#motd?.(motd);
+      else this.#options.log?.("engine: a motd that is not linechat's was skipped");
+    });
+  }
+
+  async setTopic(roomKey: string, change: TopicChange): Promise<void> {
+    await this.#client.eval(TOPIC_SCRIPT, {
+      keys: [TOPICS],
+      arguments: [roomKey, JSON.stringify(change), change.text === undefined ? "0" : "1"],
+    });
+  }
+
+  async topic(roomKey: string): Promise<TopicChange | undefined> {
+    const value: string | null = await this.#client.hGet(TOPICS, roomKey);
+    if (value === null || value === undefined) return undefined;
+    const change = parseTopic(value);
+    if (change?.text === undefined) {
+      this.#options.log?.("engine: a topic that is not linechat's was skipped");
+      return undefined;
+    }
+    return change;
+  }
+
+  async restoreTopics(topics: [string, TopicChange][]): Promise<void> {
+    for (const [key, change] of topics) {
+      if (change.text !== undefined) {
+        await this.#client.hSetNX(TOPICS, key, JSON.stringify(change));
+      }
+    }
+  }
+
+  listenTopics(listener: (roomKey: string, change: TopicChange) => void): Promise<void> {
+    if (this.#topics !== undefined) throw new Error("the engine already has a listener");
+    this.#topics = listener;
+    return Promise.resolve();
+  }
+
+  async setMotd(motd: MotdChange): Promise<void> {
+    await this.#client.eval(MOTD_SCRIPT, { keys: [MOTD], arguments: [JSON.stringify(motd)] });
+  }
+
+  async motd(): Promise<MotdChange | undefined> {
+    const value: string | null = await this.#client.get(MOTD);
+    if (value === null || value === undefined) return undefined;
+    const motd = parseMotd(value);
+    if (motd === undefined) {
+      this.#options.log?.("engine: a motd that is not linechat's was skipped");
+    }
+    return motd;
+  }
+
+  async restoreMotd(motd: MotdChange): Promise<void> {
+    await this.#client.set(MOTD, JSON.stringify(motd), { NX: true });
+  }
+
+  listenMotd(listener: (motd: MotdChange) => void): Promise<void> {
+    if (this.#motd !== undefined) throw new Error("the engine already has a listener");
+    this.#motd = listener;
+    return Promise.resolve();
   }
 
   async putRecord(kind: string, key: string, value: string, expected?: string): Promise<boolean> {
@@ -520,12 +613,12 @@ export class RedisEngine implements Engine {
       return;
     }
     await this.#client.eval(PURGE_SCRIPT, {
-      keys: [roomKey(event.room), RECORDS],
+      keys: [roomKey(event.room), TOPICS],
       arguments: [
         JSON.stringify(event),
         event.what === "topic" ? "0" : "1",
         event.what === "history" ? "0" : "1",
-        `topic\n${event.room}`,
+        event.room,
       ],
     });
   }
@@ -570,7 +663,8 @@ function parseEvent(text: string | undefined): RoomEvent | undefined {
     const e = JSON.parse(text);
     if (
       (e.kind === "message" || e.kind === "action") && typeof e.from === "string" &&
-      typeof e.text === "string" && typeof e.ts === "number" && typeof e.node === "string"
+      typeof e.text === "string" && typeof e.ts === "number" && typeof e.node === "string" &&
+      (e.notice === undefined || e.notice === true)
     ) return e;
   } catch {
     // Not JSON.
@@ -586,7 +680,8 @@ function parseDirect(text: string): DirectEvent | undefined {
     if (
       (e.kind === "private" || e.kind === "group") && typeof e.from === "string" &&
       names(e.to) && names(e.targets) && typeof e.text === "string" &&
-      typeof e.ts === "number" && typeof e.node === "string"
+      typeof e.ts === "number" && typeof e.node === "string" &&
+      (e.notice === undefined || e.notice === true)
     ) return e;
   } catch {
     // Not JSON.
@@ -600,16 +695,28 @@ function parsePresence(text: string): PresenceEvent | undefined {
     const e = JSON.parse(text);
     const optional = (v: unknown) => v === undefined || typeof v === "string";
     if (
-      (e.kind === "join" || e.kind === "part" || e.kind === "quit" || e.kind === "rename") &&
+      (e.kind === "join" || e.kind === "part" || e.kind === "quit" || e.kind === "rename" ||
+        e.kind === "status") &&
       typeof e.name === "string" && optional(e.to) && optional(e.reason) &&
       Array.isArray(e.rooms) && e.rooms.every((r: unknown) => typeof r === "string") &&
       typeof e.ts === "number" && typeof e.node === "string" &&
       (e.first === undefined || typeof e.first === "boolean")
-    ) return e;
+    ) {
+      const { away: _away, operator: _operator, ...rest } = e;
+      return { ...rest, ...statusOf(e) };
+    }
   } catch {
     // Not JSON.
   }
   return undefined;
+}
+
+/** The away and operator marks of a presence read back from Redis; a bad one is left out. */
+function statusOf(e: { away?: unknown; operator?: unknown }): UserStatus {
+  return {
+    ...(typeof e.away === "string" ? { away: e.away } : {}),
+    ...(e.operator === true ? { operator: true as const } : {}),
+  };
 }
 
 /** One line for a Redis or socket error. */

@@ -13,12 +13,14 @@ import type {
   RoomEntry,
   RoomEvent,
   RoomListener,
+  UserStatus,
 } from "../engine/engine.ts";
 import { describe } from "./failures.ts";
 import { nameKey } from "../../protocol/names.ts";
+import { sanitizeLabel } from "../../protocol/sanitize.ts";
 
-/** A user on another node in one room. */
-export interface Remote {
+/** A user on another node in one room, with its away and operator marks. */
+export interface Remote extends UserStatus {
   name: string;
   node: string;
 }
@@ -40,6 +42,10 @@ export class Cluster {
   /** How many rooms each user of another node is in, by `node\nname key`. */
   readonly #users = new Map<string, number>();
   #onPresence: ((event: PresenceEvent) => void) | undefined;
+  /** The marks of each user of another node in some room, by `node\nname key`. */
+  readonly #marks = new Map<string, UserStatus>();
+  /** Where tell() reads the marks of a user of this node (a join, rename or status change). */
+  statusOf: ((name: string) => UserStatus) | undefined;
 
   /** Starts the heartbeat: every third of the node timeout. */
   constructor(engine: Engine, nodeTimeoutMs: number, log: (line: string) => void) {
@@ -55,7 +61,16 @@ export class Cluster {
     engine.present().then((all) => {
       for (const p of all) {
         if (p.node !== engine.node) {
-          this.#apply({ kind: "join", name: p.name, rooms: [p.room], ts: 0, node: p.node });
+          const { away, operator } = p;
+          this.#apply({
+            kind: "join",
+            name: p.name,
+            rooms: [p.room],
+            ts: 0,
+            node: p.node,
+            ...(away === undefined ? {} : { away }),
+            ...(operator ? { operator } : {}),
+          });
         }
       }
     }, (err) => log(`engine: cannot read who is in rooms: ${describe(err)}`));
@@ -67,7 +82,14 @@ export class Cluster {
    */
   tell(event: Omit<PresenceEvent, "node" | "ts">): void {
     if (event.rooms.length === 0) return;
-    this.#engine.presence({ ...event, ts: Date.now(), node: this.#engine.node }).catch((err) =>
+    const marked = event.kind === "join" || event.kind === "rename" || event.kind === "status";
+    const status = marked ? this.statusOf?.(event.to ?? event.name) : undefined;
+    this.#engine.presence({
+      ...event,
+      ...status,
+      ts: Date.now(),
+      node: this.#engine.node,
+    }).catch((err) =>
       this.#log(`engine: cannot tell ${event.kind} of ${event.name}: ${describe(err)}`)
     );
   }
@@ -98,14 +120,31 @@ export class Cluster {
     return [...this.#rooms].map(([key, r]) => ({ key, name: r.name, members: r.members.size }));
   }
 
+  /** The away and operator marks of a user of another node in some room, if any. */
+  marks(node: string, name: string): UserStatus | undefined {
+    return this.#marks.get(`${node}\n${nameKey(name)}`);
+  }
+
   #apply(event: PresenceEvent): void {
     const user = (name: string) => `${event.node}\n${nameKey(name)}`;
+    // An away message from Redis is shown as one from a user here would be: one line, bounded.
+    const status: UserStatus = {
+      ...(event.away === undefined
+        ? {}
+        : { away: [...sanitizeLabel(event.away)].slice(0, 1000).join("") }),
+      ...(event.operator ? { operator: true as const } : {}),
+    };
     const add = (roomName: string, name: string) => {
       const key = nameKey(roomName);
       let room = this.#rooms.get(key);
       if (room === undefined) this.#rooms.set(key, room = { name: roomName, members: new Map() });
-      if (room.members.has(nameKey(name))) return;
-      room.members.set(nameKey(name), { name, node: event.node });
+      this.#marks.set(user(name), status);
+      const known = room.members.get(nameKey(name));
+      if (known?.node === event.node) {
+        room.members.set(nameKey(name), { name, node: event.node, ...status });
+      }
+      if (known !== undefined) return;
+      room.members.set(nameKey(name), { name, node: event.node, ...status });
       this.#users.set(user(name), (this.#users.get(user(name)) ?? 0) + 1);
     };
     const remove = (roomName: string, name: string) => {
@@ -116,10 +155,13 @@ export class Cluster {
       if (room.members.size === 0) this.#rooms.delete(key);
       const left = (this.#users.get(user(name)) ?? 1) - 1;
       if (left > 0) this.#users.set(user(name), left);
-      else this.#users.delete(user(name));
+      else {
+        this.#users.delete(user(name));
+        this.#marks.delete(user(name));
+      }
     };
     for (const room of event.rooms) {
-      if (event.kind === "join") add(room, event.name);
+      if (event.kind === "join" || event.kind === "status") add(room, event.name);
       else remove(room, event.name);
       if (event.kind === "rename" && event.to !== undefined) add(room, event.to);
     }

@@ -14,13 +14,14 @@ import { type Delivery, fitting } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import type { Flood } from "./flood.ts";
 import type { Messages } from "./messages.ts";
-import type { Cluster } from "./cluster.ts";
+import type { Cluster, Remote } from "./cluster.ts";
 import { describe } from "./failures.ts";
 import type { Naming } from "./naming.ts";
 import { addressOf, NOT_DONE, type Operators } from "./operators.ts";
 import type { ClusterStore } from "./cluster_store.ts";
 import { type PromptMachine, remember } from "./prompts.ts";
 import type { Room, Rooms } from "./rooms.ts";
+import type { SharedState } from "./shared_state.ts";
 
 /**
  * Runs one command for a client; `room` is the room a JSON request named (`say` and `me`, in
@@ -55,6 +56,8 @@ export interface HandlersContext {
   cluster?: Cluster;
   /** In a cluster, the store over the engine: an owned name is shared first. */
   shared?: ClusterStore;
+  /** Topics kept across nodes; absent on a single node. */
+  roomState?: SharedState;
   log(line: string): void;
   /** Tells a client what it asked was not stored, and logs why. */
   notStored(client: Client, err: unknown): void;
@@ -85,15 +88,15 @@ export function handlers(ctx: HandlersContext): Handlers {
       const here = everyone
         ? [...ctx.clients].filter((c) => c.name !== undefined)
         : [...room.members];
-      const send = (elsewhere: string[], online = ctx.names.size + elsewhere.length) => {
-        const all = [
-          ...here.map((c) => ({ name: c.name!, client: c })),
-          ...elsewhere.map((name) => ({ name, client: undefined })),
+      const send = (elsewhere: Remote[], online = ctx.names.size + elsewhere.length) => {
+        const all: { name: string; operator?: boolean; away?: string }[] = [
+          ...here.map((c) => ({ name: c.name!, operator: c.operator, away: c.away })),
+          ...elsewhere,
         ];
         const shown = fitting(all, replyBudget(ctx.limits), (u) => encodedBytes(u.name) + 12);
         const names = shown.map((u) => u.name);
-        const operators = shown.filter((u) => u.client?.operator).map((u) => u.name);
-        const away = shown.filter((u) => u.client?.away !== undefined).map((u) => u.name);
+        const operators = shown.filter((u) => u.operator).map((u) => u.name);
+        const away = shown.filter((u) => u.away !== undefined).map((u) => u.name);
         ctx.out.send(client, {
           type: "users",
           ts: Date.now(),
@@ -111,8 +114,7 @@ export function handlers(ctx: HandlersContext): Handlers {
         return;
       }
       if (!everyone) {
-        const remote = ctx.cluster.members(room.key).map((m) => m.name);
-        send(remote, ctx.names.size + ctx.cluster.users);
+        send(ctx.cluster.members(room.key), ctx.names.size + ctx.cluster.users);
         return;
       }
       // Everyone in a cluster: this node's users, then those on the other nodes.
@@ -120,7 +122,12 @@ export function handlers(ctx: HandlersContext): Handlers {
       client.held ??= [];
       ctx.cluster.elsewhere().then((held) => {
         if (client.closing) return;
-        ctx.prompts.answering(client, id, () => send(held.map((h) => h.name)));
+        const cluster = ctx.cluster!;
+        ctx.prompts.answering(
+          client,
+          id,
+          () => send(held.map((h) => ({ ...h, ...cluster.marks(h.node, h.name) }))),
+        );
         ctx.prompts.release(client);
       }, (err) => {
         ctx.log(`engine: cannot list names: ${describe(err)}`);
@@ -263,6 +270,28 @@ export function handlers(ctx: HandlersContext): Handlers {
         ctx.out.error(client, "usage", "a topic needs visible text (/topic -delete removes it)");
         return;
       }
+      if (ctx.roomState !== undefined) {
+        // Every node, this one included, applies it when the engine hands it back.
+        const id = client.request?.id;
+        client.held ??= [];
+        ctx.roomState.setTopic(room, topic, by, ts).then(() => {
+          ctx.log(`topic ${room.name} by ${by}: ${topic ?? "(removed)"}`);
+          if (client.closing) return;
+          ctx.prompts.answering(client, id, () => {});
+          ctx.prompts.release(client);
+        }, (err) => {
+          ctx.log(`engine: topic ${room.name} by ${by} not set: ${describe(err)}`);
+          if (client.closing) return;
+          ctx.prompts.answering(client, id, () =>
+            ctx.out.error(
+              client,
+              "internal",
+              "not done: the cluster cannot be reached right now; try again",
+            ));
+          ctx.prompts.release(client);
+        });
+        return;
+      }
       try {
         ctx.rooms.setTopic(room, topic, by, ts);
       } catch (err) {
@@ -286,11 +315,23 @@ export function handlers(ctx: HandlersContext): Handlers {
       }
       if (cmd.reason !== undefined && ctx.messages.tooLong(client, cmd.reason, "reason")) return;
       client.away = (cmd.reason === undefined ? "" : sanitizeLabel(cmd.reason)) || "away";
+      ctx.cluster?.tell({
+        kind: "status",
+        name: client.name!,
+        rooms: client.rooms.map((r) => r.name),
+      });
       ctx.out.system(client, `you are marked as away (${client.away}); /back when you return`);
     },
     back: (client) => {
       const was = client.away;
       client.away = undefined;
+      if (was !== undefined) {
+        ctx.cluster?.tell({
+          kind: "status",
+          name: client.name!,
+          rooms: client.rooms.map((r) => r.name),
+        });
+      }
       ctx.out.system(client, was === undefined ? "you were not away" : "welcome back");
     },
     whois: (client, cmd) => {
@@ -307,7 +348,13 @@ export function handlers(ctx: HandlersContext): Handlers {
             if (there === undefined) {
               ctx.out.error(client, "unknown-user", `no user named ${cmd.user} is online`);
             } else {
-              ctx.out.system(client, `${there.name} is online on node ${there.node}`);
+              const marks = ctx.cluster!.marks(there.node, there.name);
+              ctx.out.system(
+                client,
+                `${there.name} is online on node ${there.node}` +
+                  (marks?.operator ? ", an operator" : "") +
+                  (marks?.away === undefined ? "" : `, away: ${marks.away}`),
+              );
             }
           });
           ctx.prompts.release(client);
@@ -439,6 +486,11 @@ export function handlers(ctx: HandlersContext): Handlers {
         ctx.prompts.guess(client, "op", "wrong operator password", check, (right) => {
           if (!right) return;
           client.operator = true;
+          ctx.cluster?.tell({
+            kind: "status",
+            name: client.name!,
+            rooms: client.rooms.map((r) => r.name),
+          });
           ctx.log(`op ${client.name}`);
           ctx.out.system(client, "you are now an operator");
         });

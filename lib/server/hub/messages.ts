@@ -95,7 +95,8 @@ export class Messages {
       if (cluster !== undefined) {
         // Every node, this one included, delivers it when Redis hands it back: one order.
         this.#ctx.log(`${kind} ${room.name} ${from}: ${text}`);
-        cluster.publish(room.key, { kind, from, text, ts }).catch((err) => {
+        const notice = target.kind === "public" && target.notice ? { notice: true as const } : {};
+        cluster.publish(room.key, { kind, from, text, ts, ...notice }).catch((err) => {
           this.#ctx.log(`engine: ${kind} ${room.name} ${from} not sent: ${describe(err)}`);
           if (client.closing) return;
           this.#ctx.out.error(
@@ -212,7 +213,16 @@ export class Messages {
       if (target.kind === "private") c.lastPmFrom = from;
     }
     if (remote.length > 0) {
-      this.#ctx.cluster!.direct({ kind: target.kind, from, to: names, targets: remote, text, ts })
+      const notice = target.kind === "private" && target.notice ? { notice: true as const } : {};
+      this.#ctx.cluster!.direct({
+        kind: target.kind,
+        from,
+        to: names,
+        targets: remote,
+        text,
+        ts,
+        ...notice,
+      })
         .catch((err) => {
           this.#ctx.log(`engine: ${target.kind} ${from} -> ${remote.join(", ")}: ${describe(err)}`);
           if (client.closing) return;
@@ -226,6 +236,12 @@ export class Messages {
     this.#ctx.out.send(client, { type: "sent", ts, kind: target.kind, to: names, text });
     for (const c of found) {
       if (c.away !== undefined) this.#ctx.out.system(client, `${c.name} is away: ${c.away}`);
+    }
+    for (const name of remote) {
+      // Known when the user is in some room (its marks travel with its rooms).
+      const node = elsewhere?.get(nameKey(name))?.node;
+      const away = node === undefined ? undefined : this.#ctx.cluster!.marks(node, name)?.away;
+      if (away !== undefined) this.#ctx.out.system(client, `${name} is away: ${away}`);
     }
   }
 
@@ -251,7 +267,8 @@ export class Messages {
       ts = event.ts;
     }
     const sender = self ? this.#ctx.names.get(from) : undefined;
-    this.#ctx.out.toRoom(room, { type: kind, ts, from, room: room.name, text }, sender);
+    const notice = kind === "message" && event.notice ? { notice: true as const } : {};
+    this.#ctx.out.toRoom(room, { type: kind, ts, from, room: room.name, text, ...notice }, sender);
   }
 
   /**
@@ -262,7 +279,14 @@ export class Messages {
     const fromKey = nameKey(event.from);
     const out = new Outgoing(
       event.kind === "private"
-        ? { type: "private", ts: event.ts, from: event.from, to: event.to[0], text: event.text }
+        ? {
+          type: "private",
+          ts: event.ts,
+          from: event.from,
+          to: event.to[0],
+          text: event.text,
+          ...(event.notice && { notice: true as const }),
+        }
         : { type: "group", ts: event.ts, from: event.from, to: event.to, text: event.text },
     );
     for (const name of event.targets) {

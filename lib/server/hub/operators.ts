@@ -48,6 +48,11 @@ export interface OperatorsContext {
   prompts?: Pick<PromptMachine, "answering" | "release">;
   /** Forgets a connection that has closed; others see it leave. */
   disconnect(client: Client, reason?: string): void;
+  /**
+   * In a cluster, sets the motd on every node (this one's when the engine hands it back);
+   * rejects when the engine is away.
+   */
+  shareMotd?(lines: string[], by: string): Promise<void>;
 }
 
 /** The operator commands, the message of the day and mutes, over the hub's parts. */
@@ -452,10 +457,23 @@ export class Operators {
 
   /** Sets the message of the day, shown on joining and by /motd. */
   setMotd(actor: Actor, text: string): void {
-    this.motd = [text];
-    this.#ctx.log(`motd set by ${actor.name}: ${text}`);
-    if (actor.client) this.#ctx.out.system(actor.client, "the message of the day is set");
-    else this.#ctx.log("console: the message of the day is set");
+    const done = () => {
+      this.#ctx.log(`motd set by ${actor.name}: ${text}`);
+      if (actor.client) this.#ctx.out.system(actor.client, "the message of the day is set");
+      else this.#ctx.log("console: the message of the day is set");
+    };
+    const share = this.#ctx.shareMotd;
+    if (share === undefined) {
+      this.motd = [text];
+      done();
+      return;
+    }
+    share([text], actor.name).then(done, (err) => {
+      this.#ctx.log(`engine: motd by ${actor.name} not set: ${describe(err)}`);
+      const why = "not done: the cluster cannot be reached right now; try again";
+      if (actor.client === undefined) this.#ctx.log(`console: ${why}`);
+      else if (!actor.client.closing) this.#ctx.out.error(actor.client, "internal", why);
+    });
   }
 
   /**

@@ -21,9 +21,12 @@ export class Room {
   readonly key: string;
   /**
    * In a cluster, while the room's history is read from the engine after the room was made on
-   * this node: events that came meanwhile, and members whose replay waits for it.
+   * this node: events that came meanwhile, and members whose replay waits for it; `held`,
+   * other changes that came meanwhile, each to run after the first `at` buffered events.
    */
-  catchUp: { buffered: RoomEntry[]; waiting: Client[] } | undefined;
+  catchUp:
+    | { buffered: RoomEntry[]; waiting: Client[]; held?: { at: number; run: () => void }[] }
+    | undefined;
 
   constructor(readonly name: string) {
     this.key = nameKey(name);
