@@ -403,6 +403,7 @@ clusterTest(
     // In #lobby and #dev with alice: one rename notice, one quit notice.
     await bob.send("/nick bobby");
     await alice.expect("* bob is now bobby");
+    await carol.expect("* bob is now bobby");
     // Everyone online is in #dev: said as on one node.
     await carol.send("/users #dev");
     const users = await carol.expect(/^\* \d+ online/);
