@@ -23,6 +23,7 @@ import { Operators } from "./hub/operators.ts";
 import { type Prompt, PromptMachine } from "./hub/prompts.ts";
 import { type Room, Rooms } from "./hub/rooms.ts";
 import { Cluster } from "./hub/cluster.ts";
+import { ClusterRepair } from "./hub/cluster_repair.ts";
 import { nameKey } from "../protocol/names.ts";
 import {
   compareIds,
@@ -74,6 +75,7 @@ export class Hub {
   readonly #connections: Connections;
   readonly #reclaimer: Reclaimer;
   readonly #cluster: Cluster | undefined;
+  readonly #repair: ClusterRepair | undefined;
 
   constructor(options: HubOptions) {
     const limits = options.limits;
@@ -212,6 +214,7 @@ export class Hub {
           }
           last = id;
         }
+        if (last !== undefined) room.lastId = last;
         for (const c of pending.waiting) {
           if (!c.closing && room.members.has(c)) naming.replay(c, room);
         }
@@ -257,6 +260,29 @@ export class Hub {
         out.bye(holder, why);
         connections.disconnect(holder, "name taken over by its owner");
       },
+    });
+    // In a cluster, this node's users are registered again each time Redis comes back.
+    this.#repair = cluster && new ClusterRepair({
+      cluster,
+      names,
+      rooms,
+      naming,
+      historyLines: limits.historyLines,
+      nodeTimeoutMs: options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
+      deliver: (key, id, event) =>
+        messages.fromCluster(key, id, event, event.node === cluster.node),
+      forget: (room) => {
+        try {
+          rooms.purge(room.key, "history");
+        } catch (err) {
+          storeFailed(`forgetting the history of ${room.name}`, err);
+        }
+      },
+      bye: (client, why) => {
+        out.bye(client, why);
+        connections.disconnect(client, "name taken elsewhere");
+      },
+      log,
     });
     const connections: Connections = this.#connections = new Connections({
       limits,
@@ -364,6 +390,7 @@ export class Hub {
   shutdown(reason = "server shutting down"): void {
     this.#reclaimer.close();
     this.#cluster?.close();
+    this.#repair?.close();
     this.#connections.shutdown(reason);
   }
 

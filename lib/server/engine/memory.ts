@@ -2,7 +2,7 @@
 // default) and for tests that run several nodes in one process over one MemoryBackend.
 // The hub never calls it on a single node's hot path; it is the seam's reference behaviour.
 
-import { presenceChanges } from "./engine.ts";
+import { compareIds, presenceChanges, presenceField } from "./engine.ts";
 import type {
   DirectEvent,
   Engine,
@@ -13,6 +13,7 @@ import type {
   RoomEntry,
   RoomEvent,
   RoomListener,
+  SyncEvent,
 } from "./engine.ts";
 
 interface Held {
@@ -38,6 +39,7 @@ export class MemoryBackend {
   readonly present = new Map<string, Presence>();
   /** When each node lapses unless its heartbeat renews it (ms since the epoch). */
   readonly alive = new Map<string, number>();
+  readonly sync = new Set<(event: SyncEvent) => void>();
 }
 
 /** The engine over a MemoryBackend (a fresh one when none is given). */
@@ -50,6 +52,7 @@ export class MemoryEngine implements Engine {
   #listener: RoomListener | undefined;
   #direct: ((event: DirectEvent) => void) | undefined;
   #presence: ((event: PresenceEvent) => void) | undefined;
+  #sync: ((event: SyncEvent) => void) | undefined;
 
   constructor(options: EngineOptions, backend = new MemoryBackend(), now = Date.now) {
     this.node = options.node;
@@ -195,6 +198,60 @@ export class MemoryEngine implements Engine {
       if (held.node === this.node) this.#backend.names.delete(key);
     }
     this.#backend.alive.delete(this.node);
+    if (this.#sync !== undefined) this.#backend.sync.delete(this.#sync);
+    this.#sync = undefined;
     return Promise.resolve();
+  }
+
+  readonly reachable = true;
+
+  onRecover(_listener: (fresh: boolean) => void): void {
+    // Never away.
+  }
+
+  reclaimNames(names: { key: string; name: string }[]): Promise<string[]> {
+    const now = this.#now();
+    const lost: string[] = [];
+    for (const { key, name } of names) {
+      const held = this.#backend.names.get(key);
+      if (held !== undefined && held.expires > now && held.node !== this.node) lost.push(key);
+      else {
+        this.#backend.names.set(key, {
+          name,
+          node: this.node,
+          expires: now + this.#options.nodeTimeoutMs,
+        });
+      }
+    }
+    return Promise.resolve(lost);
+  }
+
+  rebuild(entries: { room: string; name: string }[]): Promise<void> {
+    for (const [field, entry] of this.#backend.present) {
+      if (entry.node === this.node) this.#backend.present.delete(field);
+    }
+    for (const { room, name } of entries) {
+      this.#backend.present.set(presenceField(room, name), {
+        room,
+        name,
+        node: this.node,
+      });
+    }
+    const event = { node: this.node, entries, ts: this.#now() };
+    for (const listener of this.#backend.sync) listener(event);
+    return Promise.resolve();
+  }
+
+  listenSync(listener: (event: SyncEvent) => void): Promise<void> {
+    if (this.#sync !== undefined) throw new Error("the engine already has a listener");
+    this.#sync = listener;
+    this.#backend.sync.add(listener);
+    return Promise.resolve();
+  }
+
+  since(room: string, after: string | undefined, count: number): Promise<RoomEntry[]> {
+    const events = this.#backend.rooms.get(room)?.events ?? [];
+    const newer = after === undefined ? events : events.filter((e) => compareIds(e.id, after) > 0);
+    return Promise.resolve(count <= 0 ? [] : newer.slice(0, count));
   }
 }

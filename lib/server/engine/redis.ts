@@ -12,9 +12,11 @@ import {
   type Presence,
   presenceChanges,
   type PresenceEvent,
+  presenceField,
   type RoomEntry,
   type RoomEvent,
   type RoomListener,
+  type SyncEvent,
 } from "./engine.ts";
 
 /** Keys and the channel, all under one prefix so a database can be shared with other programs. */
@@ -27,6 +29,46 @@ const PRESENCE = `${PREFIX}presence`;
 /** Users in rooms: a hash of `room key\nname key` -> {room, name, node} as JSON. */
 const PRESENT = `${PREFIX}present`;
 const aliveKey = (node: string) => `${PREFIX}node:${node}`;
+const SYNC = `${PREFIX}sync`;
+/** A random value set when the key is missing: a changed one means Redis lost its data. */
+const EPOCH = `${PREFIX}epoch`;
+
+/** The epoch KEYS[1] holds, set to ARGV[1] first when there is none. */
+const EPOCH_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]`;
+
+/**
+ * Claims KEYS[i] with value ARGV[2 + i] for ARGV[2] ms when it is free or this node's (its
+ * value starts with ARGV[1]); returns the indexes (from 1) of the keys another node holds.
+ */
+const RECLAIM_SCRIPT = `
+local lost = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v and string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then
+    table.insert(lost, i)
+  else
+    redis.call('SET', key, ARGV[2 + i], 'PX', ARGV[2])
+  end
+end
+return lost`;
+
+/**
+ * Removes node ARGV[1]'s entries from the hash KEYS[1], sets the field/value pairs from
+ * ARGV[3] on, then publishes ARGV[2] on the sync channel: the node's rooms replaced in one step.
+ */
+const REBUILD_SCRIPT = `
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local ok, v = pcall(cjson.decode, all[i + 1])
+  if ok and type(v) == 'table' and v.node == ARGV[1] then redis.call('HDEL', KEYS[1], all[i]) end
+end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PUBLISH', '${PREFIX}sync', ARGV[2])
+return 1`;
 
 /**
  * Removes ARGV[2] hash fields of KEYS[1] (from ARGV[3] on), sets the field/value pairs after
@@ -128,6 +170,12 @@ export class RedisEngine implements Engine {
   /** Keys of the names this node holds, renewed by heartbeat(). */
   readonly #held = new Set<string>();
   #closed = false;
+  #sync: ((event: SyncEvent) => void) | undefined;
+  #recover: ((fresh: boolean) => void) | undefined;
+  /** The epoch this node knows (see EPOCH). */
+  #epoch: string | undefined;
+  /** The connections (main, subscriber) that are away now. */
+  readonly #away = new Set<string>();
 
   private constructor(options: RedisEngineOptions, client: RedisClient) {
     this.node = options.node;
@@ -178,6 +226,7 @@ export class RedisEngine implements Engine {
         (async () => {
           await client.connect();
           await client.ping();
+          await engine.#checkEpoch();
           // Users left in rooms by an earlier process of this node (killed, then restarted
           // within the node timeout) are gone: the others are told now.
           await engine.#sweep(options.node, `node ${options.node} restarted`, true);
@@ -202,6 +251,8 @@ export class RedisEngine implements Engine {
       clearTimeout(timer);
     }
     started = true;
+    engine.#watch(client, "main");
+    engine.#watch(engine.#subscriber, "subscriber");
     return engine;
   }
 
@@ -264,6 +315,8 @@ export class RedisEngine implements Engine {
 
   async heartbeat(): Promise<void> {
     await this.#client.set(aliveKey(this.node), "1", { PX: this.#options.nodeTimeoutMs });
+    // Redis emptied without a lost connection (FLUSHALL, a failover) shows here too.
+    if (await this.#checkEpoch()) this.#recover?.(true);
     if (this.#held.size === 0) return;
     await this.#client.eval(HEARTBEAT_SCRIPT, {
       keys: [...this.#held].map(nameKey),
@@ -386,6 +439,103 @@ export class RedisEngine implements Engine {
       const event = parsePresence(payload);
       if (event !== undefined) this.#presence?.(event);
     });
+    await subscriber.subscribe(SYNC, (payload: string) => {
+      const event = parseSync(payload);
+      if (event !== undefined) this.#sync?.(event);
+    });
+  }
+
+  /**
+   * Follows a connection once the node has started: away from its first error until it is
+   * ready again (node-redis reconnects by itself, and restores the subscriptions before it
+   * says ready). Once both are back the epoch is checked and the recover listener called.
+   */
+  #watch(client: RedisClient, label: string): void {
+    const away = () => {
+      if (!this.#closed) this.#away.add(label);
+    };
+    client.on("error", away);
+    client.on("reconnecting", away);
+    client.on("ready", () => {
+      if (!this.#away.delete(label) || this.#away.size > 0 || this.#closed) return;
+      this.#checkEpoch().then((fresh) => {
+        if (!this.#closed) this.#recover?.(fresh);
+      }, () => {
+        // Away again: the next ready tries again.
+      });
+    });
+  }
+
+  /** Reads the epoch (setting one when Redis has none): true when it changed since last read. */
+  async #checkEpoch(): Promise<boolean> {
+    const now = String(
+      await this.#client.eval(EPOCH_SCRIPT, {
+        keys: [EPOCH],
+        arguments: [crypto.randomUUID()],
+      }),
+    );
+    const fresh = this.#epoch !== undefined && this.#epoch !== now;
+    this.#epoch = now;
+    return fresh;
+  }
+
+  get reachable(): boolean {
+    return this.#away.size === 0 && this.#client.isReady;
+  }
+
+  onRecover(listener: (fresh: boolean) => void): void {
+    this.#recover = listener;
+  }
+
+  async reclaimNames(names: { key: string; name: string }[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    const lost: number[] = await this.#client.eval(RECLAIM_SCRIPT, {
+      keys: names.map((n) => nameKey(n.key)),
+      arguments: [
+        `${this.node}\n`,
+        String(this.#options.nodeTimeoutMs),
+        ...names.map((n) => this.#claim(n.name)),
+      ],
+    });
+    const gone = new Set(lost.map((i) => names[Number(i) - 1].key));
+    for (const { key } of names) {
+      if (gone.has(key)) this.#held.delete(key);
+      else this.#held.add(key);
+    }
+    return [...gone];
+  }
+
+  async rebuild(entries: { room: string; name: string }[]): Promise<void> {
+    const event: SyncEvent = { node: this.node, entries, ts: Date.now() };
+    const pairs: string[] = [];
+    for (const { room, name } of entries) {
+      pairs.push(
+        presenceField(room, name),
+        JSON.stringify({ room, name, node: this.node }),
+      );
+    }
+    await this.#client.eval(REBUILD_SCRIPT, {
+      keys: [PRESENT],
+      arguments: [this.node, JSON.stringify(event), ...pairs],
+    });
+  }
+
+  listenSync(listener: (event: SyncEvent) => void): Promise<void> {
+    if (this.#sync !== undefined) throw new Error("the engine already has a listener");
+    this.#sync = listener;
+    return Promise.resolve();
+  }
+
+  async since(room: string, after: string | undefined, count: number): Promise<RoomEntry[]> {
+    if (count <= 0) return [];
+    const entries: { id: string; message: Record<string, string> }[] = await this.#client
+      .xRange(roomKey(room), after === undefined ? "-" : `(${after}`, "+", { COUNT: count });
+    const out: RoomEntry[] = [];
+    for (const { id, message } of entries) {
+      const event = parseEvent(message.e);
+      if (event !== undefined) out.push({ id, event });
+    }
+    return out;
   }
 
   async close(): Promise<void> {
@@ -457,6 +607,22 @@ function parsePresence(text: string): PresenceEvent | undefined {
       Array.isArray(e.rooms) && e.rooms.every((r: unknown) => typeof r === "string") &&
       typeof e.ts === "number" && typeof e.node === "string" &&
       (e.first === undefined || typeof e.first === "boolean")
+    ) return e;
+  } catch {
+    // Not JSON.
+  }
+  return undefined;
+}
+
+/** A SyncEvent read back from Redis, or undefined when it is not one of ours. */
+function parseSync(text: string): SyncEvent | undefined {
+  try {
+    const e = JSON.parse(text);
+    if (
+      typeof e.node === "string" && typeof e.ts === "number" && Array.isArray(e.entries) &&
+      e.entries.every((p: { room?: unknown; name?: unknown } | null) =>
+        typeof p?.room === "string" && typeof p?.name === "string"
+      )
     ) return e;
   } catch {
     // Not JSON.

@@ -24,6 +24,11 @@ export class Room {
    * this node: events that came meanwhile, and members whose replay waits for it.
    */
   catchUp: { buffered: RoomEntry[]; waiting: Client[] } | undefined;
+  /**
+   * In a cluster, the id of the last event this node delivered (or read as history): an event
+   * with an id not after it was delivered already.
+   */
+  lastId: string | undefined;
 
   constructor(readonly name: string) {
     this.key = nameKey(name);
