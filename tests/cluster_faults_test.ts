@@ -4,8 +4,8 @@
 // redis-server", where redis-server is not installed.
 
 import assert from "node:assert/strict";
-import { joinAs, LineClient } from "./helpers.ts";
-import { HAVE_REDIS, RedisServer } from "./redis_server.ts";
+import { joinAs, LineClient, type ServerProcess } from "./helpers.ts";
+import { freePort, HAVE_REDIS, RedisServer } from "./redis_server.ts";
 import { startNode } from "./cluster_nodes.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 
@@ -175,5 +175,64 @@ Deno.test({
     await other.expect(/dave/);
     await dave.send("/msg bob from the guest");
     await bob.expect(`[pm from ${guest}] from the guest`);
+  },
+});
+
+Deno.test({
+  name: "cluster: Redis restarted empty; nodes rebuild names and rooms, history starts again",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const port = freePort();
+    let redis = await RedisServer.start(port);
+    const url = `redis://127.0.0.1:${port}/1`;
+    const started: { server: ServerProcess }[] = [];
+    try {
+      const [n1, n2] = await Promise.all(["n1", "n2"].map((n) => startNode(url, n)));
+      started.push(n1, n2);
+      await using alice = await joinAs(n1.port, "alice");
+      await using bob = await joinAs(n2.port, "bob");
+      for (const c of [alice, bob]) {
+        await c.send("/join #dev");
+        await c.expect(/you are in #dev/);
+      }
+      await alice.expect("* bob joined #dev (2 here)");
+      await alice.send("/msg #dev old line");
+      await bob.expect("alice: old line");
+      await redis.stop();
+      redis = await RedisServer.start(port);
+      for (const n of [n1, n2]) {
+        await n.server.expect(/engine: Redis lost its data \(new epoch\)/, 10_000);
+        await n.server.expect(/engine: registered again: 1 users, 2 in rooms/, 10_000);
+      }
+      await alice.send("/msg #dev new line");
+      // Both nodes told their users again: bob already knew alice, so no notice.
+      const seen = await bob.collectUntil("alice: new line", 5000);
+      assert.equal(times(seen, "joined"), 0, seen.join("\n"));
+      assert.equal(times(seen, "left"), 0, seen.join("\n"));
+      // The names are claimed again, and a node started now reads who is where from Redis.
+      const n3 = await startNode(url, "n3");
+      started.push(n3);
+      await using late = await LineClient.connect(n3.port);
+      await late.expect("choose a name:");
+      await late.send("alice");
+      await late.expect(/the name alice is taken \(on another node\)/);
+      await late.send("carol");
+      await late.expect("welcome, carol!");
+      await late.send("/join #dev");
+      const here = await late.expect(/you are in #dev/);
+      assert.match(here, /\(3 here: /);
+      for (const name of ["alice", "bob"]) assert.match(here, new RegExp(name));
+      // History started again: the replay holds the new line only.
+      const replay = await late.collectUntil(/alice: new line/, 5000);
+      assert.equal(times(replay, "old line"), 0, replay.join("\n"));
+      // On n2, where #dev's history was kept in memory, a newcomer sees no old line either.
+      await using dora = await joinAs(n2.port, "dora");
+      await dora.send("/join #dev");
+      const kept = await dora.collectUntil(/alice: new line/, 5000);
+      assert.equal(times(kept, "old line"), 0, kept.join("\n"));
+    } finally {
+      for (const { server } of started) await server[Symbol.asyncDispose]();
+      await redis.stop();
+    }
   },
 });

@@ -167,7 +167,7 @@ export class Cluster {
       user.rooms.set(nameKey(room), room);
     }
     const ts = Date.now();
-    const reason = "left while the cluster could not be reached";
+    const reason = "quit while the cluster could not be reached";
     for (const [key, user] of before) {
       const now = after.get(key);
       const gone = [...user.rooms].filter(([k]) => !now?.rooms.has(k)).map(([, r]) => r);
