@@ -19,15 +19,15 @@ const OPTIONS = { nodeTimeoutMs: 10_000, historyLines: 100 };
 /** Node `a`'s engine over `backend`, and a way to say Redis is back (`fresh`: empty). */
 function recovering(backend: MemoryBackend): { engine: Engine; back(fresh: boolean): void } {
   const inner = new MemoryEngine({ ...OPTIONS, node: "a" }, backend);
-  let listener: ((fresh: boolean) => void) | undefined;
+  let listener: ((fresh: boolean, reconnected: boolean) => void) | undefined;
   const engine = new Proxy(inner, {
     get(target, key) {
-      if (key === "onRecover") return (l: (fresh: boolean) => void) => listener = l;
+      if (key === "onRecover") return (l: typeof listener) => listener = l;
       const value = Reflect.get(target, key, target);
       return typeof value === "function" ? value.bind(target) : value;
     },
   }) as Engine;
-  return { engine, back: (fresh) => listener!(fresh) };
+  return { engine, back: (fresh) => listener!(fresh, true) };
 }
 
 /** Node a's side: a cluster, its users alice (#lobby, #dev) and bob (#lobby), and a repair. */

@@ -134,11 +134,13 @@ export interface Engine {
   /** Whether the engine answers now (false while Redis is away); the memory engine always does. */
   readonly reachable: boolean;
   /**
-   * Calls `listener` each time the engine is back after being away, once events reach this
-   * node again; `fresh` when it came back without its data (a new epoch: Redis restarted
-   * empty). The memory engine is never away.
+   * Calls `listener` each time the engine is back after being away (`reconnected`), once
+   * events reach this node again, or when it lost its data without a lost connection; `fresh`
+   * when it came back without its data (a new epoch: Redis restarted empty). Events that
+   * arrive after a reconnection are handed on only after the listener returns. The memory
+   * engine is never away.
    */
-  onRecover(listener: (fresh: boolean) => void): void;
+  onRecover(listener: (fresh: boolean, reconnected: boolean) => void): void;
   /**
    * Claims `names` again for this node, as after being away (each free or this node's is
    * taken and renewed); resolves with the keys another node holds now, which are no longer

@@ -205,7 +205,7 @@ export class MemoryEngine implements Engine {
 
   readonly reachable = true;
 
-  onRecover(_listener: (fresh: boolean) => void): void {
+  onRecover(_listener: (fresh: boolean, reconnected: boolean) => void): void {
     // Never away.
   }
 

@@ -30,6 +30,8 @@ const PRESENCE = `${PREFIX}presence`;
 const PRESENT = `${PREFIX}present`;
 const aliveKey = (node: string) => `${PREFIX}node:${node}`;
 const SYNC = `${PREFIX}sync`;
+/** Subscriber messages held at most while a connection is away (see #holding). */
+const HOLD_MAX = 10_000;
 /** A random value set when the key is missing: a changed one means Redis lost its data. */
 const EPOCH = `${PREFIX}epoch`;
 
@@ -171,7 +173,12 @@ export class RedisEngine implements Engine {
   readonly #held = new Set<string>();
   #closed = false;
   #sync: ((event: SyncEvent) => void) | undefined;
-  #recover: ((fresh: boolean) => void) | undefined;
+  #recover: ((fresh: boolean, reconnected: boolean) => void) | undefined;
+  /**
+   * While a connection is away and until the recover listener has run: what the subscriber
+   * hands, in order (at most HOLD_MAX; a room's stream and who is where are read again anyway).
+   */
+  #holding: (() => void)[] | undefined;
   /** The epoch this node knows (see EPOCH). */
   #epoch: string | undefined;
   /** The connections (main, subscriber) that are away now. */
@@ -316,7 +323,7 @@ export class RedisEngine implements Engine {
   async heartbeat(): Promise<void> {
     await this.#client.set(aliveKey(this.node), "1", { PX: this.#options.nodeTimeoutMs });
     // Redis emptied without a lost connection (FLUSHALL, a failover) shows here too.
-    if (await this.#checkEpoch()) this.#recover?.(true);
+    if (await this.#checkEpoch()) this.#recover?.(true, false);
     if (this.#held.size === 0) return;
     await this.#client.eval(HEARTBEAT_SCRIPT, {
       keys: [...this.#held].map(nameKey),
@@ -422,27 +429,38 @@ export class RedisEngine implements Engine {
       // Reported once by the main connection, which fails the same way.
     });
     await subscriber.connect();
-    await subscriber.subscribe(CHANNEL, (payload: string) => {
-      const listener = this.#listener;
-      if (listener === undefined) return;
-      const a = payload.indexOf("\n");
-      const b = payload.indexOf("\n", a + 1);
-      if (a < 0 || b < 0) return;
-      const event = parseEvent(payload.slice(b + 1));
-      if (event !== undefined) listener(payload.slice(0, a), payload.slice(a + 1, b), event);
-    });
-    await subscriber.subscribe(DIRECT, (payload: string) => {
-      const event = parseDirect(payload);
-      if (event !== undefined) this.#direct?.(event);
-    });
-    await subscriber.subscribe(PRESENCE, (payload: string) => {
-      const event = parsePresence(payload);
-      if (event !== undefined) this.#presence?.(event);
-    });
-    await subscriber.subscribe(SYNC, (payload: string) => {
-      const event = parseSync(payload);
-      if (event !== undefined) this.#sync?.(event);
-    });
+    await subscriber.subscribe(CHANNEL, (payload: string) =>
+      this.#hand(() => {
+        const listener = this.#listener;
+        if (listener === undefined) return;
+        const a = payload.indexOf("\n");
+        const b = payload.indexOf("\n", a + 1);
+        if (a < 0 || b < 0) return;
+        const event = parseEvent(payload.slice(b + 1));
+        if (event !== undefined) listener(payload.slice(0, a), payload.slice(a + 1, b), event);
+      }));
+    await subscriber.subscribe(DIRECT, (payload: string) =>
+      this.#hand(() => {
+        const event = parseDirect(payload);
+        if (event !== undefined) this.#direct?.(event);
+      }));
+    await subscriber.subscribe(PRESENCE, (payload: string) =>
+      this.#hand(() => {
+        const event = parsePresence(payload);
+        if (event !== undefined) this.#presence?.(event);
+      }));
+    await subscriber.subscribe(SYNC, (payload: string) =>
+      this.#hand(() => {
+        const event = parseSync(payload);
+        if (event !== undefined) this.#sync?.(event);
+      }));
+  }
+
+  /** Hands a subscriber message on now, or holds it until the recover listener has run. */
+  #hand(fn: () => void): void {
+    const held = this.#holding;
+    if (held === undefined) fn();
+    else if (held.length < HOLD_MAX) held.push(fn);
   }
 
   /**
@@ -452,16 +470,24 @@ export class RedisEngine implements Engine {
    */
   #watch(client: RedisClient, label: string): void {
     const away = () => {
-      if (!this.#closed) this.#away.add(label);
+      if (this.#closed) return;
+      this.#away.add(label);
+      this.#holding ??= [];
     };
     client.on("error", away);
     client.on("reconnecting", away);
     client.on("ready", () => {
       if (!this.#away.delete(label) || this.#away.size > 0 || this.#closed) return;
-      this.#checkEpoch().then((fresh) => {
-        if (!this.#closed) this.#recover?.(fresh);
-      }, () => {
-        // Away again: the next ready tries again.
+      const recovered = (fresh: boolean) => {
+        if (this.#closed) return;
+        this.#recover?.(fresh, true);
+        const held = this.#holding ?? [];
+        this.#holding = undefined;
+        for (const hand of held) hand();
+      };
+      this.#checkEpoch().then(recovered, () => {
+        // Away again: the next ready tries again. Else (an odd failure) go on as the same data.
+        if (this.#away.size === 0) recovered(false);
       });
     });
   }
@@ -483,7 +509,7 @@ export class RedisEngine implements Engine {
     return this.#away.size === 0 && this.#client.isReady;
   }
 
-  onRecover(listener: (fresh: boolean) => void): void {
+  onRecover(listener: (fresh: boolean, reconnected: boolean) => void): void {
     this.#recover = listener;
   }
 

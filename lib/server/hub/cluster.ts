@@ -289,8 +289,11 @@ export class Cluster {
     return this.#engine.reachable;
   }
 
-  /** Calls `listener` when the engine is back after being away (`fresh`: a new epoch). */
-  onRecover(listener: (fresh: boolean) => void): void {
+  /**
+   * Calls `listener` when the engine is back after being away (`reconnected`) or lost its
+   * data (`fresh`: a new epoch).
+   */
+  onRecover(listener: (fresh: boolean, reconnected: boolean) => void): void {
     this.#engine.onRecover(listener);
   }
 

@@ -49,11 +49,31 @@ export class ClusterRepair {
   /** Starts listening for the engine's returns. */
   constructor(ctx: RepairContext) {
     this.#ctx = ctx;
-    ctx.cluster.onRecover((fresh) => this.run(fresh));
+    ctx.cluster.onRecover((fresh, reconnected) => this.run(fresh, reconnected));
   }
 
-  /** Repairs now, or after the repair under way (once, however many times asked). */
-  run(fresh: boolean): void {
+  /**
+   * After a new epoch (`fresh`), forgets this node's copies of room history at once; after a
+   * reconnection, starts catching up every room at once (events handed on from now are held
+   * per room until its catch-up read is in). Then repairs names and rooms now, or after the
+   * repair under way (once, however many times asked).
+   */
+  run(fresh: boolean, reconnected = true): void {
+    const { rooms, log } = this.#ctx;
+    if (fresh) {
+      log(
+        "engine: Redis lost its data (new epoch); this node registers its users again, " +
+          "and room history starts again",
+      );
+      for (const room of rooms.sorted()) {
+        this.#ctx.forget(room);
+        room.lastId = undefined;
+      }
+      this.#epochPending = true;
+    }
+    if (reconnected) {
+      for (const room of rooms.sorted()) this.#catchUp(room);
+    }
     if (this.#running) {
       this.#again = (this.#again ?? false) || fresh;
       return;
@@ -75,18 +95,7 @@ export class ClusterRepair {
   }
 
   async #repair(fresh: boolean): Promise<void> {
-    const { cluster, names, rooms, log } = this.#ctx;
-    if (fresh) {
-      log(
-        "engine: Redis lost its data (new epoch); this node registers its users again, " +
-          "and room history starts again",
-      );
-      for (const room of rooms.sorted()) {
-        this.#ctx.forget(room);
-        room.lastId = undefined;
-      }
-      this.#epochPending = true;
-    }
+    const { cluster, names, log } = this.#ctx;
     // Alive first: another node must not sweep the users this node is about to register.
     await cluster.renew();
     const users = [...names.values()].filter((c) => c.name !== undefined && !c.closing);
@@ -113,7 +122,6 @@ export class ClusterRepair {
     } else {
       await cluster.resync();
     }
-    await Promise.all(rooms.sorted().map((room) => this.#catchUp(room)));
     if (this.#epochPending) {
       this.#epochPending = false;
       cluster.newEpoch();
@@ -161,9 +169,8 @@ export class ClusterRepair {
       entries = await cluster.since(room.key, room.lastId, historyLines);
     } catch (err) {
       this.#ctx.log(`engine: cannot catch up ${room.name}: ${describe(err)}`);
-    } finally {
-      room.catchUp = undefined;
     }
+    room.catchUp = undefined;
     if (rooms.get(room.key) !== room) return;
     for (const c of pending.waiting) {
       if (!c.closing && room.members.has(c)) this.#ctx.naming.replay(c, room);
