@@ -42,6 +42,15 @@ Deno.test({
       assert.equal(await back.promise, false, "the same data: no new epoch");
       assert.equal(engine.reachable, true);
       assert.deepEqual(await engine.reclaimNames([{ key: "al", name: "al" }]), []);
+      // A name given back while Redis is away is free once it is back, without waiting.
+      await engine.claimName("bo", "bo");
+      proxy.cut();
+      await until(() => !engine.reachable, 5000);
+      await assert.rejects(engine.releaseName("bo"));
+      proxy.restore();
+      await until(() => engine.reachable, 5000);
+      assert.deepEqual(await engine.reclaimNames([{ key: "al", name: "al" }]), []);
+      assert.deepEqual((await engine.names()).map((h) => h.key), ["al"]);
     } finally {
       await engine.close();
     }

@@ -144,7 +144,7 @@ export interface Engine {
   /**
    * Claims `names` again for this node, as after being away (each free or this node's is
    * taken and renewed); resolves with the keys another node holds now, which are no longer
-   * this node's to renew.
+   * this node's to renew. Names this node failed to give back (Redis was away) are given back.
    */
   reclaimNames(names: { key: string; name: string }[]): Promise<string[]>;
   /**

@@ -181,6 +181,8 @@ export class RedisEngine implements Engine {
   #holding: (() => void)[] | undefined;
   /** The epoch this node knows (see EPOCH). */
   #epoch: string | undefined;
+  /** Names given back while Redis was away: given back again by reclaimNames(). */
+  readonly #unreleased = new Set<string>();
   /** The connections (main, subscriber) that are away now. */
   readonly #away = new Set<string>();
 
@@ -279,10 +281,16 @@ export class RedisEngine implements Engine {
 
   async releaseName(key: string): Promise<void> {
     this.#held.delete(key);
-    await this.#client.eval(RELEASE_SCRIPT, {
-      keys: [nameKey(key)],
-      arguments: [`${this.node}\n`],
-    });
+    try {
+      await this.#client.eval(RELEASE_SCRIPT, {
+        keys: [nameKey(key)],
+        arguments: [`${this.node}\n`],
+      });
+      this.#unreleased.delete(key);
+    } catch (err) {
+      this.#unreleased.add(key);
+      throw err;
+    }
   }
 
   async names(): Promise<HeldName[]> {
@@ -514,6 +522,15 @@ export class RedisEngine implements Engine {
   }
 
   async reclaimNames(names: { key: string; name: string }[]): Promise<string[]> {
+    // Names whose users left while Redis was away are free again now, not when they lapse.
+    for (const { key } of names) this.#unreleased.delete(key);
+    for (const key of [...this.#unreleased]) {
+      await this.#client.eval(RELEASE_SCRIPT, {
+        keys: [nameKey(key)],
+        arguments: [`${this.node}\n`],
+      });
+      this.#unreleased.delete(key);
+    }
     if (names.length === 0) return [];
     const lost: number[] = await this.#client.eval(RECLAIM_SCRIPT, {
       keys: names.map((n) => nameKey(n.key)),
