@@ -178,7 +178,14 @@ async function redisRestarted(flags: string[], empty: boolean): Promise<void> {
   const port = freePort();
   let redis = await RedisServer.start(port, flags);
   try {
-    await using cluster = await threeNodes(`redis://127.0.0.1:${port}/1`, "--rate", "0");
+    // A node catches up what a room's stream still holds: about --history lines.
+    await using cluster = await threeNodes(
+      `redis://127.0.0.1:${port}/1`,
+      "--rate",
+      "0",
+      "--history",
+      "2000",
+    );
     const { nodes } = cluster;
     const ports = nodes.map((n) => n.port);
     await using people = await clients(ports, ["s1", "s2", "s3", "w1", "w2", "w3"]);

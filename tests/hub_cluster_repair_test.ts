@@ -31,7 +31,7 @@ function recovering(backend: MemoryBackend): { engine: Engine; back(fresh: boole
 }
 
 /** Node a's side: a cluster, its users alice (#lobby, #dev) and bob (#lobby), and a repair. */
-function nodeA(backend: MemoryBackend) {
+function nodeA(backend: MemoryBackend, historyLines = 100) {
   const { engine, back } = recovering(backend);
   const log: string[] = [];
   const cluster = new Cluster(engine, OPTIONS.nodeTimeoutMs, (l) => log.push(l));
@@ -63,7 +63,7 @@ function nodeA(backend: MemoryBackend) {
       },
       replay: () => {},
     },
-    historyLines: 100,
+    historyLines,
     nodeTimeoutMs: OPTIONS.nodeTimeoutMs,
     deliver: (key, id, event) => delivered.push(`${key} ${id} ${event.text}`),
     forget: (room) => log.push(`forget ${room.name}`),
@@ -128,6 +128,25 @@ Deno.test("ClusterRepair: a name another node took is settled; missed lines are 
     assert.equal(a.log.some((l) => /new epoch/.test(l)), false);
     const held = (await b.names()).map((h) => `${h.name} ${h.node}`).sort();
     assert.deepEqual(held, ["alice a", "bob b", "guest-1 a"]);
+  } finally {
+    a.repair.close();
+    a.cluster.close();
+    await a.engine.close();
+    await b.close();
+  }
+});
+
+Deno.test("ClusterRepair: a catch-up reads the stream page by page, to its end", async () => {
+  const backend = new MemoryBackend();
+  const a = nodeA(backend, 2);
+  const b = new MemoryEngine({ ...OPTIONS, node: "b" }, backend);
+  try {
+    const event = { kind: "message" as const, from: "carol", ts: 1, node: "b" };
+    a.rooms.lobby.lastId = await b.publish("#lobby", { ...event, text: "seen" });
+    for (let i = 0; i < 5; i++) await b.publish("#lobby", { ...event, text: `m${i}` });
+    a.back(false);
+    await until(() => a.delivered.length === 5);
+    assert.deepEqual(a.delivered.map((d) => d.split(" ")[2]), ["m0", "m1", "m2", "m3", "m4"]);
   } finally {
     a.repair.close();
     a.cluster.close();

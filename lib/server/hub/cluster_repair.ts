@@ -17,6 +17,9 @@ import { nameKey } from "../../protocol/names.ts";
 /** Guest names tried for a user whose name was taken meanwhile. */
 const GUEST_TRIES = 50;
 
+/** Reads of a room's stream in one catch-up, at most (a stream holds about --history lines). */
+const CATCH_UP_READS = 100;
+
 /** What the repair works with; the hub gives its own parts. */
 export interface RepairContext {
   cluster: Cluster;
@@ -164,9 +167,14 @@ export class ClusterRepair {
     const { cluster, rooms, historyLines } = this.#ctx;
     if (room.catchUp !== undefined || historyLines <= 0) return; // a history read delivers them
     const pending = room.catchUp = { buffered: [] as RoomEntry[], waiting: [] as Client[] };
-    let entries: RoomEntry[] = [];
+    const entries: RoomEntry[] = [];
     try {
-      entries = await cluster.since(room.key, room.lastId, historyLines);
+      for (let reads = 0; reads < CATCH_UP_READS; reads++) {
+        const after = entries.at(-1)?.id ?? room.lastId;
+        const page = await cluster.since(room.key, after, historyLines);
+        entries.push(...page);
+        if (page.length < historyLines) break;
+      }
     } catch (err) {
       this.#ctx.log(`engine: cannot catch up ${room.name}: ${describe(err)}`);
     }
