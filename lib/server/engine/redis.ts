@@ -478,7 +478,9 @@ export class RedisEngine implements Engine {
    */
   #watch(client: RedisClient, label: string): void {
     const away = () => {
-      if (this.#closed) return;
+      // An error on a connection still ready (a reply it could not read) is no loss: no
+      // "ready" would follow it.
+      if (this.#closed || client.isReady) return;
       this.#away.add(label);
       this.#holding ??= [];
     };
