@@ -66,6 +66,7 @@ function nodeA(backend: MemoryBackend, historyLines = 100) {
     historyLines,
     nodeTimeoutMs: OPTIONS.nodeTimeoutMs,
     deliver: (key, id, event) => delivered.push(`${key} ${id} ${event.text}`),
+    readHistory: (room) => log.push(`history ${room.name}`),
     forget: (room) => log.push(`forget ${room.name}`),
     bye: (client, why) => log.push(`bye ${client.name}: ${why}`),
     log: (l) => log.push(l),
@@ -147,6 +148,26 @@ Deno.test("ClusterRepair: a catch-up reads the stream page by page, to its end",
     a.back(false);
     await until(() => a.delivered.length === 5);
     assert.deepEqual(a.delivered.map((d) => d.split(" ")[2]), ["m0", "m1", "m2", "m3", "m4"]);
+  } finally {
+    a.repair.close();
+    a.cluster.close();
+    await a.engine.close();
+    await b.close();
+  }
+});
+
+Deno.test("ClusterRepair: a room whose history could not be read reads it instead", async () => {
+  const backend = new MemoryBackend();
+  const a = nodeA(backend);
+  const b = new MemoryEngine({ ...OPTIONS, node: "b" }, backend);
+  try {
+    const event = { kind: "message" as const, from: "carol", ts: 1, node: "b" };
+    await b.publish("#dev", { ...event, text: "old" });
+    a.rooms.get("#dev")!.historyUnread = true;
+    a.back(false);
+    await until(() => a.log.some((l) => l.startsWith("engine: registered again")));
+    assert(a.log.includes("history #dev"), a.log.join("\n"));
+    assert.deepEqual(a.delivered, [], "not delivered as new lines");
   } finally {
     a.repair.close();
     a.cluster.close();

@@ -199,8 +199,11 @@ export class Hub {
     const catchUp = (room: Room) => {
       if (cluster === undefined || limits.historyLines <= 0) return;
       const pending = room.catchUp = { buffered: [] as RoomEntry[], waiting: [] as Client[] };
+      room.historyUnread = false;
       cluster.history(room.key, limits.historyLines).catch((err) => {
         log(`engine: cannot read the history of ${room.name}: ${describe(err)}`);
+        // Read when Redis is back, instead of a catch-up (see cluster_repair.ts).
+        room.historyUnread = true;
         return [] as RoomEntry[];
       }).then((entries) => {
         room.catchUp = undefined;
@@ -271,6 +274,7 @@ export class Hub {
       nodeTimeoutMs: options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
       deliver: (key, id, event) =>
         messages.fromCluster(key, id, event, event.node === cluster.node),
+      readHistory: (room) => catchUp(room),
       forget: (room) => {
         try {
           rooms.purge(room.key, "history");

@@ -32,6 +32,8 @@ export interface RepairContext {
   nodeTimeoutMs: number;
   /** Hands a room event to this node's members, as if Redis had delivered it. */
   deliver(roomKey: string, id: string, event: RoomEvent): void;
+  /** Reads a room's history into this node's copy, as when the room is made here. */
+  readHistory(room: Room): void;
   /** Forgets this node's copy of a room's history (Redis lost its own). */
   forget(room: Room): void;
   /** Says goodbye to a client with `why` and closes it. */
@@ -166,6 +168,11 @@ export class ClusterRepair {
   async #catchUp(room: Room): Promise<void> {
     const { cluster, rooms, historyLines } = this.#ctx;
     if (room.catchUp !== undefined || historyLines <= 0) return; // a history read delivers them
+    if (room.historyUnread) {
+      // Made while Redis was away: it has no last id to catch up from, so it reads its history.
+      this.#ctx.readHistory(room);
+      return;
+    }
     const pending = room.catchUp = { buffered: [] as RoomEntry[], waiting: [] as Client[] };
     const entries: RoomEntry[] = [];
     try {

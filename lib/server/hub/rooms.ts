@@ -29,6 +29,8 @@ export class Room {
    * with an id not after it was delivered already.
    */
   lastId: string | undefined;
+  /** In a cluster, its history could not be read when it was made (Redis was away). */
+  historyUnread = false;
 
   constructor(readonly name: string) {
     this.key = nameKey(name);
