@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { joinAs, LineClient, portOf, ServerProcess } from "./helpers.ts";
 import { freePort, HAVE_REDIS, RedisServer } from "./redis_server.ts";
+import { startNode } from "./cluster_nodes.ts";
 
 if (!HAVE_REDIS) console.log("skipped: no redis-server (apt-get install redis-server)");
 
@@ -65,19 +66,6 @@ Deno.test({
     await bob.expect("alice: hello");
   },
 });
-
-/** A node of a cluster on `redis`, as a subprocess; its port once it listens. */
-async function startNode(
-  url: string,
-  node: string,
-  ...args: string[]
-): Promise<{ server: ServerProcess; port: number }> {
-  const server = ServerProcess.onLoopback("--engine", url, "--node", node, ...args);
-  const lines = await server.collectUntil(/cluster in progress/, 10_000);
-  const listening = lines.find((l) => l.startsWith("listening on "));
-  const port = listening === undefined ? await server.port() : portOf(listening);
-  return { server, port };
-}
 
 /** Three nodes on one redis-server, stopped (SIGKILL) when disposed. */
 /**

@@ -593,6 +593,56 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     },
   );
 
+  await run("reachable is true while the engine answers", {}, (a) => {
+    assert.equal(a.reachable, true);
+    return Promise.resolve();
+  });
+
+  await run("reclaimNames() keeps this node's and free names, not another's", {}, async (a, b) => {
+    await a.claimName("x", "X");
+    await b.claimName("y", "Y");
+    assert.deepEqual(
+      await b.reclaimNames([{ key: "x", name: "x" }, { key: "y", name: "Yy" }, {
+        key: "z",
+        name: "Z",
+      }]),
+      ["x"],
+    );
+    const held = (await a.names()).map((h) => `${h.key} ${h.name} ${h.node}`).sort();
+    assert.deepEqual(held, ["x X a", "y Yy b", "z Z b"]);
+    assert.deepEqual(await b.reclaimNames([]), []);
+  });
+
+  await run("rebuild() replaces this node's rooms and tells every node", {}, async (a, b) => {
+    const synced = Promise.withResolvers<string>();
+    await b.listenSync((ev) => synced.resolve(`${ev.node} ${JSON.stringify(ev.entries)}`));
+    await a.presence({ kind: "join", name: "al", rooms: ["#lobby"], ts: 1, node: "a" });
+    await a.presence({ kind: "join", name: "al", rooms: ["#dev"], ts: 1, node: "a" });
+    await b.presence({ kind: "join", name: "bo", rooms: ["#dev"], ts: 1, node: "b" });
+    await a.rebuild([{ room: "#lobby", name: "al" }, { room: "#new", name: "Cy", away: "lunch" }]);
+    const present = (await b.present()).map((p) => `${p.room} ${p.name} ${p.node} ${p.away}`)
+      .sort();
+    assert.deepEqual(present, ["#dev bo b undefined", "#lobby al a undefined", "#new Cy a lunch"]);
+    assert.equal(
+      await synced.promise,
+      `a [{"room":"#lobby","name":"al"},{"room":"#new","name":"Cy","away":"lunch"}]`,
+    );
+    await a.rebuild([]);
+    assert.deepEqual((await b.present()).map((p) => p.name), ["bo"]);
+  });
+
+  await run("since() reads a room's events after an id, oldest first", {}, async (a, b) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await a.publish("#s", event("al", `s${i}`, "a")));
+    const texts = (entries: { event: RoomEvent }[]) => entries.map((e) => e.event.text);
+    assert.deepEqual(texts(await b.since("#s", undefined, 10)), ["s0", "s1", "s2", "s3", "s4"]);
+    assert.deepEqual(texts(await b.since("#s", ids[1], 10)), ["s2", "s3", "s4"]);
+    assert.deepEqual(texts(await b.since("#s", ids[1], 2)), ["s2", "s3"]);
+    assert.deepEqual(await b.since("#s", ids[4], 10), []);
+    assert.deepEqual(await b.since("#none", undefined, 10), []);
+    assert.deepEqual((await b.since("#s", ids[0], 1))[0].id, ids[1]);
+  });
+
   await run("history() keeps about historyLines events", { historyLines: 10 }, async (a) => {
     for (let i = 0; i < 300; i++) await a.publish("#big", event("al", `${i}`, "a"));
     const all = await a.history("#big", 1000);
@@ -609,7 +659,8 @@ Deno.test({
   name: "RedisEngine passes the engine conformance suite (a real redis-server)",
   ignore: !HAVE_REDIS,
   async fn(t) {
-    await using redis = await RedisServer.start();
+    // A database per case: more than the 16 Redis has by default.
+    await using redis = await RedisServer.start(undefined, ["--databases", "64"]);
     await conformance(t, redisNodes(redis.url));
   },
 });

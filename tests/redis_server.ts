@@ -20,13 +20,17 @@ export class RedisServer implements AsyncDisposable {
     this.#child = child;
   }
 
-  /** Starts redis-server and waits until it accepts connections. */
-  static async start(port = freePort()): Promise<RedisServer> {
+  /**
+   * Starts redis-server and waits until it accepts connections; `extra` arguments go after
+   * the defaults (and win over them).
+   */
+  static async start(port = freePort(), extra: string[] = []): Promise<RedisServer> {
     const child = new Deno.Command("redis-server", {
       // Many databases: the conformance suite gives each case its own.
       args: [
         ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         ...["--databases", "256"],
+        ...extra,
       ],
       stdout: "piped",
       stderr: "piped",

@@ -25,6 +25,7 @@ import { type Room, Rooms } from "./hub/rooms.ts";
 import { Cluster } from "./hub/cluster.ts";
 import { ClusterStore } from "./hub/cluster_store.ts";
 import { SharedState } from "./hub/shared_state.ts";
+import { ClusterRepair } from "./hub/cluster_repair.ts";
 import { nameKey } from "../protocol/names.ts";
 import {
   compareIds,
@@ -79,6 +80,7 @@ export class Hub {
   readonly #connections: Connections;
   readonly #reclaimer: Reclaimer;
   readonly #cluster: Cluster | undefined;
+  readonly #repair: ClusterRepair | undefined;
 
   constructor(options: HubOptions) {
     const limits = options.limits;
@@ -241,8 +243,11 @@ export class Hub {
     const catchUp = (room: Room) => {
       if (cluster === undefined || limits.historyLines <= 0) return;
       const pending: NonNullable<Room["catchUp"]> = room.catchUp = { buffered: [], waiting: [] };
+      room.historyUnread = false;
       cluster.history(room.key, limits.historyLines).catch((err) => {
         log(`engine: cannot read the history of ${room.name}: ${describe(err)}`);
+        // Read when Redis is back, instead of a catch-up (see cluster_repair.ts).
+        room.historyUnread = true;
         return [] as RoomEntry[];
       }).then((entries) => {
         room.catchUp = undefined;
@@ -256,6 +261,7 @@ export class Hub {
           }
           last = id;
         }
+        if (last !== undefined) room.lastId = last;
         for (const c of pending.waiting) {
           if (!c.closing && room.members.has(c)) naming.replay(c, room);
         }
@@ -305,6 +311,42 @@ export class Hub {
         out.bye(holder, why);
         connections.disconnect(holder, "name taken over by its owner");
       },
+    });
+    // In a cluster, this node's users are registered again each time Redis comes back.
+    this.#repair = cluster && new ClusterRepair({
+      cluster,
+      names,
+      rooms,
+      naming,
+      historyLines: limits.historyLines,
+      nodeTimeoutMs: options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
+      deliver: (key, id, event) =>
+        messages.fromCluster(key, id, event, event.node === cluster.node),
+      readHistory: (room) => catchUp(room),
+      forget: (room) => {
+        try {
+          rooms.purge(room.key, "history");
+        } catch (err) {
+          storeFailed(`forgetting the history of ${room.name}`, err);
+        }
+      },
+      bye: (client, why) => {
+        out.bye(client, why);
+        connections.disconnect(client, "name taken elsewhere");
+      },
+      log,
+    });
+    // Redis lost its data: this node writes back what it holds of what lasts (HSETNX: where
+    // another node wrote it first, that stays), after its names and rooms are registered again.
+    cluster?.onNewEpoch(() => {
+      shared?.reseed().then(
+        (n) => log(`engine: wrote back ${n} bans, mutes and owned names`),
+        (err) => log(`engine: cannot write back bans, mutes and owned names: ${describe(err)}`),
+      );
+      roomState?.reseed().then(
+        () => log("engine: wrote back topics and the motd"),
+        (err) => log(`engine: cannot write back topics and the motd: ${describe(err)}`),
+      );
     });
     const connections: Connections = this.#connections = new Connections({
       limits,
@@ -414,6 +456,7 @@ export class Hub {
   shutdown(reason = "server shutting down"): void {
     this.#reclaimer.close();
     this.#cluster?.close();
+    this.#repair?.close();
     this.#connections.shutdown(reason);
   }
 

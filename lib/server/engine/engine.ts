@@ -193,6 +193,44 @@ export interface Engine {
   restoreMotd(motd: MotdChange): Promise<void>;
   /** Starts calling `listener` for every motd any node sets, this one's included. */
   listenMotd(listener: (motd: MotdChange) => void): Promise<void>;
+  /** Whether the engine answers now (false while Redis is away); the memory engine always does. */
+  readonly reachable: boolean;
+  /**
+   * Calls `listener` each time the engine is back after being away (`reconnected`), once
+   * events reach this node again, or when it lost its data without a lost connection; `fresh`
+   * when it came back without its data (a new epoch: Redis restarted empty). Events that
+   * arrive after a reconnection are handed on only after the listener returns. The memory
+   * engine is never away.
+   */
+  onRecover(listener: (fresh: boolean, reconnected: boolean) => void): void;
+  /**
+   * Claims `names` again for this node, as after being away (each free or this node's is
+   * taken and renewed); resolves with the keys another node holds now, which are no longer
+   * this node's to renew. Names this node failed to give back (Redis was away) are given back.
+   */
+  reclaimNames(names: { key: string; name: string }[]): Promise<string[]>;
+  /**
+   * Replaces this node's users in rooms with `entries` (each room and name as typed) and hands
+   * the whole list to every node as one SyncEvent, in one step.
+   */
+  rebuild(entries: SyncEntry[]): Promise<void>;
+  /** Starts calling `listener` for every SyncEvent any node sends. */
+  listenSync(listener: (event: SyncEvent) => void): Promise<void>;
+  /**
+   * The events of a room after id `after` (from the first kept when undefined), oldest
+   * first, at most `count`.
+   */
+  since(room: string, after: string | undefined, count: number): Promise<RoomEntry[]>;
+}
+
+/** A user of a node in a room, with its marks, as the node rebuilt its rooms. */
+export type SyncEntry = { room: string; name: string } & UserStatus;
+
+/** Every user a node has in rooms, as it rebuilt them after the engine was away. */
+export interface SyncEvent {
+  node: string;
+  entries: SyncEntry[];
+  ts: number;
 }
 
 /** A shared record: its kind (`ban`, `mute`, `account`, ...), its key and its value (JSON). */
@@ -369,6 +407,11 @@ export const DEFAULT_NODE_TIMEOUT_MS = 10_000;
 
 /** A node name: 1-64 letters, digits, `.`, `_` or `-`. */
 export const NODE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The field of a user in a room in the engine's record of who is where. */
+export function presenceField(room: string, name: string): string {
+  return `${nameKey(room)}\n${nameKey(name)}`;
+}
 
 /**
  * What a presence change does to the users in rooms, by `room key\nname key`: the entries it

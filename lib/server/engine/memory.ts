@@ -2,7 +2,7 @@
 // default) and for tests that run several nodes in one process over one MemoryBackend.
 // The hub never calls it on a single node's hot path; it is the seam's reference behaviour.
 
-import { presenceChanges, recordProblem } from "./engine.ts";
+import { compareIds, presenceChanges, presenceField, recordProblem } from "./engine.ts";
 import type { MotdChange, TopicChange } from "./room_state.ts";
 import type {
   DirectEvent,
@@ -17,6 +17,8 @@ import type {
   RoomEvent,
   RoomListener,
   SharedRecord,
+  SyncEntry,
+  SyncEvent,
 } from "./engine.ts";
 
 interface Held {
@@ -51,6 +53,7 @@ export class MemoryBackend {
   readonly records = new Map<string, SharedRecord>();
   readonly recordListeners = new Set<(change: RecordChange) => void>();
   readonly orders = new Set<(event: OrderEvent) => void>();
+  readonly sync = new Set<(event: SyncEvent) => void>();
 }
 
 /** The engine over a MemoryBackend (a fresh one when none is given). */
@@ -67,6 +70,7 @@ export class MemoryEngine implements Engine {
   #motd: ((motd: MotdChange) => void) | undefined;
   #records: ((change: RecordChange) => void) | undefined;
   #orders: ((event: OrderEvent) => void) | undefined;
+  #sync: ((event: SyncEvent) => void) | undefined;
 
   constructor(options: EngineOptions, backend = new MemoryBackend(), now = Date.now) {
     this.node = options.node;
@@ -283,6 +287,8 @@ export class MemoryEngine implements Engine {
       if (held.node === this.node) this.#backend.names.delete(key);
     }
     this.#backend.alive.delete(this.node);
+    if (this.#sync !== undefined) this.#backend.sync.delete(this.#sync);
+    this.#sync = undefined;
     if (this.#topics !== undefined) this.#backend.topicListeners.delete(this.#topics);
     this.#topics = undefined;
     if (this.#motd !== undefined) this.#backend.motdListeners.delete(this.#motd);
@@ -337,5 +343,56 @@ export class MemoryEngine implements Engine {
     this.#motd = listener;
     this.#backend.motdListeners.add(listener);
     return Promise.resolve();
+  }
+
+  readonly reachable = true;
+
+  onRecover(_listener: (fresh: boolean, reconnected: boolean) => void): void {
+    // Never away.
+  }
+
+  reclaimNames(names: { key: string; name: string }[]): Promise<string[]> {
+    const now = this.#now();
+    const lost: string[] = [];
+    for (const { key, name } of names) {
+      const held = this.#backend.names.get(key);
+      if (held !== undefined && held.expires > now && held.node !== this.node) lost.push(key);
+      else {
+        this.#backend.names.set(key, {
+          name,
+          node: this.node,
+          expires: now + this.#options.nodeTimeoutMs,
+        });
+      }
+    }
+    return Promise.resolve(lost);
+  }
+
+  rebuild(entries: SyncEntry[]): Promise<void> {
+    for (const [field, entry] of this.#backend.present) {
+      if (entry.node === this.node) this.#backend.present.delete(field);
+    }
+    for (const entry of entries) {
+      this.#backend.present.set(presenceField(entry.room, entry.name), {
+        ...entry,
+        node: this.node,
+      });
+    }
+    const event = { node: this.node, entries, ts: this.#now() };
+    for (const listener of this.#backend.sync) listener(event);
+    return Promise.resolve();
+  }
+
+  listenSync(listener: (event: SyncEvent) => void): Promise<void> {
+    if (this.#sync !== undefined) throw new Error("the engine already has a listener");
+    this.#sync = listener;
+    this.#backend.sync.add(listener);
+    return Promise.resolve();
+  }
+
+  since(room: string, after: string | undefined, count: number): Promise<RoomEntry[]> {
+    const events = this.#backend.rooms.get(room)?.events ?? [];
+    const newer = after === undefined ? events : events.filter((e) => compareIds(e.id, after) > 0);
+    return Promise.resolve(count <= 0 ? [] : newer.slice(0, count));
   }
 }

@@ -15,12 +15,15 @@ import {
   type Presence,
   presenceChanges,
   type PresenceEvent,
+  presenceField,
   type RecordChange,
   recordProblem,
   type RoomEntry,
   type RoomEvent,
   type RoomListener,
   type SharedRecord,
+  type SyncEntry,
+  type SyncEvent,
   type UserStatus,
 } from "./engine.ts";
 import { type MotdChange, parseMotd, parseTopic, type TopicChange } from "./room_state.ts";
@@ -102,6 +105,49 @@ const PURGE_SCRIPT = `
 if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
 if ARGV[3] == '1' then redis.call('HDEL', KEYS[2], ARGV[4]) end
 redis.call('PUBLISH', '${ORDERS}', ARGV[1])
+return 1`;
+
+const SYNC = `${PREFIX}sync`;
+/** Subscriber messages held at most while a connection is away (see #holding). */
+const HOLD_MAX = 10_000;
+/** A random value set when the key is missing: a changed one means Redis lost its data. */
+const EPOCH = `${PREFIX}epoch`;
+
+/** The epoch KEYS[1] holds, set to ARGV[1] first when there is none. */
+const EPOCH_SCRIPT = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]`;
+
+/**
+ * Claims KEYS[i] with value ARGV[2 + i] for ARGV[2] ms when it is free or this node's (its
+ * value starts with ARGV[1]); returns the indexes (from 1) of the keys another node holds.
+ */
+const RECLAIM_SCRIPT = `
+local lost = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v and string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then
+    table.insert(lost, i)
+  else
+    redis.call('SET', key, ARGV[2 + i], 'PX', ARGV[2])
+  end
+end
+return lost`;
+
+/**
+ * Removes node ARGV[1]'s entries from the hash KEYS[1], sets the field/value pairs from
+ * ARGV[3] on, then publishes ARGV[2] on the sync channel: the node's rooms replaced in one step.
+ */
+const REBUILD_SCRIPT = `
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local ok, v = pcall(cjson.decode, all[i + 1])
+  if ok and type(v) == 'table' and v.node == ARGV[1] then redis.call('HDEL', KEYS[1], all[i]) end
+end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PUBLISH', '${PREFIX}sync', ARGV[2])
 return 1`;
 
 /**
@@ -208,6 +254,19 @@ export class RedisEngine implements Engine {
   /** Keys of the names this node holds, renewed by heartbeat(). */
   readonly #held = new Set<string>();
   #closed = false;
+  #sync: ((event: SyncEvent) => void) | undefined;
+  #recover: ((fresh: boolean, reconnected: boolean) => void) | undefined;
+  /**
+   * While a connection is away and until the recover listener has run: what the subscriber
+   * hands, in order (at most HOLD_MAX; a room's stream and who is where are read again anyway).
+   */
+  #holding: (() => void)[] | undefined;
+  /** The epoch this node knows (see EPOCH). */
+  #epoch: string | undefined;
+  /** Names given back while Redis was away: given back again by reclaimNames(). */
+  readonly #unreleased = new Set<string>();
+  /** The connections (main, subscriber) that are away now. */
+  readonly #away = new Set<string>();
 
   private constructor(options: RedisEngineOptions, client: RedisClient) {
     this.node = options.node;
@@ -258,6 +317,7 @@ export class RedisEngine implements Engine {
         (async () => {
           await client.connect();
           await client.ping();
+          await engine.#checkEpoch();
           // Users left in rooms by an earlier process of this node (killed, then restarted
           // within the node timeout) are gone: the others are told now.
           await engine.#sweep(options.node, `node ${options.node} restarted`, true);
@@ -282,6 +342,8 @@ export class RedisEngine implements Engine {
       clearTimeout(timer);
     }
     started = true;
+    engine.#watch(client, "main");
+    engine.#watch(engine.#subscriber, "subscriber");
     return engine;
   }
 
@@ -301,10 +363,16 @@ export class RedisEngine implements Engine {
 
   async releaseName(key: string): Promise<void> {
     this.#held.delete(key);
-    await this.#client.eval(RELEASE_SCRIPT, {
-      keys: [nameKey(key)],
-      arguments: [`${this.node}\n`],
-    });
+    try {
+      await this.#client.eval(RELEASE_SCRIPT, {
+        keys: [nameKey(key)],
+        arguments: [`${this.node}\n`],
+      });
+      this.#unreleased.delete(key);
+    } catch (err) {
+      this.#unreleased.add(key);
+      throw err;
+    }
   }
 
   async names(): Promise<HeldName[]> {
@@ -344,6 +412,8 @@ export class RedisEngine implements Engine {
 
   async heartbeat(): Promise<void> {
     await this.#client.set(aliveKey(this.node), "1", { PX: this.#options.nodeTimeoutMs });
+    // Redis emptied without a lost connection (FLUSHALL, a failover) shows here too.
+    if (await this.#checkEpoch()) this.#recover?.(true, false);
     if (this.#held.size === 0) return;
     await this.#client.eval(HEARTBEAT_SCRIPT, {
       keys: [...this.#held].map(nameKey),
@@ -449,43 +519,156 @@ export class RedisEngine implements Engine {
       // Reported once by the main connection, which fails the same way.
     });
     await subscriber.connect();
-    await subscriber.subscribe(CHANNEL, (payload: string) => {
-      const listener = this.#listener;
-      if (listener === undefined) return;
-      const a = payload.indexOf("\n");
-      const b = payload.indexOf("\n", a + 1);
-      if (a < 0 || b < 0) return;
-      const event = parseEvent(payload.slice(b + 1));
-      if (event !== undefined) listener(payload.slice(0, a), payload.slice(a + 1, b), event);
+    await subscriber.subscribe(CHANNEL, (payload: string) =>
+      this.#hand(() => {
+        const listener = this.#listener;
+        if (listener === undefined) return;
+        const a = payload.indexOf("\n");
+        const b = payload.indexOf("\n", a + 1);
+        if (a < 0 || b < 0) return;
+        const event = parseEvent(payload.slice(b + 1));
+        if (event !== undefined) listener(payload.slice(0, a), payload.slice(a + 1, b), event);
+      }));
+    await subscriber.subscribe(DIRECT, (payload: string) =>
+      this.#hand(() => {
+        const event = parseDirect(payload);
+        if (event !== undefined) this.#direct?.(event);
+      }));
+    await subscriber.subscribe(PRESENCE, (payload: string) =>
+      this.#hand(() => {
+        const event = parsePresence(payload);
+        if (event !== undefined) this.#presence?.(event);
+      }));
+    await subscriber.subscribe(SYNC, (payload: string) =>
+      this.#hand(() => {
+        const event = parseSync(payload);
+        if (event !== undefined) this.#sync?.(event);
+      }));
+    await subscriber.subscribe(RECORD_CHANGES, (payload: string) =>
+      this.#hand(() => {
+        const change = parseRecordChange(payload);
+        if (change !== undefined) this.#records?.(change);
+        else this.#options.log?.("engine: a record change that is not linechat's was skipped");
+      }));
+    await subscriber.subscribe(ORDERS, (payload: string) =>
+      this.#hand(() => {
+        const event = parseOrder(payload);
+        if (event !== undefined) this.#orders?.(event);
+        else this.#options.log?.("engine: an order that is not linechat's was skipped");
+      }));
+    await subscriber.subscribe(TOPIC_CHANNEL, (payload: string) =>
+      this.#hand(() => {
+        const cut = payload.indexOf("\n");
+        const change = cut < 0 ? undefined : parseTopic(payload.slice(cut + 1));
+        if (change !== undefined) this.#topics?.(payload.slice(0, cut), change);
+        else this.#options.log?.("engine: a topic change that is not linechat's was skipped");
+      }));
+    await subscriber.subscribe(MOTD_CHANNEL, (payload: string) =>
+      this.#hand(() => {
+        const motd = parseMotd(payload);
+        if (motd !== undefined) this.#motd?.(motd);
+        else this.#options.log?.("engine: a motd that is not linechat's was skipped");
+      }));
+  }
+
+  /** Hands a subscriber message on now, or holds it until the recover listener has run. */
+  #hand(fn: () => void): void {
+    const held = this.#holding;
+    if (held === undefined) fn();
+    else if (held.length < HOLD_MAX) held.push(fn);
+  }
+
+  /**
+   * Follows a connection once the node has started: away from its first error until it is
+   * ready again (node-redis reconnects by itself, and restores the subscriptions before it
+   * says ready). Once both are back the epoch is checked and the recover listener called.
+   */
+  #watch(client: RedisClient, label: string): void {
+    const away = () => {
+      // An error on a connection still ready (a reply it could not read) is no loss: no
+      // "ready" would follow it.
+      if (this.#closed || client.isReady) return;
+      this.#away.add(label);
+      this.#holding ??= [];
+    };
+    client.on("error", away);
+    client.on("reconnecting", away);
+    client.on("ready", () => {
+      if (!this.#away.delete(label) || this.#away.size > 0 || this.#closed) return;
+      const recovered = (fresh: boolean) => {
+        if (this.#closed) return;
+        this.#recover?.(fresh, true);
+        const held = this.#holding ?? [];
+        this.#holding = undefined;
+        for (const hand of held) hand();
+      };
+      this.#checkEpoch().then(recovered, () => {
+        // Away again: the next ready tries again. Else (an odd failure) go on as the same data.
+        if (this.#away.size === 0) recovered(false);
+      });
     });
-    await subscriber.subscribe(DIRECT, (payload: string) => {
-      const event = parseDirect(payload);
-      if (event !== undefined) this.#direct?.(event);
+  }
+
+  /** Reads the epoch (setting one when Redis has none): true when it changed since last read. */
+  async #checkEpoch(): Promise<boolean> {
+    const now = String(
+      await this.#client.eval(EPOCH_SCRIPT, {
+        keys: [EPOCH],
+        arguments: [crypto.randomUUID()],
+      }),
+    );
+    const fresh = this.#epoch !== undefined && this.#epoch !== now;
+    this.#epoch = now;
+    return fresh;
+  }
+
+  get reachable(): boolean {
+    return this.#away.size === 0 && this.#client.isReady;
+  }
+
+  onRecover(listener: (fresh: boolean, reconnected: boolean) => void): void {
+    this.#recover = listener;
+  }
+
+  async reclaimNames(names: { key: string; name: string }[]): Promise<string[]> {
+    // Names whose users left while Redis was away are free again now, not when they lapse.
+    for (const { key } of names) this.#unreleased.delete(key);
+    for (const key of [...this.#unreleased]) {
+      await this.#client.eval(RELEASE_SCRIPT, {
+        keys: [nameKey(key)],
+        arguments: [`${this.node}\n`],
+      });
+      this.#unreleased.delete(key);
+    }
+    if (names.length === 0) return [];
+    const lost: number[] = await this.#client.eval(RECLAIM_SCRIPT, {
+      keys: names.map((n) => nameKey(n.key)),
+      arguments: [
+        `${this.node}\n`,
+        String(this.#options.nodeTimeoutMs),
+        ...names.map((n) => this.#claim(n.name)),
+      ],
     });
-    await subscriber.subscribe(PRESENCE, (payload: string) => {
-      const event = parsePresence(payload);
-      if (event !== undefined) this.#presence?.(event);
-    });
-    await subscriber.subscribe(RECORD_CHANGES, (payload: string) => {
-      const change = parseRecordChange(payload);
-      if (change !== undefined) this.#records?.(change);
-      else this.#options.log?.("engine: a record change that is not linechat's was skipped");
-    });
-    await subscriber.subscribe(ORDERS, (payload: string) => {
-      const event = parseOrder(payload);
-      if (event !== undefined) this.#orders?.(event);
-      else this.#options.log?.("engine: an order that is not linechat's was skipped");
-    });
-    await subscriber.subscribe(TOPIC_CHANNEL, (payload: string) => {
-      const cut = payload.indexOf("\n");
-      const change = cut < 0 ? undefined : parseTopic(payload.slice(cut + 1));
-      if (change !== undefined) this.#topics?.(payload.slice(0, cut), change);
-      else this.#options.log?.("engine: a topic change that is not linechat's was skipped");
-    });
-    await subscriber.subscribe(MOTD_CHANNEL, (payload: string) => {
-      const motd = parseMotd(payload);
-      if (motd !== undefined) this.#motd?.(motd);
-      else this.#options.log?.("engine: a motd that is not linechat's was skipped");
+    const gone = new Set(lost.map((i) => names[Number(i) - 1].key));
+    for (const { key } of names) {
+      if (gone.has(key)) this.#held.delete(key);
+      else this.#held.add(key);
+    }
+    return [...gone];
+  }
+
+  async rebuild(entries: SyncEntry[]): Promise<void> {
+    const event: SyncEvent = { node: this.node, entries, ts: Date.now() };
+    const pairs: string[] = [];
+    for (const entry of entries) {
+      pairs.push(
+        presenceField(entry.room, entry.name),
+        JSON.stringify({ ...entry, node: this.node }),
+      );
+    }
+    await this.#client.eval(REBUILD_SCRIPT, {
+      keys: [PRESENT],
+      arguments: [this.node, JSON.stringify(event), ...pairs],
     });
   }
 
@@ -629,6 +812,24 @@ export class RedisEngine implements Engine {
     return Promise.resolve();
   }
 
+  listenSync(listener: (event: SyncEvent) => void): Promise<void> {
+    if (this.#sync !== undefined) throw new Error("the engine already has a listener");
+    this.#sync = listener;
+    return Promise.resolve();
+  }
+
+  async since(room: string, after: string | undefined, count: number): Promise<RoomEntry[]> {
+    if (count <= 0) return [];
+    const entries: { id: string; message: Record<string, string> }[] = await this.#client
+      .xRange(roomKey(room), after === undefined ? "-" : `(${after}`, "+", { COUNT: count });
+    const out: RoomEntry[] = [];
+    for (const { id, message } of entries) {
+      const event = parseEvent(message.e);
+      if (event !== undefined) out.push({ id, event });
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -717,6 +918,29 @@ function statusOf(e: { away?: unknown; operator?: unknown }): UserStatus {
     ...(typeof e.away === "string" ? { away: e.away } : {}),
     ...(e.operator === true ? { operator: true as const } : {}),
   };
+}
+
+/** A SyncEvent read back from Redis, or undefined when it is not one of ours. */
+function parseSync(text: string): SyncEvent | undefined {
+  try {
+    const e = JSON.parse(text);
+    if (
+      typeof e.node === "string" && typeof e.ts === "number" && Array.isArray(e.entries) &&
+      e.entries.every((p: { room?: unknown; name?: unknown } | null) =>
+        typeof p?.room === "string" && typeof p?.name === "string"
+      )
+    ) {
+      const entries = e.entries.map((p: SyncEntry) => ({
+        room: p.room,
+        name: p.name,
+        ...statusOf(p),
+      }));
+      return { node: e.node, ts: e.ts, entries };
+    }
+  } catch {
+    // Not JSON.
+  }
+  return undefined;
 }
 
 /** One line for a Redis or socket error. */

@@ -9,10 +9,12 @@ import type {
   Engine,
   HeldName,
   OrderEvent,
+  Presence,
   PresenceEvent,
   RoomEntry,
   RoomEvent,
   RoomListener,
+  SyncEntry,
   UserStatus,
 } from "../engine/engine.ts";
 import { describe } from "./failures.ts";
@@ -46,6 +48,7 @@ export class Cluster {
   readonly #marks = new Map<string, UserStatus>();
   /** Where tell() reads the marks of a user of this node (a join, rename or status change). */
   statusOf: ((name: string) => UserStatus) | undefined;
+  readonly #onNewEpoch: (() => void)[] = [];
 
   /** Starts the heartbeat: every third of the node timeout. */
   constructor(engine: Engine, nodeTimeoutMs: number, log: (line: string) => void) {
@@ -55,9 +58,11 @@ export class Cluster {
     Deno.unrefTimer(this.#beat);
     engine.listenPresence((event) => {
       if (event.node === engine.node) return;
-      this.#apply(event);
-      this.#onPresence?.(event);
+      this.#tellHere(event);
     }).catch((err) => log(`engine: cannot receive joins and leaves: ${describe(err)}`));
+    engine.listenSync((event) => {
+      if (event.node !== engine.node) this.#replace(event.node, event.entries);
+    }).catch((err) => log(`engine: cannot receive nodes' rebuilt rooms: ${describe(err)}`));
     engine.present().then((all) => {
       for (const p of all) {
         if (p.node !== engine.node) {
@@ -125,7 +130,20 @@ export class Cluster {
     return this.#marks.get(`${node}\n${nameKey(name)}`);
   }
 
-  #apply(event: PresenceEvent): void {
+  /**
+   * Applies another node's presence change and tells this node's side (onPresence) of the
+   * rooms it changed: a join of someone known there already, or a part of someone not
+   * there, is no news (a node rebuilding its rooms after Redis restarted empty says them again).
+   */
+  #tellHere(event: PresenceEvent): void {
+    const rooms = this.#apply(event);
+    if (rooms.length > 0) {
+      this.#onPresence?.(rooms.length === event.rooms.length ? event : { ...event, rooms });
+    }
+  }
+
+  /** Applies a presence change of another node's user; the rooms it changed. */
+  #apply(event: PresenceEvent): string[] {
     const user = (name: string) => `${event.node}\n${nameKey(name)}`;
     // An away message from Redis is shown as one from a user here would be: one line, bounded.
     const status: UserStatus = {
@@ -143,14 +161,15 @@ export class Cluster {
       if (known?.node === event.node) {
         room.members.set(nameKey(name), { name, node: event.node, ...status });
       }
-      if (known !== undefined) return;
+      if (known !== undefined) return false;
       room.members.set(nameKey(name), { name, node: event.node, ...status });
       this.#users.set(user(name), (this.#users.get(user(name)) ?? 0) + 1);
+      return true;
     };
     const remove = (roomName: string, name: string) => {
       const key = nameKey(roomName);
       const room = this.#rooms.get(key);
-      if (room === undefined || room.members.get(nameKey(name))?.node !== event.node) return;
+      if (room === undefined || room.members.get(nameKey(name))?.node !== event.node) return false;
       room.members.delete(nameKey(name));
       if (room.members.size === 0) this.#rooms.delete(key);
       const left = (this.#users.get(user(name)) ?? 1) - 1;
@@ -159,11 +178,94 @@ export class Cluster {
         this.#users.delete(user(name));
         this.#marks.delete(user(name));
       }
+      return true;
     };
+    const changed: string[] = [];
     for (const room of event.rooms) {
-      if (event.kind === "join" || event.kind === "status") add(room, event.name);
-      else remove(room, event.name);
-      if (event.kind === "rename" && event.to !== undefined) add(room, event.to);
+      let done = event.kind === "join" || event.kind === "status"
+        ? add(room, event.name)
+        : remove(room, event.name);
+      if (event.kind === "rename" && event.to !== undefined) done = add(room, event.to) || done;
+      if (done) changed.push(room);
+    }
+    return changed;
+  }
+
+  /**
+   * Makes this node's view of `node`'s users in rooms `entries` (all it has), telling this
+   * node's side one quit, part or join per change: a user in no room any more quits, one in
+   * new rooms joins them (as coming online when it was in none).
+   */
+  #replace(node: string, entries: SyncEntry[]): void {
+    const before = new Map<string, { name: string; rooms: Map<string, string> }>();
+    for (const room of this.#rooms.values()) {
+      for (const [key, m] of room.members) {
+        if (m.node !== node) continue;
+        let user = before.get(key);
+        if (user === undefined) before.set(key, user = { name: m.name, rooms: new Map() });
+        user.rooms.set(nameKey(room.name), room.name);
+      }
+    }
+    const after = new Map<
+      string,
+      { name: string; rooms: Map<string, string>; status: UserStatus }
+    >();
+    for (const { room, name, ...status } of entries) {
+      let user = after.get(nameKey(name));
+      if (user === undefined) after.set(nameKey(name), user = { name, rooms: new Map(), status });
+      user.rooms.set(nameKey(room), room);
+    }
+    const ts = Date.now();
+    const reason = "quit while the cluster could not be reached";
+    for (const [key, user] of before) {
+      const now = after.get(key);
+      const gone = [...user.rooms].filter(([k]) => !now?.rooms.has(k)).map(([, r]) => r);
+      if (gone.length === 0) continue;
+      if (now === undefined) {
+        this.#tellHere({ kind: "quit", name: user.name, rooms: gone, reason, ts, node });
+      } else {
+        for (const room of gone) {
+          this.#tellHere({ kind: "part", name: user.name, rooms: [room], ts, node });
+        }
+      }
+    }
+    for (const [key, user] of after) {
+      const was = before.get(key);
+      const rooms = [...user.rooms].filter(([k]) => !was?.rooms.has(k)).map(([, r]) => r);
+      const { status } = user;
+      if (rooms.length > 0 && was !== undefined) {
+        this.#tellHere({ kind: "join", name: user.name, rooms, ts, node, ...status });
+      } else if (rooms.length > 0) {
+        // Online again (or for the first time): into its first room, then moving to the others.
+        this.#tellHere({
+          kind: "join",
+          name: user.name,
+          rooms: rooms.slice(0, 1),
+          ts,
+          node,
+          first: true,
+          ...status,
+        });
+        if (rooms.length > 1) {
+          this.#tellHere({
+            kind: "join",
+            name: user.name,
+            rooms: rooms.slice(1),
+            ts,
+            node,
+            ...status,
+          });
+        }
+      }
+      // Its marks as they are now (it may have gone away while the cluster could not be reached).
+      this.#apply({
+        kind: "status",
+        name: user.name,
+        rooms: [...user.rooms.values()],
+        ts,
+        node,
+        ...status,
+      });
     }
   }
 
@@ -246,6 +348,83 @@ export class Cluster {
         if (n > 0) this.#log(`engine: node ${node} went away: ${n} of its users left their rooms`);
       }, (err) => this.#log(`engine: cannot check node ${node}: ${describe(err)}`));
     }
+  }
+
+  /** Whether the engine answers now; a join or a move waits for it (see cluster_repair.ts). */
+  get reachable(): boolean {
+    return this.#engine.reachable;
+  }
+
+  /**
+   * Calls `listener` when the engine is back after being away (`reconnected`) or lost its
+   * data (`fresh`: a new epoch).
+   */
+  onRecover(listener: (fresh: boolean, reconnected: boolean) => void): void {
+    this.#engine.onRecover(listener);
+  }
+
+  /**
+   * Calls `listener` once this node has registered its users again after Redis lost its data
+   * (a new epoch): the place to write back what else this node keeps in Redis.
+   */
+  onNewEpoch(listener: () => void): void {
+    this.#onNewEpoch.push(listener);
+  }
+
+  /** Tells the onNewEpoch listeners; one that throws is logged. */
+  newEpoch(): void {
+    for (const listener of this.#onNewEpoch) {
+      try {
+        listener();
+      } catch (err) {
+        this.#log(`engine: after the new epoch: ${describe(err)}`);
+      }
+    }
+  }
+
+  /** Renews this node's key and names at once; rejects when the engine is away. */
+  renew(): Promise<void> {
+    return this.#engine.heartbeat();
+  }
+
+  /** Claims every name of this node's users again; the keys another node holds now. */
+  reclaim(names: { key: string; name: string }[]): Promise<string[]> {
+    return this.#engine.reclaimNames(names);
+  }
+
+  /** Replaces this node's users in rooms in the engine, and tells every node. */
+  rebuild(entries: SyncEntry[]): Promise<void> {
+    return this.#engine.rebuild(entries);
+  }
+
+  /** The events of a room after id `after`, oldest first; rejects when the engine is away. */
+  since(roomKey: string, after: string | undefined, count: number): Promise<RoomEntry[]> {
+    return this.#engine.since(roomKey, after, count);
+  }
+
+  /**
+   * Reads who is where on the other nodes again and tells this node's side what changed
+   * (changes missed while the engine was away); rejects when it is away.
+   */
+  async resync(): Promise<void> {
+    const all: Presence[] = await this.#engine.present();
+    const byNode = new Map<string, SyncEntry[]>();
+    for (const room of this.#rooms.values()) {
+      for (const m of room.members.values()) byNode.set(m.node, []);
+    }
+    for (const p of all) {
+      if (p.node === this.#engine.node) continue;
+      let entries = byNode.get(p.node);
+      if (entries === undefined) byNode.set(p.node, entries = []);
+      const { room, name, away, operator } = p;
+      entries.push({
+        room,
+        name,
+        ...(away === undefined ? {} : { away }),
+        ...(operator ? { operator } : {}),
+      });
+    }
+    for (const [node, entries] of byNode) this.#replace(node, entries);
   }
 
   /** Stops the heartbeat (the engine itself is closed by its owner). */

@@ -177,6 +177,13 @@ export function handlers(ctx: HandlersContext): Handlers {
           "too-many-rooms",
           `you are in ${client.rooms.length} rooms, the most allowed; /part one first`,
         );
+      } else if (ctx.cluster !== undefined && !ctx.cluster.reachable) {
+        // Told to this node only, the other nodes would not know who is in the room.
+        ctx.out.error(
+          client,
+          "internal",
+          `cannot join ${cmd.room} now (the cluster cannot be reached); try again`,
+        );
       } else if (!ctx.ops.silenced(client, stay) && ctx.flood.noisy(client, "room changes")) {
         const room = ctx.rooms.open(cmd.room);
         if (room) ctx.naming.enter(client, room);

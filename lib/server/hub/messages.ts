@@ -11,7 +11,7 @@ import type { Delivery } from "./delivery.ts";
 import type { Directory } from "./directory.ts";
 import type { Rooms } from "./rooms.ts";
 import type { Cluster } from "./cluster.ts";
-import type { DirectEvent, HeldName, RoomEvent } from "../engine/engine.ts";
+import { compareIds, type DirectEvent, type HeldName, type RoomEvent } from "../engine/engine.ts";
 import type { PromptMachine } from "./prompts.ts";
 import { describe } from "./failures.ts";
 
@@ -258,6 +258,9 @@ export class Messages {
       room.catchUp.buffered.push({ id, event });
       return;
     }
+    // Caught up from the room's stream after the engine was away, or handed twice: once only.
+    if (room.lastId !== undefined && compareIds(id, room.lastId) <= 0) return;
+    room.lastId = id;
     const { kind, from, text } = event;
     let ts: number;
     try {

@@ -422,6 +422,22 @@ export class Naming {
     }
   }
 
+  /**
+   * Renames a client whose name another node holds now (this node was cut off from the
+   * cluster meanwhile) to `name`, already claimed: it is told `why`, and its rooms here see a
+   * rename. The other nodes learn of it from this node's rebuilt rooms (cluster_repair.ts).
+   */
+  settled(client: Client, name: string, why: string): void {
+    const previous = client.name!;
+    this.#ctx.names.rename(client, name);
+    this.#ctx.moderation.renamed(nameKey(previous), nameKey(name));
+    this.#ctx.log(`rename ${previous} -> ${name} (${why})`);
+    this.#ctx.out.system(client, why);
+    this.#ctx.out.send(client, { type: "named", ts: Date.now(), name, previous, auto: true });
+    this.#ctx.out.renameNotice(client, previous, name);
+    this.#ctx.renamed({ from: previous, to: name });
+  }
+
   /** Tells the connection the client's rooms (see Peer.rooms): a server-edited prompt's. */
   #roomsChanged(client: Client): void {
     client.peer.rooms?.(client.room?.name, client.rooms.map((r) => r.name));

@@ -27,6 +27,13 @@ export class Room {
   catchUp:
     | { buffered: RoomEntry[]; waiting: Client[]; held?: { at: number; run: () => void }[] }
     | undefined;
+  /**
+   * In a cluster, the id of the last event this node delivered (or read as history): an event
+   * with an id not after it was delivered already.
+   */
+  lastId: string | undefined;
+  /** In a cluster, its history could not be read when it was made (Redis was away). */
+  historyUnread = false;
 
   constructor(readonly name: string) {
     this.key = nameKey(name);
