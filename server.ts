@@ -295,9 +295,9 @@ options:
                                off logs only who wrote to whom
   --engine memory|redis://HOST:PORT[/DB]
                                what several nodes share (default memory: this node alone);
-                               redis://[:PASSWORD@]HOST:PORT[/DB]: names, room messages,
-                               history, topics and the motd shared; the rest in progress
-                               (README)
+                               redis://[:PASSWORD@]HOST:PORT[/DB]: one chat with every
+                               node on that Redis (or the password in
+                               LINECHAT_REDIS_PASSWORD, which stays out of ps)
   --node NAME                  this node's name in logs (default: host name and process id)
   --node-timeout SECONDS       a node silent this long loses its names (default 10)
 ${limitHelp()}
@@ -392,8 +392,8 @@ async function readEngine(
     if (spec.kind === "redis") {
       log(`engine ${spec.shown} as node ${name}: connected`);
       log(
-        "engine: names, messages, history, topics, the motd, bans, mutes, kicks, purges and " +
-          "owned names are shared (cluster in progress)",
+        "engine: names, rooms, messages, history, topics, the motd, bans, mutes and owned " +
+          "names are shared with the other nodes",
       );
     }
     return engine;

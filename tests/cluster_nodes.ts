@@ -10,7 +10,7 @@ export async function startNode(
   ...args: string[]
 ): Promise<{ server: ServerProcess; port: number }> {
   const server = ServerProcess.onLoopback("--engine", url, "--node", node, ...args);
-  const lines = await server.collectUntil(/cluster in progress/, 10_000);
+  const lines = await server.collectUntil(/are shared with the other nodes$/, 10_000);
   const listening = lines.find((l) => l.startsWith("listening on "));
   const port = listening === undefined ? await server.port() : portOf(listening);
   return { server, port };

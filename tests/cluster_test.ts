@@ -53,7 +53,7 @@ Deno.test({
     await using redis = await RedisServer.start();
     await using server = ServerProcess.onLoopback("--engine", `${redis.url}/2`, "--node", "n1");
     // The log is written asynchronously, so "listening on" may come before or after it.
-    const lines = await server.collectUntil(/cluster in progress/, 10_000);
+    const lines = await server.collectUntil(/are shared with the other nodes$/, 10_000);
     assert(
       lines.some((l) => l.endsWith(`engine ${redis.url}/2 as node n1: connected`)),
       lines.join("\n"),
