@@ -479,21 +479,38 @@ async function consoleSays(server: ServerProcess, line: string, last: RegExp): P
   return await server.collectUntil(last, 5000);
 }
 
+/**
+ * The scene of the operator tests: an operator on n1, a watcher on n3 and `troll` on n2, whose
+ * join the watcher has seen. Each is closed by the caller.
+ */
+async function scene(cluster: { nodes: { port: number }[] }) {
+  const [n1, n2, n3] = cluster.nodes;
+  const op = await operator(n1.port);
+  const watcher = await joinAs(n3.port, "watcher");
+  const troll = await joinAs(n2.port, "troll");
+  await watcher.expect("* troll joined");
+  return { op, watcher, troll };
+}
+
+/** `troll` hears `told` and is disconnected; the watcher on another node sees it leave `why`. */
+async function thrownOut(troll: LineClient, watcher: LineClient, told: string, why: string) {
+  await troll.expect(told);
+  await troll.expectEnd();
+  await troll.close();
+  await watcher.expect(`* troll left: ${why} (2 online)`);
+}
+
 clusterTest(
   "/ban on one node drops the user on another, refuses them on every node; /unban lifts it",
   ["--op-password", "secret"],
   async (cluster) => {
-    const [n1, n2, n3] = cluster.nodes;
-    await using op = await operator(n1.port);
-    await using watcher = await joinAs(n3.port, "watcher");
-    const troll = await joinAs(n2.port, "troll");
-    await watcher.expect("* troll joined");
+    const [, , n3] = cluster.nodes;
+    const { op, watcher, troll } = await scene(cluster);
+    await using _op = op;
+    await using _watcher = watcher;
     await op.send("/ban Troll spam");
     await op.expect("* banned Troll for good");
-    await troll.expect("* banned by mod: spam");
-    await troll.expectEnd();
-    await troll.close();
-    await watcher.expect("* troll left: banned (2 online)");
+    await thrownOut(troll, watcher, "* banned by mod: spam", "banned");
     // Reconnecting to any node is refused, and the list on every node is the cluster's.
     await using again = await LineClient.connect(n3.port);
     assert.match(await offer(again, "troll"), /the name troll is banned for good; choose another/);
@@ -548,11 +565,11 @@ clusterTest(
   "/mute on one node silences the user on another; /unmute lets them speak",
   ["--op-password", "secret"],
   async (cluster) => {
-    const [n1, n2, n3] = cluster.nodes;
-    await using op = await operator(n1.port);
-    await using watcher = await joinAs(n3.port, "watcher");
-    await using troll = await joinAs(n2.port, "troll");
-    await watcher.expect("* troll joined");
+    const [, , n3] = cluster.nodes;
+    const { op, watcher, troll } = await scene(cluster);
+    await using _op = op;
+    await using _watcher = watcher;
+    await using _troll = troll;
     await op.send("/mute troll noise");
     await op.expect("* muted troll for good (the name)");
     await troll.expect("* you are muted for good (noise)");
@@ -582,17 +599,12 @@ clusterTest(
   "/kick of a user on another node: that node kicks them, naming the operator",
   ["--op-password", "secret"],
   async (cluster) => {
-    const [n1, n2, n3] = cluster.nodes;
-    await using op = await operator(n1.port);
-    await using watcher = await joinAs(n3.port, "watcher");
-    const troll = await joinAs(n2.port, "troll");
-    await watcher.expect("* troll joined");
+    const { op, watcher, troll } = await scene(cluster);
+    await using _op = op;
+    await using _watcher = watcher;
     await op.send("/kick TROLL flooding");
     await op.expect("* kicked troll (flooding)");
-    await troll.expect("* kicked by mod: flooding");
-    await troll.expectEnd();
-    await troll.close();
-    await watcher.expect("* troll left: kicked (2 online)");
+    await thrownOut(troll, watcher, "* kicked by mod: flooding", "kicked");
     await op.send("/kick nobody");
     await op.expect("! no user named nobody is online");
   },
