@@ -109,9 +109,12 @@ Deno.test({
     await bob.expect("* carol joined #dev (4 here)");
     proxy.cut();
     await joinRefused(dave, "x");
-    // A part while cut off is told on n1 only; a line said on n2 meanwhile misses n1.
+    // A part while cut off is told on n1 only; a line said on n2 meanwhile misses n1; so is
+    // going away (the mark reaches n2 with the rebuild).
     await erin.send("/part #dev");
     await erin.expect(/you left #dev|erin left #dev/);
+    await dave.send("/away lunch");
+    await dave.expect(/you are marked as away/);
     await bob.send("said while n1 was away");
     await carol.expect("bob: said while n1 was away");
     proxy.restore();
@@ -128,7 +131,10 @@ Deno.test({
     await bob.send("/join #back");
     await dave.expect("* bob joined #back (2 here)");
     await bob.send("/users #dev");
-    assert.match(await bob.expect(/in #dev/), /^\* 3 in #dev \(4 online\): bob, carol, dave$/);
+    assert.match(
+      await bob.expect(/in #dev/),
+      /^\* 3 in #dev \(4 online\): bob, carol, dave \(away\)$/,
+    );
   },
 });
 
