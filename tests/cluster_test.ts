@@ -1022,3 +1022,32 @@ Deno.test({
     await alice.expect(/before/);
   },
 });
+
+clusterTest(
+  "rooms' history in Redis is forgotten past --retain-messages, the oldest room first",
+  // 100 messages at 50 kept per room: two rooms' history; a prune at every heartbeat (1/3 s).
+  ["--rate", "0", "--retain-messages", "100", "--node-timeout", "1"],
+  async (cluster) => {
+    const [n1, n2] = cluster.nodes;
+    await using alice = await joinAs(n1.port, "alice");
+    for (const room of ["#a", "#b", "#c"]) {
+      await alice.send(`/join ${room}`);
+      await alice.expect(new RegExp(`you are in ${room}`));
+      await alice.send(`said in ${room}`);
+    }
+    await Promise.any(
+      cluster.nodes.map(({ server }) =>
+        server.expect(/engine: forgot the history of 1 rooms/, 5000)
+      ),
+    );
+    await using bob = await joinAs(n2.port, "bob");
+    await bob.send("/join #c");
+    await bob.expect("alice: said in #c");
+    await bob.send("/join #a");
+    await alice.expect("* bob joined #a (2 here)");
+    // A replay comes before the lines said after the join.
+    await alice.send("/msg #a now in #a");
+    const seen = await bob.collectUntil("alice: now in #a", 5000);
+    assert.equal(seen.filter((l) => l.includes("said in #a")).length, 0, seen.join("\n"));
+  },
+);

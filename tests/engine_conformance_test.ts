@@ -631,6 +631,29 @@ async function conformance(t: Deno.TestContext, nodes: Nodes): Promise<void> {
     assert.deepEqual((await b.present()).map((p) => p.name), ["bo"]);
   });
 
+  await run(
+    "prune() forgets old rooms' history, then the oldest past a count",
+    {},
+    async (a, b) => {
+      const at = (room: string, ts: number) => a.publish(room, { ...event("al", room, "a"), ts });
+      const first = await at("#old", 1000);
+      await at("#mid", 5000);
+      await at("#new", 6000);
+      await at("#newer", 7000);
+      assert.equal(await b.prune(2000, 2), 2, "#old for its age, #mid for the count");
+      const kept = async (room: string) => (await b.history(room, 10)).length;
+      assert.deepEqual(
+        [await kept("#old"), await kept("#mid"), await kept("#new"), await kept("#newer")],
+        [0, 0, 1, 1],
+      );
+      assert.equal(await b.prune(2000, 2), 0);
+      // A room spoken in again starts a new history whose ids come after the old ones.
+      const again = await at("#old", 8000);
+      assert(compareIds(first, again) < 0, `${first} then ${again}`);
+      assert.deepEqual((await b.since("#old", first, 10)).map((e) => e.id), [again]);
+    },
+  );
+
   await run("since() reads a room's events after an id, oldest first", {}, async (a, b) => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await a.publish("#s", event("al", `s${i}`, "a")));

@@ -102,7 +102,13 @@ export class Hub {
     const reclaim = () => reclaimer.schedule();
     const engine = options.engine;
     const cluster = this.#cluster = engine !== undefined && engine.kind !== "memory"
-      ? new Cluster(engine, options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS, log)
+      ? new Cluster(engine, options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS, log, {
+        retainMs: limits.retainMs,
+        // --retain-messages counted in rooms of the lines the engine keeps per room.
+        keepRooms: limits.retainMessages > 0
+          ? Math.max(1, Math.floor(limits.retainMessages / Math.max(limits.historyLines, 50)))
+          : Number.MAX_SAFE_INTEGER,
+      })
       : undefined;
     const out = new Delivery(
       limits.announceUpTo,

@@ -221,6 +221,13 @@ export interface Engine {
    * first, at most `count`.
    */
   since(room: string, after: string | undefined, count: number): Promise<RoomEntry[]>;
+  /**
+   * Forgets the history of rooms whose last line is older than `before` (ms since the epoch),
+   * then of the rooms with the oldest last lines past the `keepRooms` most recent: what one
+   * user making room after room could otherwise pile up for ever. At most 500 rooms a call;
+   * resolves with how many were forgotten.
+   */
+  prune(before: number, keepRooms: number): Promise<number>;
 }
 
 /** A user of a node in a room, with its marks, as the node rebuilt its rooms. */

@@ -31,6 +31,8 @@ interface Held {
 interface RoomLog {
   seq: number;
   events: RoomEntry[];
+  /** When its last event was published (the event's ts). */
+  last: number;
 }
 
 /** What memory engines in one process share: the stand-in for a Redis server. */
@@ -130,9 +132,10 @@ export class MemoryEngine implements Engine {
 
   publish(room: string, event: RoomEvent): Promise<string> {
     let log = this.#backend.rooms.get(room);
-    if (log === undefined) this.#backend.rooms.set(room, log = { seq: 0, events: [] });
+    if (log === undefined) this.#backend.rooms.set(room, log = { seq: 0, events: [], last: 0 });
     const id = String(++log.seq);
     log.events.push({ id, event });
+    log.last = event.ts;
     const keep = this.#options.historyLines;
     if (log.events.length > keep) log.events.splice(0, log.events.length - keep);
     for (const listener of this.#backend.listeners) listener(room, id, event);
@@ -254,7 +257,9 @@ export class MemoryEngine implements Engine {
 
   order(event: OrderEvent): Promise<void> {
     if (event.kind === "purge") {
-      if (event.what !== "topic") this.#backend.rooms.delete(event.room);
+      const log = this.#backend.rooms.get(event.room);
+      // The sequence stays, as a stream's ids keep growing after it is deleted.
+      if (event.what !== "topic" && log !== undefined) log.events = [];
       if (event.what !== "history") this.#backend.topics.delete(event.room);
     }
     for (const listener of this.#backend.orders) listener(event);
@@ -394,5 +399,17 @@ export class MemoryEngine implements Engine {
     const events = this.#backend.rooms.get(room)?.events ?? [];
     const newer = after === undefined ? events : events.filter((e) => compareIds(e.id, after) > 0);
     return Promise.resolve(count <= 0 ? [] : newer.slice(0, count));
+  }
+
+  prune(before: number, keepRooms: number): Promise<number> {
+    const kept = [...this.#backend.rooms].filter(([, log]) => log.events.length > 0);
+    const old = kept.filter(([, log]) => log.last < before);
+    const recent = kept.filter(([, log]) => log.last >= before).sort((a, b) =>
+      a[1].last - b[1].last
+    );
+    const gone = [...old, ...recent.slice(0, Math.max(0, recent.length - keepRooms))].slice(0, 500);
+    // The sequence stays: ids of a room's later events keep growing, as a stream's do.
+    for (const [, log] of gone) log.events = [];
+    return Promise.resolve(gone.length);
   }
 }

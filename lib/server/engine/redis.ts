@@ -188,11 +188,38 @@ for _, name in ipairs(order) do
 end
 return #order`;
 
-/** XADD (trimmed to about ARGV[2] entries) then PUBLISH "room\nid\nevent"; returns the id. */
+/**
+ * XADD (trimmed to about ARGV[2] entries) then PUBLISH "room\nid\nevent"; the room's last line
+ * at ARGV[5] in KEYS[2] (for prune); returns the id.
+ */
 const PUBLISH_SCRIPT = `
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
 redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\\n' .. id .. '\\n' .. ARGV[1])
 return id`;
+
+/** Rooms by the time of their last line: a sorted set of room key -> ms since the epoch. */
+const STREAMS = `${PREFIX}streams`;
+
+/**
+ * Deletes the streams (ARGV[3] .. room) of rooms in KEYS[1] whose last line is before ARGV[1],
+ * then of the oldest past the ARGV[2] most recent; at most 500; returns how many.
+ */
+const PRUNE_SCRIPT = `
+local n = 0
+local function drop(room)
+  redis.call('DEL', ARGV[3] .. room)
+  redis.call('ZREM', KEYS[1], room)
+  n = n + 1
+end
+for _, room in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 500)) do
+  drop(room)
+end
+local over = math.min(redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2]), 500 - n)
+if over > 0 then
+  for _, room in ipairs(redis.call('ZRANGE', KEYS[1], 0, over - 1)) do drop(room) end
+end
+return n`;
 
 /** Renews each KEYS[i] whose value is still this node's (ARGV[1] "node\\n" prefix) to ARGV[2] ms. */
 const HEARTBEAT_SCRIPT = `
@@ -424,12 +451,13 @@ export class RedisEngine implements Engine {
   async publish(room: string, event: RoomEvent): Promise<string> {
     return String(
       await this.#client.eval(PUBLISH_SCRIPT, {
-        keys: [roomKey(room)],
+        keys: [roomKey(room), STREAMS],
         arguments: [
           JSON.stringify(event),
           String(this.#options.historyLines),
           CHANNEL,
           room,
+          String(event.ts),
         ],
       }),
     );
@@ -828,6 +856,15 @@ export class RedisEngine implements Engine {
       if (event !== undefined) out.push({ id, event });
     }
     return out;
+  }
+
+  async prune(before: number, keepRooms: number): Promise<number> {
+    return Number(
+      await this.#client.eval(PRUNE_SCRIPT, {
+        keys: [STREAMS],
+        arguments: [String(before), String(keepRooms), roomKey("")],
+      }),
+    );
   }
 
   async close(): Promise<void> {

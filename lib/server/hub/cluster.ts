@@ -21,6 +21,15 @@ import { describe } from "./failures.ts";
 import { nameKey } from "../../protocol/names.ts";
 import { sanitizeLabel } from "../../protocol/sanitize.ts";
 
+/**
+ * How long rooms' history lasts in the engine: rooms whose last line is older than `retainMs`
+ * (0: no limit) are forgotten, then the oldest past the `keepRooms` most recent.
+ */
+export interface Retention {
+  retainMs: number;
+  keepRooms: number;
+}
+
 /** A user on another node in one room, with its away and operator marks. */
 export interface Remote extends UserStatus {
   name: string;
@@ -44,16 +53,26 @@ export class Cluster {
   /** How many rooms each user of another node is in, by `node\nname key`. */
   readonly #users = new Map<string, number>();
   #onPresence: ((event: PresenceEvent) => void) | undefined;
+  readonly #retention: Retention;
   /** The marks of each user of another node in some room, by `node\nname key`. */
   readonly #marks = new Map<string, UserStatus>();
   /** Where tell() reads the marks of a user of this node (a join, rename or status change). */
   statusOf: ((name: string) => UserStatus) | undefined;
   readonly #onNewEpoch: (() => void)[] = [];
 
-  /** Starts the heartbeat: every third of the node timeout. */
-  constructor(engine: Engine, nodeTimeoutMs: number, log: (line: string) => void) {
+  /**
+   * Starts the heartbeat: every third of the node timeout. With it, rooms' history in the
+   * engine past `retention` is forgotten (every node asks; what one did, the others find done).
+   */
+  constructor(
+    engine: Engine,
+    nodeTimeoutMs: number,
+    log: (line: string) => void,
+    retention: Retention = { retainMs: 0, keepRooms: Number.MAX_SAFE_INTEGER },
+  ) {
     this.#engine = engine;
     this.#log = log;
+    this.#retention = retention;
     this.#beat = setInterval(() => this.#heartbeat(), Math.max(100, nodeTimeoutMs / 3));
     Deno.unrefTimer(this.#beat);
     engine.listenPresence((event) => {
@@ -427,6 +446,17 @@ export class Cluster {
     for (const [node, entries] of byNode) this.#replace(node, entries);
   }
 
+  /** Forgets the history of rooms past the retention, in the engine; a failure is logged. */
+  #prune(): void {
+    const { retainMs, keepRooms } = this.#retention;
+    const before = retainMs > 0 ? Date.now() - retainMs : 0;
+    this.#engine.prune(before, keepRooms).then((n) => {
+      if (n > 0) {
+        this.#log(`engine: forgot the history of ${n} rooms (--retain-days, --retain-messages)`);
+      }
+    }, (err) => this.#log(`engine: cannot forget old history: ${describe(err)}`));
+  }
+
   /** Stops the heartbeat (the engine itself is closed by its owner). */
   close(): void {
     clearInterval(this.#beat);
@@ -447,6 +477,7 @@ export class Cluster {
   #heartbeat(): void {
     this.#engine.heartbeat().then(() => {
       this.#sweep();
+      this.#prune();
       if (this.#beatFailed) this.#log("engine: heartbeat works again");
       this.#beatFailed = false;
     }, (err) => {
