@@ -218,3 +218,40 @@ Deno.test("the TLS port reads the PROXY line before the handshake", async () => 
   await c.expect("welcome, erin!");
   assert.ok(log.some((l) => l.startsWith("join erin from 192.0.2.6:6666")), log.join("\n"));
 });
+
+/** The first line of the web door's answer to `GET /`, through a balancer naming `ip`. */
+async function pageVia(port: number, ip: string | undefined): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const proxy = ip === undefined ? "" : `PROXY TCP4 ${ip} 127.0.0.1 40000 ${port}\r\n`;
+    await conn.write(bytes(`${proxy}GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
+    const got: number[] = [];
+    const buf = new Uint8Array(4096);
+    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+      got.push(...buf.subarray(0, n));
+      if (got.includes(0x0a)) break;
+    }
+    return new TextDecoder().decode(Uint8Array.from(got)).split("\r\n")[0];
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("the web door reads the PROXY line too: bans see the client, a missing line is closed", async () => {
+  const log: string[] = [];
+  await using server = startServer({
+    proxyFrom: ["127.0.0.1"],
+    log: (l) => log.push(l),
+    web: { port: 0 },
+  });
+  server.console("/ban 203.0.113.66 (spam)");
+  const port = server.webAddr!.port;
+  assert.equal(await pageVia(port, "198.51.100.1"), "HTTP/1.1 200 OK");
+  assert.match(await pageVia(port, "203.0.113.66"), /^HTTP\/1\.1 503 /);
+  assert.equal(await pageVia(port, undefined), "");
+  assert.ok(
+    log.some((l) => /^web: proxy 127\.0\.0\.1:\d+: no PROXY line; closed$/.test(l)),
+    log.join("\n"),
+  );
+  assert.ok(log.some((l) => l.startsWith("refused 203.0.113.66: ")), log.join("\n"));
+});

@@ -6,7 +6,7 @@
 // deadline and at most 107 bytes, as the protocol's specification bounds it.
 
 import { contains, hostAddress, type IpRange, parseIp } from "../protocol/address.ts";
-import type { Transport } from "./session.ts";
+import { addressText, type Transport } from "./session.ts";
 
 /** The longest v1 line, CRLF included (the specification's bound). */
 export const PROXY_LINE_MAX = 107;
@@ -115,6 +115,34 @@ export async function readProxyHeader(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A balancer's connection past its PROXY line: the client's transport (its address, then its
+ * bytes), or undefined once `conn` is closed: after a bad line, logged with `log` as
+ * `proxy ADDRESS: WHY; closed`, or a health check's, said nowhere.
+ */
+export async function pastProxyLine(
+  conn: Deno.Conn,
+  ms: number,
+  log: (line: string) => void,
+): Promise<Transport | undefined> {
+  let read: Awaited<ReturnType<typeof readProxyHeader>>;
+  try {
+    read = await readProxyHeader(conn, ms);
+  } catch (err) {
+    const why = err instanceof ProxyHeaderError ? err.message : (err as Error).message;
+    log(`proxy ${addressText(conn.remoteAddr)}: ${why}; closed`);
+  }
+  if (read === undefined) {
+    try {
+      conn.close();
+    } catch {
+      // Closed already (at shutdown).
+    }
+    return undefined;
+  }
+  return new ProxiedConn(conn, read.header, read.rest);
 }
 
 /** A connection after its PROXY line: the client's address, then its bytes as they came. */

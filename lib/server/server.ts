@@ -12,7 +12,7 @@ import { addressText, Session, type SessionOptions, type Transport } from "./ses
 import { type ChatStore, SqliteStore } from "./store.ts";
 import type { Engine } from "./engine/engine.ts";
 import { tlsContext, TlsTransport } from "./tls_transport.ts";
-import { ProxiedConn, ProxyHeaderError, ProxySources, readProxyHeader } from "./proxy_protocol.ts";
+import { pastProxyLine, ProxySources } from "./proxy_protocol.ts";
 import { VERSION } from "../protocol/version.ts";
 import { WebDoor } from "./web/door.ts";
 import { IrcDoor, IrcIdentities } from "./irc/door.ts";
@@ -78,8 +78,8 @@ export interface ChatServerOptions {
   irc?: { name: string; port?: number; tlsPort?: number };
   /**
    * Load balancers (addresses or CIDR ranges) whose connections start with a PROXY protocol
-   * v1 line naming the client (HAProxy `send-proxy`, nginx `proxy_protocol on`), on the chat,
-   * TLS and IRC ports; nobody else may send one.
+   * v1 line naming the client (HAProxy `send-proxy`, nginx `proxy_protocol on`), on every
+   * port (chat, TLS, IRC, web); nobody else may send one.
    */
   proxyFrom?: string[];
 }
@@ -208,6 +208,7 @@ export class ChatServer implements AsyncDisposable {
       admit: (ip) => this.#admit(ip),
       release: (source) => this.#release(source),
       track: (task) => this.#track(task),
+      proxies: this.#proxies,
     });
     this.webAddr = this.#web?.addr;
     this.#accepting = Promise.all(
@@ -436,25 +437,18 @@ export class ChatServer implements AsyncDisposable {
   async #proxied(conn: Deno.Conn, tls: SecureContext | undefined, irc: boolean): Promise<void> {
     this.#sockets++;
     this.#proxying.add(conn);
-    let read: Awaited<ReturnType<typeof readProxyHeader>>;
+    let client: Transport | undefined;
     try {
-      read = await readProxyHeader(conn, this.limits.tlsHandshakeMs);
-    } catch (err) {
-      const why = err instanceof ProxyHeaderError ? err.message : describe(err);
-      if (!this.#stopping) this.#log(`proxy ${addressText(conn.remoteAddr)}: ${why}; closed`);
+      client = await pastProxyLine(conn, this.limits.tlsHandshakeMs, (line) => {
+        if (!this.#stopping) this.#log(line);
+      });
     } finally {
       this.#sockets--;
       this.#proxying.delete(conn);
     }
-    if (read === undefined || this.#stopping) {
-      try {
-        conn.close();
-      } catch {
-        // Closed at shutdown.
-      }
-      return;
-    }
-    this.#open(new ProxiedConn(conn, read.header, read.rest), tls, irc);
+    if (client === undefined) return;
+    if (this.#stopping) client.close();
+    else this.#open(client, tls, irc);
   }
 
   /** Stops counting a socket from `source`, once it is closed. */

@@ -9,6 +9,7 @@ import type { Client, Hub } from "../hub.ts";
 import { READ_BUFFER_BYTES } from "../limits.ts";
 import type { Limits } from "../limits.ts";
 import { addressText, type Transport } from "../session.ts";
+import { pastProxyLine, type ProxySources } from "../proxy_protocol.ts";
 import { TlsHandshakeError, TlsTransport } from "../tls_transport.ts";
 import { CloseCode } from "./frames.ts";
 import {
@@ -46,6 +47,8 @@ export interface WebDoorOptions {
   release(source: string): void;
   /** Keeps a connection's task, so shutdown can wait for it. */
   track(task: Promise<void>): void;
+  /** Load balancers whose connections start with a PROXY line naming the client. */
+  proxies?: ProxySources;
 }
 
 /** The web door could not listen (its port is taken, say); `cause` is Deno's error. */
@@ -133,17 +136,31 @@ export class WebDoor {
 
   /** One connection, counted from accept to close: its request, then a response or a socket. */
   async #connection(conn: Deno.Conn): Promise<void> {
-    const remote = conn.remoteAddr as Deno.NetAddr;
     try {
       (conn as Deno.TcpConn).setNoDelay(true);
       (conn as Deno.TcpConn).setKeepAlive(true);
     } catch {
       // Reset already: the first read says so.
     }
+    let client: Transport | undefined = conn;
+    if (this.#opts.proxies?.has((conn.remoteAddr as Deno.NetAddr).hostname)) {
+      // A balancer's: the client it names is the one admitted, as on the chat ports.
+      this.#pending.add(conn);
+      try {
+        client = await pastProxyLine(conn, this.#opts.limits.tlsHandshakeMs, (line) => {
+          if (!this.#stopping) this.#opts.log(`web: ${line}`);
+        });
+      } finally {
+        this.#pending.delete(conn);
+      }
+      if (client === undefined) return;
+      if (this.#stopping) return closeQuietly(client);
+    }
+    const remote = client.remoteAddr as Deno.NetAddr;
     const { source, refusal } = this.#opts.admit(remote.hostname);
     const tls = this.#opts.tls &&
-      new TlsTransport(conn, this.#opts.tls, this.#opts.limits.shutdownFlushMs);
-    const transport: Transport = tls ?? conn;
+      new TlsTransport(client, this.#opts.tls, this.#opts.limits.shutdownFlushMs);
+    const transport: Transport = tls ?? client;
     this.#pending.add(transport);
     try {
       const request = await this.#request(transport, tls);
