@@ -66,8 +66,7 @@ export function parseProxyLine(line: string): ProxyHeader {
  * Reads a PROXY v1 line from the start of `conn`, at most {@link PROXY_LINE_MAX} bytes and
  * within `ms`: what it says, and the bytes read past it (the client's first bytes). Resolves
  * with `undefined` when the connection ends or is reset before its first byte (a balancer's
- * health check);
- * throws {@link ProxyHeaderError} otherwise. `conn` is left open either way.
+ * health check); throws {@link ProxyHeaderError} otherwise. `conn` is left open either way.
  */
 export async function readProxyHeader(
   conn: Transport,
