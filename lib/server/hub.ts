@@ -31,6 +31,7 @@ import {
   compareIds,
   DEFAULT_NODE_TIMEOUT_MS,
   type Engine,
+  marksOf,
   type RoomEntry,
 } from "./engine/engine.ts";
 
@@ -181,10 +182,7 @@ export class Hub {
       // Joins, renames and status changes told to other nodes carry the user's marks.
       cluster.statusOf = (name) => {
         const c = names.get(name);
-        return {
-          ...(c?.away === undefined ? {} : { away: c.away }),
-          ...(c?.operator ? { operator: true as const } : {}),
-        };
+        return c === undefined ? {} : marksOf(c);
       };
     }
     cluster?.listenDirect((event) => messages.directFromCluster(event));

@@ -420,6 +420,14 @@ export function presenceField(room: string, name: string): string {
   return `${nameKey(room)}\n${nameKey(name)}`;
 }
 
+/** The away and operator marks of a user, an event or an entry, and nothing else of it. */
+export function marksOf(from: { away?: string; operator?: boolean }): UserStatus {
+  return {
+    ...(from.away === undefined ? {} : { away: from.away }),
+    ...(from.operator ? { operator: true as const } : {}),
+  };
+}
+
 /**
  * What a presence change does to the users in rooms, by `room key\nname key`: the entries it
  * removes, then those it sets.
@@ -430,10 +438,7 @@ export function presenceChanges(
   const field = (room: string, name: string) => `${nameKey(room)}\n${nameKey(name)}`;
   const dels: string[] = [];
   const sets: [string, Presence][] = [];
-  const status = {
-    ...(event.away === undefined ? {} : { away: event.away }),
-    ...(event.operator ? { operator: true as const } : {}),
-  };
+  const status = marksOf(event);
   for (const room of event.rooms) {
     if (event.kind === "join" || event.kind === "status") {
       sets.push([field(room, event.name), { room, name: event.name, node: event.node, ...status }]);

@@ -4,18 +4,19 @@
 // nodes of their recipients; who is in which room on the other nodes, and the users of a node
 // gone silent taken out of their rooms. Only made when the engine is shared: a single node never calls it.
 
-import type {
-  DirectEvent,
-  Engine,
-  HeldName,
-  OrderEvent,
-  Presence,
-  PresenceEvent,
-  RoomEntry,
-  RoomEvent,
-  RoomListener,
-  SyncEntry,
-  UserStatus,
+import {
+  type DirectEvent,
+  type Engine,
+  type HeldName,
+  marksOf,
+  type OrderEvent,
+  type Presence,
+  type PresenceEvent,
+  type RoomEntry,
+  type RoomEvent,
+  type RoomListener,
+  type SyncEntry,
+  type UserStatus,
 } from "../engine/engine.ts";
 import { describe } from "./failures.ts";
 import { nameKey } from "../../protocol/names.ts";
@@ -85,15 +86,13 @@ export class Cluster {
     engine.present().then((all) => {
       for (const p of all) {
         if (p.node !== engine.node) {
-          const { away, operator } = p;
           this.#apply({
             kind: "join",
             name: p.name,
             rooms: [p.room],
             ts: 0,
             node: p.node,
-            ...(away === undefined ? {} : { away }),
-            ...(operator ? { operator } : {}),
+            ...marksOf(p),
           });
         }
       }
@@ -435,13 +434,7 @@ export class Cluster {
       if (p.node === this.#engine.node) continue;
       let entries = byNode.get(p.node);
       if (entries === undefined) byNode.set(p.node, entries = []);
-      const { room, name, away, operator } = p;
-      entries.push({
-        room,
-        name,
-        ...(away === undefined ? {} : { away }),
-        ...(operator ? { operator } : {}),
-      });
+      entries.push({ room: p.room, name: p.name, ...marksOf(p) });
     }
     for (const [node, entries] of byNode) this.#replace(node, entries);
   }

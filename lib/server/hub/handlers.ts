@@ -279,23 +279,15 @@ export function handlers(ctx: HandlersContext): Handlers {
       }
       if (ctx.roomState !== undefined) {
         // Every node, this one included, applies it when the engine hands it back.
-        const id = client.request?.id;
-        client.held ??= [];
-        ctx.roomState.setTopic(room, topic, by, ts).then(() => {
+        const setting = ctx.roomState.setTopic(room, topic, by, ts).then(() => {
           ctx.log(`topic ${room.name} by ${by}: ${topic ?? "(removed)"}`);
-          if (client.closing) return;
-          ctx.prompts.answering(client, id, () => {});
-          ctx.prompts.release(client);
+          return true;
         }, (err) => {
           ctx.log(`engine: topic ${room.name} by ${by} not set: ${describe(err)}`);
-          if (client.closing) return;
-          ctx.prompts.answering(client, id, () =>
-            ctx.out.error(
-              client,
-              "internal",
-              "not done: the cluster cannot be reached right now; try again",
-            ));
-          ctx.prompts.release(client);
+          return false;
+        });
+        ctx.prompts.async(client, setting, (done) => {
+          if (!done) ctx.out.error(client, "internal", NOT_DONE);
         });
         return;
       }

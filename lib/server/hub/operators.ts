@@ -468,12 +468,7 @@ export class Operators {
       done();
       return;
     }
-    share([text], actor.name).then(done, (err) => {
-      this.#ctx.log(`engine: motd by ${actor.name} not set: ${describe(err)}`);
-      const why = "not done: the cluster cannot be reached right now; try again";
-      if (actor.client === undefined) this.#ctx.log(`console: ${why}`);
-      else if (!actor.client.closing) this.#ctx.out.error(actor.client, "internal", why);
-    });
+    this.#later(actor, "/motd", share([text], actor.name), done);
   }
 
   /**
