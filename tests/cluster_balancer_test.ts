@@ -6,30 +6,18 @@
 import assert from "node:assert/strict";
 import { LineClient, LineQueue, PipedClient, pump, ServerProcess } from "./helpers.ts";
 import { freePort, HAVE_REDIS, RedisServer } from "./redis_server.ts";
+import { findProgram } from "../bench/servers.ts";
 
 const HAPROXY_CFG = new URL("../docs/cluster/haproxy.cfg", import.meta.url).pathname;
 const NGINX_CONF = new URL("../docs/cluster/nginx.conf", import.meta.url).pathname;
 
-/** Where `name` is: on PATH, or in /usr/sbin (Debian puts haproxy and nginx there). */
-function program(name: string): string | undefined {
-  const dirs = [...(Deno.env.get("PATH") ?? "").split(":").filter(Boolean), "/usr/sbin"];
-  for (const dir of dirs) {
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined;
-}
-
-const HAPROXY = program("haproxy");
+const HAPROXY = findProgram("haproxy");
 if (!HAPROXY) console.log("skipped: no haproxy (apt-get install haproxy)");
 if (!HAVE_REDIS) console.log("skipped: no redis-server (apt-get install redis-server)");
 
 /** Why `nginx -t` cannot check nginx.conf here, or undefined when it can. */
 function nginxMissing(): string | undefined {
-  if (!program("nginx")) return "no nginx (apt-get install nginx libnginx-mod-stream)";
+  if (!findProgram("nginx")) return "no nginx (apt-get install nginx libnginx-mod-stream)";
   const module = "/usr/lib/nginx/modules/ngx_stream_module.so";
   try {
     Deno.statSync(module);
@@ -104,7 +92,7 @@ class Nginx extends LineQueue implements AsyncDisposable {
   private constructor(conf: string, dir: string) {
     super();
     this.#dir = dir;
-    this.#child = new Deno.Command(program("nginx")!, {
+    this.#child = new Deno.Command(findProgram("nginx")!, {
       args: ["-e", "stderr", "-c", conf, "-g", "daemon off;"],
       stdin: "null",
       stdout: "null",
@@ -293,7 +281,7 @@ Deno.test({
   name: "docs/cluster/nginx.conf passes nginx -t",
   ignore: NGINX_MISSING !== undefined,
   async fn() {
-    const out = await new Deno.Command(program("nginx")!, {
+    const out = await new Deno.Command(findProgram("nginx")!, {
       args: ["-t", "-c", NGINX_CONF],
       stdin: "null",
       stdout: "piped",

@@ -6,15 +6,10 @@
 import assert from "node:assert/strict";
 import { joinAs, LineClient, type ServerProcess } from "./helpers.ts";
 import { freePort, HAVE_REDIS, RedisServer } from "./redis_server.ts";
-import { startNode } from "./cluster_nodes.ts";
+import { startNode, times } from "./cluster_nodes.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 
 if (!HAVE_REDIS) console.log("skipped: no redis-server (apt-get install redis-server)");
-
-/** How many of `lines` include `text`. */
-function times(lines: string[], text: string): number {
-  return lines.filter((l) => l.includes(text)).length;
-}
 
 /**
  * Asks `client` to join rooms `#<prefix>0`, `#<prefix>1`, ... until its node refuses for want

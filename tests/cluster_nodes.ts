@@ -15,3 +15,8 @@ export async function startNode(
   const port = listening === undefined ? await server.port() : portOf(listening);
   return { server, port };
 }
+
+/** How many of `lines` include `text`. */
+export function times(lines: string[], text: string): number {
+  return lines.filter((l) => l.includes(text)).length;
+}

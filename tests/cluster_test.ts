@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { joinAs, LineClient, portOf, ServerProcess } from "./helpers.ts";
 import { freePort, HAVE_REDIS, RedisServer } from "./redis_server.ts";
-import { startNode } from "./cluster_nodes.ts";
+import { startNode, times } from "./cluster_nodes.ts";
 
 if (!HAVE_REDIS) console.log("skipped: no redis-server (apt-get install redis-server)");
 
@@ -359,11 +359,6 @@ Deno.test({
 /** What `client` is sent until a line matching `marker`, as lines. */
 async function until(client: LineClient, marker: string): Promise<string[]> {
   return await client.collectUntil(marker, 5000);
-}
-
-/** How many of `lines` include `text`. */
-function times(lines: string[], text: string): number {
-  return lines.filter((l) => l.includes(text)).length;
 }
 
 clusterTest(
